@@ -1,0 +1,220 @@
+import { z } from 'zod';
+import type { Calendar } from './calendar';
+import { ItemCode } from './catalog';
+import {
+  Actor,
+  type ItemState,
+  type ItemView,
+  isDone,
+  itemDef,
+  itemView,
+  open,
+  openPrerequisites,
+  openProblemsBlocking,
+  type ProjectState,
+  prerequisitesDone,
+} from './project';
+import { refreshItemDeadline } from './supervision';
+
+/**
+ * Decisions on approval items, by the secretary (submit, resubmit, waive) and by the responsible
+ * department (accept 受理, return 补正, approve 办结, reject 不予许可, approve on commitment 告知承诺).
+ * `refuseDecision` answers why a decision cannot be taken (the workflow's update validator);
+ * `applyDecision` takes it.
+ */
+
+const text = (max: number) => z.string().trim().min(1).max(max);
+
+const base = { item: ItemCode, actor: Actor, note: text(2000).optional() };
+
+export const Decision = z.discriminatedUnion('action', [
+  z.object({ action: z.literal('submit'), ...base }),
+  z.object({ action: z.literal('accept'), ...base, withGaps: z.boolean().optional() }),
+  z.object({ action: z.literal('return'), ...base, missing: z.array(text(500)).min(1).max(50) }),
+  z.object({ action: z.literal('resubmit'), ...base }),
+  z.object({ action: z.literal('approve'), ...base, documentNo: text(100) }),
+  z.object({ action: z.literal('reject'), ...base, reason: text(2000) }),
+  z.object({ action: z.literal('approveOnCommitment'), ...base, commitmentRef: text(100).optional() }),
+  z.object({ action: z.literal('waive'), ...base, reason: text(2000) }),
+]);
+export type Decision = z.infer<typeof Decision>;
+export type DecisionAction = Decision['action'];
+
+const byDepartment: ReadonlySet<DecisionAction> = new Set([
+  'accept',
+  'return',
+  'approve',
+  'reject',
+  'approveOnCommitment',
+]);
+
+/** Which states each decision may be taken from. */
+const allowedFrom: Record<DecisionAction, readonly ItemState['status'][]> = {
+  submit: ['ready', 'rejected'],
+  accept: ['submitted'],
+  return: ['submitted', 'accepted'],
+  resubmit: ['returned'],
+  approve: ['accepted'],
+  reject: ['submitted', 'accepted'],
+  approveOnCommitment: ['submitted', 'accepted'],
+  waive: ['waiting', 'ready', 'submitted', 'accepted', 'returned', 'rejected'],
+};
+
+/** Why `decision` cannot be taken now, or null when it can. Never changes the state. */
+export function refuseDecision(state: ProjectState, decision: Decision): string | null {
+  const def = itemDef(state, decision.item);
+  const item = state.items[decision.item];
+  if (!def || !item) return `item ${decision.item} is not in the plan of project ${state.profile.code}`;
+  const { actor, action } = decision;
+
+  if (byDepartment.has(action)) {
+    if (actor.role !== 'department') {
+      return `only the responsible department (${def.department}) may ${action} ${def.code}`;
+    }
+    if (actor.department !== def.department) {
+      return `${def.code} belongs to department ${def.department}; department ${actor.department} may not ${action} it`;
+    }
+  } else if (action === 'waive') {
+    if (actor.role !== 'secretary' && actor.role !== 'operator') {
+      return `only the project secretary or an operator may waive ${def.code}`;
+    }
+  } else if (actor.role !== 'secretary' && actor.role !== 'operator') {
+    return `only the project secretary may ${action} ${def.code}`;
+  }
+  if (actor.role === 'secretary' && !byDepartment.has(action) && actor.id !== state.profile.secretary) {
+    return `${actor.id} is not the secretary of project ${state.profile.code}`;
+  }
+
+  const earlySubmit = action === 'submit' && item.status === 'waiting' && def.earlyStart;
+  if (!allowedFrom[action].includes(item.status) && !earlySubmit) {
+    if (action === 'submit' && item.status === 'waiting') {
+      return `${def.code} is waiting for ${openPrerequisites(state, def).join(', ')}; it has no early start`;
+    }
+    return `${def.code} is ${item.status}; ${action} is allowed only when it is ${allowedFrom[action].join(' or ')}`;
+  }
+
+  if (action === 'accept' && decision.withGaps && !def.acceptWithGaps) {
+    return `${def.code} does not allow acceptance with missing materials (容缺受理)`;
+  }
+  if (action === 'approveOnCommitment' && !def.commitment) {
+    return `${def.code} cannot be approved on commitment (告知承诺 does not apply)`;
+  }
+  if (action === 'approve' || action === 'approveOnCommitment') {
+    const waiting = openPrerequisites(state, def);
+    if (waiting.length > 0) {
+      return `${def.code} is in pre-review; it cannot be approved before ${waiting.join(', ')} finish`;
+    }
+    const blockers = openProblemsBlocking(state, def.code);
+    if (blockers.length > 0) {
+      return `${def.code} is blocked by problem ${blockers.map((p) => p.id).join(', ')} until it is resolved`;
+    }
+  }
+  return null;
+}
+
+export type DecisionResult = {
+  item: ItemView;
+  /** Items that became ready because this decision finished their last prerequisite. */
+  opened: string[];
+  revision: number;
+};
+
+/** Take a decision that `refuseDecision` allowed. Mutates `state`. */
+export function applyDecision(
+  state: ProjectState,
+  decision: Decision,
+  now: number,
+  calendar: Calendar,
+): DecisionResult {
+  const at = new Date(now).toISOString();
+  const def = itemDef(state, decision.item)!;
+  const item = state.items[decision.item]!;
+  item.lastActor = decision.actor;
+
+  switch (decision.action) {
+    case 'submit':
+      if (item.status === 'rejected') {
+        item.round += 1;
+        item.rungLevel = 0;
+        item.pauses = [];
+        item.clockStart = undefined;
+        item.reason = undefined;
+      }
+      item.preReview = !prerequisitesDone(state, def);
+      item.status = 'submitted';
+      item.submittedAt = at;
+      break;
+    case 'accept':
+      item.status = 'accepted';
+      item.acceptedAt = at;
+      // Under pre-review the clock waits for the prerequisites (it starts in openDependents).
+      if (!item.preReview) item.clockStart = at;
+      break;
+    case 'return':
+      item.returnedFrom = item.status === 'accepted' ? 'accepted' : 'submitted';
+      item.status = 'returned';
+      item.returns += 1;
+      item.missing = decision.missing;
+      if (item.clockStart) item.pauses.push({ from: at, to: null, reason: 'return' });
+      break;
+    case 'resubmit':
+      item.status = item.returnedFrom ?? 'submitted';
+      item.returnedFrom = undefined;
+      item.missing = [];
+      closePause(item, 'return', at);
+      break;
+    case 'approve':
+      item.documentNo = decision.documentNo;
+      finish(item, 'approved', at);
+      break;
+    case 'approveOnCommitment':
+      item.documentNo = decision.commitmentRef;
+      finish(item, 'approvedOnCommitment', at);
+      break;
+    case 'reject':
+      item.status = 'rejected';
+      item.reason = decision.reason;
+      item.finishedAt = at;
+      break;
+    case 'waive':
+      item.reason = decision.reason;
+      finish(item, 'waived', at);
+      break;
+  }
+  refreshItemDeadline(state, item.code, calendar);
+  const opened = isDone(item) ? openDependents(state, at, calendar) : [];
+  state.revision += 1;
+  return { item: itemView(state, item.code), opened, revision: state.revision };
+}
+
+function finish(item: ItemState, status: ItemState['status'], at: string): void {
+  item.status = status;
+  item.finishedAt = at;
+  item.preReview = false;
+  for (const p of item.pauses) if (p.to === null) p.to = at;
+}
+
+export function closePause(item: ItemState, reason: string, at: string): void {
+  for (const p of item.pauses) if (p.to === null && p.reason === reason) p.to = at;
+}
+
+/** Open every waiting item whose prerequisites are now all done; end pre-reviews that can now count. */
+export function openDependents(state: ProjectState, at: string, calendar: Calendar): string[] {
+  const opened: string[] = [];
+  for (const def of state.plan.items) {
+    const item = state.items[def.code]!;
+    if (!prerequisitesDone(state, def)) continue;
+    if (item.status === 'waiting') {
+      open(item, at);
+      opened.push(def.code);
+    } else if (item.preReview) {
+      item.preReview = false;
+      if (item.status === 'accepted' || (item.status === 'returned' && item.returnedFrom === 'accepted')) {
+        item.clockStart = at;
+        if (item.status === 'returned') item.pauses.push({ from: at, to: null, reason: 'return' });
+        refreshItemDeadline(state, def.code, calendar);
+      }
+    }
+  }
+  return opened;
+}

@@ -1,0 +1,90 @@
+import { z } from 'zod';
+
+/**
+ * The escalation ladder (督办制) and department points, as data.
+ *
+ * Every rung sits a number of working days from a deadline (negative = before it). A rung fires once per
+ * round of an item or problem; department points are deducted per rung and doubled when the delay is the
+ * department's own (the file was in its hands). Passing the alert threshold tells the responsible leader.
+ */
+
+export const RungName = z.enum(['reminder', 'yellow', 'red', 'interview']);
+export type RungName = z.infer<typeof RungName>;
+
+/** Who a rung reaches: the handling officer, the project secretary, the department head (一把手), the leader. */
+export const Recipient = z.enum(['handler', 'secretary', 'departmentHead', 'leader']);
+export type Recipient = z.infer<typeof Recipient>;
+
+export const Rung = z.object({
+  name: RungName,
+  /** 1 reminder (提醒), 2 yellow card (黄牌), 3 red card (红牌), 4 interview notice (约谈). */
+  level: z.number().int().min(1).max(9),
+  offsetWorkingDays: z.number().int().min(-30).max(60),
+  notify: z.array(Recipient).min(1),
+  points: z.number().int().min(0).max(100),
+});
+export type Rung = z.infer<typeof Rung>;
+
+export const EscalationPolicy = z
+  .object({
+    rungs: z.array(Rung).min(1),
+    /** Points double when the delay is the department's own. */
+    doubleWhenOwnDelay: z.boolean(),
+    /** A department's points within one project at or past this tell the responsible leader. */
+    alertThreshold: z.number().int().positive(),
+  })
+  .superRefine((p, ctx) => {
+    for (let i = 1; i < p.rungs.length; i++) {
+      const prev = p.rungs[i - 1]!;
+      const cur = p.rungs[i]!;
+      if (cur.offsetWorkingDays <= prev.offsetWorkingDays || cur.level <= prev.level) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['rungs', i],
+          message: `rung ${cur.name} must come after ${prev.name}: both its offset and its level must be higher`,
+        });
+      }
+    }
+  });
+export type EscalationPolicy = z.infer<typeof EscalationPolicy>;
+
+/** The default ladder, from the cities' electronic-supervision rules (catalog §5.1, §5.3). */
+export const defaultEscalationPolicy: EscalationPolicy = EscalationPolicy.parse({
+  rungs: [
+    { name: 'reminder', level: 1, offsetWorkingDays: -1, notify: ['handler', 'secretary'], points: 0 },
+    { name: 'yellow', level: 2, offsetWorkingDays: 0, notify: ['departmentHead', 'secretary'], points: 1 },
+    {
+      name: 'red',
+      level: 3,
+      offsetWorkingDays: 2,
+      notify: ['leader', 'departmentHead', 'secretary'],
+      points: 2,
+    },
+    {
+      name: 'interview',
+      level: 4,
+      offsetWorkingDays: 5,
+      notify: ['leader', 'departmentHead', 'secretary'],
+      points: 3,
+    },
+  ],
+  doubleWhenOwnDelay: true,
+  alertThreshold: 20,
+});
+
+export const rungLabelZh: Record<RungName, string> = {
+  reminder: '到期提醒',
+  yellow: '黄牌预警',
+  red: '红牌督办',
+  interview: '约谈通知',
+};
+
+/** Points a rung costs the department. */
+export function pointsFor(rung: Rung, ownDelay: boolean, policy: EscalationPolicy): number {
+  return ownDelay && policy.doubleWhenOwnDelay ? rung.points * 2 : rung.points;
+}
+
+/** The next rung to fire after `firedLevel` (0 = none yet), or undefined when the ladder is done. */
+export function nextRung(policy: EscalationPolicy, firedLevel: number): Rung | undefined {
+  return policy.rungs.find((r) => r.level > firedLevel);
+}

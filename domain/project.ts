@@ -1,0 +1,258 @@
+import { z } from 'zod';
+import type { CalendarYear } from './calendar';
+import { DepartmentCode, ItemCode, ProjectCategory } from './catalog';
+import { defaultEscalationPolicy, type EscalationPolicy } from './ladder';
+import type { Plan, PlanItem } from './plan';
+
+/**
+ * A major project's live state: the tailored plan, every item's lifecycle, problems, escalations and
+ * department points. Owned by the project workflow (its single source of truth) and changed only
+ * through the functions in decisions.ts, problems.ts and supervision.ts, which take the time as a
+ * parameter so the workflow stays deterministic.
+ */
+
+export const PersonId = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[\p{L}\p{N}._@-]+$/u, 'a person id is letters, digits, . _ @ or -');
+export type PersonId = z.infer<typeof PersonId>;
+
+export const LocalDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date is YYYY-MM-DD');
+export const ProjectCode = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9-]{1,63}$/, 'a project code is 2–64 letters, digits or -');
+
+/** Who acts. The API derives it from the caller's key; the workflow checks it again. */
+export const Actor = z.discriminatedUnion('role', [
+  z.object({ role: z.literal('secretary'), id: PersonId }),
+  z.object({ role: z.literal('department'), department: DepartmentCode, id: PersonId.optional() }),
+  z.object({ role: z.literal('leader'), id: PersonId }),
+  z.object({ role: z.literal('operator'), id: PersonId }),
+]);
+export type Actor = z.infer<typeof Actor>;
+
+export const ProjectProfile = z.object({
+  code: ProjectCode,
+  name: z.string().min(1).max(200),
+  category: ProjectCategory,
+  secretary: PersonId,
+  leader: PersonId,
+  /** Target start of construction (开工), from which the plan is scheduled backwards. */
+  targetStart: LocalDate.optional(),
+});
+export type ProjectProfile = z.infer<typeof ProjectProfile>;
+
+/**
+ * waiting (prerequisites open) → ready → submitted → accepted (受理: clock runs) ⇄ returned (补正: paused)
+ * → approved | approvedOnCommitment (告知承诺) | rejected; any open item may be waived.
+ */
+export const ItemStatus = z.enum([
+  'waiting',
+  'ready',
+  'submitted',
+  'accepted',
+  'returned',
+  'approved',
+  'approvedOnCommitment',
+  'rejected',
+  'waived',
+]);
+export type ItemStatus = z.infer<typeof ItemStatus>;
+
+export const DONE_STATUSES: ReadonlySet<ItemStatus> = new Set(['approved', 'approvedOnCommitment', 'waived']);
+
+export type Pause = { from: string; to: string | null; reason: string };
+
+export type ItemState = {
+  code: string;
+  status: ItemStatus;
+  /** Submitted under 提前介入 while prerequisites are still open: may be reviewed, not approved. */
+  preReview: boolean;
+  /** Applications made for this item; a new one starts after a rejection. Escalations are per round. */
+  round: number;
+  returns: number;
+  missing: string[];
+  /** Set while a `return` is open: where `resubmit` leads back to. */
+  returnedFrom?: 'submitted' | 'accepted';
+  openedAt?: string;
+  submittedAt?: string;
+  acceptedAt?: string;
+  /** When the promised-time clock started (acceptance, or the end of pre-review). */
+  clockStart?: string;
+  pauses: Pause[];
+  dueAt?: string | null;
+  dueDate?: string | null;
+  provisional: boolean;
+  /** Highest ladder level fired in this round (0 = none). */
+  rungLevel: number;
+  finishedAt?: string;
+  documentNo?: string;
+  reason?: string;
+  lastActor?: Actor;
+};
+
+export type ProblemStatus = 'open' | 'assigned' | 'planned' | 'resolved' | 'verified';
+
+export type ProblemState = {
+  id: string;
+  title: string;
+  description: string;
+  raisedBy: Actor;
+  raisedAt: string;
+  ownerDepartment?: string;
+  ownerPerson?: string;
+  solution?: string;
+  resolution?: string;
+  status: ProblemStatus;
+  deadlineAt: string;
+  deadlineProvisional: boolean;
+  blocksItem?: string;
+  rungLevel: number;
+  resolvedAt?: string;
+  verifiedAt?: string;
+};
+
+export type EscalationEvent = {
+  /** Dedupe key: the same escalation never reaches anyone twice. */
+  key: string;
+  subjectKind: 'item' | 'problem' | 'score';
+  subjectId: string;
+  rung: string;
+  level: number;
+  department?: string;
+  notify: string[];
+  dueAt?: string;
+  firedAt: string;
+  points: number;
+  title: string;
+  body: string;
+};
+
+export type Instruction = {
+  escalationKey: string;
+  leader: string;
+  text: string;
+  at: string;
+};
+
+export type ProjectState = {
+  version: 1;
+  profile: ProjectProfile;
+  plan: Plan;
+  registeredAt: string;
+  items: Record<string, ItemState>;
+  problems: Record<string, ProblemState>;
+  nextProblemNo: number;
+  /** Points deducted per department within this project, and whether the leader was alerted. */
+  scores: Record<string, { points: number; alerted: boolean }>;
+  /** The most recent escalations (bounded): the full list is in the read model. */
+  recentEscalations: EscalationEvent[];
+  escalationCount: number;
+  instructions: Instruction[];
+  calendarYears: CalendarYear[];
+  policy: EscalationPolicy;
+  /** Bumped by every change: read-model writes carry it so a stale write never wins. */
+  revision: number;
+};
+
+export const RECENT_ESCALATIONS = 50;
+
+export type ItemDef = PlanItem;
+
+export function itemDef(state: ProjectState, code: string): ItemDef | undefined {
+  return state.plan.items.find((i) => i.code === code);
+}
+
+export function isDone(item: ItemState): boolean {
+  return DONE_STATUSES.has(item.status);
+}
+
+export function prerequisitesDone(state: ProjectState, def: ItemDef): boolean {
+  return def.prerequisites.every((p) => {
+    const s = state.items[p];
+    return s === undefined || isDone(s);
+  });
+}
+
+export function openPrerequisites(state: ProjectState, def: ItemDef): string[] {
+  return def.prerequisites.filter((p) => {
+    const s = state.items[p];
+    return s !== undefined && !isDone(s);
+  });
+}
+
+export function openProblemsBlocking(state: ProjectState, code: string): ProblemState[] {
+  return Object.values(state.problems).filter(
+    (p) => p.blocksItem === code && p.status !== 'resolved' && p.status !== 'verified',
+  );
+}
+
+export type NewProject = {
+  profile: ProjectProfile;
+  plan: Plan;
+  calendarYears: CalendarYear[];
+  policy?: EscalationPolicy;
+};
+
+/** The state of a newly registered project: items without prerequisites open at once (大并联). */
+export function createProjectState(input: NewProject, now: number): ProjectState {
+  const at = new Date(now).toISOString();
+  const items: Record<string, ItemState> = {};
+  for (const def of input.plan.items) {
+    items[def.code] = {
+      code: def.code,
+      status: 'waiting',
+      preReview: false,
+      round: 1,
+      returns: 0,
+      missing: [],
+      pauses: [],
+      provisional: false,
+      rungLevel: 0,
+    };
+  }
+  const state: ProjectState = {
+    version: 1,
+    profile: input.profile,
+    plan: input.plan,
+    registeredAt: at,
+    items,
+    problems: {},
+    nextProblemNo: 1,
+    scores: {},
+    recentEscalations: [],
+    escalationCount: 0,
+    instructions: [],
+    calendarYears: input.calendarYears,
+    policy: input.policy ?? defaultEscalationPolicy,
+    revision: 1,
+  };
+  for (const def of input.plan.items) {
+    if (prerequisitesDone(state, def)) open(state.items[def.code]!, at);
+  }
+  return state;
+}
+
+export function open(item: ItemState, at: string): void {
+  item.status = 'ready';
+  item.openedAt = at;
+}
+
+/** A stable, small copy of one item for answers and read models. */
+export function itemView(state: ProjectState, code: string) {
+  const def = itemDef(state, code)!;
+  const s = state.items[code]!;
+  return {
+    ...s,
+    nameZh: def.nameZh,
+    department: def.department,
+    stage: def.stage,
+    lane: def.lane,
+    committedLimit: def.committedLimit,
+    prerequisites: def.prerequisites,
+  };
+}
+export type ItemView = ReturnType<typeof itemView>;
+
+export { ItemCode };

@@ -1,0 +1,2 @@
+// The workflow bundle's entry point (workflowsPath): everything the worker runs as a workflow.
+export { majorProjectWorkflow } from './major-project';

@@ -1,0 +1,330 @@
+import {
+  ApplicationFailure,
+  allHandlersFinished,
+  CancellationScope,
+  condition,
+  continueAsNew,
+  isCancellation,
+  log,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  sleep,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { z } from 'zod';
+import type { GreenlaneActivities } from '../activities/contract';
+import { type Calendar, CalendarYear, makeCalendar } from '../domain/calendar';
+import { applyDecision, Decision, refuseDecision } from '../domain/decisions';
+import { applyProblemAction, ProblemAction, refuseProblemAction } from '../domain/problems';
+import { createProjectState, type NewProject, type ProjectState } from '../domain/project';
+import {
+  fireDueEscalations,
+  nextEscalationAt,
+  type ProjectSummary,
+  refreshAllDeadlines,
+  summarize,
+} from '../domain/supervision';
+import {
+  acknowledgeEscalationUpdate,
+  calendarPublishedSignal,
+  decideItemSignal,
+  decideItemUpdate,
+  type ProjectStateView,
+  problemUpdate,
+  projectStateQuery,
+  reassignUpdate,
+} from './messages';
+import * as SA from './search-attributes';
+
+/**
+ * One major project (重大项目), from registration to completion acceptance.
+ *
+ * The state lives here and nowhere else; PostgreSQL only mirrors it. The loop below sleeps until either
+ * a message changed the state or the earliest escalation rung is due, so a project holds exactly one
+ * timer however many items are open. Activities (escalation records, read model) run in the background
+ * and retry until they succeed: an outage of PostgreSQL delays the mirror, never a decision.
+ */
+
+export type MajorProjectInput =
+  | ({ kind: 'new'; maxHistoryEvents?: number } & NewProject)
+  | { kind: 'carried'; state: ProjectState; maxHistoryEvents?: number };
+
+export type MajorProjectResult = { code: string; completedAt: string; escalations: number; revision: number };
+
+const { recordEscalations, syncReadModel, deliverInstruction } = proxyActivities<GreenlaneActivities>({
+  startToCloseTimeout: '30 seconds',
+  // Keep trying through an outage: the record must eventually exist, exactly once (keys dedupe it).
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+const REFUSED_SIGNALS_KEPT = 20;
+
+export async function majorProjectWorkflow(input: MajorProjectInput): Promise<MajorProjectResult> {
+  const state: ProjectState = input.kind === 'carried' ? input.state : createProjectState(input, Date.now());
+  let calendar: Calendar = makeCalendar(state.calendarYears);
+  const refusedSignals: ProjectStateView['refusedSignals'] = [];
+  let changed = true;
+
+  const touch = () => {
+    changed = true;
+  };
+
+  setHandler(projectStateQuery, () => ({
+    state,
+    summary: summarize(state, Date.now()),
+    nextEscalationAt: isoOrNull(nextEscalationAt(state, calendar)),
+    refusedSignals,
+  }));
+
+  setHandler(
+    decideItemUpdate,
+    (decision) => {
+      const result = applyDecision(state, Decision.parse(decision), Date.now(), calendar);
+      touch();
+      return result;
+    },
+    { validator: (decision) => refuse(refuseDecision(state, parseOrRefuse(Decision, decision))) },
+  );
+
+  setHandler(decideItemSignal, (raw) => {
+    const parsed = Decision.safeParse(raw);
+    const reason = parsed.success ? refuseDecision(state, parsed.data) : parsed.error.issues[0]!.message;
+    if (parsed.success && reason === null) {
+      applyDecision(state, parsed.data, Date.now(), calendar);
+      touch();
+      return;
+    }
+    refusedSignals.push({ at: new Date().toISOString(), decision: raw, reason: reason ?? 'malformed' });
+    if (refusedSignals.length > REFUSED_SIGNALS_KEPT) refusedSignals.shift();
+  });
+
+  setHandler(
+    problemUpdate,
+    (action) => {
+      const result = applyProblemAction(state, ProblemAction.parse(action), Date.now(), calendar);
+      touch();
+      return result;
+    },
+    {
+      validator: (action) =>
+        refuse(refuseProblemAction(state, parseOrRefuse(ProblemAction, action), calendar.dateOf(Date.now()))),
+    },
+  );
+
+  setHandler(
+    acknowledgeEscalationUpdate,
+    async (ack) => {
+      const instruction = {
+        escalationKey: ack.escalationKey,
+        leader: ack.leader,
+        text: ack.instruction,
+        at: nowIso(),
+      };
+      state.instructions.push(instruction);
+      state.revision += 1;
+      touch();
+      // Awaited: the leader's answer returns once the secretary has it.
+      await deliverInstruction({
+        projectCode: state.profile.code,
+        escalationKey: ack.escalationKey,
+        leader: ack.leader,
+        secretary: state.profile.secretary,
+        text: ack.instruction,
+        at: instruction.at,
+      });
+      return instruction;
+    },
+    {
+      validator: (ack) => {
+        if (ack.leader !== state.profile.leader) {
+          throw new Error(`${ack.leader} is not the responsible leader of project ${state.profile.code}`);
+        }
+        if (!ack.escalationKey.startsWith(`${state.profile.code}/`)) {
+          throw new Error(`escalation ${ack.escalationKey} is not of project ${state.profile.code}`);
+        }
+        if (!ack.instruction || ack.instruction.trim().length === 0)
+          throw new Error('the instruction is empty');
+      },
+    },
+  );
+
+  setHandler(
+    reassignUpdate,
+    (r) => {
+      if (r.secretary) state.profile.secretary = r.secretary;
+      if (r.leader) state.profile.leader = r.leader;
+      state.revision += 1;
+      touch();
+      return { secretary: state.profile.secretary, leader: state.profile.leader };
+    },
+    {
+      validator: (r) => {
+        if (!r.secretary && !r.leader) throw new Error('name a new secretary or a new leader');
+      },
+    },
+  );
+
+  setHandler(calendarPublishedSignal, (raw) => {
+    const parsed = CalendarYear.safeParse(raw);
+    if (!parsed.success) {
+      log.warn('ignored a malformed calendar year', { issues: parsed.error.issues.length });
+      return;
+    }
+    state.calendarYears = [...state.calendarYears.filter((y) => y.year !== parsed.data.year), parsed.data];
+    calendar = makeCalendar(state.calendarYears);
+    refreshAllDeadlines(state, calendar);
+    state.revision += 1;
+    touch();
+  });
+
+  const background = new Set<Promise<unknown>>();
+  const inBackground = (what: string, p: Promise<unknown>) => {
+    const tracked = p
+      .catch((err) => log.error(`${what} failed`, { error: String(err) }))
+      .finally(() => {
+        background.delete(tracked);
+      });
+    background.add(tracked);
+  };
+
+  let syncedRevision = 0;
+  let syncing: Promise<void> | undefined;
+  let lastSearchAttributes = '';
+  let timer: { at: number; scope: CancellationScope; fired: Promise<void> } | undefined;
+
+  for (;;) {
+    const now = Date.now();
+    const events = fireDueEscalations(state, now, calendar);
+    if (events.length > 0)
+      inBackground('recordEscalations', recordEscalations({ projectCode: state.profile.code, events }));
+
+    const summary = summarize(state, now);
+    lastSearchAttributes = publishVisibility(state, summary, lastSearchAttributes);
+
+    // One read-model write at a time; a burst of decisions is coalesced into the next write.
+    if (!syncing && state.revision > syncedRevision) {
+      const revision = state.revision;
+      syncing = syncReadModel({ state, summary, syncedAt: new Date(now).toISOString() })
+        .then(() => {
+          syncedRevision = revision;
+        })
+        .catch((err) => log.error('syncReadModel failed', { error: String(err) }))
+        .finally(() => {
+          syncing = undefined;
+          touch();
+        });
+    }
+
+    if (summary.done && allHandlersFinished()) break;
+    if (shouldContinueAsNew(input.maxHistoryEvents)) {
+      await condition(allHandlersFinished);
+      await Promise.all([...background, syncing]);
+      await continueAsNew<typeof majorProjectWorkflow>({
+        kind: 'carried',
+        state,
+        maxHistoryEvents: input.maxHistoryEvents,
+      });
+    }
+
+    const wakeAt = nextEscalationAt(state, calendar);
+    if (timer && timer.at !== wakeAt) {
+      timer.scope.cancel();
+      timer = undefined;
+    }
+    if (!timer && wakeAt !== null) timer = startTimer(wakeAt);
+    changed = false;
+    const waits: Promise<unknown>[] = [condition(() => changed)];
+    if (timer) waits.push(timer.fired);
+    await Promise.race(waits);
+    if (timer && Date.now() >= timer.at) timer = undefined;
+  }
+
+  timer?.scope.cancel();
+  await Promise.all([...background, syncing]);
+  if (state.revision > syncedRevision) {
+    await syncReadModel({ state, summary: summarize(state, Date.now()), syncedAt: nowIso() });
+  }
+  return {
+    code: state.profile.code,
+    completedAt: nowIso(),
+    escalations: state.escalationCount,
+    revision: state.revision,
+  };
+}
+
+function startTimer(at: number) {
+  const scope = new CancellationScope();
+  const fired = scope
+    .run(() => sleep(Math.max(1, at - Date.now())))
+    .catch((err) => {
+      if (!isCancellation(err)) throw err;
+    });
+  return { at, scope, fired };
+}
+
+function shouldContinueAsNew(maxHistoryEvents: number | undefined): boolean {
+  const info = workflowInfo();
+  return (
+    info.continueAsNewSuggested || (maxHistoryEvents !== undefined && info.historyLength >= maxHistoryEvents)
+  );
+}
+
+/** Search attributes and the UI's current details; upserted only when they change (each upsert is an event). */
+function publishVisibility(state: ProjectState, summary: ProjectSummary, last: string): string {
+  const p = state.profile;
+  const attrs = {
+    stage: summary.stage,
+    leader: p.leader,
+    secretary: p.secretary,
+    overdue: summary.overdueItems.length,
+    level: summary.escalationLevel,
+  };
+  const key = JSON.stringify(attrs);
+  if (key === last) return last;
+  const pairs = [
+    { key: SA.ProjectCode, value: p.code },
+    { key: SA.ProjectCategory, value: p.category },
+    { key: SA.ProjectStage, value: summary.stage },
+    { key: SA.ResponsibleLeader, value: p.leader },
+    { key: SA.Secretary, value: p.secretary },
+    { key: SA.OverdueItems, value: summary.overdueItems.length },
+    { key: SA.EscalationLevel, value: summary.escalationLevel },
+    ...(p.targetStart
+      ? [{ key: SA.TargetStartDate, value: new Date(`${p.targetStart}T00:00:00+08:00`) }]
+      : []),
+  ];
+  upsertSearchAttributes(pairs);
+  setCurrentDetails(currentDetails(state, summary));
+  return key;
+}
+
+function currentDetails(state: ProjectState, summary: ProjectSummary): string {
+  const p = state.profile;
+  const stageName = ['', '立项用地规划许可', '工程建设许可', '施工许可', '竣工验收', '已完成'][summary.stage];
+  const lines = [
+    `**${p.name}** (${p.code}) · 阶段 ${summary.stage} ${stageName}`,
+    `责任领导 ${p.leader} · 项目秘书 ${p.secretary}${p.targetStart ? ` · 目标开工 ${p.targetStart}` : ''}`,
+    `在办 ${summary.openItems.length} 项: ${summary.openItems.slice(0, 12).join(', ') || '—'}`,
+    `超期 ${summary.overdueItems.length} 项: ${summary.overdueItems.join(', ') || '—'}`,
+    `受阻 ${summary.blockedItems.length} 项: ${summary.blockedItems.join(', ') || '—'}`,
+    `督办级别 ${summary.escalationLevel}`,
+  ];
+  return lines.join('\n\n');
+}
+
+function refuse(reason: string | null): void {
+  if (reason !== null)
+    throw ApplicationFailure.create({ type: 'Refused', message: reason, nonRetryable: true });
+}
+
+function parseOrRefuse<T>(schema: z.ZodType<T>, value: unknown): T {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const detail = parsed.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; ');
+  throw ApplicationFailure.create({ type: 'Malformed', message: detail, nonRetryable: true });
+}
+
+const nowIso = () => new Date().toISOString();
+const isoOrNull = (t: number | null) => (t === null ? null : new Date(t).toISOString());

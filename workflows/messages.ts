@@ -1,0 +1,33 @@
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { CalendarYear } from '../domain/calendar';
+import type { Decision, DecisionResult } from '../domain/decisions';
+import type { ProblemAction, ProblemResult } from '../domain/problems';
+import type { Instruction, ProjectState } from '../domain/project';
+import type { ProjectSummary } from '../domain/supervision';
+
+/** A department's or the secretary's decision on an item; refused by the validator before history. */
+export const decideItemUpdate = defineUpdate<DecisionResult, [Decision]>('decideItem');
+/** The same decision, fire-and-forget, for integrations that cannot wait; refusals are kept in state. */
+export const decideItemSignal = defineSignal<[Decision]>('decideItemSignal');
+
+export const problemUpdate = defineUpdate<ProblemResult, [ProblemAction]>('problem');
+
+export type AcknowledgeEscalation = { escalationKey: string; leader: string; instruction: string };
+/** The responsible leader answers an escalation with an instruction (批示). */
+export const acknowledgeEscalationUpdate = defineUpdate<Instruction, [AcknowledgeEscalation]>(
+  'acknowledgeEscalation',
+);
+
+export type Reassign = { secretary?: string; leader?: string; by: string };
+export const reassignUpdate = defineUpdate<{ secretary: string; leader: string }, [Reassign]>('reassign');
+
+/** A calendar year published (or corrected) after the workflow started: deadlines move with it. */
+export const calendarPublishedSignal = defineSignal<[CalendarYear]>('calendarPublished');
+
+export type ProjectStateView = {
+  state: ProjectState;
+  summary: ProjectSummary;
+  nextEscalationAt: string | null;
+  refusedSignals: { at: string; decision: unknown; reason: string }[];
+};
+export const projectStateQuery = defineQuery<ProjectStateView>('projectState');
