@@ -1,0 +1,207 @@
+#!/usr/bin/env bash
+# Greenlane setup: everything a run or a test needs on one machine, nothing global.
+#
+#   bash scripts/setup.sh
+#
+# Idempotent: each step checks first and does nothing when its piece is already there, so a
+# complete setup finishes in a few seconds. It prints one line per step and, on failure, names the
+# missing piece and how to get it. Tools land in .tools/ (git-ignored), one folder per version:
+#   .tools/temporal/<config.temporalCliVersion>/temporal          Temporal CLI (dev server + UI)
+#   .tools/test-server/<config.temporalTestServerVersion>/temporal-test-server
+#                                                                 Java time-skipping test server
+# PostgreSQL comes from Debian's package (skipped when DATABASE_URL points at a server).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+step() { printf 'setup: %s\n' "$*"; }
+fail() {
+  printf 'setup: FAILED: %s\n' "$1" >&2
+  shift
+  for line in "$@"; do printf '       %s\n' "$line" >&2; done
+  exit 1
+}
+
+# Two runs in parallel (two test runs, or npm start next to npm test) must not build the same tool
+# or run npm ci at the same time: one setup at a time per checkout.
+mkdir -p .tools
+exec 9>".tools/.setup.lock"
+if command -v flock >/dev/null 2>&1 && ! flock -n 9; then
+  step "waiting for another setup in this checkout to finish"
+  flock 9
+fi
+
+# --- Node ------------------------------------------------------------------------------------------
+command -v node >/dev/null 2>&1 || fail "node is not installed" "Install Node.js >= 20.19 (https://nodejs.org or your package manager)."
+NODE_VERSION="$(node -p 'process.versions.node')"
+if ! node -e '
+  const [a, b] = process.versions.node.split(".").map(Number);
+  process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1);'; then
+  fail "Node $NODE_VERSION is too old: Greenlane needs Node >= 20.19" "Install a newer Node.js (https://nodejs.org)."
+fi
+step "node $NODE_VERSION ok"
+
+config() { node -p "require('./package.json').config.$1"; }
+CLI_VERSION="$(config temporalCliVersion)"
+TEST_SERVER_VERSION="$(config temporalTestServerVersion)"
+
+# --- npm dependencies --------------------------------------------------------------------------------
+# node_modules is fresh when it was installed from the current package-lock.json. We stamp the lock's
+# hash after our own `npm ci`; a tree installed by hand (no stamp) counts as fresh when npm's own
+# record of it (node_modules/.package-lock.json) is not older than package-lock.json. We never wipe a
+# tree that looks fresh: others may be running tests from it.
+LOCK_HASH="$(sha256sum package-lock.json | cut -d' ' -f1)"
+STAMP=node_modules/.greenlane-lock.sha256
+npm_fresh() {
+  [ -d node_modules ] || return 1
+  if [ -f "$STAMP" ]; then [ "$(cat "$STAMP")" = "$LOCK_HASH" ]; return; fi
+  [ -f node_modules/.package-lock.json ] && ! [ package-lock.json -nt node_modules/.package-lock.json ]
+}
+if npm_fresh; then
+  step "node_modules up to date with package-lock.json"
+else
+  step "npm ci (node_modules missing or older than package-lock.json)"
+  # npm 11 skips dependencies' install scripts unless allowed; Greenlane needs none of them.
+  npm ci --no-audit --no-fund --loglevel=error || fail "npm ci failed" "Check the npm registry is reachable: npm ping"
+  echo "$LOCK_HASH" >"$STAMP"
+fi
+
+# --- Temporal CLI (dev server) -----------------------------------------------------------------------
+CLI_DIR=".tools/temporal/$CLI_VERSION"
+CLI_BIN="$CLI_DIR/temporal"
+# The folder is named after the version (`go install` builds report 0.0.0-DEV), so a version bump in
+# package.json means a new, missing binary; an existing one only has to run.
+if [ -x "$CLI_BIN" ] && "$CLI_BIN" --version >/dev/null 2>&1; then
+  step "temporal CLI $CLI_VERSION ok ($CLI_BIN)"
+else
+  command -v go >/dev/null 2>&1 || fail "go is not installed: it builds the Temporal CLI $CLI_VERSION" \
+    "Install Go >= 1.25 from https://go.dev/dl/ (Debian's golang package is too old), then re-run."
+  GO_VERSION="$(go env GOVERSION)"
+  if ! printf '%s\n' "$GO_VERSION" | awk -F'[go.]' '{ exit !($3 > 1 || ($3 == 1 && $4 >= 25)) }'; then
+    # A Go >= 1.21 with GOTOOLCHAIN=auto fetches the toolchain the CLI's go.mod asks for from the
+    # module proxy; an older Go cannot.
+    if [ "$(go env GOTOOLCHAIN)" = "local" ]; then
+      fail "$GO_VERSION is too old to build Temporal CLI $CLI_VERSION (needs Go >= 1.25)" \
+        "Install Go >= 1.25 from https://go.dev/dl/, or unset GOTOOLCHAIN=local so Go can fetch it."
+    fi
+    step "$GO_VERSION < go1.25: Go will fetch the newer toolchain from the module proxy"
+  fi
+  # The CLI and its few hundred modules come through the Go module proxy and are verified against the
+  # checksum database. Both defaults (proxy.golang.org, sum.golang.org) are reachable here, so nothing
+  # is changed. Where they are not: set GOPROXY to a reachable mirror (GOSUMDB can usually stay, the
+  # mirror serves it too); do not set GOSUMDB=off unless you trust that mirror.
+  GOPROXY_NOW="$(go env GOPROXY)"
+  GOSUMDB_NOW="$(go env GOSUMDB)"
+  case "$GOPROXY_NOW" in
+    off | "") fail "GOPROXY is '$GOPROXY_NOW': go cannot download the Temporal CLI" \
+      "Run: go env -w GOPROXY=https://proxy.golang.org,direct (or a mirror you can reach)" ;;
+  esac
+  step "building temporal CLI $CLI_VERSION with $GO_VERSION (GOPROXY=$GOPROXY_NOW GOSUMDB=$GOSUMDB_NOW);" \
+    "a first build takes minutes"
+  mkdir -p "$CLI_DIR"
+  LOG=".tools/temporal/build-$CLI_VERSION.log"
+  # Pure-Go SQLite: no C compiler needed. Built into a temp folder and moved, so an interrupted build
+  # never leaves a half-written binary behind.
+  TMP_BIN="$(mktemp -d "$CLI_DIR/.build.XXXXXX")"
+  CGO_ENABLED=0 GOBIN="$ROOT/$TMP_BIN" go install "github.com/temporalio/cli/cmd/temporal@v$CLI_VERSION" >"$LOG" 2>&1 &
+  BUILD_PID=$!
+  START=$SECONDS
+  NEXT=30
+  while kill -0 "$BUILD_PID" 2>/dev/null; do
+    sleep 1
+    if [ $((SECONDS - START)) -ge $NEXT ]; then
+      step "  still building temporal CLI ... $((SECONDS - START)) s"
+      NEXT=$((NEXT + 30))
+    fi
+  done
+  if ! wait "$BUILD_PID"; then
+    tail -n 20 "$LOG" >&2 || true
+    rm -rf "$TMP_BIN"
+    fail "go install github.com/temporalio/cli/cmd/temporal@v$CLI_VERSION failed (full log: $LOG)" \
+      "If a download failed, check: go env GOPROXY GOSUMDB; curl -sI https://proxy.golang.org"
+  fi
+  mv -f "$TMP_BIN/temporal" "$CLI_BIN"
+  rm -rf "$TMP_BIN"
+  step "temporal CLI $CLI_VERSION built in $((SECONDS - START)) s ($CLI_BIN)"
+fi
+
+# --- Java time-skipping test server ------------------------------------------------------------------
+TS_DIR="$ROOT/.tools/test-server/$TEST_SERVER_VERSION"
+TS_WRAPPER="$TS_DIR/temporal-test-server"
+if [ -x "$TS_WRAPPER" ] && [ -f "$TS_DIR/lib/temporal-test-server-$TEST_SERVER_VERSION.jar" ]; then
+  step "temporal test server $TEST_SERVER_VERSION ok (${TS_WRAPPER#"$ROOT/"})"
+else
+  command -v java >/dev/null 2>&1 || fail "java is not installed: it runs the Temporal time-skipping test server" \
+    "Debian: apt-get install -y openjdk-17-jre-headless (any Java >= 11)"
+  command -v mvn >/dev/null 2>&1 || fail "mvn is not installed: it fetches the Temporal test server from Maven Central" \
+    "Debian: apt-get install -y maven"
+  step "fetching io.temporal:temporal-test-server:$TEST_SERVER_VERSION from Maven Central"
+  mkdir -p "$TS_DIR"
+  # A throw-away pom whose only purpose is to resolve the test server and its dependencies.
+  cat >"$TS_DIR/pom.xml" <<EOF
+<?xml version="1.0" encoding="UTF-8"?>
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>greenlane.tools</groupId>
+  <artifactId>temporal-test-server-fetch</artifactId>
+  <version>1</version>
+  <packaging>pom</packaging>
+  <dependencies>
+    <dependency>
+      <groupId>io.temporal</groupId>
+      <artifactId>temporal-test-server</artifactId>
+      <version>$TEST_SERVER_VERSION</version>
+    </dependency>
+  </dependencies>
+</project>
+EOF
+  rm -rf "$TS_DIR/lib"
+  (cd "$TS_DIR" && mvn -B -q -Dstyle.color=never org.apache.maven.plugins:maven-dependency-plugin:3.6.1:copy-dependencies \
+    -DoutputDirectory=lib -DincludeScope=runtime >mvn.log 2>&1) ||
+    fail "mvn could not fetch io.temporal:temporal-test-server:$TEST_SERVER_VERSION" \
+      "See ${TS_DIR#"$ROOT/"}/mvn.log. Check Maven Central is reachable (or set a mirror in ~/.m2/settings.xml)."
+  # The SDK starts this as `<wrapper> <port> --enable-time-skipping`, gives it 5 s to accept
+  # connections and, when done, kills only its direct child: hence `exec`, and JVM flags for a
+  # fast start (C1 only, serial GC, the JDK's class-data sharing archive).
+  cat >"$TS_WRAPPER.tmp" <<EOF
+#!/bin/sh
+# Generated by scripts/setup.sh: Temporal time-skipping test server $TEST_SERVER_VERSION.
+# Usage (as the SDK calls it): temporal-test-server <port> --enable-time-skipping
+DIR="\$(cd "\$(dirname "\$0")" && pwd)"
+exec java -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:-UsePerfData \\
+  -cp "\$DIR/lib/*" io.temporal.testserver.TestServer "\$@"
+EOF
+  chmod +x "$TS_WRAPPER.tmp"
+  mv -f "$TS_WRAPPER.tmp" "$TS_WRAPPER"
+  step "temporal test server $TEST_SERVER_VERSION ready (${TS_WRAPPER#"$ROOT/"})"
+fi
+
+# --- PostgreSQL ----------------------------------------------------------------------------------------
+if [ -n "${DATABASE_URL:-}" ]; then
+  step "DATABASE_URL is set: using that PostgreSQL, no local binaries needed"
+else
+  pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
+  PG_BIN="$(pg_bin)"
+  if [ -z "$PG_BIN" ] || [ ! -x "$PG_BIN/initdb" ] || [ ! -x "$PG_BIN/pg_ctl" ]; then
+    if [ "$(id -u)" = 0 ]; then
+      step "installing PostgreSQL: apt-get update && apt-get install -y postgresql"
+      export DEBIAN_FRONTEND=noninteractive
+      { apt-get update -q && apt-get install -y -q postgresql; } >.tools/apt-postgresql.log 2>&1 ||
+        { tail -n 20 .tools/apt-postgresql.log >&2; fail "apt-get install postgresql failed (log: .tools/apt-postgresql.log)"; }
+      PG_BIN="$(pg_bin)"
+      [ -n "$PG_BIN" ] || fail "postgresql installed but no /usr/lib/postgresql/*/bin/initdb found"
+    else
+      fail "PostgreSQL server binaries (initdb, pg_ctl) not found under /usr/lib/postgresql/*/bin" \
+        "Run: sudo apt-get update && sudo apt-get install -y postgresql" \
+        "or set DATABASE_URL=postgres://user@host:port/db to use a server you already have."
+    fi
+  fi
+  if [ "$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; then
+    fail "running as root but there is no 'postgres' OS user (initdb refuses to run as root)" \
+      "Run: apt-get install -y postgresql-common (creates it), or run as a normal user."
+  fi
+  step "postgresql $("$PG_BIN/pg_ctl" --version | awk "{print \$3}") ok ($PG_BIN)"
+fi
+
+step "done"
