@@ -89,7 +89,7 @@ export function instantiatePlan(catalog: Catalog, templateId: string, tailoring:
       problems.push(`template ${templateId} lists ${entry.code} twice`);
     } else {
       const item = toPlanItem(source, entry.prerequisites);
-      if (entry.committedLimit) item.committedLimit = entry.committedLimit;
+      if (entry.committedLimit) item.committedLimit = { ...entry.committedLimit };
       items.push(item);
     }
   }
@@ -104,7 +104,8 @@ export function instantiatePlan(catalog: Catalog, templateId: string, tailoring:
 
 /**
  * Amend an existing plan with the same rules. Adding items needs the catalog the plan was made from;
- * `finished` items may not be waived, re-timed or given new prerequisites.
+ * `finished` items may not be waived, re-timed or given new prerequisites. Without a catalog the
+ * department check falls back to the plan's own departments (its items were checked when instantiated).
  */
 export function amendPlan(
   plan: Plan,
@@ -178,7 +179,7 @@ function tailor(base: Plan, t: Tailoring, ctx: TailorContext, problems: string[]
   };
   for (const { code, committedLimit } of t.overrideLimits ?? []) {
     const item = change(code, 'override the limit of');
-    if (item) item.committedLimit = committedLimit;
+    if (item) item.committedLimit = { ...committedLimit };
   }
   for (const { code, prerequisites } of t.prerequisites ?? []) {
     const item = change(code, 'set the prerequisites of');
@@ -249,7 +250,7 @@ function structuralProblems(
       );
     }
   }
-  for (const cycle of findCycles(items)) problems.push(`cycle: ${cycle.join(' → ')}`);
+  for (const cycle of findPlanCycles(items)) problems.push(`cycle: ${cycle.join(' → ')}`);
   return problems;
 }
 
@@ -267,7 +268,7 @@ function repeated(codes: readonly string[]): string[] {
  * closed on its first item: `A → B → C → A` means A is a prerequisite of B, B of C and C of A.
  * Deterministic: components and their starting items follow plan order.
  */
-export function findCycles(items: readonly Pick<PlanItem, 'code' | 'prerequisites'>[]): ItemCode[][] {
+export function findPlanCycles(items: readonly Pick<PlanItem, 'code' | 'prerequisites'>[]): ItemCode[][] {
   const order = new Map(items.map((it, i) => [it.code, i]));
   // Edges point from a prerequisite to the items that wait on it.
   const next = new Map<ItemCode, ItemCode[]>(items.map((i) => [i.code, []]));

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { type Calendar, LocalDate } from './calendar';
 import { ItemCode, type TimeLimit } from './catalog';
-import { findCycles, type Plan, type PlanItem } from './plan';
+import { findPlanCycles, type Plan, type PlanItem } from './plan';
 
 /**
  * The plan on the calendar (倒排工期): a forward pass for the earliest dates and the critical path, and,
@@ -241,7 +241,7 @@ function topologicalOrder(items: readonly PlanItem[]): PlanItem[] {
         throw new RangeError(`cannot schedule: ${item.code} requires ${p}, which is not in the plan`);
     }
   }
-  const cycles = findCycles(items);
+  const cycles = findPlanCycles(items);
   if (cycles.length > 0) throw new RangeError(`cannot schedule: cycle: ${cycles[0]!.join(' → ')}`);
   const placed = new Set<ItemCode>();
   const result: PlanItem[] = [];

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { ApprovalItem, Catalog, Template, TimeLimit } from '../../domain/catalog';
+import { shippedCatalog } from '../../domain/catalog-data';
 import {
   amendPlan,
-  findCycles,
+  findPlanCycles,
   instantiatePlan,
   Plan,
   type Tailoring,
@@ -324,7 +325,7 @@ describe('validatePlan', () => {
   });
 });
 
-describe('findCycles', () => {
+describe('findPlanCycles', () => {
   it('reports one cycle per knot, each from its first item in plan order', () => {
     const items = [
       { code: 'A', prerequisites: ['C'] },
@@ -334,7 +335,7 @@ describe('findCycles', () => {
       { code: 'E', prerequisites: ['D', 'A'] },
       { code: 'F', prerequisites: ['A', 'E'] },
     ];
-    expect(findCycles(items)).toEqual([
+    expect(findPlanCycles(items)).toEqual([
       ['A', 'B', 'C', 'A'],
       ['D', 'E', 'D'],
     ]);
@@ -415,5 +416,21 @@ describe('amendPlan', () => {
     expect(amended.ok && amended.plan.items.find((i) => i.code === 'FEASIBILITY')!.committedLimit).toEqual(
       wd(8),
     );
+  });
+});
+
+describe('the shipped templates', () => {
+  it.each(['gov-building', 'social-industrial'])('%s instantiates untailored, without warnings', (id) => {
+    const result = instantiatePlan(shippedCatalog, id);
+    expect(result.ok ? [] : result.problems).toEqual([]);
+    expect(result.warnings).toEqual([]);
+    expect(result.ok && result.plan.category).toBe(id === 'gov-building' ? 'government' : 'social');
+    expect(
+      result.ok &&
+        validatePlan(
+          result.plan,
+          shippedCatalog.departments.map((d) => d.code),
+        ),
+    ).toEqual([]);
   });
 });

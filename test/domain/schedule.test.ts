@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { makeCalendar, syntheticYear } from '../../domain/calendar';
+import { shippedCalendarYears } from '../../domain/calendar-data';
 import type { TimeLimit } from '../../domain/catalog';
-import type { Plan, PlanItem } from '../../domain/plan';
+import { shippedCatalog } from '../../domain/catalog-data';
+import { instantiatePlan, type Plan, type PlanItem } from '../../domain/plan';
 import { durationInWorkingDays, plannedDuration, type Schedule, schedulePlan } from '../../domain/schedule';
 
 const wd = (days: number): TimeLimit => ({ days, dayType: 'working', estimate: false });
@@ -232,5 +234,34 @@ describe('schedulePlan, calendar coverage and bad input', () => {
     expect(() => schedulePlan(dag, calendar, { start: '2027-04-01', done: { Z: '2027-04-01' } })).toThrow(
       'done lists Z, which is not in the plan',
     );
+  });
+});
+
+describe('schedulePlan over the shipped gov-building template', () => {
+  it('runs the permit’s critical path through the land items, on the shipped calendar', () => {
+    const result = instantiatePlan(shippedCatalog, 'gov-building');
+    if (!result.ok) throw new Error(result.problems.join('\n'));
+    expect(result.plan.items.length).toBeGreaterThanOrEqual(45);
+    const s = schedulePlan(result.plan, makeCalendar(shippedCalendarYears), {
+      start: '2025-03-03',
+      targetStart: '2025-06-02',
+    });
+    const land = [
+      'LAND-PREEXAM',
+      'FEASIBILITY',
+      'LAND-CONVERSION',
+      'LAND-ALLOCATION',
+      'LAND-USE-PLANNING-PERMIT',
+    ];
+    expect(s.permitPath.filter((code) => land.includes(code))).toEqual(land);
+    expect(s.permitPath.at(-1)).toBe('CONSTRUCTION-PERMIT');
+    expect(s.criticalPath.slice(0, s.permitPath.length)).toEqual(s.permitPath);
+    for (const code of s.permitPath) expect(byCode(s, code)).toMatchObject({ critical: true, slack: 0 });
+    expect(s.permitFinish).toBe(byCode(s, 'CONSTRUCTION-PERMIT').earliestFinish);
+    expect(s.targetFeasible).toBe(false);
+    expect(s.shortfall).toMatch(
+      /^the construction permit can be issued on 20\d\d-\d\d-\d\d at the earliest, \d+ working days after the target 2025-06-02$/,
+    );
+    expect(s.provisional).toBe(false);
   });
 });
