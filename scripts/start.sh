@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# npm start: set up what is missing, then run Greenlane on this machine (scripts/start.ts).
+# Environment: PGPORT, TEMPORAL_PORT (7233), TEMPORAL_UI_PORT (8233), API_PORT (3000); DATABASE_URL
+# or TEMPORAL_ADDRESS to use servers you already run instead of local ones.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+bash scripts/setup.sh
+# exec: signals (Ctrl-C, SIGTERM) go straight to start.ts, which stops everything in order.
+exec node --import tsx scripts/start.ts
