@@ -1,0 +1,124 @@
+import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Client } from '@temporalio/client';
+import { bodyLimit } from 'hono/body-limit';
+import { HTTPException } from 'hono/http-exception';
+import { requestId } from 'hono/request-id';
+import type { Kysely } from 'kysely';
+import type { Config } from '../config';
+import type { DB } from '../db/schema';
+import {
+  ProblemError,
+  type ProblemInit,
+  ProblemType,
+  problem,
+  unavailableDependency,
+  unavailableProblem,
+  validationProblem,
+} from './problem';
+import { registerHealthRoutes } from './routes/health';
+import { registerMetaRoutes } from './routes/meta';
+
+/** What the API needs from the outside world; api/server.ts builds it, tests build their own. */
+export interface AppDeps {
+  temporal: { client: Client; namespace: string };
+  db: Kysely<DB>;
+  config: Config;
+  /** Largest request body accepted, in bytes (default 256 KiB). */
+  bodyLimitBytes?: number;
+  /** Where unexpected errors are reported (default console.error). */
+  logError?: (message: string, err: unknown) => void;
+}
+
+export type AppEnv = { Variables: { requestId: string } };
+export type App = OpenAPIHono<AppEnv>;
+
+/**
+ * Every route file, in registration order. A route file exports `register…Routes(app, deps)`, which
+ * declares its routes with `createRoute` and wires them with `app.openapi`. Add new ones here.
+ */
+const routeRegistrations: ReadonlyArray<(app: App, deps: AppDeps) => void> = [
+  registerHealthRoutes,
+  registerMetaRoutes,
+];
+
+export const DEFAULT_BODY_LIMIT_BYTES = 256 * 1024;
+
+/** The HTTP API as a Hono app: no network of its own, so tests may call `app.request(...)`. */
+export function createApp(deps: AppDeps): App {
+  const logError = deps.logError ?? ((message, err) => console.error(message, err));
+  const app: App = new OpenAPIHono<AppEnv>({
+    // One place turns every failed request validation (body, query, path, headers) into a 422 problem.
+    defaultHook: (result, c) => {
+      if (!result.success) return problem(c, validationProblem(result.error, result.target));
+    },
+  });
+
+  app.use(requestId());
+  const maxSize = deps.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
+  app.use(
+    bodyLimit({
+      maxSize,
+      // The rest of the body is never read, so the connection cannot carry another request: close it.
+      onError: (c) =>
+        problem(
+          c,
+          {
+            status: 413,
+            type: ProblemType.payloadTooLarge,
+            title: 'The request body is too large',
+            detail: `the limit is ${maxSize} bytes`,
+            limit: maxSize,
+          },
+          { Connection: 'close' },
+        ),
+    }),
+  );
+
+  for (const register of routeRegistrations) register(app, deps);
+
+  app.notFound((c) =>
+    problem(c, {
+      status: 404,
+      type: ProblemType.notFound,
+      title: 'Not found',
+      detail: `no route for ${c.req.method} ${c.req.path}`,
+    }),
+  );
+
+  app.onError((err, c) => {
+    if (err instanceof ProblemError) return problem(c, err.problem, { ...err.headers });
+    if (err instanceof HTTPException) return problem(c, fromHttpException(err));
+    const dependency = unavailableDependency(err);
+    if (dependency) {
+      // Expected during an outage: one line, no stack.
+      console.warn(`request ${c.get('requestId')}: ${dependency} unavailable: ${err.message}`);
+      const p = unavailableProblem([dependency]);
+      return problem(c, p.problem, { ...p.headers });
+    }
+    logError(`request ${c.get('requestId')} ${c.req.method} ${c.req.path} failed`, err);
+    // Never echo the error: messages from pg or Temporal can carry SQL, hosts or workflow ids.
+    return problem(c, {
+      status: 500,
+      type: ProblemType.internal,
+      title: 'Internal server error',
+      detail: 'the error has been logged under this requestId',
+    });
+  });
+
+  return app;
+}
+
+// hono and its middleware throw HTTPException for protocol-level failures (malformed JSON, a media
+// type the route does not accept, a failed auth middleware); give each a stable problem type.
+function fromHttpException(err: HTTPException): ProblemInit {
+  const byStatus: Record<number, [string, string]> = {
+    400: [ProblemType.malformedRequest, 'The request could not be parsed'],
+    401: [ProblemType.unauthorized, 'Authentication required'],
+    403: [ProblemType.forbidden, 'Forbidden'],
+    404: [ProblemType.notFound, 'Not found'],
+    413: [ProblemType.payloadTooLarge, 'The request body is too large'],
+    415: [ProblemType.unsupportedMediaType, 'Unsupported media type'],
+  };
+  const [type, title] = byStatus[err.status] ?? ['about:blank', err.message || `HTTP ${err.status}`];
+  return { status: err.status, type, title, ...(err.message ? { detail: err.message } : {}) };
+}

@@ -1,0 +1,190 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+/**
+ * The PostgreSQL schema as kysely sees it. Temporal is the source of truth for every project; the
+ * tables here are read models written by activities, plus reference data that is not workflow state.
+ *
+ * Column conventions (db/connect.ts installs the matching type parsers):
+ * - `timestamptz` → `Date` (inserts accept a `Date` or an ISO string);
+ * - `date` → `'YYYY-MM-DD'` string, never a `Date` (a calendar day has no time zone);
+ * - `bigint` (`revision`) → `number`: revisions stay far below 2^53, and the parser refuses any that do not;
+ * - `jsonb` → the parsed value on select; inserts and updates take `JSON.stringify(value)` (see `jsonb()`),
+ *   because pg would turn a top-level JS array into a PostgreSQL array literal, not JSON.
+ *
+ * Idempotency: every read-model row carries the workflow's `revision`, which only grows. Writers upsert
+ * with `on conflict (...) do update ... where <table>.revision < excluded.revision`, so a late, retried or
+ * replayed activity never overwrites a newer row. Escalations are keyed by the workflow's dedupe key
+ * and inserted with `on conflict (id) do nothing`.
+ */
+
+/** `timestamptz`. */
+export type Timestamp = ColumnType<Date, Date | string, Date | string>;
+/** `timestamptz` with a database default. */
+export type GeneratedTimestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+/** `date`, as an ISO calendar date `YYYY-MM-DD`. */
+export type DateOnly = string;
+/** `jsonb` holding a `T`: selected as `T`, written as its JSON text. */
+export type Jsonb<T> = ColumnType<T, string, string>;
+
+/** Serialises a value for a `jsonb` column. */
+export function jsonb<T>(value: T): string {
+  return JSON.stringify(value);
+}
+
+/** One year of the Chinese working-day calendar, in the public holiday-cn shape (shared/domain/calendar-cn). */
+export interface HolidayCnYear {
+  year: number;
+  papers: string[];
+  /** `isOffDay: true` is a statutory holiday; `false` a make-up workday (调休上班). */
+  days: { name: string; date: DateOnly; isOffDay: boolean }[];
+}
+
+export interface DepartmentsTable {
+  code: string;
+  name_zh: string;
+  name_en: string;
+}
+
+export interface CalendarYearsTable {
+  year: number;
+  data: Jsonb<HolidayCnYear>;
+  /** Where the data came from: a file name, a URL, or who typed it in. */
+  source: string;
+  loaded_at: GeneratedTimestamp;
+  loaded_by: string;
+}
+
+export interface ProjectsTable {
+  code: string;
+  name: string;
+  category: string;
+  template_id: string;
+  secretary: string;
+  leader: string;
+  target_start: DateOnly | null;
+  stage: number;
+  status: string;
+  overdue_items: Generated<number>;
+  escalation_level: Generated<number>;
+  revision: number;
+  /** The workflow's state as last reported; its shape belongs to the workflow and is parsed by the reader. */
+  snapshot: Jsonb<unknown>;
+  created_at: GeneratedTimestamp;
+  updated_at: GeneratedTimestamp;
+}
+
+export interface ProjectItemsTable {
+  project_code: string;
+  item_code: string;
+  name_zh: string;
+  department: string;
+  stage: number;
+  lane: string;
+  status: string;
+  planned_start: DateOnly | null;
+  planned_finish: DateOnly | null;
+  /** The latest start that still meets the target start of construction (倒排工期). */
+  latest_start: DateOnly | null;
+  submitted_at: Timestamp | null;
+  accepted_at: Timestamp | null;
+  due_at: Timestamp | null;
+  /** True when `due_at` was computed over a year without published calendar data. */
+  provisional: Generated<boolean>;
+  finished_at: Timestamp | null;
+  working_days_used: number | null;
+  /** Times returned for correction (补正). */
+  returns: Generated<number>;
+  /** Escalation rung reached, 0 for none. */
+  rung: Generated<number>;
+  revision: number;
+}
+
+export interface ProblemsTable {
+  project_code: string;
+  problem_id: string;
+  title: string;
+  description: string;
+  owner_department: string | null;
+  owner_person: string | null;
+  blocks_item: string | null;
+  status: string;
+  deadline_at: Timestamp;
+  raised_by: string;
+  raised_at: Timestamp;
+  resolved_at: Timestamp | null;
+  verified_at: Timestamp | null;
+  rung: Generated<number>;
+  revision: number;
+}
+
+export const escalationSubjectKinds = ['item', 'problem', 'score'] as const;
+export type EscalationSubjectKind = (typeof escalationSubjectKinds)[number];
+
+export const escalationRungs = ['reminder', 'yellow', 'red', 'interview', 'score-alert'] as const;
+export type EscalationRung = (typeof escalationRungs)[number];
+
+export interface EscalationsTable {
+  /** The dedupe key the workflow computes for this escalation event. */
+  id: string;
+  project_code: string;
+  subject_kind: EscalationSubjectKind;
+  subject_id: string;
+  rung: EscalationRung;
+  department: string | null;
+  recipients: Jsonb<string[]>;
+  title: string;
+  body: string;
+  due_at: Timestamp | null;
+  fired_at: Timestamp;
+  created_at: GeneratedTimestamp;
+  acknowledged_at: Timestamp | null;
+  acknowledged_by: string | null;
+  /** The leader's instruction (批示), when one was given. */
+  instruction: string | null;
+}
+
+export interface DepartmentScoresTable {
+  department: string;
+  project_code: string;
+  /** Points lost on this project (positive numbers; the threshold alert is at 20). */
+  points: Generated<number>;
+  revision: number;
+}
+
+export interface DB {
+  departments: DepartmentsTable;
+  calendar_years: CalendarYearsTable;
+  projects: ProjectsTable;
+  project_items: ProjectItemsTable;
+  problems: ProblemsTable;
+  escalations: EscalationsTable;
+  department_scores: DepartmentScoresTable;
+}
+
+export type DepartmentRow = Selectable<DepartmentsTable>;
+export type NewDepartment = Insertable<DepartmentsTable>;
+export type DepartmentUpdate = Updateable<DepartmentsTable>;
+
+export type CalendarYearRow = Selectable<CalendarYearsTable>;
+export type NewCalendarYear = Insertable<CalendarYearsTable>;
+export type CalendarYearUpdate = Updateable<CalendarYearsTable>;
+
+export type ProjectRow = Selectable<ProjectsTable>;
+export type NewProject = Insertable<ProjectsTable>;
+export type ProjectUpdate = Updateable<ProjectsTable>;
+
+export type ProjectItemRow = Selectable<ProjectItemsTable>;
+export type NewProjectItem = Insertable<ProjectItemsTable>;
+export type ProjectItemUpdate = Updateable<ProjectItemsTable>;
+
+export type ProblemRow = Selectable<ProblemsTable>;
+export type NewProblem = Insertable<ProblemsTable>;
+export type ProblemUpdate = Updateable<ProblemsTable>;
+
+export type EscalationRow = Selectable<EscalationsTable>;
+export type NewEscalation = Insertable<EscalationsTable>;
+export type EscalationUpdate = Updateable<EscalationsTable>;
+
+export type DepartmentScoreRow = Selectable<DepartmentScoresTable>;
+export type NewDepartmentScore = Insertable<DepartmentScoresTable>;
+export type DepartmentScoreUpdate = Updateable<DepartmentScoresTable>;
