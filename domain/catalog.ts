@@ -12,7 +12,10 @@ export type DepartmentCode = z.infer<typeof DepartmentCode>;
 
 export const ItemCode = z
   .string()
-  .regex(/^[A-Z][A-Z0-9-]{1,31}$/, 'an item code is 2–32 upper-case letters, digits or -');
+  .regex(
+    /^[A-Z][A-Z0-9-]{0,31}$/,
+    'an item code is 1–32 upper-case letters, digits or -, starting with a letter',
+  );
 export type ItemCode = z.infer<typeof ItemCode>;
 
 export const Department = z.object({

@@ -123,6 +123,9 @@ export type EscalationEvent = {
   department?: string;
   notify: string[];
   dueAt?: string;
+  /** The instant the rung was due: the deadline shifted by the rung's working days. */
+  rungAt: string;
+  /** When the workflow fired it (at or just after rungAt; later if the worker was down). */
   firedAt: string;
   points: number;
   title: string;

@@ -86,6 +86,8 @@ type Subject = {
   kind: 'item' | 'problem';
   id: string;
   round: number;
+  /** When the clock started; a rung whose instant is not after it is passed over silently. */
+  start: number;
   deadline: number;
   firedLevel: number;
   department?: string;
@@ -103,6 +105,7 @@ function subjects(state: ProjectState): Subject[] {
       kind: 'item',
       id: item.code,
       round: item.round,
+      start: ms(item.clockStart!),
       deadline: ms(item.dueAt!),
       firedLevel: item.rungLevel,
       department: def.department,
@@ -120,6 +123,7 @@ function subjects(state: ProjectState): Subject[] {
       kind: 'problem',
       id: p.id,
       round: 1,
+      start: ms(p.raisedAt),
       deadline: ms(p.deadlineAt),
       firedLevel: p.rungLevel,
       department: p.ownerDepartment,
@@ -148,6 +152,7 @@ export function nextEscalationAt(state: ProjectState, calendar: Calendar): numbe
 /** Fire every rung whose instant has come (in order), deduct points, and alert the leader at the threshold. */
 export function fireDueEscalations(state: ProjectState, now: number, calendar: Calendar): EscalationEvent[] {
   const events: EscalationEvent[] = [];
+  let advanced = false;
   const { code, name } = state.profile;
   for (const s of subjects(state)) {
     for (const rung of state.policy.rungs) {
@@ -156,6 +161,9 @@ export function fireDueEscalations(state: ProjectState, now: number, calendar: C
       if (at > now) break;
       s.firedLevel = rung.level;
       s.setFired(rung.level);
+      advanced = true;
+      // A reminder due before the clock even started (a same-day problem, a one-day item) tells no one.
+      if (at <= s.start) continue;
       const points = s.department ? pointsFor(rung, s.ownDelay, state.policy) : 0;
       const label = rungLabelZh[rung.name];
       events.push({
@@ -167,6 +175,7 @@ export function fireDueEscalations(state: ProjectState, now: number, calendar: C
         department: s.department,
         notify: rung.notify,
         dueAt: iso(s.deadline),
+        rungAt: iso(at),
         firedAt: iso(now),
         points,
         title: `【${label}】${name} · ${s.label}`,
@@ -178,7 +187,7 @@ export function fireDueEscalations(state: ProjectState, now: number, calendar: C
     }
   }
   for (const e of events) record(state, e);
-  if (events.length > 0) state.revision += 1;
+  if (advanced) state.revision += 1;
   return events;
 }
 
@@ -198,6 +207,7 @@ function deduct(state: ProjectState, department: string, points: number, now: nu
       level: state.policy.rungs.at(-1)!.level,
       department,
       notify: ['leader'],
+      rungAt: iso(now),
       firedAt: iso(now),
       points: 0,
       title: `【扣分预警】${name} · ${department} 累计扣 ${score.points} 分`,

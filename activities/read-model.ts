@@ -1,0 +1,178 @@
+import type { Kysely } from 'kysely';
+import { type DB, jsonb } from '../db/schema';
+import { makeCalendar } from '../domain/calendar';
+import { itemDef } from '../domain/project';
+import { effectivePauses } from '../domain/supervision';
+import type { ReadModelSnapshot } from './contract';
+
+/**
+ * Mirror a project's workflow state into PostgreSQL for lists, queues, ledgers and reports.
+ *
+ * Idempotent and order-proof: every row carries the workflow's revision and an upsert only wins over an
+ * older revision, so a retried, late or replayed write changes nothing. One transaction per snapshot,
+ * so a reader never sees half a project.
+ */
+export async function writeReadModel(db: Kysely<DB>, snapshot: ReadModelSnapshot): Promise<void> {
+  const { state, summary } = snapshot;
+  const { profile, revision } = state;
+  const calendar = makeCalendar(state.calendarYears);
+  const syncedAt = Date.parse(snapshot.syncedAt);
+
+  await db.transaction().execute(async (trx) => {
+    await trx
+      .insertInto('projects')
+      .values({
+        code: profile.code,
+        name: profile.name,
+        category: profile.category,
+        template_id: state.plan.templateId,
+        secretary: profile.secretary,
+        leader: profile.leader,
+        target_start: profile.targetStart ?? null,
+        stage: summary.stage,
+        status: summary.done ? 'completed' : 'active',
+        overdue_items: summary.overdueItems.length,
+        escalation_level: summary.escalationLevel,
+        revision,
+        snapshot: jsonb({ state, summary }),
+        created_at: state.registeredAt,
+        updated_at: snapshot.syncedAt,
+      })
+      .onConflict((oc) =>
+        oc
+          .column('code')
+          .doUpdateSet((eb) => ({
+            name: eb.ref('excluded.name'),
+            secretary: eb.ref('excluded.secretary'),
+            leader: eb.ref('excluded.leader'),
+            target_start: eb.ref('excluded.target_start'),
+            stage: eb.ref('excluded.stage'),
+            status: eb.ref('excluded.status'),
+            overdue_items: eb.ref('excluded.overdue_items'),
+            escalation_level: eb.ref('excluded.escalation_level'),
+            revision: eb.ref('excluded.revision'),
+            snapshot: eb.ref('excluded.snapshot'),
+            updated_at: eb.ref('excluded.updated_at'),
+          }))
+          .where('projects.revision', '<', revision),
+      )
+      .execute();
+
+    const items = Object.values(state.items).map((item) => {
+      const def = itemDef(state, item.code)!;
+      const used =
+        item.clockStart && !item.preReview
+          ? calendar.workingDaysBetween(
+              Date.parse(item.clockStart),
+              item.finishedAt ? Date.parse(item.finishedAt) : syncedAt,
+              effectivePauses(state, item),
+            )
+          : null;
+      return {
+        project_code: profile.code,
+        item_code: item.code,
+        name_zh: def.nameZh,
+        department: def.department,
+        stage: def.stage,
+        lane: def.lane,
+        status: item.status,
+        planned_start: null,
+        planned_finish: null,
+        latest_start: null,
+        submitted_at: item.submittedAt ?? null,
+        accepted_at: item.acceptedAt ?? null,
+        due_at: item.dueAt ?? null,
+        provisional: item.provisional,
+        finished_at: item.finishedAt ?? null,
+        working_days_used: used,
+        returns: item.returns,
+        rung: item.rungLevel,
+        revision,
+      };
+    });
+    if (items.length > 0) {
+      await trx
+        .insertInto('project_items')
+        .values(items)
+        .onConflict((oc) =>
+          oc
+            .columns(['project_code', 'item_code'])
+            .doUpdateSet((eb) => ({
+              status: eb.ref('excluded.status'),
+              submitted_at: eb.ref('excluded.submitted_at'),
+              accepted_at: eb.ref('excluded.accepted_at'),
+              due_at: eb.ref('excluded.due_at'),
+              provisional: eb.ref('excluded.provisional'),
+              finished_at: eb.ref('excluded.finished_at'),
+              working_days_used: eb.ref('excluded.working_days_used'),
+              returns: eb.ref('excluded.returns'),
+              rung: eb.ref('excluded.rung'),
+              revision: eb.ref('excluded.revision'),
+            }))
+            .where('project_items.revision', '<', revision),
+        )
+        .execute();
+    }
+
+    const problems = Object.values(state.problems).map((p) => ({
+      project_code: profile.code,
+      problem_id: p.id,
+      title: p.title,
+      description: p.description,
+      owner_department: p.ownerDepartment ?? null,
+      owner_person: p.ownerPerson ?? null,
+      blocks_item: p.blocksItem ?? null,
+      status: p.status,
+      deadline_at: p.deadlineAt,
+      raised_by: p.raisedBy.role === 'department' ? p.raisedBy.department : p.raisedBy.id,
+      raised_at: p.raisedAt,
+      resolved_at: p.resolvedAt ?? null,
+      verified_at: p.verifiedAt ?? null,
+      rung: p.rungLevel,
+      revision,
+    }));
+    if (problems.length > 0) {
+      await trx
+        .insertInto('problems')
+        .values(problems)
+        .onConflict((oc) =>
+          oc
+            .columns(['project_code', 'problem_id'])
+            .doUpdateSet((eb) => ({
+              owner_department: eb.ref('excluded.owner_department'),
+              owner_person: eb.ref('excluded.owner_person'),
+              status: eb.ref('excluded.status'),
+              deadline_at: eb.ref('excluded.deadline_at'),
+              resolved_at: eb.ref('excluded.resolved_at'),
+              verified_at: eb.ref('excluded.verified_at'),
+              rung: eb.ref('excluded.rung'),
+              revision: eb.ref('excluded.revision'),
+            }))
+            .where('problems.revision', '<', revision),
+        )
+        .execute();
+    }
+
+    const scores = Object.entries(state.scores).map(([department, s]) => ({
+      department,
+      project_code: profile.code,
+      points: s.points,
+      revision,
+    }));
+    if (scores.length > 0) {
+      await trx
+        .insertInto('department_scores')
+        .values(scores)
+        .onConflict((oc) =>
+          oc
+            .columns(['department', 'project_code'])
+            .doUpdateSet((eb) => ({
+              points: eb.ref('excluded.points'),
+              revision: eb.ref('excluded.revision'),
+            }))
+            .where('department_scores.revision', '<', revision),
+        )
+        .execute();
+    }
+  });
+}

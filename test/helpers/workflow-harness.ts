@@ -1,0 +1,105 @@
+import type { WorkflowHandle } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import type { GreenlaneActivities, ReadModelSnapshot } from '../../activities/contract';
+import type { EscalationEvent } from '../../domain/project';
+import type { MajorProjectInput, majorProjectWorkflow } from '../../workflows/major-project';
+import { projectStateQuery } from '../../workflows/messages';
+import { greenlaneSearchAttributes } from '../../workflows/search-attributes';
+import { createTimeSkippingEnv } from './time-skipping';
+
+/**
+ * A time-skipping Temporal test server with a worker running the real workflow bundle. Activities are
+ * recorders at the activity boundary (the workflow tier checks what the workflow asks for; the
+ * integration tier runs the real activities against PostgreSQL).
+ */
+export type Harness = Awaited<ReturnType<typeof startHarness>>;
+
+export async function startHarness(taskQueue: string) {
+  const env: TestWorkflowEnvironment = await createTimeSkippingEnv();
+  await registerSearchAttributes(env);
+  const escalations: EscalationEvent[] = [];
+  const snapshots: ReadModelSnapshot[] = [];
+  const instructions: Parameters<GreenlaneActivities['deliverInstruction']>[0][] = [];
+  const activities: GreenlaneActivities = {
+    async recordEscalations({ events }) {
+      escalations.push(...events);
+      return { inserted: events.length };
+    },
+    async syncReadModel(snapshot) {
+      snapshots.push(snapshot);
+    },
+    async deliverInstruction(input) {
+      instructions.push(input);
+    },
+  };
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowsPath: new URL('../../workflows/index.ts', import.meta.url).pathname,
+    activities,
+  });
+  const running = worker.run();
+  const client = env.client;
+
+  return {
+    env,
+    client,
+    escalations,
+    snapshots,
+    instructions,
+    /** Skip the server's clock forward to `instant` (epoch ms); timers due before it fire on the way. */
+    async skipTo(instant: number): Promise<void> {
+      const now = await env.currentTimeMs();
+      if (instant > now) await env.sleep(instant - now);
+    },
+    async now(): Promise<number> {
+      return env.currentTimeMs();
+    },
+    async start(
+      workflowId: string,
+      input: MajorProjectInput,
+    ): Promise<WorkflowHandle<typeof majorProjectWorkflow>> {
+      return client.workflow.start('majorProjectWorkflow', { taskQueue, workflowId, args: [input] });
+    },
+    /**
+     * Wait for the run to close without unlocking time skipping (awaiting `result()` on the time-skipping
+     * client lets the server jump ahead by years when nothing else is scheduled).
+     */
+    async closedStatus(handle: WorkflowHandle): Promise<string> {
+      for (let i = 0; i < 200; i++) {
+        const { status } = await handle.describe();
+        if (status.name !== 'RUNNING') return status.name;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      return 'RUNNING';
+    },
+    async state(handle: WorkflowHandle) {
+      return handle.query(projectStateQuery);
+    },
+    async stop(): Promise<void> {
+      worker.shutdown();
+      await running;
+      await env.teardown();
+    },
+  };
+}
+
+const indexed = temporal.api.enums.v1.IndexedValueType;
+const typeOf = {
+  Keyword: indexed.INDEXED_VALUE_TYPE_KEYWORD,
+  Int: indexed.INDEXED_VALUE_TYPE_INT,
+  Datetime: indexed.INDEXED_VALUE_TYPE_DATETIME,
+} as const;
+
+/** The time-skipping server knows no custom search attributes until they are registered, like a real one. */
+async function registerSearchAttributes(env: TestWorkflowEnvironment): Promise<void> {
+  const searchAttributes = Object.fromEntries(
+    Object.entries(greenlaneSearchAttributes).map(([name, type]) => [name, typeOf[type]]),
+  );
+  await env.connection.operatorService.addSearchAttributes({
+    namespace: env.namespace ?? 'default',
+    searchAttributes,
+  });
+}

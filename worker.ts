@@ -1,0 +1,34 @@
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { createActivities } from './activities/index';
+import { loadConfig } from './config';
+import { createDb } from './db/connect';
+
+/**
+ * The worker process: runs project workflows and their activities. Composition root: configuration is
+ * read once here and dependencies are passed down.
+ */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const db = createDb(config.databaseUrl, { applicationName: 'greenlane-worker' });
+  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const worker = await Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    workflowsPath: new URL('./workflows/index.ts', import.meta.url).pathname,
+    activities: createActivities({ db }),
+  });
+  console.log(`greenlane worker: polling ${config.temporal.taskQueue} on ${config.temporal.address}`);
+  // Worker.run() installs SIGINT/SIGTERM handlers and drains in-flight tasks before it resolves.
+  try {
+    await worker.run();
+  } finally {
+    await connection.close();
+    await db.destroy();
+  }
+}
+
+main().catch((err) => {
+  console.error('greenlane worker failed:', err);
+  process.exit(1);
+});
