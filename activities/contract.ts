@@ -1,5 +1,5 @@
-import type { EscalationEvent, ProjectState } from '../domain/project';
-import type { ProjectSummary } from '../domain/supervision';
+import type { EscalationEvent, ProblemState } from '../domain/project';
+import type { ItemRecord, ProjectRecord } from '../domain/records';
 
 /**
  * What the project workflow asks of the outside world. Workflows see only these types (the lint keeps
@@ -23,8 +23,14 @@ export interface GreenlaneActivities {
   }): Promise<void>;
 }
 
+/**
+ * A project's read-model write: the project row always, and only the item, problem and score records
+ * that changed since the workflow's last successful write (all of them on a run's first write).
+ */
 export type ReadModelSnapshot = {
-  state: ProjectState;
-  summary: ProjectSummary;
+  project: ProjectRecord;
+  items: ItemRecord[];
+  problems: ProblemState[];
+  scores: Record<string, number>;
   syncedAt: string;
 };

@@ -1,8 +1,5 @@
 import type { Kysely } from 'kysely';
 import { type DB, jsonb } from '../db/schema';
-import { makeCalendar } from '../domain/calendar';
-import { itemDef } from '../domain/project';
-import { effectivePauses } from '../domain/supervision';
 import type { ReadModelSnapshot } from './contract';
 
 /**
@@ -13,10 +10,8 @@ import type { ReadModelSnapshot } from './contract';
  * so a reader never sees half a project.
  */
 export async function writeReadModel(db: Kysely<DB>, snapshot: ReadModelSnapshot): Promise<void> {
-  const { state, summary } = snapshot;
-  const { profile, revision } = state;
-  const calendar = makeCalendar(state.calendarYears);
-  const syncedAt = Date.parse(snapshot.syncedAt);
+  const { project } = snapshot;
+  const { profile, revision, summary } = project;
 
   await db.transaction().execute(async (trx) => {
     await trx
@@ -25,7 +20,7 @@ export async function writeReadModel(db: Kysely<DB>, snapshot: ReadModelSnapshot
         code: profile.code,
         name: profile.name,
         category: profile.category,
-        template_id: state.plan.templateId,
+        template_id: project.templateId,
         secretary: profile.secretary,
         leader: profile.leader,
         target_start: profile.targetStart ?? null,
@@ -34,8 +29,8 @@ export async function writeReadModel(db: Kysely<DB>, snapshot: ReadModelSnapshot
         overdue_items: summary.overdueItems.length,
         escalation_level: summary.escalationLevel,
         revision,
-        snapshot: jsonb({ state, summary }),
-        created_at: state.registeredAt,
+        snapshot: jsonb({ summary }),
+        created_at: project.registeredAt,
         updated_at: snapshot.syncedAt,
       })
       .onConflict((oc) =>
@@ -58,42 +53,32 @@ export async function writeReadModel(db: Kysely<DB>, snapshot: ReadModelSnapshot
       )
       .execute();
 
-    const items = Object.values(state.items).map((item) => {
-      const def = itemDef(state, item.code)!;
-      const used =
-        item.clockStart && !item.preReview
-          ? calendar.workingDaysBetween(
-              Date.parse(item.clockStart),
-              item.finishedAt ? Date.parse(item.finishedAt) : syncedAt,
-              effectivePauses(state, item),
-            )
-          : null;
-      return {
-        project_code: profile.code,
-        item_code: item.code,
-        name_zh: def.nameZh,
-        department: def.department,
-        stage: def.stage,
-        lane: def.lane,
-        status: item.status,
-        planned_start: null,
-        planned_finish: null,
-        latest_start: null,
-        submitted_at: item.submittedAt ?? null,
-        accepted_at: item.acceptedAt ?? null,
-        due_at: item.dueAt ?? null,
-        provisional: item.provisional,
-        finished_at: item.finishedAt ?? null,
-        working_days_used: used,
-        returns: item.returns,
-        rung: item.rungLevel,
-        revision,
-      };
-    });
-    if (items.length > 0) {
+    if (snapshot.items.length > 0) {
       await trx
         .insertInto('project_items')
-        .values(items)
+        .values(
+          snapshot.items.map((i) => ({
+            project_code: profile.code,
+            item_code: i.code,
+            name_zh: i.nameZh,
+            department: i.department,
+            stage: i.stage,
+            lane: i.lane,
+            status: i.status,
+            planned_start: null,
+            planned_finish: null,
+            latest_start: null,
+            submitted_at: i.submittedAt,
+            accepted_at: i.acceptedAt,
+            due_at: i.dueAt,
+            provisional: i.provisional,
+            finished_at: i.finishedAt,
+            working_days_used: i.workingDaysUsed,
+            returns: i.returns,
+            rung: i.rungLevel,
+            revision,
+          })),
+        )
         .onConflict((oc) =>
           oc
             .columns(['project_code', 'item_code'])
@@ -114,27 +99,28 @@ export async function writeReadModel(db: Kysely<DB>, snapshot: ReadModelSnapshot
         .execute();
     }
 
-    const problems = Object.values(state.problems).map((p) => ({
-      project_code: profile.code,
-      problem_id: p.id,
-      title: p.title,
-      description: p.description,
-      owner_department: p.ownerDepartment ?? null,
-      owner_person: p.ownerPerson ?? null,
-      blocks_item: p.blocksItem ?? null,
-      status: p.status,
-      deadline_at: p.deadlineAt,
-      raised_by: p.raisedBy.role === 'department' ? p.raisedBy.department : p.raisedBy.id,
-      raised_at: p.raisedAt,
-      resolved_at: p.resolvedAt ?? null,
-      verified_at: p.verifiedAt ?? null,
-      rung: p.rungLevel,
-      revision,
-    }));
-    if (problems.length > 0) {
+    if (snapshot.problems.length > 0) {
       await trx
         .insertInto('problems')
-        .values(problems)
+        .values(
+          snapshot.problems.map((p) => ({
+            project_code: profile.code,
+            problem_id: p.id,
+            title: p.title,
+            description: p.description,
+            owner_department: p.ownerDepartment ?? null,
+            owner_person: p.ownerPerson ?? null,
+            blocks_item: p.blocksItem ?? null,
+            status: p.status,
+            deadline_at: p.deadlineAt,
+            raised_by: p.raisedBy.role === 'department' ? p.raisedBy.department : p.raisedBy.id,
+            raised_at: p.raisedAt,
+            resolved_at: p.resolvedAt ?? null,
+            verified_at: p.verifiedAt ?? null,
+            rung: p.rungLevel,
+            revision,
+          })),
+        )
         .onConflict((oc) =>
           oc
             .columns(['project_code', 'problem_id'])
@@ -153,16 +139,18 @@ export async function writeReadModel(db: Kysely<DB>, snapshot: ReadModelSnapshot
         .execute();
     }
 
-    const scores = Object.entries(state.scores).map(([department, s]) => ({
-      department,
-      project_code: profile.code,
-      points: s.points,
-      revision,
-    }));
+    const scores = Object.entries(snapshot.scores);
     if (scores.length > 0) {
       await trx
         .insertInto('department_scores')
-        .values(scores)
+        .values(
+          scores.map(([department, points]) => ({
+            department,
+            project_code: profile.code,
+            points,
+            revision,
+          })),
+        )
         .onConflict((oc) =>
           oc
             .columns(['department', 'project_code'])

@@ -14,11 +14,12 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { z } from 'zod';
-import type { GreenlaneActivities } from '../activities/contract';
+import type { GreenlaneActivities, ReadModelSnapshot } from '../activities/contract';
 import { type Calendar, CalendarYear, makeCalendar } from '../domain/calendar';
 import { applyDecision, Decision, refuseDecision } from '../domain/decisions';
 import { applyProblemAction, ProblemAction, refuseProblemAction } from '../domain/problems';
 import { createProjectState, type NewProject, type ProjectState } from '../domain/project';
+import { itemRecords, problemRecords } from '../domain/records';
 import {
   fireDueEscalations,
   nextEscalationAt,
@@ -191,6 +192,16 @@ export async function majorProjectWorkflow(input: MajorProjectInput): Promise<Ma
 
   let syncedRevision = 0;
   let syncing: Promise<void> | undefined;
+  // What the read model last acknowledged, per record: only changed records are sent again.
+  const synced = new Map<string, string>();
+  const sync = (summary: ProjectSummary, now: number) => {
+    const revision = state.revision;
+    const { snapshot, fingerprints } = readModelDelta(state, summary, calendar, synced, now);
+    return syncReadModel(snapshot).then(() => {
+      syncedRevision = revision;
+      for (const [k, v] of fingerprints) synced.set(k, v);
+    });
+  };
   let lastSearchAttributes = '';
   let timer: { at: number; scope: CancellationScope; fired: Promise<void> } | undefined;
 
@@ -205,11 +216,7 @@ export async function majorProjectWorkflow(input: MajorProjectInput): Promise<Ma
 
     // One read-model write at a time; a burst of decisions is coalesced into the next write.
     if (!syncing && state.revision > syncedRevision) {
-      const revision = state.revision;
-      syncing = syncReadModel({ state, summary, syncedAt: new Date(now).toISOString() })
-        .then(() => {
-          syncedRevision = revision;
-        })
+      syncing = sync(summary, now)
         .catch((err) => log.error('syncReadModel failed', { error: String(err) }))
         .finally(() => {
           syncing = undefined;
@@ -243,15 +250,44 @@ export async function majorProjectWorkflow(input: MajorProjectInput): Promise<Ma
 
   timer?.scope.cancel();
   await Promise.all([...background, syncing]);
-  if (state.revision > syncedRevision) {
-    await syncReadModel({ state, summary: summarize(state, Date.now()), syncedAt: nowIso() });
-  }
+  if (state.revision > syncedRevision) await sync(summarize(state, Date.now()), Date.now());
   return {
     code: state.profile.code,
     completedAt: nowIso(),
     escalations: state.escalationCount,
     revision: state.revision,
   };
+}
+
+function readModelDelta(
+  state: ProjectState,
+  summary: ProjectSummary,
+  calendar: Calendar,
+  synced: ReadonlyMap<string, string>,
+  now: number,
+) {
+  const fingerprints = new Map<string, string>();
+  const changed = <T>(key: string, record: T): boolean => {
+    const print = JSON.stringify(record);
+    if (synced.get(key) === print) return false;
+    fingerprints.set(key, print);
+    return true;
+  };
+  const scores = Object.fromEntries(Object.entries(state.scores).map(([d, s]) => [d, s.points]));
+  const snapshot: ReadModelSnapshot = {
+    project: {
+      profile: state.profile,
+      templateId: state.plan.templateId,
+      registeredAt: state.registeredAt,
+      revision: state.revision,
+      summary,
+    },
+    items: itemRecords(state, calendar).filter((r) => changed(`item:${r.code}`, r)),
+    problems: problemRecords(state).filter((p) => changed(`problem:${p.id}`, p)),
+    scores: changed('scores', scores) ? scores : {},
+    syncedAt: new Date(now).toISOString(),
+  };
+  return { snapshot, fingerprints };
 }
 
 function startTimer(at: number) {
