@@ -139,6 +139,10 @@ export function applyDecision(
         item.pauses = [];
         item.clockStart = undefined;
         item.reason = undefined;
+        // The rejected round's acceptance and finish belong to that round: left set, the read model showed
+        // an open item as finished and measured its working days up to the old rejection.
+        item.acceptedAt = undefined;
+        item.finishedAt = undefined;
       }
       item.preReview = !prerequisitesDone(state, def);
       item.status = 'submitted';

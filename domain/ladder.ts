@@ -34,6 +34,19 @@ export const EscalationPolicy = z
     alertThreshold: z.number().int().positive(),
   })
   .superRefine((p, ctx) => {
+    // The rung's name is in each escalation's dedupe key: a second rung of the same name would be dropped
+    // as a duplicate by the escalation store and never reach anyone.
+    const seen = new Set<string>();
+    p.rungs.forEach((r, i) => {
+      if (seen.has(r.name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['rungs', i, 'name'],
+          message: `rung ${r.name} is named twice: each rung needs its own name, which keys its escalations`,
+        });
+      }
+      seen.add(r.name);
+    });
     for (let i = 1; i < p.rungs.length; i++) {
       const prev = p.rungs[i - 1]!;
       const cur = p.rungs[i]!;

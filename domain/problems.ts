@@ -1,7 +1,9 @@
 import { z } from 'zod';
-import type { Calendar } from './calendar';
+// The calendar's LocalDate checks that the date exists: project.ts's is a pattern only, so '2035-02-30' passed
+// the update validator and then threw a RangeError in calendar.endOfDay inside the handler.
+import { type Calendar, LocalDate } from './calendar';
 import { DepartmentCode, ItemCode } from './catalog';
-import { Actor, itemDef, LocalDate, PersonId, type ProblemState, type ProjectState } from './project';
+import { Actor, itemDef, PersonId, type ProblemState, type ProjectState } from './project';
 import { refreshItemDeadline } from './supervision';
 
 /**
