@@ -38,6 +38,20 @@ export const Decision = z.discriminatedUnion('action', [
   z.object({ action: z.literal('waive'), ...base, reason: text(2000) }),
 ]);
 export type Decision = z.infer<typeof Decision>;
+
+const routing = { item: true, actor: true } as const;
+/** A decision as a caller sends it: the item comes from the URL and the actor from the caller's key. */
+export const DecisionBody = z.discriminatedUnion('action', [
+  Decision.options[0].omit(routing),
+  Decision.options[1].omit(routing),
+  Decision.options[2].omit(routing),
+  Decision.options[3].omit(routing),
+  Decision.options[4].omit(routing),
+  Decision.options[5].omit(routing),
+  Decision.options[6].omit(routing),
+  Decision.options[7].omit(routing),
+]);
+export type DecisionBody = z.infer<typeof DecisionBody>;
 export type DecisionAction = Decision['action'];
 
 const byDepartment: ReadonlySet<DecisionAction> = new Set([

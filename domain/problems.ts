@@ -135,6 +135,7 @@ export function applyProblemAction(
       // Only a default deadline follows the calendar when a new year is published.
       deadlineProvisional: !action.deadline && due.provisional,
       blocksItem: action.blocksItem,
+      round: 1,
       rungLevel: 0,
     };
     state.problems[id] = p;
@@ -153,6 +154,7 @@ export function applyProblemAction(
           p.deadlineAt = new Date(calendar.endOfDay(action.deadline)).toISOString();
           p.deadlineProvisional = false;
           p.rungLevel = 0;
+          p.round += 1;
         }
         break;
       case 'resolve':

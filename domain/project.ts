@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { CalendarYear } from './calendar';
+import { type CalendarYear, LocalDate } from './calendar';
 import { DepartmentCode, ItemCode, ProjectCategory } from './catalog';
 import { defaultEscalationPolicy, type EscalationPolicy } from './ladder';
 import type { Plan, PlanItem } from './plan';
@@ -18,7 +18,7 @@ export const PersonId = z
   .regex(/^[\p{L}\p{N}._@-]+$/u, 'a person id is letters, digits, . _ @ or -');
 export type PersonId = z.infer<typeof PersonId>;
 
-export const LocalDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date is YYYY-MM-DD');
+export { LocalDate };
 export const ProjectCode = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9-]{1,63}$/, 'a project code is 2–64 letters, digits or -');
@@ -108,6 +108,8 @@ export type ProblemState = {
   deadlineAt: string;
   deadlineProvisional: boolean;
   blocksItem?: string;
+  /** Bumped when a new deadline restarts the ladder, so its escalations get fresh dedupe keys. */
+  round: number;
   rungLevel: number;
   resolvedAt?: string;
   verifiedAt?: string;

@@ -122,7 +122,7 @@ function subjects(state: ProjectState): Subject[] {
     out.push({
       kind: 'problem',
       id: p.id,
-      round: 1,
+      round: p.round,
       start: ms(p.raisedAt),
       deadline: ms(p.deadlineAt),
       firedLevel: p.rungLevel,

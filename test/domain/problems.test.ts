@@ -240,6 +240,7 @@ describe('applyProblemAction: the lifecycle', () => {
       deadlineAt: endOf('2035-06-04'), // 不让问题过夜
       deadlineProvisional: false,
       blocksItem: 'A',
+      round: 1,
       rungLevel: 0,
     });
     expect(revision).toBe(2);
@@ -300,6 +301,7 @@ describe('applyProblemAction: the lifecycle', () => {
       deadlineAt: endOf('2035-06-12'),
       deadlineProvisional: false,
       rungLevel: 0,
+      round: 2, // fresh dedupe keys: the new ladder's escalations are not swallowed as repeats
     });
     // Reassigned while planned: the owner changes, the status stays.
     expect(act(state, assign('P1', secretary, 'ZRZY'), cst('2035-06-07T12:00:00')).problem).toMatchObject({
@@ -307,8 +309,9 @@ describe('applyProblemAction: the lifecycle', () => {
       ownerDepartment: 'ZRZY',
     });
     // A plan without a new deadline keeps the ladder where it is.
-    fireDueEscalations(state, cst('2035-06-12T10:00:00'), calendar);
+    const again = fireDueEscalations(state, cst('2035-06-12T10:00:00'), calendar);
     expect(state.problems.P1!.rungLevel).toBe(1);
+    expect(again.map((e) => e.key)).toEqual(['PRB-1/problem/P1/2/reminder']);
     act(state, plan('P1', dept('ZRZY')), cst('2035-06-12T11:00:00'));
     expect(state.problems.P1!).toMatchObject({ rungLevel: 1, deadlineAt: endOf('2035-06-12') });
 
