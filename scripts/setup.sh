@@ -63,7 +63,23 @@ if npm_fresh; then
 else
   step "npm ci (node_modules missing or older than package-lock.json)"
   # npm 11 skips dependencies' install scripts unless allowed; Greenlane needs none of them.
-  npm ci --no-audit --no-fund --loglevel=error || fail "npm ci failed" "Check the npm registry is reachable: npm ping"
+  NPM_LOG=.tools/npm-ci.log
+  if ! npm ci --no-audit --no-fund --loglevel=error >"$NPM_LOG" 2>&1; then
+    # The registry these machines reach lacks other platforms' optional binaries (e.g.
+    # @biomejs/cli-darwin-arm64), so the lock written here lists only the Linux ones, and npm 11's ci
+    # refuses it ("Missing: <name>@ from lock file", no version). `npm install --no-save` installs the
+    # same locked versions, skips the unavailable optional packages and changes no tracked file. A
+    # real mismatch (a dependency added without updating the lock) names a version, and still fails.
+    if grep -q 'in sync' "$NPM_LOG" && ! grep -E '^npm error (Missing|Invalid): ' "$NPM_LOG" | grep -vqE 'Missing: \S+@ from lock file'; then
+      step "npm ci refused the lock only for other platforms' optional packages; npm install --no-save instead"
+      npm install --no-save --no-audit --no-fund --loglevel=error ||
+        fail "npm install failed" "Check the npm registry is reachable: npm ping"
+    else
+      grep -E '^npm error' "$NPM_LOG" | head -n 20 >&2 || true
+      fail "npm ci failed (log: $NPM_LOG)" "If package.json and package-lock.json disagree: npm install, then commit package-lock.json." \
+        "Otherwise check the npm registry is reachable: npm ping"
+    fi
+  fi
   echo "$LOCK_HASH" >"$STAMP"
 fi
 
