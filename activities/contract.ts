@@ -8,10 +8,11 @@ import type { ItemRecord, ProjectRecord } from '../domain/records';
  * must change nothing the first one did.
  */
 export interface GreenlaneActivities {
-  /** Store escalations durably (deduplicated by `key`) and queue their notifications. */
-  recordEscalations(input: { projectCode: string; events: EscalationEvent[] }): Promise<{ inserted: number }>;
-  /** Write the project's read model; a write older than what is stored (by revision) changes nothing. */
-  syncReadModel(input: ReadModelSnapshot): Promise<void>;
+  /**
+   * In one transaction: store the escalations that fired (deduplicated by their key) and write the
+   * project's read model (a write older than what is stored, by revision, changes nothing).
+   */
+  recordProgress(input: ProgressRecord): Promise<{ escalationsInserted: number }>;
   /** Tell the project secretary of a leader's instruction (批示). */
   deliverInstruction(input: {
     projectCode: string;
@@ -24,13 +25,15 @@ export interface GreenlaneActivities {
 }
 
 /**
- * A project's read-model write: the project row always, and only the item, problem and score records
- * that changed since the workflow's last successful write (all of them on a run's first write).
+ * A project's progress since the workflow's last acknowledged write: the project row always, only the
+ * item, problem and score records that changed (all of them on a run's first write), and the
+ * escalations that fired.
  */
-export type ReadModelSnapshot = {
+export type ProgressRecord = {
   project: ProjectRecord;
   items: ItemRecord[];
   problems: ProblemState[];
   scores: Record<string, number>;
+  escalations: EscalationEvent[];
   syncedAt: string;
 };

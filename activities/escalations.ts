@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import { type DB, type EscalationRung, jsonb } from '../db/schema';
 import type { EscalationEvent } from '../domain/project';
 
@@ -7,7 +7,7 @@ import type { EscalationEvent } from '../domain/project';
  * activity inserts nothing twice; the count returned is what this call added.
  */
 export async function insertEscalations(
-  db: Kysely<DB>,
+  db: Kysely<DB> | Transaction<DB>,
   projectCode: string,
   events: EscalationEvent[],
 ): Promise<number> {

@@ -9,11 +9,13 @@ export type ActivityDeps = { db: Kysely<DB> };
 /** The worker's activities, bound to their dependencies (one composition root: worker.ts). */
 export function createActivities({ db }: ActivityDeps): GreenlaneActivities {
   return {
-    async recordEscalations({ projectCode, events }) {
-      return { inserted: await insertEscalations(db, projectCode, events) };
-    },
-    async syncReadModel(snapshot) {
-      await writeReadModel(db, snapshot);
+    async recordProgress(record) {
+      // The project row first: escalations and items reference it.
+      return db.transaction().execute(async (trx) => {
+        await writeReadModel(trx, record);
+        const inserted = await insertEscalations(trx, record.project.profile.code, record.escalations);
+        return { escalationsInserted: inserted };
+      });
     },
     async deliverInstruction(input) {
       await recordInstruction(db, input);

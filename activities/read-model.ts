@@ -1,19 +1,22 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import { type DB, jsonb } from '../db/schema';
-import type { ReadModelSnapshot } from './contract';
+import type { ProgressRecord } from './contract';
 
 /**
  * Mirror a project's workflow state into PostgreSQL for lists, queues, ledgers and reports.
  *
  * Idempotent and order-proof: every row carries the workflow's revision and an upsert only wins over an
- * older revision, so a retried, late or replayed write changes nothing. One transaction per snapshot,
- * so a reader never sees half a project.
+ * older revision, so a retried, late or replayed write changes nothing. The caller owns the transaction
+ * (recordProgress writes escalations and the read model together), so a reader never sees half a project.
  */
-export async function writeReadModel(db: Kysely<DB>, snapshot: ReadModelSnapshot): Promise<void> {
+export async function writeReadModel(
+  trx: Kysely<DB> | Transaction<DB>,
+  snapshot: ProgressRecord,
+): Promise<void> {
   const { project } = snapshot;
   const { profile, revision, summary } = project;
 
-  await db.transaction().execute(async (trx) => {
+  {
     await trx
       .insertInto('projects')
       .values({
@@ -162,5 +165,5 @@ export async function writeReadModel(db: Kysely<DB>, snapshot: ReadModelSnapshot
         )
         .execute();
     }
-  });
+  }
 }

@@ -14,12 +14,11 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { z } from 'zod';
-import type { GreenlaneActivities, ReadModelSnapshot } from '../activities/contract';
+import type { GreenlaneActivities } from '../activities/contract';
 import { type Calendar, CalendarYear, makeCalendar } from '../domain/calendar';
 import { applyDecision, Decision, refuseDecision } from '../domain/decisions';
 import { applyProblemAction, ProblemAction, refuseProblemAction } from '../domain/problems';
 import { createProjectState, type NewProject, type ProjectState } from '../domain/project';
-import { itemRecords, problemRecords } from '../domain/records';
 import {
   fireDueEscalations,
   nextEscalationAt,
@@ -37,6 +36,7 @@ import {
   projectStateQuery,
   reassignUpdate,
 } from './messages';
+import { progressRecorder } from './progress';
 import * as SA from './search-attributes';
 
 /**
@@ -54,7 +54,7 @@ export type MajorProjectInput =
 
 export type MajorProjectResult = { code: string; completedAt: string; escalations: number; revision: number };
 
-const { recordEscalations, syncReadModel, deliverInstruction } = proxyActivities<GreenlaneActivities>({
+const { recordProgress, deliverInstruction } = proxyActivities<GreenlaneActivities>({
   startToCloseTimeout: '30 seconds',
   // Keep trying through an outage: the record must eventually exist, exactly once (keys dedupe it).
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
@@ -180,54 +180,21 @@ export async function majorProjectWorkflow(input: MajorProjectInput): Promise<Ma
     touch();
   });
 
-  const background = new Set<Promise<unknown>>();
-  const inBackground = (what: string, p: Promise<unknown>) => {
-    const tracked = p
-      .catch((err) => log.error(`${what} failed`, { error: String(err) }))
-      .finally(() => {
-        background.delete(tracked);
-      });
-    background.add(tracked);
-  };
-
-  let syncedRevision = 0;
-  let syncing: Promise<void> | undefined;
-  // What the read model last acknowledged, per record: only changed records are sent again.
-  const synced = new Map<string, string>();
-  const sync = (summary: ProjectSummary, now: number) => {
-    const revision = state.revision;
-    const { snapshot, fingerprints } = readModelDelta(state, summary, calendar, synced, now);
-    return syncReadModel(snapshot).then(() => {
-      syncedRevision = revision;
-      for (const [k, v] of fingerprints) synced.set(k, v);
-    });
-  };
+  const progress = progressRecorder(recordProgress, touch);
   let lastSearchAttributes = '';
   let timer: { at: number; scope: CancellationScope; fired: Promise<void> } | undefined;
 
   for (;;) {
     const now = Date.now();
-    const events = fireDueEscalations(state, now, calendar);
-    if (events.length > 0)
-      inBackground('recordEscalations', recordEscalations({ projectCode: state.profile.code, events }));
-
+    progress.escalate(fireDueEscalations(state, now, calendar));
     const summary = summarize(state, now);
     lastSearchAttributes = publishVisibility(state, summary, lastSearchAttributes);
-
-    // One read-model write at a time; a burst of decisions is coalesced into the next write.
-    if (!syncing && state.revision > syncedRevision) {
-      syncing = sync(summary, now)
-        .catch((err) => log.error('syncReadModel failed', { error: String(err) }))
-        .finally(() => {
-          syncing = undefined;
-          touch();
-        });
-    }
+    progress.write(state, summary, calendar, now);
 
     if (summary.done && allHandlersFinished()) break;
     if (shouldContinueAsNew(input.maxHistoryEvents)) {
       await condition(allHandlersFinished);
-      await Promise.all([...background, syncing]);
+      await progress.flush(state, () => summarize(state, Date.now()), calendar);
       await continueAsNew<typeof majorProjectWorkflow>({
         kind: 'carried',
         state,
@@ -249,45 +216,13 @@ export async function majorProjectWorkflow(input: MajorProjectInput): Promise<Ma
   }
 
   timer?.scope.cancel();
-  await Promise.all([...background, syncing]);
-  if (state.revision > syncedRevision) await sync(summarize(state, Date.now()), Date.now());
+  await progress.flush(state, () => summarize(state, Date.now()), calendar);
   return {
     code: state.profile.code,
     completedAt: nowIso(),
     escalations: state.escalationCount,
     revision: state.revision,
   };
-}
-
-function readModelDelta(
-  state: ProjectState,
-  summary: ProjectSummary,
-  calendar: Calendar,
-  synced: ReadonlyMap<string, string>,
-  now: number,
-) {
-  const fingerprints = new Map<string, string>();
-  const changed = <T>(key: string, record: T): boolean => {
-    const print = JSON.stringify(record);
-    if (synced.get(key) === print) return false;
-    fingerprints.set(key, print);
-    return true;
-  };
-  const scores = Object.fromEntries(Object.entries(state.scores).map(([d, s]) => [d, s.points]));
-  const snapshot: ReadModelSnapshot = {
-    project: {
-      profile: state.profile,
-      templateId: state.plan.templateId,
-      registeredAt: state.registeredAt,
-      revision: state.revision,
-      summary,
-    },
-    items: itemRecords(state, calendar).filter((r) => changed(`item:${r.code}`, r)),
-    problems: problemRecords(state).filter((p) => changed(`problem:${p.id}`, p)),
-    scores: changed('scores', scores) ? scores : {},
-    syncedAt: new Date(now).toISOString(),
-  };
-  return { snapshot, fingerprints };
 }
 
 function startTimer(at: number) {

@@ -10,24 +10,21 @@ import type { ItemRecord } from '../../domain/records';
  */
 export function recordingActivities() {
   const escalations = new Map<string, EscalationEvent>();
-  const calls = { recordEscalations: 0, syncReadModel: 0, deliverInstruction: 0 };
+  const calls = { recordProgress: 0, deliverInstruction: 0 };
   let snapshotBytes = 0;
   const items = new Map<string, ItemRecord>();
   const activities: GreenlaneActivities = {
-    async recordEscalations({ events }) {
-      calls.recordEscalations += 1;
+    async recordProgress(record) {
+      calls.recordProgress += 1;
+      snapshotBytes += Buffer.byteLength(JSON.stringify(record));
+      for (const item of record.items) items.set(item.code, item);
       let inserted = 0;
-      for (const e of events) {
+      for (const e of record.escalations) {
         if (escalations.has(e.key)) continue;
         escalations.set(e.key, e);
         inserted += 1;
       }
-      return { inserted };
-    },
-    async syncReadModel(snapshot) {
-      calls.syncReadModel += 1;
-      snapshotBytes += Buffer.byteLength(JSON.stringify(snapshot));
-      for (const item of snapshot.items) items.set(item.code, item);
+      return { escalationsInserted: inserted };
     },
     async deliverInstruction() {
       calls.deliverInstruction += 1;

@@ -2,7 +2,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import type { GreenlaneActivities, ReadModelSnapshot } from '../../activities/contract';
+import type { GreenlaneActivities, ProgressRecord } from '../../activities/contract';
 import type { EscalationEvent } from '../../domain/project';
 import type { MajorProjectInput, majorProjectWorkflow } from '../../workflows/major-project';
 import { projectStateQuery } from '../../workflows/messages';
@@ -20,15 +20,13 @@ export async function startHarness(taskQueue: string) {
   const env: TestWorkflowEnvironment = await createTimeSkippingEnv();
   await registerSearchAttributes(env);
   const escalations: EscalationEvent[] = [];
-  const snapshots: ReadModelSnapshot[] = [];
+  const snapshots: ProgressRecord[] = [];
   const instructions: Parameters<GreenlaneActivities['deliverInstruction']>[0][] = [];
   const activities: GreenlaneActivities = {
-    async recordEscalations({ events }) {
-      escalations.push(...events);
-      return { inserted: events.length };
-    },
-    async syncReadModel(snapshot) {
-      snapshots.push(snapshot);
+    async recordProgress(record) {
+      snapshots.push(record);
+      escalations.push(...record.escalations);
+      return { escalationsInserted: record.escalations.length };
     },
     async deliverInstruction(input) {
       instructions.push(input);
