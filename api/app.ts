@@ -6,6 +6,7 @@ import { requestId } from 'hono/request-id';
 import type { Kysely } from 'kysely';
 import type { Config } from '../config';
 import type { DB } from '../db/schema';
+import { registerAuthentication } from './auth';
 import {
   ProblemError,
   type ProblemInit,
@@ -16,6 +17,7 @@ import {
   validationProblem,
 } from './problem';
 import { registerHealthRoutes } from './routes/health';
+import { registerKeyRoutes } from './routes/keys';
 import { registerMetaRoutes } from './routes/meta';
 
 /** What the API needs from the outside world; api/server.ts builds it, tests build their own. */
@@ -37,7 +39,10 @@ export type App = OpenAPIHono<AppEnv>;
  * declares its routes with `createRoute` and wires them with `app.openapi`. Add new ones here.
  */
 const routeRegistrations: ReadonlyArray<(app: App, deps: AppDeps) => void> = [
+  // First: API keys on every path in AUTHENTICATED_PATHS (api/auth.ts), before any route's own middleware.
+  registerAuthentication,
   registerHealthRoutes,
+  registerKeyRoutes,
   registerMetaRoutes,
 ];
 

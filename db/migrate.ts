@@ -4,6 +4,7 @@ import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'k
 import { loadConfig } from '../config';
 import { createDb } from './connect';
 import * as init from './migrations/2026-11-22T01-init';
+import * as principals from './migrations/2026-11-22T02-principals';
 import type { DB } from './schema';
 
 /**
@@ -13,6 +14,7 @@ import type { DB } from './schema';
  */
 export const migrations: Readonly<Record<string, Migration>> = {
   '2026-11-22T01-init': init,
+  '2026-11-22T02-principals': principals,
 };
 
 /** A Migrator over the explicit list (or, in tests, another); exported for tests that step down and up. */

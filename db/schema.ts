@@ -151,6 +151,84 @@ export interface DepartmentScoresTable {
   revision: number;
 }
 
+/** The roles a person or an API key may have (mirrors api/auth.ts `Role`). */
+export const principalRoles = ['department', 'secretary', 'leader', 'operator', 'admin'] as const;
+export type PrincipalRole = (typeof principalRoles)[number];
+
+/** A person who acts or is notified; the contact ids feed the notification channels. */
+export interface PeopleTable {
+  /** A readable id, e.g. `sec-wang`; the workflow's `Actor.id`. */
+  id: string;
+  name: string;
+  role: PrincipalRole;
+  /** Set for department heads and handlers. */
+  department: string | null;
+  mobile: string | null;
+  email: string | null;
+  dingtalk_user_id: string | null;
+  wecom_user_id: string | null;
+  feishu_open_id: string | null;
+  created_at: GeneratedTimestamp;
+}
+
+/** An issued API key: only the SHA-256 of its secret is stored (see api/auth.ts). */
+export interface ApiKeysTable {
+  /** The public part of the key, `gl_<id>_<secret>`. */
+  id: string;
+  person_id: string | null;
+  role: PrincipalRole;
+  /** Required for, and only for, role `department`. */
+  department: string | null;
+  label: string;
+  /** Lower-case hex SHA-256 of the secret. */
+  secret_hash: string;
+  created_at: GeneratedTimestamp;
+  last_used_at: Timestamp | null;
+  revoked_at: Timestamp | null;
+}
+
+/** Append-only record of accepted actions: who, with which key, when, from where. */
+export interface AuditLogTable {
+  id: Generated<number>;
+  /** Null for actions that concern no project (issuing or revoking keys). */
+  project_code: string | null;
+  action: string;
+  subject: string;
+  key_id: string;
+  person_id: string | null;
+  role: string;
+  department: string | null;
+  request_id: string;
+  ip: string | null;
+  user_agent: string | null;
+  at: GeneratedTimestamp;
+  body: ColumnType<unknown, string | null, string | null>;
+  result: ColumnType<unknown, string | null, string | null>;
+}
+
+/** The stored first answer to a state-changing request, per (caller's key, Idempotency-Key). */
+export interface IdempotencyKeysTable {
+  key_id: string;
+  idempotency_key: string;
+  method: string;
+  path: string;
+  /** SHA-256 over method, path and the canonical body. */
+  body_hash: string;
+  /** Names the attempt that holds the key while it runs. */
+  owner_token: string;
+  /** Null while the first request runs. */
+  status: number | null;
+  response: ColumnType<StoredResponse | null, string | null, string | null>;
+  created_at: GeneratedTimestamp;
+  completed_at: Timestamp | null;
+}
+
+/** The answer kept for replay: status, the headers worth repeating, the body as text. */
+export interface StoredResponse {
+  headers: Record<string, string>;
+  body: string;
+}
+
 export interface DB {
   departments: DepartmentsTable;
   calendar_years: CalendarYearsTable;
@@ -159,6 +237,10 @@ export interface DB {
   problems: ProblemsTable;
   escalations: EscalationsTable;
   department_scores: DepartmentScoresTable;
+  people: PeopleTable;
+  api_keys: ApiKeysTable;
+  audit_log: AuditLogTable;
+  idempotency_keys: IdempotencyKeysTable;
 }
 
 export type DepartmentRow = Selectable<DepartmentsTable>;
@@ -188,3 +270,18 @@ export type EscalationUpdate = Updateable<EscalationsTable>;
 export type DepartmentScoreRow = Selectable<DepartmentScoresTable>;
 export type NewDepartmentScore = Insertable<DepartmentScoresTable>;
 export type DepartmentScoreUpdate = Updateable<DepartmentScoresTable>;
+
+export type PersonRow = Selectable<PeopleTable>;
+export type NewPerson = Insertable<PeopleTable>;
+export type PersonUpdate = Updateable<PeopleTable>;
+
+export type ApiKeyRow = Selectable<ApiKeysTable>;
+export type NewApiKey = Insertable<ApiKeysTable>;
+export type ApiKeyUpdate = Updateable<ApiKeysTable>;
+
+export type AuditLogRow = Selectable<AuditLogTable>;
+export type NewAuditLogRow = Insertable<AuditLogTable>;
+
+export type IdempotencyKeyRow = Selectable<IdempotencyKeysTable>;
+export type NewIdempotencyKey = Insertable<IdempotencyKeysTable>;
+export type IdempotencyKeyUpdate = Updateable<IdempotencyKeysTable>;

@@ -1,0 +1,117 @@
+import type { Context } from 'hono';
+import type { Kysely } from 'kysely';
+import { z } from 'zod';
+import { type DB, jsonb } from '../db/schema';
+import { type ClientIpOptions, clientIp, type Principal, principalOf } from './auth';
+
+export { clientIp };
+
+/**
+ * The audit trail (issue 4 §6): every accepted decision with who, which key, when, from where and the
+ * request id, readable per project.
+ *
+ * Handlers call `recordAudit` *after* the workflow accepted the action, and let a failure to write it
+ * surface as an error (a 503 when PostgreSQL is down): the idempotency key is then released, the client
+ * retries with the same key, Temporal answers the retried update from its history (same update id), and
+ * this time the row is written. So an accepted decision is not silently left unaudited.
+ *
+ * Where from: `clientIp` (api/auth.ts): the socket's address unless proxies of ours are configured.
+ */
+
+export type AuditEntry = {
+  /** Null for actions that concern no project (issuing or revoking keys). */
+  projectCode: string | null;
+  /** What was done, as `<subject kind>.<verb>`, e.g. `item.accept`, `problem.raise`, `key.revoke`. */
+  action: string;
+  /** What it was done to: an item code, a problem id, a key id. */
+  subject: string;
+  principal: Principal;
+  requestId: string;
+  ip: string | null;
+  userAgent: string | null;
+  /** The request as accepted (after validation). Never put secrets here. */
+  body: unknown;
+  /** What the action returned or changed. */
+  result: unknown;
+};
+
+export const AuditRow = z
+  .object({
+    id: z.number().int(),
+    projectCode: z.string().nullable(),
+    action: z.string(),
+    subject: z.string(),
+    keyId: z.string(),
+    personId: z.string().nullable(),
+    role: z.string(),
+    department: z.string().nullable(),
+    requestId: z.string(),
+    ip: z.string().nullable(),
+    userAgent: z.string().nullable(),
+    at: z.iso.datetime(),
+    body: z.unknown(),
+    result: z.unknown(),
+  })
+  .meta({ id: 'AuditRecord', description: 'One accepted action: who, with which key, when, from where' });
+export type AuditRow = z.infer<typeof AuditRow>;
+
+export async function recordAudit(db: Kysely<DB>, entry: AuditEntry): Promise<void> {
+  const { principal: p } = entry;
+  await db
+    .insertInto('audit_log')
+    .values({
+      project_code: entry.projectCode,
+      action: entry.action,
+      subject: entry.subject,
+      key_id: p.keyId,
+      person_id: p.personId,
+      role: p.role,
+      department: p.department,
+      request_id: entry.requestId,
+      ip: entry.ip,
+      user_agent: entry.userAgent,
+      body: entry.body === undefined ? null : jsonb(entry.body),
+      result: entry.result === undefined ? null : jsonb(entry.result),
+    })
+    .execute();
+}
+
+/** A project's audit trail, oldest first. */
+export async function auditTrail(db: Kysely<DB>, projectCode: string): Promise<AuditRow[]> {
+  const rows = await db
+    .selectFrom('audit_log')
+    .selectAll()
+    .where('project_code', '=', projectCode)
+    .orderBy('at')
+    .orderBy('id')
+    .execute();
+  return rows.map((r) => ({
+    id: r.id,
+    projectCode: r.project_code,
+    action: r.action,
+    subject: r.subject,
+    keyId: r.key_id,
+    personId: r.person_id,
+    role: r.role,
+    department: r.department,
+    requestId: r.request_id,
+    ip: r.ip,
+    userAgent: r.user_agent,
+    at: r.at.toISOString(),
+    body: r.body,
+    result: r.result,
+  }));
+}
+
+/** The who/where part of an audit entry, from the request: `recordAudit(db, { ...auditContext(c), … })`. */
+export function auditContext(
+  c: Context,
+  options: ClientIpOptions = {},
+): Pick<AuditEntry, 'principal' | 'requestId' | 'ip' | 'userAgent'> {
+  return {
+    principal: principalOf(c),
+    requestId: (c.get('requestId') as string | undefined) ?? 'none',
+    ip: clientIp(c, options),
+    userAgent: c.req.header('user-agent') ?? null,
+  };
+}
