@@ -17,8 +17,10 @@ import {
   validationProblem,
 } from './problem';
 import { registerHealthRoutes } from './routes/health';
+import { registerItemRoutes } from './routes/items';
 import { registerKeyRoutes } from './routes/keys';
 import { registerMetaRoutes } from './routes/meta';
+import { registerProjectRoutes } from './routes/projects';
 
 /** What the API needs from the outside world; api/server.ts builds it, tests build their own. */
 export interface AppDeps {
@@ -44,6 +46,8 @@ const routeRegistrations: ReadonlyArray<(app: App, deps: AppDeps) => void> = [
   registerHealthRoutes,
   registerKeyRoutes,
   registerMetaRoutes,
+  registerProjectRoutes,
+  registerItemRoutes,
 ];
 
 export const DEFAULT_BODY_LIMIT_BYTES = 256 * 1024;

@@ -25,6 +25,12 @@ export const ProblemType = {
   notFound: `${PROBLEM_TYPE_BASE}not-found`,
   /** 409: the request conflicts with the current state (e.g. a decision the workflow refused). */
   conflict: `${PROBLEM_TYPE_BASE}conflict`,
+  /** 409: the project workflow refused the decision; `detail` is its validator's reason, unchanged. */
+  invalidTransition: `${PROBLEM_TYPE_BASE}invalid-transition`,
+  /** 409: a project with this code is already registered. */
+  projectExists: `${PROBLEM_TYPE_BASE}project-exists`,
+  /** 409: the project's workflow has finished; it takes no more decisions. */
+  projectClosed: `${PROBLEM_TYPE_BASE}project-closed`,
   /** 413: the body is larger than the API accepts. */
   payloadTooLarge: `${PROBLEM_TYPE_BASE}payload-too-large`,
   /** 415: the body's media type is not one the operation accepts. */

@@ -2,6 +2,7 @@ import { serve } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../config';
 import { createDb } from '../db/connect';
+import { seedReferenceData } from '../db/seed';
 import { createApp } from './app';
 
 /**
@@ -23,6 +24,8 @@ async function main(): Promise<void> {
   }
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const db = createDb(config.databaseUrl);
+  // Departments and the shipped calendars, where operators have not loaded their own (idempotent).
+  await seedReferenceData(db);
 
   const app = createApp({ temporal: { client, namespace: config.temporal.namespace }, db, config });
   const server = serve({ fetch: app.fetch, hostname: config.api.host, port: config.api.port }, (info) => {

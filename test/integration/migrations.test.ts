@@ -16,6 +16,10 @@ const expectedPrimaryKeys: Record<keyof DB, string[]> = {
   problems: ['project_code', 'problem_id'],
   escalations: ['id'],
   department_scores: ['department', 'project_code'],
+  people: ['id'],
+  api_keys: ['id'],
+  audit_log: ['id'],
+  idempotency_keys: ['key_id', 'idempotency_key'],
 };
 const tables = Object.keys(expectedPrimaryKeys);
 

@@ -1,0 +1,171 @@
+import { createRoute } from '@hono/zod-openapi';
+import { z } from 'zod';
+import { DepartmentCode, ItemCode } from '../../domain/catalog';
+import { type Decision, DecisionBody } from '../../domain/decisions';
+import { ProjectCode } from '../../domain/project';
+import { projectAccess } from '../access';
+import type { App, AppDeps } from '../app';
+import { auditContext, recordAudit } from '../audit';
+import { actorOf, canActOnProject, canDecideItem, canSeeQueue, forbidden } from '../auth';
+import { idempotent } from '../idempotency';
+import { ProblemError, ProblemType, problemResponse } from '../problem';
+import { decideItem } from '../temporal';
+
+/** Decisions on items (departments and secretaries) and a department's queue across projects. */
+
+const departmentActions = new Set(['accept', 'return', 'approve', 'reject', 'approveOnCommitment']);
+
+const DecisionAnswer = z.object({
+  item: z.looseObject({ code: z.string(), status: z.string() }),
+  opened: z
+    .array(z.string())
+    .describe('Items that became ready because this decision finished their last prerequisite'),
+  revision: z.number().int(),
+});
+
+const decide = createRoute({
+  method: 'post',
+  path: '/projects/{code}/items/{item}/decisions',
+  tags: ['items'],
+  summary:
+    'Take a decision on an item: submit, accept (受理), return (补正), resubmit, approve, reject, approveOnCommitment, waive',
+  description:
+    'Departments accept, return, approve, reject and approve on commitment their own items; the project secretary submits, resubmits and waives. The Idempotency-Key is the Temporal update id: a repeat replays the first answer.',
+  request: {
+    params: z.object({ code: ProjectCode, item: ItemCode }),
+    headers: z.object({ 'idempotency-key': z.string().min(1).max(200) }),
+    body: { content: { 'application/json': { schema: DecisionBody } } },
+  },
+  responses: {
+    200: {
+      description: "The item's new state and the items it opened",
+      content: { 'application/json': { schema: DecisionAnswer } },
+    },
+    403: problemResponse('Not your item or not your project'),
+    404: problemResponse('No such project or item'),
+    409: problemResponse('The workflow refused the decision; `detail` is its reason, unchanged'),
+    422: problemResponse('Malformed decision; every failing field is listed'),
+  },
+});
+
+const QueueItem = z.object({
+  projectCode: z.string(),
+  projectName: z.string(),
+  item: z.string(),
+  nameZh: z.string(),
+  status: z.string(),
+  submittedAt: z.string().nullable(),
+  acceptedAt: z.string().nullable(),
+  dueAt: z.string().nullable(),
+  provisional: z.boolean(),
+  rung: z.number().int(),
+  returns: z.number().int(),
+});
+
+const queue = createRoute({
+  method: 'get',
+  path: '/departments/{department}/queue',
+  tags: ['items'],
+  summary: "A department's open items across all projects, soonest due first",
+  request: { params: z.object({ department: DepartmentCode }) },
+  responses: {
+    200: {
+      description: 'The queue',
+      content: { 'application/json': { schema: z.object({ items: z.array(QueueItem) }) } },
+    },
+    403: problemResponse("Another department's queue"),
+  },
+});
+
+export function registerItemRoutes(app: App, deps: AppDeps): void {
+  const temporal = { client: deps.temporal.client, taskQueue: deps.config.temporal.taskQueue };
+  app.use('/projects/:code/items/:item/decisions', idempotent(deps.db));
+
+  app.openapi(decide, async (c) => {
+    const { code, item } = c.req.valid('param');
+    const body = c.req.valid('json');
+    const principal = c.get('principal');
+    const access = await projectAccess(deps, code);
+    const department = access.itemDepartments.get(item);
+    if (!department) {
+      throw new ProblemError({
+        status: 404,
+        type: ProblemType.notFound,
+        title: 'No such item',
+        detail: `item ${item} is not in the plan of project ${code}`,
+      });
+    }
+    if (departmentActions.has(body.action)) {
+      if (!canDecideItem(principal, { department })) {
+        throw forbidden(`only the responsible department (${department}) may ${body.action} ${item}`);
+      }
+    } else if (
+      !canActOnProject(principal, access) ||
+      (principal.role !== 'secretary' && body.action !== 'waive')
+    ) {
+      throw forbidden(`only the secretary of project ${code} may ${body.action} ${item}`);
+    }
+    const decision = { ...body, item, actor: actorOf(principal) } as Decision;
+    const result = await decideItem(temporal, code, decision, c.get('updateId'));
+    await recordAudit(deps.db, {
+      ...auditContext(c),
+      projectCode: code,
+      action: `item.${body.action}`,
+      subject: item,
+      body,
+      result,
+    });
+    return c.json(result, 200);
+  });
+
+  app.openapi(queue, async (c) => {
+    const { department } = c.req.valid('param');
+    const principal = c.get('principal');
+    if (!canSeeQueue(principal, department)) {
+      throw forbidden(`the queue of ${department} is for ${department} and operators`);
+    }
+    const rows = await deps.db
+      .selectFrom('project_items as i')
+      .innerJoin('projects as p', 'p.code', 'i.project_code')
+      .select([
+        'i.project_code',
+        'p.name',
+        'i.item_code',
+        'i.name_zh',
+        'i.status',
+        'i.submitted_at',
+        'i.accepted_at',
+        'i.due_at',
+        'i.provisional',
+        'i.rung',
+        'i.returns',
+      ])
+      .where('i.department', '=', department)
+      .where('i.status', 'in', ['submitted', 'accepted', 'returned'])
+      .orderBy(
+        (eb) => eb.ref('i.due_at'),
+        (ob) => ob.asc().nullsLast(),
+      )
+      .orderBy('i.submitted_at')
+      .limit(1000)
+      .execute();
+    return c.json(
+      {
+        items: rows.map((r) => ({
+          projectCode: r.project_code,
+          projectName: r.name,
+          item: r.item_code,
+          nameZh: r.name_zh,
+          status: r.status,
+          submittedAt: r.submitted_at?.toISOString() ?? null,
+          acceptedAt: r.accepted_at?.toISOString() ?? null,
+          dueAt: r.due_at?.toISOString() ?? null,
+          provisional: r.provisional,
+          rung: r.rung,
+          returns: r.returns,
+        })),
+      },
+      200,
+    );
+  });
+}

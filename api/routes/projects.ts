@@ -1,0 +1,303 @@
+import { createRoute } from '@hono/zod-openapi';
+import { z } from 'zod';
+import { loadCalendarYears } from '../../db/seed';
+import { makeCalendar } from '../../domain/calendar';
+import { shippedCatalog } from '../../domain/catalog-data';
+import { instantiatePlan, Tailoring } from '../../domain/plan';
+import { LocalDate, PersonId, ProjectCode, ProjectProfile } from '../../domain/project';
+import { schedulePlan } from '../../domain/schedule';
+import { projectAccess } from '../access';
+import type { App, AppDeps } from '../app';
+import { AuditRow, auditContext, auditTrail, recordAudit } from '../audit';
+import { canReadProject, canRegisterProject, forbidden, requireRole } from '../auth';
+import { idempotent } from '../idempotency';
+import { ProblemError, ProblemType, problemResponse } from '../problem';
+import { queryProject, reassignProject, startProject } from '../temporal';
+
+/** Projects: register (starts the workflow), list from the read model, the live state, reassignment. */
+
+export const RegisterProject = z
+  .object({
+    code: ProjectCode.describe(
+      'The online-platform project code (项目代码); the workflow id derives from it',
+    ),
+    name: z.string().trim().min(1).max(200),
+    templateId: z.string().min(1).describe('A template from GET /templates, e.g. gov-building'),
+    leader: PersonId.describe('The responsible city leader (包抓领导)'),
+    secretary: PersonId.optional().describe(
+      'The project secretary; defaults to the caller when a secretary registers',
+    ),
+    targetStart: LocalDate.optional().describe(
+      'Target start of construction (开工), for the backward schedule',
+    ),
+    start: LocalDate.optional().describe('Planning start date; defaults to today (China Standard Time)'),
+    tailoring: Tailoring.optional(),
+  })
+  .meta({ id: 'RegisterProject' });
+
+const Registered = z.object({
+  code: z.string(),
+  workflowId: z.string(),
+  items: z.number().int(),
+  warnings: z.array(z.string()),
+  schedule: z.object({
+    start: z.string(),
+    permitFinish: z.string().nullable(),
+    finish: z.string(),
+    criticalPath: z.array(z.string()),
+    countdown: z.number().int().nullable(),
+    targetFeasible: z.boolean().nullable(),
+    shortfall: z.string().nullable().optional(),
+  }),
+});
+
+const ProjectListQuery = z.object({
+  category: z.enum(['government', 'social']).optional(),
+  stage: z.coerce.number().int().min(1).max(5).optional(),
+  leader: PersonId.optional(),
+  secretary: PersonId.optional(),
+  overdue: z.enum(['true', 'false']).optional().describe('Only projects with overdue items'),
+});
+
+const ProjectRow = z.object({
+  code: z.string(),
+  name: z.string(),
+  category: z.string(),
+  templateId: z.string(),
+  secretary: z.string(),
+  leader: z.string(),
+  targetStart: z.string().nullable(),
+  stage: z.number().int(),
+  status: z.string(),
+  overdueItems: z.number().int(),
+  escalationLevel: z.number().int(),
+  updatedAt: z.string(),
+});
+
+const CodeParam = z.object({ code: ProjectCode });
+const IdemHeader = z.object({ 'idempotency-key': z.string().min(1).max(200) });
+const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { 'application/json': { schema } },
+});
+
+const register = createRoute({
+  method: 'post',
+  path: '/projects',
+  tags: ['projects'],
+  summary: 'Register a major project: tailor its plan from a template and start its workflow',
+  request: { headers: IdemHeader, body: { content: { 'application/json': { schema: RegisterProject } } } },
+  responses: {
+    201: json(Registered, 'Registered; the workflow is running'),
+    401: problemResponse('No valid key'),
+    403: problemResponse('Only secretaries and operators register projects'),
+    409: problemResponse('A project with this code exists'),
+    422: problemResponse('The body or the tailored plan is invalid; every problem is listed'),
+  },
+});
+
+const list = createRoute({
+  method: 'get',
+  path: '/projects',
+  tags: ['projects'],
+  summary: 'List projects (read model), filtered; each caller sees the projects they are on',
+  request: { query: ProjectListQuery },
+  responses: { 200: json(z.object({ projects: z.array(ProjectRow) }), 'Projects, most overdue first') },
+});
+
+const get = createRoute({
+  method: 'get',
+  path: '/projects/{code}',
+  tags: ['projects'],
+  summary: "The project's live state, from its workflow",
+  request: { params: CodeParam },
+  responses: {
+    200: json(z.looseObject({}), 'The live plan state'),
+    403: problemResponse('Not one of your projects'),
+    404: problemResponse('No such project'),
+  },
+});
+
+const reassign = createRoute({
+  method: 'post',
+  path: '/projects/{code}/assignment',
+  tags: ['projects'],
+  summary: 'Reassign the project secretary or the responsible leader (operators)',
+  request: {
+    params: CodeParam,
+    headers: IdemHeader,
+    body: {
+      content: {
+        'application/json': {
+          schema: z
+            .object({ secretary: PersonId.optional(), leader: PersonId.optional() })
+            .refine((b) => b.secretary || b.leader, 'name a new secretary or a new leader'),
+        },
+      },
+    },
+  },
+  responses: {
+    200: json(z.object({ secretary: z.string(), leader: z.string() }), 'The new assignment'),
+    404: problemResponse('No such project'),
+  },
+});
+
+const audit = createRoute({
+  method: 'get',
+  path: '/projects/{code}/audit',
+  tags: ['projects'],
+  summary: 'Every accepted action on the project: who, which key, when, from where, request id',
+  request: { params: CodeParam },
+  responses: {
+    200: json(z.object({ entries: z.array(AuditRow) }), 'The audit trail, oldest first'),
+    403: problemResponse('Not one of your projects'),
+    404: problemResponse('No such project'),
+  },
+});
+
+export function registerProjectRoutes(app: App, deps: AppDeps): void {
+  const temporal = { client: deps.temporal.client, taskQueue: deps.config.temporal.taskQueue };
+  app.use('/projects', idempotent(deps.db));
+  // Authorization before idempotency: a refused request must not become the key's stored answer.
+  app.use('/projects/:code/assignment', requireRole('operator'), idempotent(deps.db));
+
+  app.openapi(register, async (c) => {
+    const principal = c.get('principal');
+    const body = c.req.valid('json');
+    const secretary = body.secretary ?? (principal.role === 'secretary' ? principal.personId : null);
+    if (!canRegisterProject(principal, { secretary: secretary ?? '' })) {
+      throw forbidden('only an operator, or the project secretary for their own project, registers projects');
+    }
+    if (!secretary) throw invalid('secretary', 'name the project secretary');
+    const template = shippedCatalog.templates.find((t) => t.id === body.templateId);
+    if (!template) throw invalid('templateId', `unknown template ${body.templateId}`);
+    const result = instantiatePlan(shippedCatalog, body.templateId, body.tailoring ?? {});
+    if (!result.ok) {
+      throw new ProblemError({
+        status: 422,
+        type: ProblemType.validation,
+        title: 'The tailored plan is invalid',
+        detail: result.problems.join(' '),
+        errors: result.problems.map((message) => ({ in: 'body', path: 'tailoring', message, code: 'plan' })),
+      });
+    }
+    const calendarYears = await loadCalendarYears(deps.db);
+    const calendar = makeCalendar(calendarYears);
+    const start = body.start ?? calendar.dateOf(Date.now());
+    const schedule = schedulePlan(result.plan, calendar, { start, targetStart: body.targetStart });
+    const profile = ProjectProfile.parse({
+      code: body.code,
+      name: body.name,
+      category: template.category,
+      secretary,
+      leader: body.leader,
+      targetStart: body.targetStart,
+    });
+    const started = await startProject(temporal, { profile, plan: result.plan, calendarYears });
+    const answer = {
+      code: profile.code,
+      workflowId: started.workflowId,
+      items: result.plan.items.length,
+      warnings: result.warnings,
+      schedule: {
+        start: schedule.start,
+        permitFinish: schedule.permitFinish,
+        finish: schedule.finish,
+        criticalPath: schedule.criticalPath,
+        countdown: schedule.countdown,
+        targetFeasible: schedule.targetFeasible,
+        shortfall: schedule.shortfall ?? null,
+      },
+    };
+    await recordAudit(deps.db, {
+      ...auditContext(c),
+      projectCode: profile.code,
+      action: 'project.register',
+      subject: profile.code,
+      body,
+      result: answer,
+    });
+    return c.json(answer, 201);
+  });
+
+  app.openapi(list, async (c) => {
+    const principal = c.get('principal');
+    const q = c.req.valid('query');
+    let query = deps.db.selectFrom('projects').selectAll();
+    if (q.category) query = query.where('category', '=', q.category);
+    if (q.stage) query = query.where('stage', '=', q.stage);
+    if (q.leader) query = query.where('leader', '=', q.leader);
+    if (q.secretary) query = query.where('secretary', '=', q.secretary);
+    if (q.overdue === 'true') query = query.where('overdue_items', '>', 0);
+    if (principal.role === 'secretary') query = query.where('secretary', '=', principal.personId ?? '');
+    if (principal.role === 'leader') query = query.where('leader', '=', principal.personId ?? '');
+    // A department works from its queue (GET /departments/{department}/queue), not the project list.
+    if (principal.role === 'department') return c.json({ projects: [] }, 200);
+    const rows = await query.orderBy('overdue_items', 'desc').orderBy('code').limit(1000).execute();
+    return c.json(
+      {
+        projects: rows.map((r) => ({
+          code: r.code,
+          name: r.name,
+          category: r.category,
+          templateId: r.template_id,
+          secretary: r.secretary,
+          leader: r.leader,
+          targetStart: r.target_start,
+          stage: r.stage,
+          status: r.status,
+          overdueItems: r.overdue_items,
+          escalationLevel: r.escalation_level,
+          updatedAt: r.updated_at.toISOString(),
+        })),
+      },
+      200,
+    );
+  });
+
+  app.openapi(get, async (c) => {
+    const { code } = c.req.valid('param');
+    const view = await queryProject(temporal, code);
+    if (!canReadProject(c.get('principal'), view.state.profile))
+      throw forbidden(`project ${code} is not one of yours`);
+    const { calendarYears: _calendars, ...state } = view.state;
+    return c.json({ ...state, summary: view.summary, nextEscalationAt: view.nextEscalationAt }, 200);
+  });
+
+  app.openapi(reassign, async (c) => {
+    const { code } = c.req.valid('param');
+    const body = c.req.valid('json');
+    await projectAccess(deps, code); // 404 before anything is sent
+    const result = await reassignProject(
+      temporal,
+      code,
+      { ...body, by: c.get('principal').keyId },
+      c.get('updateId'),
+    );
+    await recordAudit(deps.db, {
+      ...auditContext(c),
+      projectCode: code,
+      action: 'project.reassign',
+      subject: code,
+      body,
+      result,
+    });
+    return c.json(result, 200);
+  });
+  app.openapi(audit, async (c) => {
+    const { code } = c.req.valid('param');
+    const access = await projectAccess(deps, code);
+    if (!canReadProject(c.get('principal'), access)) throw forbidden(`project ${code} is not one of yours`);
+    return c.json({ entries: await auditTrail(deps.db, code) }, 200);
+  });
+}
+
+export function invalid(path: string, message: string): ProblemError {
+  return new ProblemError({
+    status: 422,
+    type: ProblemType.validation,
+    title: 'Invalid request',
+    detail: `${path}: ${message}`,
+    errors: [{ in: 'body', path, message, code: 'custom' }],
+  });
+}

@@ -1,0 +1,176 @@
+import {
+  type Client,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+} from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { Decision, DecisionResult } from '../domain/decisions';
+import type { ProblemAction, ProblemResult } from '../domain/problems';
+import type { Instruction, NewProject } from '../domain/project';
+import type { MajorProjectInput, majorProjectWorkflow } from '../workflows/major-project';
+import {
+  type AcknowledgeEscalation,
+  acknowledgeEscalationUpdate,
+  decideItemUpdate,
+  type ProjectStateView,
+  problemUpdate,
+  projectStateQuery,
+  type Reassign,
+  reassignUpdate,
+} from '../workflows/messages';
+import * as SA from '../workflows/search-attributes';
+import { ProblemError, ProblemType } from './problem';
+
+/**
+ * The API's side of the project workflow: start, update, query, with Temporal's failures turned into
+ * problems a caller can act on. The validator's reason for refusing a decision reaches the caller
+ * unchanged.
+ */
+
+export type TemporalDeps = { client: Client; taskQueue: string };
+
+/** A project's workflow id: one workflow per project, named after its code. */
+export const projectWorkflowId = (code: string) => `project-${code}`;
+
+/** Every call to Temporal gets a deadline, so an outage becomes a 503 instead of a long retry loop. */
+const CALL_DEADLINE_MS = 10_000;
+
+export async function startProject(
+  deps: TemporalDeps,
+  project: NewProject,
+): Promise<{ workflowId: string; runId: string }> {
+  const { profile } = project;
+  const input: MajorProjectInput = { kind: 'new', ...project };
+  try {
+    const handle = await deps.client.withDeadline(Date.now() + CALL_DEADLINE_MS, () =>
+      deps.client.workflow.start<typeof majorProjectWorkflow>('majorProjectWorkflow', {
+        taskQueue: deps.taskQueue,
+        workflowId: projectWorkflowId(profile.code),
+        args: [input],
+        staticSummary: `${profile.name} (${profile.code})`,
+        staticDetails: `项目秘书 ${profile.secretary} · 责任领导 ${profile.leader}`,
+        typedSearchAttributes: [
+          { key: SA.ProjectCode, value: profile.code },
+          { key: SA.ProjectCategory, value: profile.category },
+          { key: SA.ResponsibleLeader, value: profile.leader },
+          { key: SA.Secretary, value: profile.secretary },
+        ],
+      }),
+    );
+    return { workflowId: handle.workflowId, runId: handle.firstExecutionRunId };
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) {
+      throw new ProblemError({
+        status: 409,
+        type: ProblemType.projectExists,
+        title: 'Project already registered',
+        detail: `a project with code ${profile.code} is already registered`,
+      });
+    }
+    throw err;
+  }
+}
+
+export function projectHandle(deps: TemporalDeps, code: string) {
+  return deps.client.workflow.getHandle<typeof majorProjectWorkflow>(projectWorkflowId(code));
+}
+
+export async function queryProject(deps: TemporalDeps, code: string): Promise<ProjectStateView> {
+  return call(code, () => projectHandle(deps, code).query(projectStateQuery), deps);
+}
+
+/** `updateId` is the caller's Idempotency-Key: Temporal runs an update id once per workflow run. */
+export async function decideItem(
+  deps: TemporalDeps,
+  code: string,
+  decision: Decision,
+  updateId?: string,
+): Promise<DecisionResult> {
+  return call(
+    code,
+    () => projectHandle(deps, code).executeUpdate(decideItemUpdate, { args: [decision], updateId }),
+    deps,
+  );
+}
+
+export async function actOnProblem(
+  deps: TemporalDeps,
+  code: string,
+  action: ProblemAction,
+  updateId?: string,
+): Promise<ProblemResult> {
+  return call(
+    code,
+    () => projectHandle(deps, code).executeUpdate(problemUpdate, { args: [action], updateId }),
+    deps,
+  );
+}
+
+export async function acknowledgeEscalation(
+  deps: TemporalDeps,
+  code: string,
+  ack: AcknowledgeEscalation,
+  updateId?: string,
+): Promise<Instruction> {
+  return call(
+    code,
+    () => projectHandle(deps, code).executeUpdate(acknowledgeEscalationUpdate, { args: [ack], updateId }),
+    deps,
+  );
+}
+
+export async function reassignProject(deps: TemporalDeps, code: string, r: Reassign, updateId?: string) {
+  return call(
+    code,
+    () => projectHandle(deps, code).executeUpdate(reassignUpdate, { args: [r], updateId }),
+    deps,
+  );
+}
+
+async function call<T>(code: string, fn: () => Promise<T>, deps: TemporalDeps): Promise<T> {
+  try {
+    return await deps.client.withDeadline(Date.now() + CALL_DEADLINE_MS, fn);
+  } catch (err) {
+    throw toProblem(code, err) ?? err;
+  }
+}
+
+/** A Temporal failure as the caller should see it, or undefined for the generic handlers (503/500). */
+export function toProblem(code: string, err: unknown): ProblemError | undefined {
+  if (err instanceof WorkflowNotFoundError) {
+    return new ProblemError({
+      status: 404,
+      type: ProblemType.notFound,
+      title: 'No such project',
+      detail: `no project with code ${code}`,
+    });
+  }
+  if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
+    const reason = err.cause.message;
+    if (err.cause.type === 'Malformed') {
+      return new ProblemError({
+        status: 422,
+        type: ProblemType.validation,
+        title: 'Invalid decision',
+        detail: reason,
+      });
+    }
+    return new ProblemError({
+      status: 409,
+      type: ProblemType.invalidTransition,
+      title: 'The project refused this decision',
+      detail: reason,
+    });
+  }
+  const text = err instanceof Error ? err.message : '';
+  if (/workflow execution already completed|workflow is closed/i.test(text)) {
+    return new ProblemError({
+      status: 409,
+      type: ProblemType.projectClosed,
+      title: 'Project closed',
+      detail: `project ${code} has completed; it takes no more decisions`,
+    });
+  }
+  return undefined;
+}
