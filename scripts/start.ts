@@ -64,6 +64,7 @@ async function main(): Promise<void> {
     await mustBeFree(env.TEMPORAL_UI_PORT, 'TEMPORAL_UI_PORT', 'the Temporal UI');
   }
   await mustBeFree(env.API_PORT, 'API_PORT', 'the API', env.API_HOST);
+  if (shuttingDown) return;
   const starting = Promise.allSettled([
     env.DATABASE_URL
       ? undefined
