@@ -31,7 +31,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const e = parsed.data;
   if (!e.DATABASE_URL) {
-    throw new Error('DATABASE_URL is not set: point it at PostgreSQL (npm start sets it for the local cluster).');
+    throw new Error(
+      'DATABASE_URL is not set: point it at PostgreSQL (npm start sets it for the local cluster).',
+    );
   }
   return Object.freeze({
     temporal: Object.freeze({
