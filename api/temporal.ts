@@ -11,7 +11,9 @@ import type { Instruction, NewProject } from '../domain/project';
 import type { MajorProjectInput, majorProjectWorkflow } from '../workflows/major-project';
 import {
   type AcknowledgeEscalation,
+  type AmendPlan,
   acknowledgeEscalationUpdate,
+  amendPlanUpdate,
   decideItemUpdate,
   type ProjectStateView,
   problemUpdate,
@@ -116,6 +118,19 @@ export async function acknowledgeEscalation(
   return call(
     code,
     () => projectHandle(deps, code).executeUpdate(acknowledgeEscalationUpdate, { args: [ack], updateId }),
+    deps,
+  );
+}
+
+export async function amendProjectPlan(
+  deps: TemporalDeps,
+  code: string,
+  amendment: AmendPlan,
+  updateId?: string,
+) {
+  return call(
+    code,
+    () => projectHandle(deps, code).executeUpdate(amendPlanUpdate, { args: [amendment], updateId }),
     deps,
   );
 }

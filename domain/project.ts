@@ -205,17 +205,7 @@ export function createProjectState(input: NewProject, now: number): ProjectState
   const at = new Date(now).toISOString();
   const items: Record<string, ItemState> = {};
   for (const def of input.plan.items) {
-    items[def.code] = {
-      code: def.code,
-      status: 'waiting',
-      preReview: false,
-      round: 1,
-      returns: 0,
-      missing: [],
-      pauses: [],
-      provisional: false,
-      rungLevel: 0,
-    };
+    items[def.code] = newItemState(def.code);
   }
   const state: ProjectState = {
     version: 1,
@@ -237,6 +227,21 @@ export function createProjectState(input: NewProject, now: number): ProjectState
     if (prerequisitesDone(state, def)) open(state.items[def.code]!, at);
   }
   return state;
+}
+
+/** An item as it enters a plan: waiting for its prerequisites, no application yet. */
+export function newItemState(code: string): ItemState {
+  return {
+    code,
+    status: 'waiting',
+    preReview: false,
+    round: 1,
+    returns: 0,
+    missing: [],
+    pauses: [],
+    provisional: false,
+    rungLevel: 0,
+  };
 }
 
 export function open(item: ItemState, at: string): void {

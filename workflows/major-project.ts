@@ -15,8 +15,10 @@ import {
 } from '@temporalio/workflow';
 import type { z } from 'zod';
 import type { GreenlaneActivities } from '../activities/contract';
+import { applyPlanAmendment, refusePlanAmendment } from '../domain/amendments';
 import { type Calendar, CalendarYear, makeCalendar } from '../domain/calendar';
 import { applyDecision, Decision, refuseDecision } from '../domain/decisions';
+import { Plan } from '../domain/plan';
 import { applyProblemAction, ProblemAction, refuseProblemAction } from '../domain/problems';
 import { createProjectState, type NewProject, type ProjectState } from '../domain/project';
 import {
@@ -28,6 +30,7 @@ import {
 } from '../domain/supervision';
 import {
   acknowledgeEscalationUpdate,
+  amendPlanUpdate,
   calendarPublishedSignal,
   decideItemSignal,
   decideItemUpdate,
@@ -147,6 +150,21 @@ export async function majorProjectWorkflow(input: MajorProjectInput): Promise<Ma
         }
         if (!ack.instruction || ack.instruction.trim().length === 0)
           throw new Error('the instruction is empty');
+      },
+    },
+  );
+
+  setHandler(
+    amendPlanUpdate,
+    (amendment) => {
+      const result = applyPlanAmendment(state, Plan.parse(amendment.plan), Date.now(), calendar);
+      touch();
+      return result;
+    },
+    {
+      validator: (amendment) => {
+        const plan = parseOrRefuse(Plan, amendment?.plan);
+        refuse(refusePlanAmendment(state, plan));
       },
     },
   );

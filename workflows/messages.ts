@@ -1,6 +1,8 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { AmendmentResult } from '../domain/amendments';
 import type { CalendarYear } from '../domain/calendar';
 import type { Decision, DecisionResult } from '../domain/decisions';
+import type { Plan } from '../domain/plan';
 import type { ProblemAction, ProblemResult } from '../domain/problems';
 import type { Instruction, ProjectState } from '../domain/project';
 import type { ProjectSummary } from '../domain/supervision';
@@ -17,6 +19,10 @@ export type AcknowledgeEscalation = { escalationKey: string; leader: string; ins
 export const acknowledgeEscalationUpdate = defineUpdate<Instruction, [AcknowledgeEscalation]>(
   'acknowledgeEscalation',
 );
+
+export type AmendPlan = { plan: Plan; by: string; reason: string };
+/** The secretary's amended plan (waive, add, re-time, re-chain), computed by the API with amendPlan. */
+export const amendPlanUpdate = defineUpdate<AmendmentResult, [AmendPlan]>('amendPlan');
 
 export type Reassign = { secretary?: string; leader?: string; by: string };
 export const reassignUpdate = defineUpdate<{ secretary: string; leader: string }, [Reassign]>('reassign');

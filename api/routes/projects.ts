@@ -3,16 +3,23 @@ import { z } from 'zod';
 import { loadCalendarYears } from '../../db/seed';
 import { makeCalendar } from '../../domain/calendar';
 import { shippedCatalog } from '../../domain/catalog-data';
-import { instantiatePlan, Tailoring } from '../../domain/plan';
+import { amendPlan, instantiatePlan, Tailoring } from '../../domain/plan';
 import { LocalDate, PersonId, ProjectCode, ProjectProfile } from '../../domain/project';
 import { schedulePlan } from '../../domain/schedule';
 import { projectAccess } from '../access';
 import type { App, AppDeps } from '../app';
 import { AuditRow, auditContext, auditTrail, recordAudit } from '../audit';
-import { canReadProject, canRegisterProject, forbidden, requireRole } from '../auth';
+import {
+  actorOf,
+  canActOnProject,
+  canReadProject,
+  canRegisterProject,
+  forbidden,
+  requireRole,
+} from '../auth';
 import { idempotent } from '../idempotency';
 import { ProblemError, ProblemType, problemResponse } from '../problem';
-import { queryProject, reassignProject, startProject } from '../temporal';
+import { amendProjectPlan, queryProject, reassignProject, startProject } from '../temporal';
 
 /** Projects: register (starts the workflow), list from the read model, the live state, reassignment. */
 
@@ -139,6 +146,42 @@ const reassign = createRoute({
   responses: {
     200: json(z.object({ secretary: z.string(), leader: z.string() }), 'The new assignment'),
     404: problemResponse('No such project'),
+  },
+});
+
+const amend = createRoute({
+  method: 'post',
+  path: '/projects/{code}/plan',
+  tags: ['projects'],
+  summary: "Amend the project's plan: waive, add, re-time or re-chain items",
+  description:
+    'The project secretary (or an operator) tailors the running plan. Items the department holds or has finished keep their terms; every refusal is listed.',
+  request: {
+    params: CodeParam,
+    headers: IdemHeader,
+    body: {
+      content: {
+        'application/json': {
+          schema: z.object({ tailoring: Tailoring, reason: z.string().trim().min(1).max(2000) }),
+        },
+      },
+    },
+  },
+  responses: {
+    200: json(
+      z.object({
+        added: z.array(z.string()),
+        removed: z.array(z.string()),
+        opened: z.array(z.string()),
+        revision: z.number().int(),
+        warnings: z.array(z.string()),
+      }),
+      'The plan was amended',
+    ),
+    403: problemResponse('Not the secretary of this project'),
+    404: problemResponse('No such project'),
+    409: problemResponse('The workflow refused the amendment (an item it touches has moved on)'),
+    422: problemResponse('The amended plan is invalid; every problem is listed'),
   },
 });
 
@@ -284,6 +327,48 @@ export function registerProjectRoutes(app: App, deps: AppDeps): void {
     });
     return c.json(result, 200);
   });
+  app.use('/projects/:code/plan', idempotent(deps.db));
+  app.openapi(amend, async (c) => {
+    const { code } = c.req.valid('param');
+    const body = c.req.valid('json');
+    const principal = c.get('principal');
+    const view = await queryProject(temporal, code);
+    if (!canActOnProject(principal, view.state.profile)) {
+      throw forbidden(`only the secretary of project ${code} or an operator amends its plan`);
+    }
+    const finished = Object.values(view.state.items)
+      .filter((i) =>
+        ['approved', 'approvedOnCommitment', 'waived', 'accepted', 'returned'].includes(i.status),
+      )
+      .map((i) => i.code);
+    const amended = amendPlan(view.state.plan, body.tailoring, { catalog: shippedCatalog, finished });
+    if (!amended.ok) {
+      throw new ProblemError({
+        status: 422,
+        type: ProblemType.validation,
+        title: 'The amended plan is invalid',
+        detail: amended.problems.join(' '),
+        errors: amended.problems.map((message) => ({ in: 'body', path: 'tailoring', message, code: 'plan' })),
+      });
+    }
+    const result = await amendProjectPlan(
+      temporal,
+      code,
+      { plan: amended.plan, by: actorOf(principal).id ?? principal.keyId, reason: body.reason },
+      c.get('updateId'),
+    );
+    const answer = { ...result, warnings: amended.warnings };
+    await recordAudit(deps.db, {
+      ...auditContext(c),
+      projectCode: code,
+      action: 'project.amend',
+      subject: code,
+      body,
+      result: answer,
+    });
+    return c.json(answer, 200);
+  });
+
   app.openapi(audit, async (c) => {
     const { code } = c.req.valid('param');
     const access = await projectAccess(deps, code);

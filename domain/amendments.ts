@@ -1,0 +1,67 @@
+import type { Calendar } from './calendar';
+import { openDependents } from './decisions';
+import { type Plan, validatePlan } from './plan';
+import { isDone, newItemState, open, type ProjectState, prerequisitesDone } from './project';
+import { refreshItemDeadline } from './supervision';
+
+/**
+ * Amending a running project's plan (waive items that no longer apply, add items, change limits or
+ * prerequisites). The API computes the amended plan with `amendPlan` against the catalog; the workflow
+ * checks it again against its own, current state — an item may have finished in between — and applies it.
+ */
+
+/** Why `next` cannot replace the project's plan now, or null. Never changes the state. */
+export function refusePlanAmendment(state: ProjectState, next: Plan): string | null {
+  if (next.catalogVersion !== state.plan.catalogVersion || next.templateId !== state.plan.templateId) {
+    return `the amendment was made for catalog ${next.catalogVersion} / ${next.templateId}, the plan is ${state.plan.catalogVersion} / ${state.plan.templateId}`;
+  }
+  const departments = [...new Set([...state.plan.items, ...next.items].map((i) => i.department))];
+  const structural = validatePlan(next, departments);
+  if (structural.length > 0) return structural.join(' ');
+  const nextByCode = new Map(next.items.map((i) => [i.code, i]));
+  for (const def of state.plan.items) {
+    const item = state.items[def.code]!;
+    const after = nextByCode.get(def.code);
+    // Anything the department is holding or has finished keeps the terms it was measured against.
+    const held = isDone(item) || item.status === 'accepted' || item.status === 'returned';
+    if (!held) continue;
+    if (!after) return `${def.code} is ${item.status}; it cannot be taken out of the plan`;
+    if (JSON.stringify(after) !== JSON.stringify(def)) {
+      return `${def.code} is ${item.status}; its limit, department and prerequisites cannot change`;
+    }
+  }
+  return null;
+}
+
+export type AmendmentResult = { added: string[]; removed: string[]; opened: string[]; revision: number };
+
+/** Replace the plan with `next` (which `refusePlanAmendment` allowed). Mutates `state`. */
+export function applyPlanAmendment(
+  state: ProjectState,
+  next: Plan,
+  now: number,
+  calendar: Calendar,
+): AmendmentResult {
+  const at = new Date(now).toISOString();
+  const before = new Set(state.plan.items.map((i) => i.code));
+  const after = new Set(next.items.map((i) => i.code));
+  const removed = [...before].filter((c) => !after.has(c));
+  const added = [...after].filter((c) => !before.has(c));
+  for (const code of removed) delete state.items[code];
+  state.plan = next;
+  for (const code of added) state.items[code] = newItemState(code);
+  const opened: string[] = [];
+  for (const def of next.items) {
+    const item = state.items[def.code]!;
+    // A new prerequisite sends a ready item back to waiting; a removed one may open it.
+    if (item.status === 'ready' && !prerequisitesDone(state, def)) item.status = 'waiting';
+    if (item.status === 'waiting' && prerequisitesDone(state, def)) {
+      open(item, at);
+      opened.push(def.code);
+    }
+    refreshItemDeadline(state, def.code, calendar);
+  }
+  opened.push(...openDependents(state, at, calendar));
+  state.revision += 1;
+  return { added, removed, opened, revision: state.revision };
+}
