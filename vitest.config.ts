@@ -10,6 +10,7 @@ export default defineConfig({
         test: {
           name: 'workflows',
           include: ['test/workflows/**/*.test.ts'],
+          setupFiles: ['test/helpers/quiet-runtime.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
         },
@@ -19,6 +20,7 @@ export default defineConfig({
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
           globalSetup: ['test/helpers/global-setup.ts'],
+          setupFiles: ['test/helpers/quiet-runtime.ts'],
           testTimeout: 120_000,
           hookTimeout: 180_000,
         },
