@@ -68,9 +68,9 @@ export async function writeReadModel(
             stage: i.stage,
             lane: i.lane,
             status: i.status,
-            planned_start: null,
-            planned_finish: null,
-            latest_start: null,
+            planned_start: i.plannedStart,
+            planned_finish: i.plannedFinish,
+            latest_start: i.latestStart,
             submitted_at: i.submittedAt,
             accepted_at: i.acceptedAt,
             due_at: i.dueAt,
@@ -87,6 +87,9 @@ export async function writeReadModel(
             .columns(['project_code', 'item_code'])
             .doUpdateSet((eb) => ({
               status: eb.ref('excluded.status'),
+              planned_start: eb.ref('excluded.planned_start'),
+              planned_finish: eb.ref('excluded.planned_finish'),
+              latest_start: eb.ref('excluded.latest_start'),
               submitted_at: eb.ref('excluded.submitted_at'),
               accepted_at: eb.ref('excluded.accepted_at'),
               due_at: eb.ref('excluded.due_at'),

@@ -2,6 +2,7 @@ import type { Calendar } from './calendar';
 import { openDependents } from './decisions';
 import { type Plan, validatePlan } from './plan';
 import { isDone, newItemState, open, type ProjectState, prerequisitesDone } from './project';
+import { schedulePlan } from './schedule';
 import { refreshItemDeadline } from './supervision';
 
 /**
@@ -62,6 +63,39 @@ export function applyPlanAmendment(
     refreshItemDeadline(state, def.code, calendar);
   }
   opened.push(...openDependents(state, at, calendar));
+  // Re-baseline: the ledger's planned dates follow the amended plan, counted from the original start.
+  const done = Object.fromEntries(
+    Object.values(state.items)
+      .filter((i) => isDone(i) && i.finishedAt)
+      .map((i) => [i.code, calendar.dateOf(Date.parse(i.finishedAt!))]),
+  );
+  state.baseline = rebaseline(state, calendar, done);
   state.revision += 1;
   return { added, removed, opened, revision: state.revision };
+}
+
+function rebaseline(
+  state: ProjectState,
+  calendar: Calendar,
+  done: Record<string, string>,
+): ProjectState['baseline'] {
+  const schedule = schedulePlan(state.plan, calendar, {
+    start: state.baseline?.start ?? calendar.dateOf(Date.parse(state.registeredAt)),
+    targetStart: state.profile.targetStart,
+    done,
+  });
+  const items: ProjectState['baseline']['items'] = {};
+  for (const i of schedule.items) {
+    // Finished items keep the planned dates they were measured against.
+    items[i.code] =
+      state.baseline.items[i.code] && done[i.code]
+        ? state.baseline.items[i.code]!
+        : {
+            plannedStart: i.earliestStart,
+            plannedFinish: i.earliestFinish,
+            latestStart: i.latestStart ?? null,
+            critical: i.critical,
+          };
+  }
+  return { start: schedule.start, permitFinish: schedule.permitFinish, items };
 }

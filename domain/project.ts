@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import { type CalendarYear, LocalDate } from './calendar';
+import { type Calendar, type CalendarYear, LocalDate, makeCalendar } from './calendar';
 import { DepartmentCode, ItemCode, ProjectCategory } from './catalog';
 import { defaultEscalationPolicy, type EscalationPolicy } from './ladder';
 import type { Plan, PlanItem } from './plan';
+import { schedulePlan } from './schedule';
 
 /**
  * A major project's live state: the tailored plan, every item's lifecycle, problems, escalations and
@@ -157,11 +158,42 @@ export type ProjectState = {
   instructions: Instruction[];
   calendarYears: CalendarYear[];
   policy: EscalationPolicy;
+  /** The plan as scheduled at registration (or its last amendment): the ledger's planned dates (计划). */
+  baseline: Baseline;
   /** Bumped by every change: read-model writes carry it so a stale write never wins. */
   revision: number;
 };
 
 export const RECENT_ESCALATIONS = 50;
+
+export type Baseline = {
+  start: string;
+  permitFinish: string | null;
+  items: Record<
+    string,
+    { plannedStart: string; plannedFinish: string; latestStart: string | null; critical: boolean }
+  >;
+};
+
+/** Schedule the plan from `start` (and the target start of construction, when there is one). */
+export function baselineOf(plan: Plan, calendar: Calendar, start: string, targetStart?: string): Baseline {
+  const schedule = schedulePlan(plan, calendar, { start, targetStart });
+  return {
+    start: schedule.start,
+    permitFinish: schedule.permitFinish,
+    items: Object.fromEntries(
+      schedule.items.map((i) => [
+        i.code,
+        {
+          plannedStart: i.earliestStart,
+          plannedFinish: i.earliestFinish,
+          latestStart: i.latestStart ?? null,
+          critical: i.critical,
+        },
+      ]),
+    ),
+  };
+}
 
 export type ItemDef = PlanItem;
 
@@ -207,6 +239,8 @@ export function createProjectState(input: NewProject, now: number): ProjectState
   for (const def of input.plan.items) {
     items[def.code] = newItemState(def.code);
   }
+  const calendar = makeCalendar(input.calendarYears);
+  const baseline = baselineOf(input.plan, calendar, calendar.dateOf(now), input.profile.targetStart);
   const state: ProjectState = {
     version: 1,
     profile: input.profile,
@@ -221,6 +255,7 @@ export function createProjectState(input: NewProject, now: number): ProjectState
     instructions: [],
     calendarYears: input.calendarYears,
     policy: input.policy ?? defaultEscalationPolicy,
+    baseline,
     revision: 1,
   };
   for (const def of input.plan.items) {

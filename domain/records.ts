@@ -24,6 +24,9 @@ export type ItemRecord = {
   workingDaysUsed: number | null;
   returns: number;
   rungLevel: number;
+  plannedStart: string | null;
+  plannedFinish: string | null;
+  latestStart: string | null;
 };
 
 export type ProjectRecord = {
@@ -37,6 +40,7 @@ export type ProjectRecord = {
 export function itemRecords(state: ProjectState, calendar: Calendar): ItemRecord[] {
   return state.plan.items.map((def) => {
     const item = state.items[def.code]!;
+    const planned = state.baseline?.items[def.code];
     const used =
       item.finishedAt && item.clockStart
         ? calendar.workingDaysBetween(
@@ -60,6 +64,9 @@ export function itemRecords(state: ProjectState, calendar: Calendar): ItemRecord
       workingDaysUsed: used,
       returns: item.returns,
       rungLevel: item.rungLevel,
+      plannedStart: planned?.plannedStart ?? null,
+      plannedFinish: planned?.plannedFinish ?? null,
+      latestStart: planned?.latestStart ?? null,
     };
   });
 }

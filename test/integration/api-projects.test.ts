@@ -125,6 +125,9 @@ describe('a project driven through the API only', () => {
       .execute();
     expect(items).toHaveLength(35);
     expect(items.every((i) => i.status === 'approved' && i.finished_at !== null)).toBe(true);
+    // The ledger's planned dates come from the schedule made at registration (倒排工期 from the target).
+    expect(items.every((i) => i.planned_start !== null && i.planned_finish! >= i.planned_start!)).toBe(true);
+    expect(items.some((i) => i.latest_start !== null)).toBe(true);
 
     const audit = await g.call('GET', `/projects/${code}/audit`, keys.leader!);
     expect(audit.status).toBe(200);
