@@ -289,6 +289,40 @@ function unauthorized(detail: string, presented: boolean): ProblemError {
   );
 }
 
+/** The principal a presented key stands for; 401 problem when it is malformed, unknown or revoked. */
+export async function principalForKey(db: Db, key: string): Promise<Principal> {
+  const parsed = parseKey(key);
+  if (!parsed) throw unauthorized('the API key is not of the form gl_<id>_<secret>', true);
+
+  const row = await db
+    .selectFrom('api_keys as k')
+    .leftJoin('people as p', 'p.id', 'k.person_id')
+    .select(['k.id', 'k.person_id', 'k.role', 'k.department', 'k.label', 'k.secret_hash'])
+    .select(['k.revoked_at', 'k.last_used_at', 'p.name as person_name'])
+    .where('k.id', '=', parsed.id)
+    .executeTakeFirst();
+  if (!row || !secretMatches(parsed.secret, row.secret_hash)) {
+    throw unauthorized('the API key is not valid', true);
+  }
+  if (row.revoked_at) {
+    throw unauthorized(`the API key ${row.id} was revoked at ${row.revoked_at.toISOString()}`, true);
+  }
+  if (!row.last_used_at || Date.now() - row.last_used_at.getTime() > LAST_USED_RESOLUTION_MS) {
+    await db
+      .updateTable('api_keys')
+      .set({ last_used_at: sql<Date>`now()` })
+      .where('id', '=', row.id)
+      .execute();
+  }
+  return {
+    keyId: row.id,
+    personId: row.person_id,
+    name: row.person_name ?? row.label,
+    role: row.role,
+    department: row.department,
+  };
+}
+
 /**
  * Checks the caller's API key (`Authorization: Bearer <key>`, or `X-Api-Key`) and sets
  * `c.var.principal` and `c.var.clientIp`. 401 problem when the key is missing, malformed, unknown or
@@ -303,36 +337,7 @@ export function authenticate(db: Db, options: ClientIpOptions = {}): MiddlewareH
       throw unauthorized('send your API key as `Authorization: Bearer gl_…` (or `X-Api-Key: gl_…`)', false);
     }
     if (key === null) throw unauthorized('the Authorization header must be `Bearer <API key>`', true);
-    const parsed = parseKey(key);
-    if (!parsed) throw unauthorized('the API key is not of the form gl_<id>_<secret>', true);
-
-    const row = await db
-      .selectFrom('api_keys as k')
-      .leftJoin('people as p', 'p.id', 'k.person_id')
-      .select(['k.id', 'k.person_id', 'k.role', 'k.department', 'k.label', 'k.secret_hash'])
-      .select(['k.revoked_at', 'k.last_used_at', 'p.name as person_name'])
-      .where('k.id', '=', parsed.id)
-      .executeTakeFirst();
-    if (!row || !secretMatches(parsed.secret, row.secret_hash)) {
-      throw unauthorized('the API key is not valid', true);
-    }
-    if (row.revoked_at) {
-      throw unauthorized(`the API key ${row.id} was revoked at ${row.revoked_at.toISOString()}`, true);
-    }
-    if (!row.last_used_at || Date.now() - row.last_used_at.getTime() > LAST_USED_RESOLUTION_MS) {
-      await db
-        .updateTable('api_keys')
-        .set({ last_used_at: sql<Date>`now()` })
-        .where('id', '=', row.id)
-        .execute();
-    }
-    c.set('principal', {
-      keyId: row.id,
-      personId: row.person_id,
-      name: row.person_name ?? row.label,
-      role: row.role,
-      department: row.department,
-    });
+    c.set('principal', await principalForKey(db, key));
     c.set('clientIp', clientIp(c, options));
     await next();
   };
