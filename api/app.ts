@@ -16,11 +16,14 @@ import {
   unavailableProblem,
   validationProblem,
 } from './problem';
+import { registerEscalationRoutes } from './routes/escalations';
 import { registerHealthRoutes } from './routes/health';
 import { registerItemRoutes } from './routes/items';
 import { registerKeyRoutes } from './routes/keys';
 import { registerMetaRoutes } from './routes/meta';
+import { registerProblemRoutes } from './routes/problems';
 import { registerProjectRoutes } from './routes/projects';
+import { registerUiRoutes } from './routes/ui';
 
 /** What the API needs from the outside world; api/server.ts builds it, tests build their own. */
 export interface AppDeps {
@@ -48,6 +51,9 @@ const routeRegistrations: ReadonlyArray<(app: App, deps: AppDeps) => void> = [
   registerMetaRoutes,
   registerProjectRoutes,
   registerItemRoutes,
+  registerProblemRoutes,
+  registerEscalationRoutes,
+  registerUiRoutes,
 ];
 
 export const DEFAULT_BODY_LIMIT_BYTES = 256 * 1024;

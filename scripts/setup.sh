@@ -220,4 +220,21 @@ else
   step "postgresql $("$PG_BIN/pg_ctl" --version | awk "{print \$3}") ok ($PG_BIN)"
 fi
 
+# --- Chromium (the browser tests only) -------------------------------------------------------------
+# Debian's chromium, driven by playwright-core: a browser download of Playwright's own does not work here.
+if [ "${GREENLANE_SETUP_FOR:-}" = test ]; then
+  # fonts-noto-cjk: without a CJK font the screenshots show the Chinese labels as empty boxes.
+  if ! command -v chromium >/dev/null 2>&1 || [ ! -d /usr/share/fonts/opentype/noto ]; then
+    if [ "$(id -u)" = 0 ]; then
+      step "installing Chromium and a CJK font for the browser tests: apt-get install -y chromium fonts-noto-cjk"
+      export DEBIAN_FRONTEND=noninteractive
+      { apt-get update -q && apt-get install -y -q chromium fonts-noto-cjk; } >.tools/apt-chromium.log 2>&1 ||
+        { tail -n 20 .tools/apt-chromium.log >&2; fail "apt-get install chromium failed (log: .tools/apt-chromium.log)"; }
+    else
+      fail "Chromium (and a CJK font) are needed by the browser tests" "Run: sudo apt-get update && sudo apt-get install -y chromium fonts-noto-cjk"
+    fi
+  fi
+  step "chromium ok ($(command -v chromium))"
+fi
+
 step "done"

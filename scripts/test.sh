@@ -3,7 +3,7 @@
 # integration). The tests start their own servers on free ports and stop them.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-bash scripts/setup.sh
+GREENLANE_SETUP_FOR=test bash scripts/setup.sh
 echo "test: npm run check (tsc + biome)"
 npm run --silent check
 echo "test: vitest run (all projects)"

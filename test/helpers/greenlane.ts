@@ -16,7 +16,11 @@ import { seedReferenceData } from '../../db/seed';
  */
 export type Greenlane = Awaited<ReturnType<typeof startGreenlane>>;
 
-export async function startGreenlane(opts: { databaseUrl: string; temporalAddress: string }) {
+export async function startGreenlane(opts: {
+  databaseUrl: string;
+  temporalAddress: string;
+  temporalUiUrl?: string;
+}) {
   const tag = randomBytes(3).toString('hex');
   const taskQueue = `greenlane-${tag}`;
   const config = loadConfig({
@@ -24,6 +28,7 @@ export async function startGreenlane(opts: { databaseUrl: string; temporalAddres
     TEMPORAL_ADDRESS: opts.temporalAddress,
     TEMPORAL_TASK_QUEUE: taskQueue,
     API_PORT: '0',
+    ...(opts.temporalUiUrl ? { TEMPORAL_UI_URL: opts.temporalUiUrl } : {}),
   });
   const db = createDb(config.databaseUrl);
   await seedReferenceData(db);

@@ -1,0 +1,247 @@
+import type { Context } from 'hono';
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import { html } from 'hono/html';
+import { loadCalendarYears } from '../../db/seed';
+import { makeCalendar } from '../../domain/calendar';
+import { colourLabelZh, projectColour } from '../../domain/colour';
+import type { App, AppDeps } from '../app';
+import { canReadProject, canSeeQueue, type Principal, principalForKey } from '../auth';
+import { ProblemError } from '../problem';
+import { queryProject } from '../temporal';
+import { type GanttRow, ganttSvg } from '../ui/gantt';
+import { page } from '../ui/layout';
+
+/**
+ * The battle-map dashboard (挂图作战), server-rendered: the projects board, a project's Gantt, a
+ * department's queue and score. Signed in with the same API keys (kept in an HttpOnly cookie for /ui).
+ * HTML pages, so they are not part of the OpenAPI document.
+ */
+
+const COOKIE = 'greenlane_key';
+
+export function registerUiRoutes(app: App, deps: AppDeps): void {
+  const temporal = { client: deps.temporal.client, taskQueue: deps.config.temporal.taskQueue };
+  const secure = deps.config.api.publicUrl.startsWith('https:');
+
+  app.get('/ui/login', (c) => c.html(loginPage(c.req.query('error'))));
+  app.post('/ui/login', async (c) => {
+    const form = await c.req.parseBody();
+    const key = typeof form.key === 'string' ? form.key.trim() : '';
+    try {
+      await principalForKey(deps.db, key);
+    } catch (err) {
+      if (err instanceof ProblemError) return c.redirect('/ui/login?error=1', 303);
+      throw err;
+    }
+    setCookie(c, COOKIE, key, { httpOnly: true, sameSite: 'Strict', path: '/ui', secure, maxAge: 12 * 3600 });
+    return c.redirect('/ui', 303);
+  });
+  app.get('/ui/logout', (c) => {
+    deleteCookie(c, COOKIE, { path: '/ui' });
+    return c.redirect('/ui/login', 303);
+  });
+
+  /** The signed-in caller, or null (then the page redirects to the login form). */
+  const who = async (c: Context): Promise<Principal | null> => {
+    const key = getCookie(c, COOKIE);
+    if (!key) return null;
+    try {
+      return await principalForKey(deps.db, key);
+    } catch (err) {
+      if (err instanceof ProblemError) return null;
+      throw err;
+    }
+  };
+
+  app.get('/ui', async (c) => {
+    const principal = await who(c);
+    if (!principal) return c.redirect('/ui/login', 303);
+    let query = deps.db.selectFrom('projects').selectAll();
+    if (principal.role === 'secretary') query = query.where('secretary', '=', principal.personId ?? '');
+    if (principal.role === 'leader') query = query.where('leader', '=', principal.personId ?? '');
+    if (principal.role === 'department') return c.redirect(`/ui/departments/${principal.department}`, 303);
+    const rows = await query
+      .orderBy('escalation_level', 'desc')
+      .orderBy('overdue_items', 'desc')
+      .orderBy('code')
+      .execute();
+    const calendar = makeCalendar(await loadCalendarYears(deps.db));
+    const today = calendar.dateOf(Date.now());
+    const countdown = (target: string | null) => {
+      if (!target) return '—';
+      const days = calendar.workingDaysBetween(calendar.endOfDay(today) - 1, calendar.endOfDay(target) - 1);
+      return target < today ? `已过 ${target}` : `${days} 个工作日`;
+    };
+    const coloured = rows.map((r) => ({
+      ...r,
+      colour: projectColour({ escalationLevel: r.escalation_level, overdueItems: r.overdue_items }),
+    }));
+    const count = (colour: string) => coloured.filter((r) => r.colour === colour).length;
+    const ui = deps.config.temporal.uiUrl;
+    const ns = deps.config.temporal.namespace;
+    return c.html(
+      page(
+        '项目总览',
+        principal,
+        html`<h1>重大项目挂图作战 · 项目总览</h1>
+<div class="kpis">
+  <div class="kpi">在库项目<b id="kpi-total">${coloured.length}</b></div>
+  <div class="kpi"><span class="colour green"></span>绿灯<b id="kpi-green">${count('green')}</b></div>
+  <div class="kpi"><span class="colour yellow"></span>黄灯<b id="kpi-yellow">${count('yellow')}</b></div>
+  <div class="kpi"><span class="colour red"></span>红灯<b id="kpi-red">${count('red')}</b></div>
+</div>
+<table id="board">
+<thead><tr><th>状态</th><th>项目</th><th>阶段</th><th>开工倒计时</th><th>超期事项</th><th>督办级别</th><th>责任领导</th><th>项目秘书</th><th>Temporal</th></tr></thead>
+<tbody>
+${coloured.map(
+  (r) => html`<tr data-project="${r.code}" data-colour="${r.colour}">
+  <td><span class="colour ${r.colour}"></span>${colourLabelZh[r.colour]}</td>
+  <td><a href="/ui/projects/${r.code}">${r.name}</a><br><span class="muted">${r.code}</span></td>
+  <td>${r.stage >= 5 ? '已完成' : `阶段${r.stage}`}</td>
+  <td>${countdown(r.target_start)}</td>
+  <td class="overdue">${r.overdue_items}</td>
+  <td>${r.escalation_level}</td>
+  <td>${r.leader}</td>
+  <td>${r.secretary}</td>
+  <td><a href="${ui}/namespaces/${ns}/workflows/project-${r.code}">工作流</a></td>
+</tr>`,
+)}
+</tbody>
+</table>`,
+      ),
+    );
+  });
+
+  app.get('/ui/projects/:code', async (c) => {
+    const principal = await who(c);
+    if (!principal) return c.redirect('/ui/login', 303);
+    const code = c.req.param('code');
+    const view = await queryProject(temporal, code);
+    const { state, summary } = view;
+    if (!canReadProject(principal, state.profile))
+      return c.html(page('无权访问', principal, html`<p class="error">这不是您负责的项目。</p>`), 403);
+    const calendar = makeCalendar(state.calendarYears);
+    const today = calendar.dateOf(Date.now());
+    const date = (iso?: string | null) => (iso ? calendar.dateOf(Date.parse(iso)) : null);
+    const rows: GanttRow[] = state.plan.items.map((def) => {
+      const item = state.items[def.code]!;
+      const planned = state.baseline?.items[def.code];
+      return {
+        code: def.code,
+        nameZh: def.nameZh,
+        stage: def.stage,
+        department: def.department,
+        status: item.status,
+        plannedStart: planned?.plannedStart ?? null,
+        plannedFinish: planned?.plannedFinish ?? null,
+        actualStart: date(item.acceptedAt ?? item.submittedAt),
+        actualFinish: date(item.finishedAt),
+        dueDate: item.dueDate ?? null,
+        critical: planned?.critical ?? false,
+        blocked: summary.blockedItems.includes(def.code),
+      };
+    });
+    const colour = projectColour({
+      escalationLevel: summary.escalationLevel,
+      overdueItems: summary.overdueItems.length,
+    });
+    const problems = Object.values(state.problems);
+    const ui = `${deps.config.temporal.uiUrl}/namespaces/${deps.config.temporal.namespace}/workflows/project-${code}`;
+    return c.html(
+      page(
+        state.profile.name,
+        principal,
+        html`<h1><span class="colour ${colour}" id="colour" data-colour="${colour}"></span>${state.profile.name} <span class="muted">${code}</span></h1>
+<div class="kpis">
+  <div class="kpi">当前阶段<b id="kpi-stage">${summary.stage >= 5 ? '已完成' : `阶段${summary.stage}`}</b></div>
+  <div class="kpi">在办事项<b id="kpi-open">${summary.openItems.length}</b></div>
+  <div class="kpi">超期事项<b id="kpi-overdue">${summary.overdueItems.length}</b></div>
+  <div class="kpi">受阻事项<b id="kpi-blocked">${summary.blockedItems.length}</b></div>
+  <div class="kpi">目标开工<b>${state.profile.targetStart ?? '—'}</b></div>
+  <div class="kpi">计划取得施工许可<b>${state.baseline?.permitFinish ?? '—'}</b></div>
+</div>
+<p>责任领导 ${state.profile.leader} · 项目秘书 ${state.profile.secretary} · <a href="${ui}">在 Temporal UI 中查看工作流</a></p>
+<h2>审批事项甘特图（灰：计划，彩：实际；红框：关键路径；⛔ 受阻）</h2>
+${ganttSvg(rows, today)}
+<h2>问题清单（钉住不放）</h2>
+${
+  problems.length === 0
+    ? html`<p class="muted">暂无问题</p>`
+    : html`<table id="problems"><thead><tr><th>编号</th><th>问题</th><th>责任单位</th><th>时限</th><th>状态</th><th>阻塞事项</th></tr></thead><tbody>
+${problems.map((p) => html`<tr><td>${p.id}</td><td>${p.title}</td><td>${p.ownerDepartment ?? p.ownerPerson ?? '—'}</td><td>${date(p.deadlineAt)}</td><td>${p.status}</td><td>${p.blocksItem ?? '—'}</td></tr>`)}
+</tbody></table>`
+}`,
+      ),
+    );
+  });
+
+  app.get('/ui/departments/:department', async (c) => {
+    const principal = await who(c);
+    if (!principal) return c.redirect('/ui/login', 303);
+    const department = c.req.param('department');
+    if (!canSeeQueue(principal, department))
+      return c.html(page('无权访问', principal, html`<p class="error">只能查看本部门的队列。</p>`), 403);
+    const [dept, items, points] = await Promise.all([
+      deps.db.selectFrom('departments').selectAll().where('code', '=', department).executeTakeFirst(),
+      deps.db
+        .selectFrom('project_items as i')
+        .innerJoin('projects as p', 'p.code', 'i.project_code')
+        .select([
+          'i.project_code',
+          'p.name',
+          'i.item_code',
+          'i.name_zh',
+          'i.status',
+          'i.due_at',
+          'i.rung',
+          'i.returns',
+        ])
+        .where('i.department', '=', department)
+        .where('i.status', 'in', ['submitted', 'accepted', 'returned'])
+        .orderBy(
+          (eb) => eb.ref('i.due_at'),
+          (ob) => ob.asc().nullsLast(),
+        )
+        .execute(),
+      deps.db
+        .selectFrom('department_scores')
+        .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('points'), eb.lit(0)).as('points'))
+        .where('department', '=', department)
+        .executeTakeFirst(),
+    ]);
+    const now = Date.now();
+    return c.html(
+      page(
+        `${dept?.name_zh ?? department} 审批队列`,
+        principal,
+        html`<h1>${dept?.name_zh ?? department} · 审批队列</h1>
+<div class="kpis">
+  <div class="kpi">在办<b id="kpi-queue">${items.length}</b></div>
+  <div class="kpi">超期<b id="kpi-overdue">${items.filter((i) => i.due_at && i.due_at.getTime() < now).length}</b></div>
+  <div class="kpi">累计扣分<b id="kpi-points">${Number(points?.points ?? 0)}</b></div>
+</div>
+<table id="queue"><thead><tr><th>项目</th><th>事项</th><th>状态</th><th>承诺时限</th><th>督办级别</th><th>补正次数</th></tr></thead><tbody>
+${items.map(
+  (i) =>
+    html`<tr data-item="${i.item_code}"><td><a href="/ui/projects/${i.project_code}">${i.name}</a></td><td>${i.name_zh}</td><td>${i.status}</td><td>${i.due_at ? i.due_at.toISOString().slice(0, 16).replace('T', ' ') : '—'}</td><td>${i.rung}</td><td>${i.returns}</td></tr>`,
+)}
+</tbody></table>`,
+      ),
+    );
+  });
+}
+
+function loginPage(error?: string) {
+  return page(
+    '登录',
+    null,
+    html`<form class="login" method="post" action="/ui/login">
+<h1>登录挂图作战</h1>
+<p>请输入您的 API 密钥（与接口使用同一密钥）。</p>
+${error ? html`<p class="error">密钥无效或已吊销。</p>` : ''}
+<label for="key">API 密钥</label>
+<input id="key" name="key" type="password" autocomplete="off" placeholder="gl_…">
+<button type="submit">登录</button>
+</form>`,
+  );
+}

@@ -1,0 +1,60 @@
+import { html } from 'hono/html';
+import type { HtmlEscapedString } from 'hono/utils/html';
+import type { Principal } from '../auth';
+
+type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
+
+const roleZh: Record<string, string> = {
+  department: '审批部门',
+  secretary: '项目秘书',
+  leader: '责任领导',
+  operator: '服务室',
+  admin: '管理员',
+};
+
+/** The page frame of the dashboard: server-rendered, no script, no build step. */
+export function page(title: string, principal: Principal | null, body: Html) {
+  return html`<!doctype html>
+<html lang="zh-CN">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${title} · Greenlane 重大项目帮办代办</title>
+<style>
+  body { font-family: "Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", sans-serif; margin: 0; color: #1f2933; background: #f5f7fa; }
+  header { background: #0b6e4f; color: #fff; padding: 10px 24px; display: flex; justify-content: space-between; align-items: center; }
+  header a { color: #fff; margin-left: 16px; text-decoration: none; }
+  main { padding: 20px 24px; }
+  h1 { font-size: 22px; margin: 0 0 12px; }
+  h2 { font-size: 17px; margin: 24px 0 8px; }
+  table { border-collapse: collapse; background: #fff; width: 100%; }
+  th, td { border: 1px solid #d9e2ec; padding: 6px 8px; text-align: left; font-size: 14px; }
+  th { background: #e4e7eb; }
+  .colour { display: inline-block; width: 14px; height: 14px; border-radius: 7px; vertical-align: middle; margin-right: 4px; }
+  .green { background: #2f9e44; } .yellow { background: #f0b400; } .red { background: #d62728; }
+  .muted { color: #7b8794; }
+  .kpis { display: flex; gap: 16px; margin-bottom: 16px; }
+  .kpi { background: #fff; border: 1px solid #d9e2ec; padding: 10px 16px; min-width: 120px; }
+  .kpi b { display: block; font-size: 22px; }
+  form.login { background: #fff; padding: 24px; max-width: 520px; border: 1px solid #d9e2ec; }
+  form.login input { width: 100%; padding: 8px; margin: 8px 0 16px; font-family: monospace; }
+  .error { color: #d62728; }
+</style>
+</head>
+<body>
+<header>
+  <div><b>Greenlane</b> 重大项目帮办代办 · 挂图作战</div>
+  <nav>${
+    principal
+      ? html`<span>${principal.name}（${roleZh[principal.role] ?? principal.role}）</span><a href="/ui">项目总览</a>${
+          principal.department ? html`<a href="/ui/departments/${principal.department}">本部门</a>` : ''
+        }<a href="/ui/logout">退出</a>`
+      : ''
+  }</nav>
+</header>
+<main>
+${body}
+</main>
+</body>
+</html>`;
+}

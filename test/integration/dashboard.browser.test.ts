@@ -1,0 +1,166 @@
+import { mkdirSync } from 'node:fs';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { jsonb } from '../../db/schema';
+import { startTemporalDevServer, type TemporalDevServer } from '../../scripts/temporal';
+import { type Greenlane, startGreenlane } from '../helpers/greenlane';
+
+/**
+ * The dashboard and the Temporal UI in a real browser (Debian's Chromium, driven by playwright-core):
+ * the projects board and a project's Gantt render with the right colours and numbers, and the Temporal UI
+ * lists the project and filters it by a search attribute. Screenshots go to test-output/.
+ */
+
+const out = new URL('../../test-output/', import.meta.url).pathname;
+let temporal: TemporalDevServer;
+let g: Greenlane;
+let browser: Browser;
+let page: Page;
+let operatorKey = '';
+let leader = '';
+let code = '';
+
+beforeAll(async () => {
+  mkdirSync(out, { recursive: true });
+  // A dev server of its own, with the Temporal UI (the shared one is headless).
+  temporal = await startTemporalDevServer({ headless: false });
+  g = await startGreenlane({
+    databaseUrl: inject('databaseUrl'),
+    temporalAddress: temporal.address,
+    temporalUiUrl: temporal.uiUrl,
+  });
+  operatorKey = (await g.keyFor('operator')).key;
+  const sec = await g.keyFor('secretary', { person: 'sec-ui' });
+  leader = (await g.keyFor('leader', { person: 'leader-ui' })).personId!;
+  code = `UI-${g.tag}`;
+  const reg = await g.call('POST', '/projects', sec.key, {
+    code,
+    name: '市第一人民医院新院区',
+    templateId: 'gov-building',
+    leader,
+    targetStart: '2027-10-08',
+  });
+  expect(reg.status).toBe(201);
+  // The proposal approved; the EIA accepted (its clock running).
+  const decide = async (item: string, department: string, actions: Record<string, unknown>[]) => {
+    const dept = (await g.keyFor('department', { department })).key;
+    for (const body of actions) {
+      const key = body.action === 'submit' ? sec.key : dept;
+      const r = await g.call('POST', `/projects/${code}/items/${item}/decisions`, key, body);
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+    }
+  };
+  await decide('PROPOSAL', 'FGW', [
+    { action: 'submit' },
+    { action: 'accept' },
+    { action: 'approve', documentNo: '发改〔2026〕1号' },
+  ]);
+  await decide('EIA', 'STHJ', [{ action: 'submit' }, { action: 'accept' }]);
+  // A second project as the read model holds it after its red card (the board renders the read model).
+  await g.db
+    .insertInto('projects')
+    .values({
+      code: `RED-${g.tag}`,
+      name: '临港物流园',
+      category: 'social',
+      template_id: 'social-industrial',
+      secretary: 'sec-ui-other',
+      leader,
+      target_start: null,
+      stage: 2,
+      status: 'active',
+      overdue_items: 2,
+      escalation_level: 3,
+      revision: 1,
+      snapshot: jsonb({}),
+    })
+    .execute();
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  page = await browser.newPage({ viewport: { width: 1400, height: 900 }, locale: 'zh-CN' });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await g?.stop();
+  await temporal?.stop();
+});
+
+/** Runs in the page: the element's computed background colour (the tsconfig has no DOM types). */
+const backgroundColour = (e: unknown): string =>
+  (globalThis as unknown as { getComputedStyle(e: unknown): { backgroundColor: string } }).getComputedStyle(e)
+    .backgroundColor;
+
+async function login(key: string) {
+  await page.goto(`${g.url}/ui/login`);
+  await page.fill('#key', key);
+  await Promise.all([page.waitForURL(/\/ui(\/|$)/), page.click('button[type=submit]')]);
+}
+
+describe('the battle-map dashboard in Chromium', () => {
+  it('refuses a wrong key and shows the board with each project in its colour', async () => {
+    await page.goto(`${g.url}/ui`);
+    expect(page.url()).toContain('/ui/login');
+    await page.fill('#key', 'gl_000000000000_nope');
+    await page.click('button[type=submit]');
+    await expect(page.locator('.error').textContent()).resolves.toContain('密钥无效');
+
+    await login(operatorKey);
+    // The read model catches up with the workflow a moment after the decisions.
+    await page.waitForSelector(`tr[data-project="${code}"]`);
+    const row = page.locator(`tr[data-project="${code}"]`);
+    expect(await row.getAttribute('data-colour')).toBe('green');
+    expect(await row.locator('td.overdue').textContent()).toBe('0');
+    expect(await row.textContent()).toContain('阶段1');
+    expect(await row.textContent()).toMatch(/\d+ 个工作日/); // countdown to the target start
+    const red = page.locator(`tr[data-project="RED-${g.tag}"]`);
+    expect(await red.getAttribute('data-colour')).toBe('red');
+    expect(await red.locator('td.overdue').textContent()).toBe('2');
+    expect(await red.locator('.colour').evaluate(backgroundColour)).toBe('rgb(214, 39, 40)');
+    const temporalLink = await row.locator('a', { hasText: '工作流' }).getAttribute('href');
+    expect(temporalLink).toBe(`${temporal.uiUrl}/namespaces/default/workflows/project-${code}`);
+    await page.screenshot({ path: `${out}dashboard-board.png`, fullPage: true });
+  });
+
+  it("draws the project's Gantt: planned and actual bars, the critical path, the numbers", async () => {
+    await page.goto(`${g.url}/ui/projects/${code}`);
+    await page.waitForSelector('svg.gantt');
+    const rows = page.locator('svg.gantt g.row');
+    expect(await rows.count()).toBe(47);
+    expect(await page.locator('svg.gantt g.row rect.planned').count()).toBe(47);
+    expect(await page.locator('g.row[data-item="PROPOSAL"]').getAttribute('data-state')).toBe('done-on-time');
+    expect(await page.locator('g.row[data-item="EIA"]').getAttribute('data-state')).toBe('open');
+    expect(await page.locator('g.row[data-item="EIA"] rect.actual').getAttribute('fill')).toBe('#1c7ed6');
+    expect(await page.locator('g.row[data-item="CONSTRUCTION-PERMIT"]').getAttribute('data-state')).toBe(
+      'not-started',
+    );
+    expect(await page.locator('g.row[data-critical="true"]').count()).toBeGreaterThan(5);
+    expect(await page.locator('#kpi-overdue').textContent()).toBe('0');
+    expect(await page.locator('#colour').getAttribute('data-colour')).toBe('green');
+    await page.screenshot({ path: `${out}dashboard-gantt.png`, fullPage: true });
+  });
+
+  it('lists the project in the Temporal UI, filtered by the ResponsibleLeader search attribute', async () => {
+    const query = encodeURIComponent(`ResponsibleLeader="${leader}"`);
+    await page.goto(`${temporal.uiUrl}/namespaces/default/workflows?query=${query}`);
+    await page.waitForSelector(`text=project-${code}`, { timeout: 30_000 });
+    expect(await page.locator(`text=project-RED-${g.tag}`).count()).toBe(0); // not a workflow: read model only
+    const other = encodeURIComponent('ResponsibleLeader="nobody"');
+    await page.goto(`${temporal.uiUrl}/namespaces/default/workflows?query=${other}`);
+    await page.waitForTimeout(2_000);
+    expect(await page.locator(`text=project-${code}`).count()).toBe(0);
+    await page.goto(`${temporal.uiUrl}/namespaces/default/workflows?query=${query}`);
+    await page.waitForSelector(`text=project-${code}`, { timeout: 30_000 });
+    await page.screenshot({ path: `${out}temporal-ui-filtered.png`, fullPage: true });
+  });
+});
