@@ -9,6 +9,7 @@ import { auditContext, recordAudit } from '../audit';
 import { actorOf, canActOnProject, canDecideItem, canSeeQueue, forbidden } from '../auth';
 import { idempotent } from '../idempotency';
 import { ProblemError, ProblemType, problemResponse } from '../problem';
+import { departmentQueue } from '../queue';
 import { decideItem } from '../temporal';
 
 /** Decisions on items (departments and secretaries) and a department's queue across projects. */
@@ -124,31 +125,7 @@ export function registerItemRoutes(app: App, deps: AppDeps): void {
     if (!canSeeQueue(principal, department)) {
       throw forbidden(`the queue of ${department} is for ${department} and operators`);
     }
-    const rows = await deps.db
-      .selectFrom('project_items as i')
-      .innerJoin('projects as p', 'p.code', 'i.project_code')
-      .select([
-        'i.project_code',
-        'p.name',
-        'i.item_code',
-        'i.name_zh',
-        'i.status',
-        'i.submitted_at',
-        'i.accepted_at',
-        'i.due_at',
-        'i.provisional',
-        'i.rung',
-        'i.returns',
-      ])
-      .where('i.department', '=', department)
-      .where('i.status', 'in', ['submitted', 'accepted', 'returned'])
-      .orderBy(
-        (eb) => eb.ref('i.due_at'),
-        (ob) => ob.asc().nullsLast(),
-      )
-      .orderBy('i.submitted_at')
-      .limit(1000)
-      .execute();
+    const rows = await departmentQueue(deps.db, department);
     return c.json(
       {
         items: rows.map((r) => ({

@@ -215,15 +215,7 @@ export function registerProjectRoutes(app: App, deps: AppDeps): void {
     const template = shippedCatalog.templates.find((t) => t.id === body.templateId);
     if (!template) throw invalid('templateId', `unknown template ${body.templateId}`);
     const result = instantiatePlan(shippedCatalog, body.templateId, body.tailoring ?? {});
-    if (!result.ok) {
-      throw new ProblemError({
-        status: 422,
-        type: ProblemType.validation,
-        title: 'The tailored plan is invalid',
-        detail: result.problems.join(' '),
-        errors: result.problems.map((message) => ({ in: 'body', path: 'tailoring', message, code: 'plan' })),
-      });
-    }
+    if (!result.ok) throw planProblem('The tailored plan is invalid', result.problems);
     const calendarYears = await loadCalendarYears(deps.db);
     const calendar = makeCalendar(calendarYears);
     const start = body.start ?? calendar.dateOf(Date.now());
@@ -342,15 +334,7 @@ export function registerProjectRoutes(app: App, deps: AppDeps): void {
       )
       .map((i) => i.code);
     const amended = amendPlan(view.state.plan, body.tailoring, { catalog: shippedCatalog, finished });
-    if (!amended.ok) {
-      throw new ProblemError({
-        status: 422,
-        type: ProblemType.validation,
-        title: 'The amended plan is invalid',
-        detail: amended.problems.join(' '),
-        errors: amended.problems.map((message) => ({ in: 'body', path: 'tailoring', message, code: 'plan' })),
-      });
-    }
+    if (!amended.ok) throw planProblem('The amended plan is invalid', amended.problems);
     const result = await amendProjectPlan(
       temporal,
       code,
@@ -374,6 +358,17 @@ export function registerProjectRoutes(app: App, deps: AppDeps): void {
     const access = await projectAccess(deps, code);
     if (!canReadProject(c.get('principal'), access)) throw forbidden(`project ${code} is not one of yours`);
     return c.json({ entries: await auditTrail(deps.db, code) }, 200);
+  });
+}
+
+/** A plan refused by the domain: every problem listed, each as a field error on `tailoring`. */
+function planProblem(title: string, problems: string[]): ProblemError {
+  return new ProblemError({
+    status: 422,
+    type: ProblemType.validation,
+    title,
+    detail: problems.join(' '),
+    errors: problems.map((message) => ({ in: 'body', path: 'tailoring', message, code: 'plan' })),
   });
 }
 

@@ -7,6 +7,7 @@ import { colourLabelZh, projectColour } from '../../domain/colour';
 import type { App, AppDeps } from '../app';
 import { canReadProject, canSeeQueue, type Principal, principalForKey } from '../auth';
 import { ProblemError } from '../problem';
+import { departmentQueue } from '../queue';
 import { queryProject } from '../temporal';
 import { type GanttRow, ganttSvg } from '../ui/gantt';
 import { page } from '../ui/layout';
@@ -183,26 +184,7 @@ ${problems.map((p) => html`<tr><td>${p.id}</td><td>${p.title}</td><td>${p.ownerD
       return c.html(page('无权访问', principal, html`<p class="error">只能查看本部门的队列。</p>`), 403);
     const [dept, items, points] = await Promise.all([
       deps.db.selectFrom('departments').selectAll().where('code', '=', department).executeTakeFirst(),
-      deps.db
-        .selectFrom('project_items as i')
-        .innerJoin('projects as p', 'p.code', 'i.project_code')
-        .select([
-          'i.project_code',
-          'p.name',
-          'i.item_code',
-          'i.name_zh',
-          'i.status',
-          'i.due_at',
-          'i.rung',
-          'i.returns',
-        ])
-        .where('i.department', '=', department)
-        .where('i.status', 'in', ['submitted', 'accepted', 'returned'])
-        .orderBy(
-          (eb) => eb.ref('i.due_at'),
-          (ob) => ob.asc().nullsLast(),
-        )
-        .execute(),
+      departmentQueue(deps.db, department),
       deps.db
         .selectFrom('department_scores')
         .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('points'), eb.lit(0)).as('points'))
