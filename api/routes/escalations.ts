@@ -1,0 +1,299 @@
+import { createRoute } from '@hono/zod-openapi';
+import { sql } from 'kysely';
+import { z } from 'zod';
+import { escalationRungs, escalationSubjectKinds } from '../../db/schema';
+import { LocalDate, ProjectCode } from '../../domain/project';
+import type { App, AppDeps } from '../app';
+import { auditContext, recordAudit } from '../audit';
+import { authResponses, canAnswerEscalation, forbidden } from '../auth';
+import { IdempotencyKeyHeader, idempotencyResponses, idempotent } from '../idempotency';
+import { ProblemError, ProblemType, problemResponse } from '../problem';
+import { acknowledgeEscalation, queryProject } from '../temporal';
+
+/**
+ * Escalations (督办): each caller's inbox, from the `escalations` read model, and the leader's answer
+ * with an instruction (批示), which goes to the project workflow; the workflow records it and hands it
+ * to the secretary through its deliverInstruction activity, which marks the row acknowledged.
+ *
+ * Escalation ids are the workflow's dedupe keys and contain `/` (`PRJ-1/item/EIA/1/red`): in a path
+ * they are sent URL-encoded (`PRJ-1%2Fitem%2FEIA%2F1%2Fred`).
+ */
+
+const Escalation = z
+  .object({
+    id: z.string().describe('The dedupe key, e.g. `PRJ-1/item/EIA/1/red`; URL-encode it in paths'),
+    projectCode: z.string(),
+    subjectKind: z.enum(escalationSubjectKinds),
+    subjectId: z.string(),
+    rung: z.enum(escalationRungs),
+    department: z.string().nullable(),
+    recipients: z.array(z.string()),
+    title: z.string(),
+    body: z.string(),
+    dueAt: z.iso.datetime().nullable(),
+    firedAt: z.iso.datetime(),
+    acknowledgedAt: z.iso.datetime().nullable(),
+    acknowledgedBy: z.string().nullable(),
+    instruction: z.string().nullable().describe("The leader's instruction (批示)"),
+  })
+  .meta({ id: 'Escalation' });
+
+const InboxQuery = z.object({
+  acknowledged: z.enum(['true', 'false']).optional(),
+  project: ProjectCode.optional(),
+  since: z
+    .union([z.iso.datetime({ offset: true }), LocalDate])
+    .optional()
+    .describe('Fired at or after this instant; a date means its start in China Standard Time'),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().min(1).max(400).optional().describe('`nextCursor` of the previous page'),
+});
+
+const inbox = createRoute({
+  method: 'get',
+  path: '/escalations',
+  tags: ['escalations'],
+  summary: "The caller's escalations, newest first",
+  description:
+    'A leader sees the escalations addressed to the leader on projects they lead; a department those naming it; a secretary those of their projects; operators all.',
+  request: { query: InboxQuery },
+  responses: {
+    200: {
+      description: 'One page; `nextCursor` is null on the last',
+      content: {
+        'application/json': {
+          schema: z.object({ escalations: z.array(Escalation), nextCursor: z.string().nullable() }),
+        },
+      },
+    },
+    ...authResponses,
+    422: problemResponse('A filter or the cursor is malformed'),
+  },
+});
+
+const acknowledge = createRoute({
+  method: 'post',
+  path: '/escalations/{id}/acknowledge',
+  tags: ['escalations'],
+  summary: 'Answer an escalation with an instruction (批示); the workflow delivers it to the secretary',
+  description:
+    "The project's responsible leader, or an operator entering the leader's instruction on their behalf. An escalation is answered once: a second answer is 409 (a retry with the same Idempotency-Key replays the first).",
+  request: {
+    params: z.object({ id: z.string().min(1).max(300).describe('The escalation id, URL-encoded') }),
+    headers: IdempotencyKeyHeader,
+    body: {
+      content: {
+        'application/json': { schema: z.object({ instruction: z.string().trim().min(1).max(4000) }) },
+      },
+    },
+  },
+  responses: {
+    200: {
+      description: 'Acknowledged; the instruction has reached the secretary',
+      content: {
+        'application/json': {
+          schema: z.object({
+            escalation: Escalation,
+            instruction: z.object({
+              escalationKey: z.string(),
+              leader: z.string(),
+              text: z.string(),
+              at: z.string(),
+            }),
+          }),
+        },
+      },
+    },
+    ...authResponses,
+    ...idempotencyResponses,
+    404: problemResponse('No such escalation'),
+    409: problemResponse('Already acknowledged, or the workflow refused (its reason, unchanged)'),
+  },
+});
+
+type EscalationRow = {
+  id: string;
+  project_code: string;
+  subject_kind: (typeof escalationSubjectKinds)[number];
+  subject_id: string;
+  rung: (typeof escalationRungs)[number];
+  department: string | null;
+  recipients: string[];
+  title: string;
+  body: string;
+  due_at: Date | null;
+  fired_at: Date;
+  acknowledged_at: Date | null;
+  acknowledged_by: string | null;
+  instruction: string | null;
+};
+
+const view = (r: EscalationRow): z.infer<typeof Escalation> => ({
+  id: r.id,
+  projectCode: r.project_code,
+  subjectKind: r.subject_kind,
+  subjectId: r.subject_id,
+  rung: r.rung,
+  department: r.department,
+  recipients: r.recipients,
+  title: r.title,
+  body: r.body,
+  dueAt: r.due_at?.toISOString() ?? null,
+  firedAt: r.fired_at.toISOString(),
+  acknowledgedAt: r.acknowledged_at?.toISOString() ?? null,
+  acknowledgedBy: r.acknowledged_by,
+  instruction: r.instruction,
+});
+
+// The cursor is the last row's id: the next page continues strictly after its (fired_at, id), read
+// from the row itself so the comparison keeps PostgreSQL's microseconds.
+const encodeCursor = (id: string) => Buffer.from(id, 'utf8').toString('base64url');
+const decodeCursor = (cursor: string) => Buffer.from(cursor, 'base64url').toString('utf8');
+
+function badCursor(): ProblemError {
+  return new ProblemError({
+    status: 422,
+    type: ProblemType.validation,
+    title: 'The request is not valid',
+    detail: 'cursor: not a cursor this API returned',
+    errors: [{ in: 'query', path: 'cursor', message: 'not a cursor this API returned', code: 'custom' }],
+  });
+}
+
+const escalationColumns = [
+  'e.id',
+  'e.project_code',
+  'e.subject_kind',
+  'e.subject_id',
+  'e.rung',
+  'e.department',
+  'e.recipients',
+  'e.title',
+  'e.body',
+  'e.due_at',
+  'e.fired_at',
+  'e.acknowledged_at',
+  'e.acknowledged_by',
+  'e.instruction',
+] as const;
+
+export function registerEscalationRoutes(app: App, deps: AppDeps): void {
+  const temporal = { client: deps.temporal.client, taskQueue: deps.config.temporal.taskQueue };
+  app.use('/escalations/:id/acknowledge', idempotent(deps.db));
+
+  app.openapi(inbox, async (c) => {
+    const q = c.req.valid('query');
+    const principal = c.get('principal');
+    let query = deps.db
+      .selectFrom('escalations as e')
+      .leftJoin('projects as p', 'p.code', 'e.project_code')
+      .select(escalationColumns);
+    switch (principal.role) {
+      case 'leader':
+        query = query
+          .where('p.leader', '=', principal.personId ?? '')
+          .where(sql<boolean>`e.recipients @> '["leader"]'::jsonb`);
+        break;
+      case 'secretary':
+        query = query.where('p.secretary', '=', principal.personId ?? '');
+        break;
+      case 'department':
+        query = query.where('e.department', '=', principal.department ?? '');
+        break;
+      case 'operator':
+      case 'admin':
+        break;
+    }
+    if (q.acknowledged)
+      query = query.where('e.acknowledged_at', q.acknowledged === 'true' ? 'is not' : 'is', null);
+    if (q.project) query = query.where('e.project_code', '=', q.project);
+    if (q.since) {
+      const since = q.since.length === 10 ? `${q.since}T00:00:00+08:00` : q.since;
+      query = query.where('e.fired_at', '>=', new Date(since));
+    }
+    if (q.cursor) {
+      const after = decodeCursor(q.cursor);
+      const exists = await deps.db
+        .selectFrom('escalations')
+        .select('id')
+        .where('id', '=', after)
+        .executeTakeFirst();
+      if (!exists) throw badCursor();
+      query = query.where(
+        sql<boolean>`(e.fired_at, e.id) < (select c.fired_at, c.id from escalations c where c.id = ${after})`,
+      );
+    }
+    // One row more than asked tells whether another page follows.
+    const rows = await query
+      .orderBy('e.fired_at', 'desc')
+      .orderBy('e.id', 'desc')
+      .limit(q.limit + 1)
+      .execute();
+    const page = rows.slice(0, q.limit);
+    const nextCursor = rows.length > q.limit ? encodeCursor(page.at(-1)!.id) : null;
+    return c.json({ escalations: page.map(view), nextCursor }, 200);
+  });
+
+  app.openapi(acknowledge, async (c) => {
+    const { id } = c.req.valid('param');
+    const { instruction } = c.req.valid('json');
+    const principal = c.get('principal');
+    const row = await deps.db
+      .selectFrom('escalations as e')
+      .select(escalationColumns)
+      .where('e.id', '=', id)
+      .executeTakeFirst();
+    if (!row) {
+      throw new ProblemError({
+        status: 404,
+        type: ProblemType.notFound,
+        title: 'No such escalation',
+        detail: `no escalation ${id}`,
+      });
+    }
+    const code = row.project_code;
+    // The live state: the leader may have been reassigned since the row was written, and an answer may
+    // be on its way to the row (recorded in the workflow, its activity not yet run).
+    const { state } = await queryProject(temporal, code);
+    if (!canAnswerEscalation(principal, state.profile)) {
+      throw forbidden(
+        `only the responsible leader of project ${code} (or an operator) answers its escalations`,
+      );
+    }
+    const earlier = state.instructions.find((i) => i.escalationKey === id);
+    if (row.acknowledged_at || earlier) {
+      const by = row.acknowledged_by ?? earlier?.leader;
+      const at = row.acknowledged_at?.toISOString() ?? earlier?.at;
+      throw new ProblemError({
+        status: 409,
+        type: ProblemType.conflict,
+        title: 'Already acknowledged',
+        detail: `escalation ${id} was acknowledged by ${by} at ${at}; an escalation is answered once`,
+      });
+    }
+    // A leader who got here is the project's leader. An operator enters the instruction on the leader's
+    // behalf (代录): the workflow records the leader's name, the audit trail the operator's key.
+    const answer = await acknowledgeEscalation(
+      temporal,
+      code,
+      { escalationKey: id, leader: state.profile.leader, instruction },
+      c.get('updateId'),
+    );
+    // The update returns after deliverInstruction ran, so the row now carries the answer.
+    const updated = await deps.db
+      .selectFrom('escalations as e')
+      .select(escalationColumns)
+      .where('e.id', '=', id)
+      .executeTakeFirstOrThrow();
+    const result = { escalation: view(updated), instruction: answer };
+    await recordAudit(deps.db, {
+      ...auditContext(c),
+      projectCode: code,
+      action: 'escalation.acknowledge',
+      subject: id,
+      body: { instruction },
+      result,
+    });
+    return c.json(result, 200);
+  });
+}
