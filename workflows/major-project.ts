@@ -150,6 +150,11 @@ export async function majorProjectWorkflow(input: MajorProjectInput): Promise<Ma
         }
         if (!ack.instruction || ack.instruction.trim().length === 0)
           throw new Error('the instruction is empty');
+        const earlier = state.instructions.find((i) => i.escalationKey === ack.escalationKey);
+        if (earlier)
+          throw new Error(
+            `escalation ${ack.escalationKey} was answered by ${earlier.leader} at ${earlier.at}`,
+          );
       },
     },
   );
