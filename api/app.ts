@@ -23,6 +23,7 @@ import { registerKeyRoutes } from './routes/keys';
 import { registerMetaRoutes } from './routes/meta';
 import { registerProblemRoutes } from './routes/problems';
 import { registerProjectRoutes } from './routes/projects';
+import { registerReportRoutes } from './routes/reports';
 import { registerUiRoutes } from './routes/ui';
 
 /** What the API needs from the outside world; api/server.ts builds it, tests build their own. */
@@ -51,6 +52,7 @@ const routeRegistrations: ReadonlyArray<(app: App, deps: AppDeps) => void> = [
   registerMetaRoutes,
   registerProjectRoutes,
   registerItemRoutes,
+  registerReportRoutes,
   registerProblemRoutes,
   registerEscalationRoutes,
   registerUiRoutes,

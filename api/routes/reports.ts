@@ -1,0 +1,453 @@
+import { createRoute } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { z } from 'zod';
+import type { Calendar } from '../../domain/calendar';
+import { type CsvColumn, toCsv } from '../../domain/csv';
+import { defaultEscalationPolicy, rungLabelZh } from '../../domain/ladder';
+import { PersonId, ProjectCode } from '../../domain/project';
+import {
+  annualPlan,
+  colourLabelZh,
+  departmentMonthly,
+  leaderProjects,
+  monthBounds,
+  projectLedger,
+  returnsLedger,
+} from '../../domain/reports';
+import { projectAccess } from '../access';
+import type { App, AppDeps } from '../app';
+import { authResponses, canReadProject, forbidden, isAdministrator, type Principal } from '../auth';
+import { problemResponse } from '../problem';
+import {
+  loadCalendar,
+  loadDepartments,
+  loadItems,
+  loadProjects,
+  loadScores,
+  type ReportScope,
+} from '../reports';
+
+/**
+ * Ledgers and reports (台账, 月度通报), as JSON or as CSV for Excel (`?format=csv`, or `Accept: text/csv`;
+ * Chinese headers). Figures and rules: domain/reports.ts. Every figure is in working days on the calendar
+ * the workflow uses (calendar_years).
+ *
+ * Who sees what (operators and admins: everything; otherwise):
+ * | report                            | department                 | secretary        | leader           |
+ * | --------------------------------- | -------------------------- | ---------------- | ---------------- |
+ * | project ledger                    | – (works from its queue)   | its projects     | its projects     |
+ * | department monthly report         | its own row (ranked among all) | –            | all rows (通报 goes to the city leaders) |
+ * | a leader's projects               | –                          | –                | their own        |
+ * | annual approval plan              | its own items              | its projects     | its projects     |
+ * | returns ledger (一次办结率)         | its own items              | its projects     | its projects     |
+ * A scope the caller may not see is never loaded: lists are filtered, a named project or leader that is
+ * not the caller's is a 403.
+ */
+
+const Format = z
+  .enum(['json', 'csv'])
+  .optional()
+  .describe(
+    'csv: a download for Excel (UTF-8 with BOM, Chinese headers); default JSON, or CSV when Accept asks for text/csv',
+  );
+
+const Item = z.object({
+  projectCode: z.string(),
+  itemCode: z.string(),
+  nameZh: z.string(),
+  department: z.string(),
+  departmentName: z.string().nullable(),
+  stage: z.number().int(),
+  status: z.string(),
+  plannedStart: z.string().nullable(),
+  plannedFinish: z.string().nullable(),
+  latestStart: z
+    .string()
+    .nullable()
+    .describe('The latest start that still meets the target start (倒排工期)'),
+  submittedAt: z.string().nullable(),
+  acceptedAt: z.string().nullable(),
+  dueAt: z.string().nullable(),
+  finishedAt: z.string().nullable(),
+  workingDaysUsed: z.number().int().nullable(),
+  returns: z.number().int(),
+  rung: z.number().int(),
+});
+const LedgerLine = Item.extend({
+  workingDaysUsed: z
+    .number()
+    .int()
+    .nullable()
+    .describe('Finished: as stored (pauses excluded); open: counted from acceptance to now'),
+  onTime: z.boolean().nullable().describe('Decided at or before the due time; null until decided'),
+  overdue: z.boolean().describe('Open and past due now'),
+});
+const DepartmentMonth = z.object({
+  department: z.string(),
+  nameZh: z.string().nullable(),
+  handled: z.number().int(),
+  onTime: z.number().int(),
+  onTimeRate: z.number().nullable(),
+  meanWorkingDays: z.number().nullable(),
+  p90WorkingDays: z.number().nullable(),
+  overdue: z.number().int(),
+  points: z.number(),
+  rank: z.number().int(),
+});
+const Project = z.object({
+  code: z.string(),
+  name: z.string(),
+  leader: z.string(),
+  secretary: z.string(),
+  targetStart: z.string().nullable(),
+  stage: z.number().int(),
+  status: z.string(),
+  overdueItems: z.number().int(),
+  escalationLevel: z.number().int(),
+});
+const LeaderProject = Project.extend({
+  colour: z.enum(['green', 'yellow', 'red']),
+  reasons: z.array(z.string()),
+  lateStarts: z.array(z.string()),
+  countdown: z.number().int().nullable(),
+});
+const AnnualLine = Item.extend({ projectName: z.string(), done: z.boolean(), behindPlan: z.boolean() });
+const AnnualDepartment = z.object({
+  department: z.string(),
+  nameZh: z.string().nullable(),
+  planned: z.number().int(),
+  done: z.number().int(),
+  open: z.number().int(),
+  behindPlan: z.number().int(),
+});
+const OneTripRate = z.object({
+  department: z.string(),
+  nameZh: z.string().nullable(),
+  decided: z.number().int(),
+  withoutReturn: z.number().int(),
+  oneTripRate: z.number().nullable(),
+});
+
+const ok = <T extends z.ZodType>(schema: T, description: string) => ({
+  200: {
+    description,
+    content: { 'application/json': { schema }, 'text/csv': { schema: z.string() } },
+  },
+  ...authResponses,
+  422: problemResponse('A malformed parameter; every failing field is listed'),
+});
+
+const ledger = createRoute({
+  method: 'get',
+  path: '/reports/projects/{code}/ledger',
+  tags: ['reports'],
+  summary:
+    "A project's ledger (项目台账): every item, planned, due and actual, working days, returns, ladder level",
+  request: { params: z.object({ code: ProjectCode }), query: z.object({ format: Format }) },
+  responses: {
+    ...ok(z.object({ code: z.string(), asOf: z.string(), items: z.array(LedgerLine) }), 'The ledger'),
+    404: problemResponse('No such project'),
+  },
+});
+
+const monthly = createRoute({
+  method: 'get',
+  path: '/reports/departments/monthly',
+  tags: ['reports'],
+  summary:
+    'The department monthly report (月度通报): handled, on-time rate, mean and p90 working days, overdue, points, ranking',
+  description:
+    'Handled: items approved, approved on commitment or rejected in the month (CST). On time: decided at or before the end of the due day. Overdue: open and past due at the month end (now, for the current month), plus items decided late in the month. p90: nearest rank. Points: lost to date across all projects. Ranking: on-time rate, highest first (no items handled: last), then points, fewest first; ties share a rank.',
+  request: {
+    query: z.object({
+      month: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'a month is YYYY-MM'),
+      format: Format,
+    }),
+  },
+  responses: ok(
+    z.object({ month: z.string(), asOf: z.string(), departments: z.array(DepartmentMonth) }),
+    'One row per department, in rank order',
+  ),
+});
+
+const leader = createRoute({
+  method: 'get',
+  path: '/reports/leaders/{leader}/projects',
+  tags: ['reports'],
+  summary: "A leader's projects with their colour (红黄绿灯)",
+  description:
+    'red: an open item or problem at the red card or beyond (escalation level ≥ 3), or an open item not yet accepted past its latest start (the target start is no longer feasible); yellow: a yellow card (level 2) or any item overdue; green otherwise. Red first.',
+  request: { params: z.object({ leader: PersonId }), query: z.object({ format: Format }) },
+  responses: ok(
+    z.object({ leader: z.string(), asOf: z.string(), projects: z.array(LeaderProject) }),
+    'The projects',
+  ),
+});
+
+const annual = createRoute({
+  method: 'get',
+  path: '/reports/annual-plan',
+  tags: ['reports'],
+  summary:
+    'The annual approval plan (年度审批计划): items planned to start or finish in the year, with their status',
+  request: { query: z.object({ year: z.coerce.number().int().min(2000).max(2100), format: Format }) },
+  responses: ok(
+    z.object({
+      year: z.number().int(),
+      asOf: z.string(),
+      projects: z.array(Project.extend({ items: z.array(AnnualLine) })),
+      departments: z.array(AnnualDepartment),
+    }),
+    'Per project and per department; the CSV has one row per item',
+  ),
+});
+
+const returns = createRoute({
+  method: 'get',
+  path: '/reports/returns',
+  tags: ['reports'],
+  summary:
+    'Items not done in one trip (一次办结率): returned for correction more than once, and each department’s one-trip rate',
+  request: {
+    query: z.object({
+      department: z.string().min(1).max(32).optional(),
+      table: z
+        .enum(['items', 'departments'])
+        .optional()
+        .describe('Which table the CSV holds (default items)'),
+      format: Format,
+    }),
+  },
+  responses: ok(
+    z.object({ items: z.array(Item.extend({ projectName: z.string() })), departments: z.array(OneTripRate) }),
+    'Items returned more than once, most returns first; per department, the share decided without any return',
+  ),
+});
+
+export function registerReportRoutes(app: App, deps: AppDeps): void {
+  const { db } = deps;
+
+  app.openapi(ledger, async (c) => {
+    const { code } = c.req.valid('param');
+    const access = await projectAccess(deps, code); // 404 for an unknown project
+    if (!canReadProject(c.get('principal'), access)) throw forbidden(`project ${code} is not one of yours`);
+    const [calendar, items] = await Promise.all([loadCalendar(db), loadItems(db, { projectCode: code })]);
+    const now = Date.now();
+    const lines = projectLedger(items, calendar, now);
+    if (wantsCsv(c, c.req.valid('query').format)) {
+      return csv(c, `ledger-${code}.csv`, `项目台账-${code}.csv`, toCsv(ledgerColumns(calendar), lines));
+    }
+    return c.json({ code, asOf: new Date(now).toISOString(), items: lines }, 200);
+  });
+
+  app.openapi(monthly, async (c) => {
+    const { month, format } = c.req.valid('query');
+    const p = c.get('principal');
+    if (p.role === 'secretary')
+      throw forbidden('the monthly report is for departments, leaders and operators');
+    const now = Date.now();
+    const [items, scores, departments] = await Promise.all([
+      loadItems(db, { activeBetween: monthBounds(month) }),
+      loadScores(db),
+      loadDepartments(db),
+    ]);
+    // Ranked among all departments, then cut to the caller's own row: a department sees where it stands.
+    const rows = departmentMonthly({ month, items, scores, departments, now }).filter(
+      (r) => p.role !== 'department' || r.department === p.department,
+    );
+    if (wantsCsv(c, format)) {
+      return csv(c, `departments-${month}.csv`, `部门月度通报-${month}.csv`, toCsv(monthlyColumns, rows));
+    }
+    return c.json({ month, asOf: new Date(now).toISOString(), departments: rows }, 200);
+  });
+
+  app.openapi(leader, async (c) => {
+    const { leader: who } = c.req.valid('param');
+    const p = c.get('principal');
+    if (!isAdministrator(p) && !(p.role === 'leader' && p.personId === who)) {
+      throw forbidden(`only ${who} and operators see ${who}'s projects`);
+    }
+    const [calendar, projects, items] = await Promise.all([
+      loadCalendar(db),
+      loadProjects(db, { leader: who }),
+      loadItems(db, { leader: who }),
+    ]);
+    const now = Date.now();
+    const lines = leaderProjects(projects, items, calendar, now);
+    if (wantsCsv(c, c.req.valid('query').format)) {
+      return csv(c, `leader-${who}.csv`, `领导项目清单-${who}.csv`, toCsv(leaderColumns, lines));
+    }
+    return c.json({ leader: who, asOf: new Date(now).toISOString(), projects: lines }, 200);
+  });
+
+  app.openapi(annual, async (c) => {
+    const { year, format } = c.req.valid('query');
+    const scope = scopeOf(c.get('principal'));
+    const [calendar, projects, items] = await Promise.all([
+      loadCalendar(db),
+      loadProjects(db, scope),
+      loadItems(db, { ...scope, plannedInYear: year }),
+    ]);
+    const now = Date.now();
+    const plan = annualPlan(year, projects, items, calendar, now);
+    if (wantsCsv(c, format)) {
+      const lines = plan.projects.flatMap((p) => p.items);
+      return csv(c, `annual-plan-${year}.csv`, `年度审批计划-${year}.csv`, toCsv(annualColumns, lines));
+    }
+    return c.json({ year, asOf: new Date(now).toISOString(), ...plan }, 200);
+  });
+
+  app.openapi(returns, async (c) => {
+    const { department, table, format } = c.req.valid('query');
+    const p = c.get('principal');
+    if (department !== undefined && p.role === 'department' && p.department !== department) {
+      throw forbidden(`department ${p.department} sees its own returns, not ${department}'s`);
+    }
+    const scope = {
+      ...scopeOf(p),
+      ...(department !== undefined && p.role !== 'department' ? { department } : {}),
+    };
+    const [projects, items] = await Promise.all([loadProjects(db, scope), loadItems(db, scope)]);
+    const ledgerOfReturns = returnsLedger(projects, items);
+    if (wantsCsv(c, format)) {
+      return table === 'departments'
+        ? csv(c, 'one-trip-rates.csv', '一次办结率.csv', toCsv(oneTripColumns, ledgerOfReturns.departments))
+        : csv(c, 'returns.csv', '多次补正事项台账.csv', toCsv(returnsColumns, ledgerOfReturns.items));
+    }
+    return c.json(ledgerOfReturns, 200);
+  });
+}
+
+/** The rows a caller may see in lists: a department its items, a secretary or leader their projects. */
+function scopeOf(p: Principal): ReportScope {
+  if (isAdministrator(p)) return {};
+  if (p.role === 'department') return { department: p.department ?? '' };
+  if (p.role === 'secretary') return { secretary: p.personId ?? '' };
+  return { leader: p.personId ?? '' };
+}
+
+function wantsCsv(c: Context, format: 'json' | 'csv' | undefined): boolean {
+  if (format !== undefined) return format === 'csv';
+  return (c.req.header('accept') ?? '').toLowerCase().includes('text/csv');
+}
+
+/** A CSV download: an ASCII filename for old clients, the Chinese one (RFC 6266 filename*) for the rest. */
+function csv(c: Context, asciiName: string, name: string, body: string) {
+  return c.body(body, 200, {
+    'Content-Type': 'text/csv; charset=utf-8',
+    'Content-Disposition': `attachment; filename="${asciiName}"; filename*=UTF-8''${encodeURIComponent(name)}`,
+  });
+}
+
+// --- CSV columns (Chinese headers) ------------------------------------------------------------------
+
+const STATUS_ZH: Record<string, string> = {
+  waiting: '待前置',
+  ready: '可申报',
+  submitted: '已申报',
+  accepted: '已受理',
+  returned: '补正中',
+  approved: '已办结',
+  approvedOnCommitment: '告知承诺办结',
+  rejected: '不予许可',
+  waived: '免办',
+};
+const statusZh = (s: string) => STATUS_ZH[s] ?? s;
+const rungZh = (level: number) => {
+  const rung = defaultEscalationPolicy.rungs.find((r) => r.level === level);
+  return rung ? rungLabelZh[rung.name] : level === 0 ? '' : `第 ${level} 级`;
+};
+/** An instant as China Standard Time, 'YYYY-MM-DD HH:mm'. */
+const cst = (iso: string | null) =>
+  iso === null
+    ? null
+    : new Date(Date.parse(iso) + 8 * 3_600_000).toISOString().slice(0, 16).replace('T', ' ');
+const percent = (rate: number | null) => (rate === null ? null : `${Math.round(rate * 10_000) / 100}%`);
+
+type Ledger = ReturnType<typeof projectLedger>[number];
+const ledgerColumns = (calendar: Calendar): CsvColumn<Ledger>[] => [
+  { header: '项目代码', value: (r) => r.projectCode },
+  { header: '事项编码', value: (r) => r.itemCode },
+  { header: '事项名称', value: (r) => r.nameZh },
+  { header: '责任部门', value: (r) => r.departmentName ?? r.department },
+  { header: '阶段', value: (r) => r.stage },
+  { header: '状态', value: (r) => statusZh(r.status) },
+  { header: '计划开始', value: (r) => r.plannedStart },
+  { header: '计划完成', value: (r) => r.plannedFinish },
+  { header: '最晚开始', value: (r) => r.latestStart },
+  { header: '申报时间', value: (r) => cst(r.submittedAt) },
+  { header: '受理时间', value: (r) => cst(r.acceptedAt) },
+  // dueAt is 00:00 of the day after the due day: the day itself is what people read.
+  { header: '承诺时限', value: (r) => (r.dueAt === null ? null : calendar.dateOf(Date.parse(r.dueAt) - 1)) },
+  { header: '办结时间', value: (r) => cst(r.finishedAt) },
+  { header: '已用工作日', value: (r) => r.workingDaysUsed },
+  { header: '补正次数', value: (r) => r.returns },
+  { header: '督办等级', value: (r) => rungZh(r.rung) },
+  { header: '是否按时', value: (r) => r.onTime },
+  { header: '是否超期', value: (r) => r.overdue },
+];
+
+type Month = ReturnType<typeof departmentMonthly>[number];
+const monthlyColumns: CsvColumn<Month>[] = [
+  { header: '排名', value: (r) => r.rank },
+  { header: '部门代码', value: (r) => r.department },
+  { header: '部门名称', value: (r) => r.nameZh },
+  { header: '办结件数', value: (r) => r.handled },
+  { header: '按时办结件数', value: (r) => r.onTime },
+  { header: '按时办结率', value: (r) => percent(r.onTimeRate) },
+  { header: '平均用时（工作日）', value: (r) => r.meanWorkingDays },
+  { header: 'P90用时（工作日）', value: (r) => r.p90WorkingDays },
+  { header: '超期件数', value: (r) => r.overdue },
+  { header: '累计扣分', value: (r) => r.points },
+];
+
+type LeaderLine = ReturnType<typeof leaderProjects>[number];
+const leaderColumns: CsvColumn<LeaderLine>[] = [
+  { header: '亮灯', value: (r) => colourLabelZh[r.colour] },
+  { header: '项目代码', value: (r) => r.code },
+  { header: '项目名称', value: (r) => r.name },
+  { header: '项目秘书', value: (r) => r.secretary },
+  { header: '当前阶段', value: (r) => r.stage },
+  { header: '状态', value: (r) => (r.status === 'completed' ? '已完成' : '推进中') },
+  { header: '开工目标', value: (r) => r.targetStart },
+  { header: '开工倒计时（工作日）', value: (r) => r.countdown },
+  { header: '超期事项', value: (r) => r.overdueItems },
+  { header: '督办等级', value: (r) => rungZh(r.escalationLevel) },
+  { header: '原因', value: (r) => r.reasons.join('；') },
+];
+
+type Annual = ReturnType<typeof annualPlan>['projects'][number]['items'][number];
+const annualColumns: CsvColumn<Annual>[] = [
+  { header: '项目代码', value: (r) => r.projectCode },
+  { header: '项目名称', value: (r) => r.projectName },
+  { header: '事项编码', value: (r) => r.itemCode },
+  { header: '事项名称', value: (r) => r.nameZh },
+  { header: '责任部门', value: (r) => r.departmentName ?? r.department },
+  { header: '阶段', value: (r) => r.stage },
+  { header: '计划开始', value: (r) => r.plannedStart },
+  { header: '计划完成', value: (r) => r.plannedFinish },
+  { header: '状态', value: (r) => statusZh(r.status) },
+  { header: '办结时间', value: (r) => cst(r.finishedAt) },
+  { header: '是否完成', value: (r) => r.done },
+  { header: '是否滞后', value: (r) => r.behindPlan },
+];
+
+type Returned = ReturnType<typeof returnsLedger>['items'][number];
+const returnsColumns: CsvColumn<Returned>[] = [
+  { header: '项目代码', value: (r) => r.projectCode },
+  { header: '项目名称', value: (r) => r.projectName },
+  { header: '事项编码', value: (r) => r.itemCode },
+  { header: '事项名称', value: (r) => r.nameZh },
+  { header: '责任部门', value: (r) => r.departmentName ?? r.department },
+  { header: '补正次数', value: (r) => r.returns },
+  { header: '状态', value: (r) => statusZh(r.status) },
+];
+
+type OneTrip = ReturnType<typeof returnsLedger>['departments'][number];
+const oneTripColumns: CsvColumn<OneTrip>[] = [
+  { header: '部门代码', value: (r) => r.department },
+  { header: '部门名称', value: (r) => r.nameZh },
+  { header: '办结件数', value: (r) => r.decided },
+  { header: '一次办结件数', value: (r) => r.withoutReturn },
+  { header: '一次办结率', value: (r) => percent(r.oneTripRate) },
+];

@@ -1,0 +1,419 @@
+import type { Calendar, LocalDate } from './calendar';
+
+/**
+ * Ledgers and reports (台账 and 月度通报) over read-model rows: pure functions of the rows, the working-day
+ * calendar the workflow uses, and the time `now` (epoch ms) they are computed at. No I/O, no clock.
+ *
+ * Conventions shared by every report:
+ * - An item is *decided* (办结) when its department approved it, approved it on commitment (告知承诺) or
+ *   rejected it; `finishedAt` is that moment. A waived item is finished but not decided: the secretary
+ *   dropped it, no department handled it.
+ * - *On time*: decided at or before `dueAt` (the end of the due day, China Standard Time). An item decided
+ *   before its clock started has no due date and counts as on time.
+ * - *Overdue* at an instant t: accepted by t, due before t and not finished by t.
+ * - Working days are the calendar's: finished items report what the workflow stored (pauses for
+ *   correction excluded); open items are counted from acceptance to `now` with `workingDaysBetween`.
+ *   The read model keeps no pause intervals, so an open item's count includes its pauses.
+ * - Months are calendar months in China Standard Time.
+ */
+
+/** One row of project_items, instants as ISO strings. */
+export type ReportItem = {
+  projectCode: string;
+  itemCode: string;
+  nameZh: string;
+  department: string;
+  departmentName: string | null;
+  stage: number;
+  status: string;
+  plannedStart: LocalDate | null;
+  plannedFinish: LocalDate | null;
+  latestStart: LocalDate | null;
+  submittedAt: string | null;
+  acceptedAt: string | null;
+  dueAt: string | null;
+  finishedAt: string | null;
+  /** Stored by the workflow once the item finished. */
+  workingDaysUsed: number | null;
+  returns: number;
+  /** Escalation rung reached in the item's current round (0 none … 4 约谈). */
+  rung: number;
+};
+
+/** One row of projects. */
+export type ReportProject = {
+  code: string;
+  name: string;
+  leader: string;
+  secretary: string;
+  targetStart: LocalDate | null;
+  stage: number;
+  status: string;
+  overdueItems: number;
+  escalationLevel: number;
+};
+
+export type DepartmentRef = { code: string; nameZh: string };
+export type ScoreRow = { department: string; projectCode: string; points: number };
+
+const DONE = new Set(['approved', 'approvedOnCommitment', 'waived']);
+const DECIDED = new Set(['approved', 'approvedOnCommitment', 'rejected']);
+/** Rungs of the default ladder (domain/ladder.ts). */
+const YELLOW_RUNG = 2;
+const RED_RUNG = 3;
+
+const ms = (iso: string) => Date.parse(iso);
+export const isDecided = (i: ReportItem) => DECIDED.has(i.status) && i.finishedAt !== null;
+const round = (x: number, places: number) => Math.round(x * 10 ** places) / 10 ** places;
+
+/** Decided at or before its due time; null until decided. */
+export function onTime(i: ReportItem): boolean | null {
+  if (!isDecided(i)) return null;
+  return i.dueAt === null || ms(i.finishedAt!) <= ms(i.dueAt);
+}
+
+/** Accepted by `at`, due before `at` and not finished by `at`. */
+export function overdueAt(i: ReportItem, at: number): boolean {
+  if (i.acceptedAt === null || i.dueAt === null || ms(i.acceptedAt) > at) return false;
+  return ms(i.dueAt) < at && (i.finishedAt === null || ms(i.finishedAt) > at);
+}
+
+/** Stored for a finished item; from acceptance to `now` for an open one; null before acceptance. */
+export function workingDaysUsed(i: ReportItem, calendar: Calendar, now: number): number | null {
+  if (i.finishedAt !== null) return i.workingDaysUsed;
+  return i.acceptedAt === null ? null : calendar.workingDaysBetween(ms(i.acceptedAt), now);
+}
+
+/** Nearest-rank percentile: the value at rank ⌈p/100 × n⌉ of the values sorted ascending; null for none. */
+export function percentile(values: readonly number[], p: number): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.max(1, Math.ceil((p / 100) * sorted.length)) - 1]!;
+}
+
+// --- 项目台账: the project ledger ---------------------------------------------------------------------
+
+export type LedgerLine = ReportItem & {
+  /** See `workingDaysUsed`: stored once finished, counted to `now` while open. */
+  workingDaysUsed: number | null;
+  onTime: boolean | null;
+  /** Open and past due at `now`. */
+  overdue: boolean;
+};
+
+/** Every item of a project, by stage, planned start and code. */
+export function projectLedger(items: readonly ReportItem[], calendar: Calendar, now: number): LedgerLine[] {
+  return [...items]
+    .sort(
+      (a, b) =>
+        a.stage - b.stage ||
+        (a.plannedStart ?? '9999').localeCompare(b.plannedStart ?? '9999') ||
+        a.itemCode.localeCompare(b.itemCode),
+    )
+    .map((i) => ({
+      ...i,
+      workingDaysUsed: workingDaysUsed(i, calendar, now),
+      onTime: onTime(i),
+      overdue: overdueAt(i, now),
+    }));
+}
+
+// --- 部门月度通报: the department monthly report ----------------------------------------------------------
+
+const CST_OFFSET_MS = 8 * 3_600_000;
+
+/** A month 'YYYY-MM' as instants [from, to): 00:00 CST of its first day and of the next month's. */
+export function monthBounds(month: string): { from: number; to: number } {
+  const m = /^(\d{4})-(0[1-9]|1[0-2])$/.exec(month);
+  if (!m) throw new RangeError(`${JSON.stringify(month)} is not a month (YYYY-MM)`);
+  const [y, mo] = [Number(m[1]), Number(m[2])];
+  return { from: Date.UTC(y, mo - 1, 1) - CST_OFFSET_MS, to: Date.UTC(y, mo, 1) - CST_OFFSET_MS };
+}
+
+export type DepartmentMonth = {
+  department: string;
+  nameZh: string | null;
+  /** Items decided in the month. */
+  handled: number;
+  onTime: number;
+  /** onTime / handled, 4 decimals; null when nothing was handled. */
+  onTimeRate: number | null;
+  /** Over the handled items, 2 decimals. */
+  meanWorkingDays: number | null;
+  p90WorkingDays: number | null;
+  /** Open and past due at the month's end (or now, for the current month), plus those decided late in it. */
+  overdue: number;
+  /** Points lost to date across all projects (department_scores has no history by month). */
+  points: number;
+  /** 1 = best; see `rankDepartments`. */
+  rank: number;
+};
+
+/**
+ * The monthly report for every department known (those listed, and any other that has items).
+ * `now` caps the month's end, so the current month is reported as of now.
+ */
+export function departmentMonthly(input: {
+  month: string;
+  items: readonly ReportItem[];
+  scores: readonly ScoreRow[];
+  departments: readonly DepartmentRef[];
+  now: number;
+}): DepartmentMonth[] {
+  const { from, to } = monthBounds(input.month);
+  const cutoff = Math.min(to, input.now);
+  const names = new Map<string, string | null>(input.departments.map((d) => [d.code, d.nameZh]));
+  for (const i of input.items) if (!names.has(i.department)) names.set(i.department, i.departmentName);
+  const points = new Map<string, number>();
+  for (const s of input.scores) points.set(s.department, (points.get(s.department) ?? 0) + s.points);
+
+  const rows = [...names.entries()].map(([department, nameZh]) => {
+    const mine = input.items.filter((i) => i.department === department);
+    const handled = mine.filter(
+      (i) => isDecided(i) && ms(i.finishedAt!) >= from && ms(i.finishedAt!) < cutoff,
+    );
+    const days = handled.map((i) => i.workingDaysUsed).filter((d): d is number => d !== null);
+    const onTimeCount = handled.filter((i) => onTime(i)).length;
+    const lateInMonth = handled.filter((i) => !onTime(i)).length;
+    return {
+      department,
+      nameZh,
+      handled: handled.length,
+      onTime: onTimeCount,
+      onTimeRate: handled.length ? round(onTimeCount / handled.length, 4) : null,
+      meanWorkingDays: days.length ? round(days.reduce((a, b) => a + b, 0) / days.length, 2) : null,
+      p90WorkingDays: percentile(days, 90),
+      overdue: mine.filter((i) => overdueAt(i, cutoff)).length + lateInMonth,
+      points: points.get(department) ?? 0,
+      rank: 0,
+    };
+  });
+  return rankDepartments(rows);
+}
+
+/**
+ * Ranking (排名): on-time rate, highest first (departments that handled nothing come after all that did);
+ * then points lost, fewest first; equal on both, equal rank (competition ranking: 1, 2, 2, 4). Listed in
+ * rank order, then by department code.
+ */
+export function rankDepartments<T extends { department: string; onTimeRate: number | null; points: number }>(
+  rows: readonly T[],
+): (T & { rank: number })[] {
+  const rate = (r: T) => r.onTimeRate ?? -1;
+  const sorted = [...rows].sort(
+    (a, b) => rate(b) - rate(a) || a.points - b.points || a.department.localeCompare(b.department),
+  );
+  return sorted.map((r, i) => {
+    let first = i;
+    while (first > 0 && rate(sorted[first - 1]!) === rate(r) && sorted[first - 1]!.points === r.points)
+      first--;
+    return { ...r, rank: first + 1 };
+  });
+}
+
+// --- 领导项目清单: a leader's projects with their colour ------------------------------------------------
+
+export type Colour = 'green' | 'yellow' | 'red';
+export const colourLabelZh: Record<Colour, string> = { green: '绿灯', yellow: '黄灯', red: '红灯' };
+
+export type ProjectStanding = {
+  colour: Colour;
+  /** Why, in Chinese, most serious first; empty for green. */
+  reasons: string[];
+  /** max(projects.overdue_items, items overdue at `now`). */
+  overdueItems: number;
+  /** Open items not yet accepted whose latest start (倒排工期) has passed: the target start is out of reach. */
+  lateStarts: string[];
+  /** Working days from today to the target start; negative once it has passed; null without a target. */
+  countdown: number | null;
+};
+
+/**
+ * A project's colour (红黄绿灯):
+ * - red: an open item or problem reached the red card or beyond (projects.escalation_level ≥ 3), or an open
+ *   item not yet accepted has passed its latest start, so the target start of construction is no longer
+ *   feasible;
+ * - yellow: a yellow card (escalation_level ≥ 2), or any item overdue (projects.overdue_items, or an
+ *   accepted item past its due time at `now`, whichever is more: the read model counts only at its writes);
+ * - green otherwise.
+ */
+export function projectStanding(
+  project: ReportProject,
+  items: readonly ReportItem[],
+  calendar: Calendar,
+  now: number,
+): ProjectStanding {
+  const today = calendar.dateOf(now);
+  const open = items.filter((i) => !DONE.has(i.status));
+  const lateStarts = open
+    .filter((i) => i.acceptedAt === null && i.latestStart !== null && i.latestStart < today)
+    .map((i) => i.itemCode)
+    .sort();
+  const overdueNow = open.filter((i) => i.status === 'accepted' && overdueAt(i, now)).length;
+  const overdueItems = Math.max(project.overdueItems, overdueNow);
+  const level = project.escalationLevel;
+
+  const reasons: string[] = [];
+  if (level >= RED_RUNG) reasons.push(`已触发红牌督办（第 ${level} 级）`);
+  if (lateStarts.length) reasons.push(`开工目标已不可行：${lateStarts.join('、')} 已过最晚开始日`);
+  if (level === YELLOW_RUNG) reasons.push('已触发黄牌预警');
+  if (overdueItems > 0) reasons.push(`${overdueItems} 个事项超期`);
+  const colour: Colour =
+    level >= RED_RUNG || lateStarts.length > 0
+      ? 'red'
+      : level >= YELLOW_RUNG || overdueItems > 0
+        ? 'yellow'
+        : 'green';
+
+  const target = project.targetStart;
+  const between = (a: LocalDate, b: LocalDate) =>
+    calendar.workingDaysBetween(calendar.endOfDay(a) - 1, calendar.endOfDay(b) - 1);
+  const countdown =
+    target === null ? null : target >= today ? between(today, target) : -between(target, today);
+  return { colour, reasons, overdueItems, lateStarts, countdown };
+}
+
+export type LeaderProjectLine = ReportProject & ProjectStanding;
+
+const COLOUR_ORDER: Record<Colour, number> = { red: 0, yellow: 1, green: 2 };
+
+/** A leader's projects with their standing: red first, then yellow, then green; then by code. */
+export function leaderProjects(
+  projects: readonly ReportProject[],
+  items: readonly ReportItem[],
+  calendar: Calendar,
+  now: number,
+): LeaderProjectLine[] {
+  return projects
+    .map((p) => ({
+      ...p,
+      ...projectStanding(
+        p,
+        items.filter((i) => i.projectCode === p.code),
+        calendar,
+        now,
+      ),
+    }))
+    .sort((a, b) => COLOUR_ORDER[a.colour] - COLOUR_ORDER[b.colour] || a.code.localeCompare(b.code));
+}
+
+// --- 年度审批计划: the annual approval plan ---------------------------------------------------------------
+
+export type AnnualLine = ReportItem & {
+  projectName: string;
+  done: boolean;
+  /** Not done and its planned finish is before today. */
+  behindPlan: boolean;
+};
+
+export type AnnualDepartment = {
+  department: string;
+  nameZh: string | null;
+  planned: number;
+  done: number;
+  open: number;
+  behindPlan: number;
+};
+
+/** Items planned to start or finish in `year`, per project (by code) and per department. */
+export function annualPlan(
+  year: number,
+  projects: readonly ReportProject[],
+  items: readonly ReportItem[],
+  calendar: Calendar,
+  now: number,
+): { projects: (ReportProject & { items: AnnualLine[] })[]; departments: AnnualDepartment[] } {
+  const inYear = (d: LocalDate | null) => d?.startsWith(`${year}-`) ?? false;
+  const today = calendar.dateOf(now);
+  const lines: AnnualLine[] = items
+    .filter((i) => inYear(i.plannedStart) || inYear(i.plannedFinish))
+    .map((i) => {
+      const done = DONE.has(i.status);
+      return {
+        ...i,
+        projectName: projects.find((p) => p.code === i.projectCode)?.name ?? i.projectCode,
+        done,
+        behindPlan: !done && i.plannedFinish !== null && i.plannedFinish < today,
+      };
+    })
+    .sort(
+      (a, b) =>
+        a.projectCode.localeCompare(b.projectCode) ||
+        (a.plannedStart ?? '').localeCompare(b.plannedStart ?? '') ||
+        a.itemCode.localeCompare(b.itemCode),
+    );
+  const byDepartment = new Map<string, AnnualDepartment>();
+  for (const l of lines) {
+    const d = byDepartment.get(l.department) ?? {
+      department: l.department,
+      nameZh: l.departmentName,
+      planned: 0,
+      done: 0,
+      open: 0,
+      behindPlan: 0,
+    };
+    d.planned++;
+    if (l.done) d.done++;
+    else d.open++;
+    if (l.behindPlan) d.behindPlan++;
+    byDepartment.set(l.department, d);
+  }
+  return {
+    projects: [...projects]
+      .sort((a, b) => a.code.localeCompare(b.code))
+      .map((p) => ({ ...p, items: lines.filter((l) => l.projectCode === p.code) }))
+      .filter((p) => p.items.length > 0),
+    departments: [...byDepartment.values()].sort((a, b) => a.department.localeCompare(b.department)),
+  };
+}
+
+// --- 一次办结率: the "not done in one trip" ledger ---------------------------------------------------------
+
+export type ReturnsLine = ReportItem & { projectName: string };
+
+export type OneTripRate = {
+  department: string;
+  nameZh: string | null;
+  /** Items decided (approved, approved on commitment, rejected). */
+  decided: number;
+  withoutReturn: number;
+  /** withoutReturn / decided, 4 decimals; null when nothing was decided. */
+  oneTripRate: number | null;
+};
+
+/** Items returned for correction more than once (most returns first), and each department's one-trip rate. */
+export function returnsLedger(
+  projects: readonly ReportProject[],
+  items: readonly ReportItem[],
+): { items: ReturnsLine[]; departments: OneTripRate[] } {
+  const names = new Map(projects.map((p) => [p.code, p.name]));
+  const returned = items
+    .filter((i) => i.returns > 1)
+    .map((i) => ({ ...i, projectName: names.get(i.projectCode) ?? i.projectCode }))
+    .sort(
+      (a, b) =>
+        b.returns - a.returns ||
+        a.projectCode.localeCompare(b.projectCode) ||
+        a.itemCode.localeCompare(b.itemCode),
+    );
+  const byDepartment = new Map<string, OneTripRate>();
+  for (const i of items) {
+    const d = byDepartment.get(i.department) ?? {
+      department: i.department,
+      nameZh: i.departmentName,
+      decided: 0,
+      withoutReturn: 0,
+      oneTripRate: null,
+    };
+    if (isDecided(i)) {
+      d.decided++;
+      if (i.returns === 0) d.withoutReturn++;
+      d.oneTripRate = round(d.withoutReturn / d.decided, 4);
+    }
+    byDepartment.set(i.department, d);
+  }
+  return {
+    items: returned,
+    departments: [...byDepartment.values()].sort((a, b) => a.department.localeCompare(b.department)),
+  };
+}
