@@ -65,7 +65,7 @@ export async function loadDemo(env: Record<string, string>): Promise<void> {
       name: '市第一人民医院新院区',
       templateId: 'gov-building',
       leader: 'leader-li',
-      targetStart: '2027-10-08',
+      targetStart: '2028-06-30',
     });
     if (registered.status === 201) {
       // The proposal is approved; the EIA is with 生态环境局, its clock running; the mineral-overlay

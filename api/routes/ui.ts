@@ -1,13 +1,13 @@
 import type { Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { html } from 'hono/html';
-import { loadCalendarYears } from '../../db/seed';
 import { makeCalendar } from '../../domain/calendar';
-import { colourLabelZh, projectColour } from '../../domain/colour';
+import { colourLabelZh, projectStanding } from '../../domain/reports';
 import type { App, AppDeps } from '../app';
 import { canReadProject, canSeeQueue, type Principal, principalForKey } from '../auth';
 import { ProblemError } from '../problem';
 import { departmentQueue } from '../queue';
+import { loadCalendar, loadItems, loadProjects } from '../reports';
 import { queryProject } from '../temporal';
 import { type GanttRow, ganttSvg } from '../ui/gantt';
 import { page } from '../ui/layout';
@@ -19,6 +19,7 @@ import { page } from '../ui/layout';
  */
 
 const COOKIE = 'greenlane_key';
+const order = { red: 0, yellow: 1, green: 2 } as const;
 
 export function registerUiRoutes(app: App, deps: AppDeps): void {
   const temporal = { client: deps.temporal.client, taskQueue: deps.config.temporal.taskQueue };
@@ -57,26 +58,35 @@ export function registerUiRoutes(app: App, deps: AppDeps): void {
   app.get('/ui', async (c) => {
     const principal = await who(c);
     if (!principal) return c.redirect('/ui/login', 303);
-    let query = deps.db.selectFrom('projects').selectAll();
-    if (principal.role === 'secretary') query = query.where('secretary', '=', principal.personId ?? '');
-    if (principal.role === 'leader') query = query.where('leader', '=', principal.personId ?? '');
     if (principal.role === 'department') return c.redirect(`/ui/departments/${principal.department}`, 303);
-    const rows = await query
-      .orderBy('escalation_level', 'desc')
-      .orderBy('overdue_items', 'desc')
-      .orderBy('code')
-      .execute();
-    const calendar = makeCalendar(await loadCalendarYears(deps.db));
-    const today = calendar.dateOf(Date.now());
-    const countdown = (target: string | null) => {
-      if (!target) return '—';
-      const days = calendar.workingDaysBetween(calendar.endOfDay(today) - 1, calendar.endOfDay(target) - 1);
-      return target < today ? `已过 ${target}` : `${days} 个工作日`;
-    };
-    const coloured = rows.map((r) => ({
-      ...r,
-      colour: projectColour({ escalationLevel: r.escalation_level, overdueItems: r.overdue_items }),
-    }));
+    const scope =
+      principal.role === 'secretary'
+        ? { secretary: principal.personId ?? '' }
+        : principal.role === 'leader'
+          ? { leader: principal.personId ?? '' }
+          : {};
+    const [projects, items, calendar] = await Promise.all([
+      loadProjects(deps.db, scope),
+      loadItems(deps.db, scope),
+      loadCalendar(deps.db),
+    ]);
+    const now = Date.now();
+    const byProject = new Map<string, typeof items>();
+    for (const i of items) byProject.set(i.projectCode, [...(byProject.get(i.projectCode) ?? []), i]);
+    const coloured = projects
+      .map((p) => ({ ...p, ...projectStanding(p, byProject.get(p.code) ?? [], calendar, now) }))
+      .sort(
+        (a, b) =>
+          order[a.colour] - order[b.colour] ||
+          b.overdueItems - a.overdueItems ||
+          a.code.localeCompare(b.code),
+      );
+    const countdown = (p: (typeof coloured)[number]) =>
+      p.countdown === null
+        ? '—'
+        : p.countdown >= 0
+          ? `${p.countdown} 个工作日`
+          : `已过 ${-p.countdown} 个工作日`;
     const count = (colour: string) => coloured.filter((r) => r.colour === colour).length;
     const ui = deps.config.temporal.uiUrl;
     const ns = deps.config.temporal.namespace;
@@ -95,13 +105,13 @@ export function registerUiRoutes(app: App, deps: AppDeps): void {
 <thead><tr><th>状态</th><th>项目</th><th>阶段</th><th>开工倒计时</th><th>超期事项</th><th>督办级别</th><th>责任领导</th><th>项目秘书</th><th>Temporal</th></tr></thead>
 <tbody>
 ${coloured.map(
-  (r) => html`<tr data-project="${r.code}" data-colour="${r.colour}">
+  (r) => html`<tr data-project="${r.code}" data-colour="${r.colour}" title="${r.reasons.join('；')}">
   <td><span class="colour ${r.colour}"></span>${colourLabelZh[r.colour]}</td>
   <td><a href="/ui/projects/${r.code}">${r.name}</a><br><span class="muted">${r.code}</span></td>
   <td>${r.stage >= 5 ? '已完成' : `阶段${r.stage}`}</td>
-  <td>${countdown(r.target_start)}</td>
-  <td class="overdue">${r.overdue_items}</td>
-  <td>${r.escalation_level}</td>
+  <td>${countdown(r)}</td>
+  <td class="overdue">${r.overdueItems}</td>
+  <td>${r.escalationLevel}</td>
   <td>${r.leader}</td>
   <td>${r.secretary}</td>
   <td><a href="${ui}/namespaces/${ns}/workflows/project-${r.code}">工作流</a></td>
@@ -142,10 +152,11 @@ ${coloured.map(
         blocked: summary.blockedItems.includes(def.code),
       };
     });
-    const colour = projectColour({
-      escalationLevel: summary.escalationLevel,
-      overdueItems: summary.overdueItems.length,
-    });
+    const [projectRow] = await loadProjects(deps.db, { projectCode: code });
+    const standing = projectRow
+      ? projectStanding(projectRow, await loadItems(deps.db, { projectCode: code }), calendar, Date.now())
+      : null;
+    const colour = standing?.colour ?? 'green';
     const problems = Object.values(state.problems);
     const ui = `${deps.config.temporal.uiUrl}/namespaces/${deps.config.temporal.namespace}/workflows/project-${code}`;
     return c.html(

@@ -38,7 +38,7 @@ beforeAll(async () => {
     name: '市第一人民医院新院区',
     templateId: 'gov-building',
     leader,
-    targetStart: '2027-10-08',
+    targetStart: '2028-06-30',
   });
   expect(reg.status).toBe(201);
   // The proposal approved; the EIA accepted (its clock running).
