@@ -7,6 +7,7 @@ import type { Kysely } from 'kysely';
 import type { Config } from '../config';
 import type { DB } from '../db/schema';
 import { registerAuthentication } from './auth';
+import { HttpMetrics } from './metrics';
 import {
   ProblemError,
   type ProblemInit,
@@ -21,8 +22,10 @@ import { registerHealthRoutes } from './routes/health';
 import { registerItemRoutes } from './routes/items';
 import { registerKeyRoutes } from './routes/keys';
 import { registerMetaRoutes } from './routes/meta';
+import { registerMetricsRoutes } from './routes/metrics';
 import { registerProblemRoutes } from './routes/problems';
 import { registerProjectRoutes } from './routes/projects';
+import { registerReferenceRoutes } from './routes/reference';
 import { registerReportRoutes } from './routes/reports';
 import { registerUiRoutes } from './routes/ui';
 
@@ -50,6 +53,7 @@ const routeRegistrations: ReadonlyArray<(app: App, deps: AppDeps) => void> = [
   registerHealthRoutes,
   registerKeyRoutes,
   registerMetaRoutes,
+  registerReferenceRoutes,
   registerProjectRoutes,
   registerItemRoutes,
   registerReportRoutes,
@@ -70,6 +74,9 @@ export function createApp(deps: AppDeps): App {
     },
   });
 
+  // First, so every answer is counted and timed, including a 413 from the body limit.
+  const httpMetrics = new HttpMetrics();
+  app.use(httpMetrics.middleware());
   app.use(requestId());
   const maxSize = deps.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
   app.use(
@@ -92,6 +99,7 @@ export function createApp(deps: AppDeps): App {
   );
 
   for (const register of routeRegistrations) register(app, deps);
+  registerMetricsRoutes(app, deps, httpMetrics);
 
   app.notFound((c) =>
     problem(c, {

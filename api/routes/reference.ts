@@ -1,0 +1,434 @@
+import { createRoute } from '@hono/zod-openapi';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { sql } from 'kysely';
+import { z } from 'zod';
+import { jsonb } from '../../db/schema';
+import { CalendarYear, validateCalendarYear } from '../../domain/calendar';
+import { ApprovalItem, Department, ProjectCategory } from '../../domain/catalog';
+import { shippedCatalog } from '../../domain/catalog-data';
+import { instantiatePlan, PlanItem } from '../../domain/plan';
+import { calendarPublishedSignal } from '../../workflows/messages';
+import type { App, AppDeps } from '../app';
+import { auditContext, recordAudit } from '../audit';
+import { actorOf, apiKeySecurity, authResponses, requireRole } from '../auth';
+import { IdempotencyKeyHeader, idempotencyResponses, idempotent } from '../idempotency';
+import { type FieldError, ProblemError, ProblemType, problemResponse } from '../problem';
+
+/**
+ * Reference data: the approval catalog (点菜单), its templates, the departments, and the working-day
+ * calendars. Any key reads them (the paths are in AUTHENTICATED_PATHS); operators publish a calendar year,
+ * which every running project then receives so its deadlines move (calendarPublishedSignal).
+ */
+
+const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { 'application/json': { schema } },
+});
+const unavailable = problemResponse('PostgreSQL (or Temporal) cannot be reached. Sent with Retry-After.');
+const readResponses = { 401: authResponses[401], 503: unavailable } as const;
+
+// --- Catalog, templates, departments ----------------------------------------------------------------
+
+const CatalogItem = ApprovalItem.extend({
+  estimated: z
+    .boolean()
+    .describe('True when the legal or the committed limit is our estimate (see each `estimate`)'),
+}).meta({ id: 'CatalogItem', description: 'An approval item of the menu, with its time limits' });
+
+const CatalogAnswer = z
+  .object({
+    version: z.string(),
+    departments: z.array(Department),
+    items: z.array(CatalogItem),
+  })
+  .meta({ id: 'Catalog', description: 'The approval menu new projects are planned from' });
+
+const TemplateSummary = z.object({
+  id: z.string(),
+  nameZh: z.string(),
+  nameEn: z.string(),
+  category: ProjectCategory,
+  items: z.number().int().describe('How many catalog items the template starts with'),
+});
+
+const TemplateDetail = TemplateSummary.omit({ items: true })
+  .extend({
+    catalogVersion: z.string(),
+    items: z
+      .array(PlanItem)
+      .describe("Each item as a project would start with it: the template's prerequisites and limits"),
+    warnings: z.array(z.string()),
+  })
+  .meta({ id: 'TemplateDetail' });
+
+const DepartmentRow = Department.extend({
+  items: z.number().int().describe('Catalog items this department decides'),
+});
+
+const catalogRoute = createRoute({
+  method: 'get',
+  path: '/catalog',
+  tags: ['reference'],
+  summary: 'The approval catalog: version, departments, items with legal and committed limits',
+  description: 'Limits flagged `estimate: true` are our reading of local practice, not a published figure.',
+  security: apiKeySecurity,
+  responses: { 200: json(CatalogAnswer, 'The catalog'), 401: authResponses[401] },
+});
+
+const templatesRoute = createRoute({
+  method: 'get',
+  path: '/templates',
+  tags: ['reference'],
+  summary: 'The project templates a secretary registers from',
+  security: apiKeySecurity,
+  responses: {
+    200: json(z.object({ templates: z.array(TemplateSummary) }), 'Every template'),
+    401: authResponses[401],
+  },
+});
+
+const TemplateParam = z.object({
+  id: z.string().min(1).max(48).describe('A template id, e.g. gov-building'),
+});
+
+const templateRoute = createRoute({
+  method: 'get',
+  path: '/templates/{id}',
+  tags: ['reference'],
+  summary: "A template's items with their prerequisites and limits",
+  security: apiKeySecurity,
+  request: { params: TemplateParam },
+  responses: {
+    200: json(TemplateDetail, 'The template as a plan would start'),
+    401: authResponses[401],
+    404: problemResponse('No template with this id'),
+    422: problemResponse('The id is malformed'),
+  },
+});
+
+const departmentsRoute = createRoute({
+  method: 'get',
+  path: '/departments',
+  tags: ['reference'],
+  summary: 'The departments (and utilities) that decide approval items',
+  security: apiKeySecurity,
+  responses: {
+    200: json(z.object({ departments: z.array(DepartmentRow) }), 'Every department, by code'),
+    ...readResponses,
+  },
+});
+
+// --- Calendars --------------------------------------------------------------------------------------
+
+/** The PUT body: holiday-cn's shape. The example is illustrative, not the State Council's notice. */
+export const CalendarYearBody = CalendarYear.meta({
+  id: 'CalendarYear',
+  example: {
+    year: 2027,
+    papers: [],
+    days: [
+      { name: '元旦', date: '2027-01-01', isOffDay: true },
+      { name: '春节', date: '2027-02-08', isOffDay: true },
+      { name: '春节', date: '2027-02-20', isOffDay: false },
+    ],
+  },
+});
+
+const CalendarMeta = {
+  source: z.string().describe('Where the data came from: a file, a URL, or who published it'),
+  loadedAt: z.iso.datetime(),
+  loadedBy: z.string().describe('`seed`, or the person (or key) who published it'),
+};
+
+const CalendarSummary = z.object({
+  year: z.number().int(),
+  published: z.boolean().describe('False while the notice lists no days (not yet published)'),
+  offDays: z.number().int().describe('Statutory days off (法定节假日)'),
+  makeUpWorkdays: z.number().int().describe('Weekend make-up workdays (调休上班)'),
+  ...CalendarMeta,
+});
+
+const StoredCalendar = CalendarYear.extend(CalendarMeta).meta({ id: 'StoredCalendarYear' });
+
+const Published = z
+  .object({
+    year: z.number().int(),
+    days: z.number().int().describe('Entries in the published year'),
+    signalled: z.number().int().describe('Running projects that were sent the year'),
+  })
+  .meta({ id: 'PublishedCalendar', example: { year: 2027, days: 3, signalled: 12 } });
+
+const YearParam = z.object({ year: z.coerce.number().int().min(1001).max(9999).describe('e.g. 2027') });
+
+const calendarsRoute = createRoute({
+  method: 'get',
+  path: '/calendars',
+  tags: ['reference'],
+  summary: 'The working-day calendar years loaded, with their source and when they were loaded',
+  security: apiKeySecurity,
+  responses: {
+    200: json(z.object({ calendars: z.array(CalendarSummary) }), 'Every year, ascending'),
+    ...readResponses,
+  },
+});
+
+const calendarRoute = createRoute({
+  method: 'get',
+  path: '/calendars/{year}',
+  tags: ['reference'],
+  summary: "One year's statutory holidays and make-up workdays (holiday-cn shape)",
+  security: apiKeySecurity,
+  request: { params: YearParam },
+  responses: {
+    200: json(StoredCalendar, 'The year as loaded'),
+    ...readResponses,
+    404: problemResponse('No calendar loaded for this year'),
+    422: problemResponse('The year is not a four-digit year'),
+  },
+});
+
+const publishRoute = createRoute({
+  method: 'put',
+  path: '/calendars/{year}',
+  tags: ['reference'],
+  summary: "Publish (or correct) a year's calendar; every running project's deadlines move with it",
+  description:
+    "Operators load the State Council's notice in the holiday-cn JSON shape. Every problem is listed " +
+    '(dates outside the notice, a date twice, a make-up workday on a weekday, a year that differs from ' +
+    "the path's). The year replaces any stored one, new projects start with it, and every running " +
+    'project workflow on this task queue is sent it. Takes an Idempotency-Key like the POSTs: a retry ' +
+    'with the same key replays the answer and signals no one twice.',
+  security: apiKeySecurity,
+  request: {
+    params: YearParam,
+    query: z.object({
+      source: z
+        .string()
+        .trim()
+        .min(1)
+        .max(500)
+        .optional()
+        .describe('Where the data came from (a URL, a file)'),
+    }),
+    headers: IdempotencyKeyHeader,
+    body: { required: true, content: { 'application/json': { schema: CalendarYearBody } } },
+  },
+  responses: {
+    200: json(Published, 'The year replaced the stored one and was sent to the running projects'),
+    201: json(Published, 'A year not loaded before; sent to the running projects'),
+    ...authResponses,
+    ...idempotencyResponses,
+    422: problemResponse(
+      'The calendar fails validation (every problem is listed), or the Idempotency-Key was used for another request',
+    ),
+    503: unavailable,
+  },
+});
+
+// --- Handlers --------------------------------------------------------------------------------------
+
+export function registerReferenceRoutes(app: App, deps: AppDeps): void {
+  const { db } = deps;
+  const itemsByDepartment = new Map<string, number>();
+  for (const i of shippedCatalog.items) {
+    itemsByDepartment.set(i.department, (itemsByDepartment.get(i.department) ?? 0) + 1);
+  }
+
+  app.openapi(catalogRoute, (c) =>
+    c.json(
+      {
+        version: shippedCatalog.version,
+        departments: shippedCatalog.departments,
+        items: shippedCatalog.items.map((i) => ({
+          ...i,
+          estimated: i.committedLimit.estimate || (i.legalLimit?.estimate ?? false),
+        })),
+      },
+      200,
+    ),
+  );
+
+  app.openapi(templatesRoute, (c) =>
+    c.json(
+      {
+        templates: shippedCatalog.templates.map((t) => ({
+          id: t.id,
+          nameZh: t.nameZh,
+          nameEn: t.nameEn,
+          category: t.category,
+          items: t.items.length,
+        })),
+      },
+      200,
+    ),
+  );
+
+  app.openapi(templateRoute, (c) => {
+    const { id } = c.req.valid('param');
+    const template = shippedCatalog.templates.find((t) => t.id === id);
+    if (!template) throw notFound(`no template ${id}; GET /templates lists them`);
+    // The untailored plan: exactly what registration starts from, prerequisites resolved.
+    const plan = instantiatePlan(shippedCatalog, id);
+    if (!plan.ok) throw new Error(`template ${id} does not instantiate: ${plan.problems.join(' ')}`);
+    const { items: _, ...head } = template;
+    return c.json(
+      { ...head, catalogVersion: shippedCatalog.version, items: plan.plan.items, warnings: plan.warnings },
+      200,
+    );
+  });
+
+  // From the table rather than the catalog: keys and queues name the departments stored there.
+  app.openapi(departmentsRoute, async (c) => {
+    const rows = await db.selectFrom('departments').selectAll().orderBy('code').execute();
+    const departments = rows.map((d) => ({
+      code: d.code,
+      nameZh: d.name_zh,
+      nameEn: d.name_en,
+      items: itemsByDepartment.get(d.code) ?? 0,
+    }));
+    return c.json({ departments }, 200);
+  });
+
+  app.openapi(calendarsRoute, async (c) => {
+    const rows = await db.selectFrom('calendar_years').selectAll().orderBy('year').execute();
+    const calendars = rows.map((r) => ({
+      year: r.year,
+      published: r.data.days.length > 0,
+      offDays: r.data.days.filter((d) => d.isOffDay).length,
+      makeUpWorkdays: r.data.days.filter((d) => !d.isOffDay).length,
+      source: r.source,
+      loadedAt: r.loaded_at.toISOString(),
+      loadedBy: r.loaded_by,
+    }));
+    return c.json({ calendars }, 200);
+  });
+
+  app.openapi(calendarRoute, async (c) => {
+    const { year } = c.req.valid('param');
+    const row = await db.selectFrom('calendar_years').selectAll().where('year', '=', year).executeTakeFirst();
+    if (!row)
+      throw notFound(`no calendar loaded for ${year}; an operator publishes it with PUT /calendars/${year}`);
+    const { year: _, ...data } = row.data;
+    return c.json(
+      { year, ...data, source: row.source, loadedAt: row.loaded_at.toISOString(), loadedBy: row.loaded_by },
+      200,
+    );
+  });
+
+  // Authorization before idempotency: a refused request must not become the key's stored answer.
+  const publishMiddleware = [requireRole('operator'), idempotent(db)] as const;
+  app.openapi({ ...publishRoute, middleware: [...publishMiddleware] }, async (c) => {
+    const { year } = c.req.valid('param');
+    const { source } = c.req.valid('query');
+    const body = c.req.valid('json');
+    const checked = validateCalendarYear(body);
+    const problems = checked.ok ? [] : checked.problems;
+    const errors: FieldError[] = problems.map(toFieldError);
+    if (body.year !== year) {
+      const message = `the body is the ${body.year} calendar but the path names ${year}`;
+      problems.push(`year: ${message}.`);
+      errors.push({ in: 'body', path: 'year', message, code: 'year_mismatch' });
+    }
+    if (!checked.ok || errors.length > 0) {
+      throw new ProblemError({
+        status: 422,
+        type: ProblemType.validation,
+        title: 'The calendar year is not valid',
+        detail: problems.join(' '),
+        errors,
+      });
+    }
+    const principal = c.get('principal');
+    const loadedBy = actorOf(principal).id ?? `key-${principal.keyId}`;
+    // Stored before signalling: a project registered from now on reads it at registration, and one that
+    // is running gets it below. A retry after a failure stores and signals again, which is harmless: the
+    // workflow replaces the year whole.
+    const stored = await db
+      .insertInto('calendar_years')
+      .values({
+        year,
+        data: jsonb(checked.year),
+        source: source ?? `PUT /calendars/${year}`,
+        loaded_by: loadedBy,
+      })
+      .onConflict((oc) =>
+        oc.column('year').doUpdateSet((eb) => ({
+          data: eb.ref('excluded.data'),
+          source: eb.ref('excluded.source'),
+          loaded_by: eb.ref('excluded.loaded_by'),
+          loaded_at: sql<Date>`now()`,
+        })),
+      )
+      // xmax is 0 on a freshly inserted row version, non-zero on one an upsert updated.
+      .returning(sql<boolean>`(xmax = 0)`.as('inserted'))
+      .executeTakeFirstOrThrow();
+    const signalled = await sendToRunningProjects(deps, checked.year);
+    const answer = { year, days: checked.year.days.length, signalled };
+    await recordAudit(db, {
+      ...auditContext(c),
+      projectCode: null,
+      action: 'calendar.publish',
+      subject: String(year),
+      body: { ...checked.year, source: source ?? null },
+      result: answer,
+    });
+    return c.json(answer, stored.inserted ? 201 : 200);
+  });
+}
+
+// --- The fan-out -----------------------------------------------------------------------------------
+
+/** Signals in flight at once: enough to send a city's few hundred projects quickly, few enough for one API. */
+const SIGNAL_CONCURRENCY = 8;
+const LIST_DEADLINE_MS = 30_000;
+const SIGNAL_DEADLINE_MS = 10_000;
+
+/**
+ * Sends the year to every running project workflow of this namespace and task queue; returns how many
+ * took it. Visibility is eventually consistent, so a project started in the last second may be missed:
+ * it read the calendar table at registration, after the year was stored, unless it registered in the
+ * instant between the two (publishing again repairs that, and is harmless for the others).
+ * A project that finished between the listing and its signal is not counted. Any other failure (Temporal
+ * unreachable) fails the request, so a retry with the same Idempotency-Key sends the year again.
+ */
+export async function sendToRunningProjects(deps: AppDeps, year: CalendarYear): Promise<number> {
+  const { client } = deps.temporal;
+  const taskQueue = deps.config.temporal.taskQueue.replaceAll("'", "\\'");
+  const query = `WorkflowType = 'majorProjectWorkflow' AND ExecutionStatus = 'Running' AND TaskQueue = '${taskQueue}'`;
+  const ids = await client.withDeadline(Date.now() + LIST_DEADLINE_MS, async () => {
+    const found = new Set<string>();
+    for await (const execution of client.workflow.list({ query })) found.add(execution.workflowId);
+    return [...found];
+  });
+  let signalled = 0;
+  let next = 0;
+  const sendNext = async (): Promise<void> => {
+    while (next < ids.length) {
+      const workflowId = ids[next++]!;
+      try {
+        // No run id: the signal goes to the current run, even if the project continued-as-new since.
+        await client.withDeadline(Date.now() + SIGNAL_DEADLINE_MS, () =>
+          client.workflow.getHandle(workflowId).signal(calendarPublishedSignal, year),
+        );
+        signalled++;
+      } catch (err) {
+        if (!(err instanceof WorkflowNotFoundError)) throw err;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(SIGNAL_CONCURRENCY, ids.length) }, sendNext));
+  return signalled;
+}
+
+// --- Helpers ---------------------------------------------------------------------------------------
+
+function notFound(detail: string): ProblemError {
+  return new ProblemError({ status: 404, type: ProblemType.notFound, title: 'Not found', detail });
+}
+
+/** `days[3]: 2027-03-03 is listed twice …` → a field error on `days.3`. */
+function toFieldError(problem: string): FieldError {
+  const m = /^([A-Za-z]\w*(?:\[\d+\]|\.\w+)*): /.exec(problem);
+  const path = m ? m[1]!.replace(/\[(\d+)\]/g, '.$1') : '';
+  return { in: 'body', path, message: problem, code: 'calendar' };
+}
