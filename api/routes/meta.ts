@@ -1,21 +1,80 @@
 import type { App, AppDeps } from '../app';
+import { AUTHENTICATED_PATHS, apiKeySecurity, authResponses } from '../auth';
+import { idempotencyResponses } from '../idempotency';
+import { PROBLEM_CONTENT_TYPE } from '../problem';
 
 export const API_TITLE = 'Greenlane API';
 export const API_VERSION = '0.1.0';
 
 /** The OpenAPI 3.1 document of every route registered with `app.openapi`. */
 export function openApiDocument(app: App, deps: AppDeps) {
-  return app.getOpenAPI31Document({
-    openapi: '3.1.0',
-    info: {
-      title: API_TITLE,
-      version: API_VERSION,
-      description:
-        'Runs major-project approval programmes on Temporal. Every error is RFC 9457 ' +
-        '`application/problem+json` with a stable `type` under https://greenlane.dev/problems/.',
-    },
-    servers: [{ url: deps.config.api.publicUrl }],
-  });
+  return withMiddlewareResponses(
+    app.getOpenAPI31Document({
+      openapi: '3.1.0',
+      info: {
+        title: API_TITLE,
+        version: API_VERSION,
+        description:
+          'Runs major-project approval programmes on Temporal. Every error is RFC 9457 ' +
+          '`application/problem+json` with a stable `type` under https://greenlane.dev/problems/.',
+      },
+      servers: [{ url: deps.config.api.publicUrl }],
+    }),
+  );
+}
+
+type Operation = {
+  parameters?: { in: string; name: string }[];
+  requestBody?: unknown;
+  security?: unknown[];
+  responses?: Record<string, unknown>;
+};
+
+/**
+ * What the app-wide middleware answers on each operation, added where the route's own definition does
+ * not say it: the API key (`authenticate` on AUTHENTICATED_PATHS: 401, and 503 when the key cannot be
+ * checked), the shared validation hook (422 for any parameter or body), and the idempotency middleware
+ * (400 without a key, 409 while the first request runs).
+ */
+function withMiddlewareResponses<D extends { paths?: object }>(doc: D): D {
+  const paths = (doc.paths ?? {}) as Record<string, Record<string, Operation> | undefined>;
+  for (const [path, item] of Object.entries(paths)) {
+    const honoPath = path.replace(/\{(\w+)\}/g, ':$1');
+    const authenticated = AUTHENTICATED_PATHS.some((p) =>
+      p.endsWith('/*') ? honoPath.startsWith(p.slice(0, -1)) : honoPath === p,
+    );
+    for (const op of Object.values(item ?? {})) {
+      if (!op || typeof op !== 'object' || !('responses' in op)) continue;
+      op.responses ??= {};
+      const responses = op.responses;
+      const add = (extra: Record<string, unknown>) => {
+        for (const [status, response] of Object.entries(extra)) responses[status] ??= response;
+      };
+      if (authenticated) {
+        op.security ??= apiKeySecurity;
+        add({ 401: problemJson(authResponses[401].description), 503: problemJson(UNAVAILABLE) });
+      }
+      if ((op.parameters?.length ?? 0) > 0 || op.requestBody) add({ 422: problemJson(INVALID) });
+      if (op.parameters?.some((p) => p.in === 'header' && p.name.toLowerCase() === 'idempotency-key')) {
+        add({
+          400: problemJson(idempotencyResponses[400].description),
+          409: problemJson(idempotencyResponses[409].description),
+        });
+      }
+    }
+  }
+  return doc;
+}
+
+const INVALID = 'A parameter or the body fails validation; every failing field is listed';
+const UNAVAILABLE = 'Temporal or PostgreSQL is unavailable; retry after Retry-After seconds';
+
+/** A problem response as it stands in the generated document (the Problem schema by reference). */
+function problemJson(description: string) {
+  return {
+    description,
+    content: { [PROBLEM_CONTENT_TYPE]: { schema: { $ref: '#/components/schemas/Problem' } } },
+  };
 }
 
 /** GET /openapi.json and GET /docs (a dependency-free page that renders /openapi.json). */
