@@ -40,7 +40,17 @@ export const RegisterProject = z
     start: LocalDate.optional().describe('Planning start date; defaults to today (China Standard Time)'),
     tailoring: Tailoring.optional(),
   })
-  .meta({ id: 'RegisterProject' });
+  .meta({
+    id: 'RegisterProject',
+    example: {
+      code: 'PRJ-2026-018',
+      name: '市第一人民医院新院区',
+      templateId: 'gov-building',
+      leader: 'leader-li',
+      targetStart: '2028-06-30',
+      tailoring: { waive: ['FLOOD-IMPACT'] },
+    },
+  });
 
 const Registered = z.object({
   code: z.string(),
