@@ -16,7 +16,8 @@ export const PersonId = z
   .string()
   .min(1)
   .max(64)
-  .regex(/^[\p{L}\p{N}._@-]+$/u, 'a person id is letters, digits, . _ @ or -');
+  // ASCII on purpose: ids end up in URLs, search attributes and JSON Schema patterns (no /u flag there).
+  .regex(/^[A-Za-z0-9._@-]+$/, 'a person id is ASCII letters, digits, . _ @ or -');
 export type PersonId = z.infer<typeof PersonId>;
 
 export { LocalDate };
