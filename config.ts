@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
 /**
@@ -14,13 +15,91 @@ const Env = z.object({
   API_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   PUBLIC_URL: z.string().url().optional(),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  // Notifications (activities/notify): whether this process runs the dispatcher, and the JSON file
+  // holding the targets (their URLs, keys and secrets) and the delivery settings (NotifyFile below).
+  NOTIFY_ENABLED: z.enum(['true', 'false']).default('true'),
+  NOTIFY_CONFIG_FILE: z.string().optional(),
 });
+
+/** A target's name, as `notification_routes.target` refers to it. */
+const TargetName = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, 'a target name is 1–63 letters, digits, _ . -');
+const HttpUrl = z
+  .string()
+  .url()
+  .refine((u) => /^https?:\/\//.test(u), 'an http(s) URL');
+
+/**
+ * Where notifications go, by channel and target name. URLs, keys and secrets live only here (a webhook
+ * URL with its token is itself a credential, catalog §4.5): never in the database, never in a log.
+ */
+export const NotifyTargets = z
+  .object({
+    /** DingTalk custom robot: the webhook URL with its access_token; `secret` (SEC…) when 加签 is on. */
+    dingtalk: z.record(TargetName, z.object({ url: HttpUrl, secret: z.string().min(1).optional() }).strict()),
+    /** WeCom group robot: the webhook URL with its key (the key is the only credential; no signing). */
+    wecom: z.record(TargetName, z.object({ url: HttpUrl }).strict()),
+    /** Feishu custom bot: the hook URL; `secret` when 签名校验 is on. */
+    feishu: z.record(TargetName, z.object({ url: HttpUrl, secret: z.string().min(1).optional() }).strict()),
+    /** SMTP relays; `to` adds fixed addresses (a department mailbox) to the people routed here. */
+    email: z.record(
+      TargetName,
+      z
+        .object({
+          host: z.string().min(1),
+          port: z.number().int().min(1).max(65535).default(587),
+          /** TLS from the start (port 465); otherwise STARTTLS when the server offers it. */
+          secure: z.boolean().default(false),
+          requireTls: z.boolean().default(false),
+          user: z.string().min(1).optional(),
+          password: z.string().min(1).optional(),
+          from: z.string().min(3),
+          to: z.array(z.string().email()).default([]),
+        })
+        .strict(),
+    ),
+    /** Generic JSON webhook, signed `X-Greenlane-Signature: sha256=<hex HMAC-SHA256(secret, body)>`. */
+    webhook: z.record(TargetName, z.object({ url: HttpUrl, secret: z.string().min(16) }).strict()),
+  })
+  .partial()
+  .strict();
+export type NotifyTargets = z.infer<typeof NotifyTargets>;
+
+/** How the dispatcher paces and retries; every field has a default. */
+export const NotifyDelivery = z
+  .object({
+    pollMs: z.number().int().min(50).max(60_000).default(1_000),
+    /** Attempts per notification before it is `failed` (kept for operators). */
+    maxAttempts: z.number().int().min(1).max(50).default(10),
+    sendTimeoutMs: z.number().int().min(100).max(120_000).default(10_000),
+    /** Retry n waits base·2^(n−1), half of it random, at most the cap. */
+    backoffBaseMs: z.number().int().min(10).max(3_600_000).default(15_000),
+    backoffCapMs: z.number().int().min(10).max(86_400_000).default(1_800_000),
+    /** At most this many messages folded into one digest when a robot's rate limit is reached. */
+    digestMax: z.number().int().min(1).max(50).default(10),
+  })
+  .strict();
+
+/** The file NOTIFY_CONFIG_FILE names (mount it as a secret): `{ "targets": {…}, "delivery": {…} }`. */
+export const NotifyFile = z
+  .object({ targets: NotifyTargets.prefault({}), delivery: NotifyDelivery.prefault({}) })
+  .strict();
+
+export type NotifySettings = Readonly<
+  z.infer<typeof NotifyDelivery> & {
+    /** Run the dispatcher in this process (several workers may; they share the work through the table). */
+    enabled: boolean;
+    targets: NotifyTargets;
+  }
+>;
 
 export type Config = Readonly<{
   temporal: Readonly<{ address: string; namespace: string; taskQueue: string; uiUrl: string }>;
   databaseUrl: string;
   api: Readonly<{ host: string; port: number; publicUrl: string }>;
   logLevel: z.infer<typeof Env>['LOG_LEVEL'];
+  notify: NotifySettings;
 }>;
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
@@ -49,5 +128,41 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       publicUrl: e.PUBLIC_URL ?? `http://${e.API_HOST}:${e.API_PORT}`,
     }),
     logLevel: e.LOG_LEVEL,
+    notify: notifySettings(e),
+  });
+}
+
+/**
+ * The notification settings: NOTIFY_ENABLED and the file NOTIFY_CONFIG_FILE names (none: no targets,
+ * default delivery). Errors name the path and the rule broken, never the file's text: it holds secrets
+ * (JSON.parse's message can quote it).
+ */
+function notifySettings(e: z.infer<typeof Env>): NotifySettings {
+  const invalid = (why: string) => new Error(`Greenlane configuration is invalid: NOTIFY_CONFIG_FILE ${why}`);
+  let json: unknown = {};
+  if (e.NOTIFY_CONFIG_FILE) {
+    let text: string;
+    try {
+      text = readFileSync(e.NOTIFY_CONFIG_FILE, 'utf8');
+    } catch {
+      throw invalid(`(${e.NOTIFY_CONFIG_FILE}) cannot be read`);
+    }
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw invalid('is not valid JSON');
+    }
+  }
+  const parsed = NotifyFile.safeParse(json);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  NOTIFY_CONFIG_FILE ${i.path.join('.')}: ${i.message}`);
+    throw new Error(`Greenlane configuration is invalid:\n${lines.join('\n')}`);
+  }
+  const { delivery, targets } = parsed.data;
+  return Object.freeze({
+    ...delivery,
+    backoffCapMs: Math.max(delivery.backoffCapMs, delivery.backoffBaseMs),
+    enabled: e.NOTIFY_ENABLED === 'true',
+    targets,
   });
 }

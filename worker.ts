@@ -1,5 +1,6 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from './activities/index';
+import { createNotificationDispatcher } from './activities/notify/dispatcher';
 import { loadConfig } from './config';
 import { createDb } from './db/connect';
 
@@ -19,10 +20,18 @@ async function main(): Promise<void> {
     activities: createActivities({ db }),
   });
   console.log(`greenlane worker: polling ${config.temporal.taskQueue} on ${config.temporal.address}`);
+  // The outbox dispatcher (DingTalk, WeCom, Feishu, e-mail, webhook) runs beside the worker; several
+  // workers may run it at once. Stopped after the worker drains, so the last escalations' rows are
+  // already committed (they go out with the next worker that runs, if not this one).
+  const dispatcher = config.notify.enabled
+    ? createNotificationDispatcher({ db, settings: config.notify, publicUrl: config.api.publicUrl })
+    : undefined;
+  dispatcher?.start();
   // Worker.run() installs SIGINT/SIGTERM handlers and drains in-flight tasks before it resolves.
   try {
     await worker.run();
   } finally {
+    await dispatcher?.stop();
     await connection.close();
     await db.destroy();
   }

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { DB } from '../db/schema';
 import type { GreenlaneActivities } from './contract';
 import { insertEscalations, recordInstruction } from './escalations';
+import { enqueueNotifications } from './notify/recipients';
 import { writeReadModel } from './read-model';
 
 export type ActivityDeps = { db: Kysely<DB> };
@@ -13,7 +14,11 @@ export function createActivities({ db }: ActivityDeps): GreenlaneActivities {
       // The project row first: escalations and items reference it.
       return db.transaction().execute(async (trx) => {
         await writeReadModel(trx, record);
-        const inserted = await insertEscalations(trx, record.project.profile.code, record.escalations);
+        const { profile } = record.project;
+        const inserted = await insertEscalations(trx, profile.code, record.escalations);
+        // The outbox rows for the channels beyond the inbox, in the same transaction: an escalation is
+        // stored with its notifications or not at all (activities/notify/dispatcher.ts sends them).
+        if (inserted > 0) await enqueueNotifications(trx, profile, record.escalations);
         return { escalationsInserted: inserted };
       });
     },

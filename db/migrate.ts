@@ -5,6 +5,7 @@ import { loadConfig } from '../config';
 import { createDb } from './connect';
 import * as init from './migrations/2026-11-22T01-init';
 import * as principals from './migrations/2026-11-22T02-principals';
+import * as notifications from './migrations/2026-11-22T03-notifications';
 import type { DB } from './schema';
 
 /**
@@ -15,6 +16,7 @@ import type { DB } from './schema';
 export const migrations: Readonly<Record<string, Migration>> = {
   '2026-11-22T01-init': init,
   '2026-11-22T02-principals': principals,
+  '2026-11-22T03-notifications': notifications,
 };
 
 /** A Migrator over the explicit list (or, in tests, another); exported for tests that step down and up. */

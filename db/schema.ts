@@ -229,6 +229,64 @@ export interface StoredResponse {
   body: string;
 }
 
+/** The channels a notification can go out on (the in-app inbox is the escalations table itself). */
+export const notificationChannels = ['dingtalk', 'wecom', 'feishu', 'email', 'webhook'] as const;
+export type NotificationChannel = (typeof notificationChannels)[number];
+
+export const notificationStatuses = ['pending', 'sending', 'sent', 'failed'] as const;
+export type NotificationStatus = (typeof notificationStatuses)[number];
+
+/** A department's head (一把手) or handler (经办人): who its escalations name. */
+export interface DepartmentContactsTable {
+  department: string;
+  duty: 'head' | 'handler';
+  person_id: string;
+}
+
+/** A channel that reaches a person, a department's group or a project's group; `target` names configuration. */
+export interface NotificationRoutesTable {
+  owner_kind: 'person' | 'department' | 'project';
+  owner_id: string;
+  channel: NotificationChannel;
+  target: string;
+  created_at: GeneratedTimestamp;
+}
+
+/**
+ * The outbox: one message per (escalation, channel, target), written with the escalation and sent by the
+ * dispatcher (activities/notify/dispatcher.ts). `message` is the channel-neutral content, recipients
+ * included, as resolved when the escalation fired.
+ */
+export interface NotificationsTable {
+  id: Generated<number>;
+  escalation_id: string;
+  channel: NotificationChannel;
+  target: string;
+  message: Jsonb<unknown>;
+  status: ColumnType<NotificationStatus, NotificationStatus | undefined, NotificationStatus>;
+  attempts: Generated<number>;
+  next_attempt_at: GeneratedTimestamp;
+  claim_token: string | null;
+  claimed_until: Timestamp | null;
+  /** The request that carried it (several rows share one when folded into a digest). */
+  request_id: number | null;
+  /** Why the last attempt failed, with every secret of the target removed. */
+  last_error: string | null;
+  /** The provider's answer to the request that delivered it. */
+  response: ColumnType<unknown, string | null | undefined, string | null>;
+  sent_at: Timestamp | null;
+  created_at: GeneratedTimestamp;
+  updated_at: GeneratedTimestamp;
+}
+
+/** Requests made or reserved per target (`channel:target`): the shared memory of the rate limiter. */
+export interface NotificationRequestsTable {
+  id: Generated<number>;
+  target_key: string;
+  at: Timestamp;
+  messages: number;
+}
+
 export interface DB {
   departments: DepartmentsTable;
   calendar_years: CalendarYearsTable;
@@ -241,6 +299,10 @@ export interface DB {
   api_keys: ApiKeysTable;
   audit_log: AuditLogTable;
   idempotency_keys: IdempotencyKeysTable;
+  department_contacts: DepartmentContactsTable;
+  notification_routes: NotificationRoutesTable;
+  notifications: NotificationsTable;
+  notification_requests: NotificationRequestsTable;
 }
 
 export type DepartmentRow = Selectable<DepartmentsTable>;
@@ -285,3 +347,15 @@ export type NewAuditLogRow = Insertable<AuditLogTable>;
 export type IdempotencyKeyRow = Selectable<IdempotencyKeysTable>;
 export type NewIdempotencyKey = Insertable<IdempotencyKeysTable>;
 export type IdempotencyKeyUpdate = Updateable<IdempotencyKeysTable>;
+
+export type DepartmentContactRow = Selectable<DepartmentContactsTable>;
+export type NewDepartmentContact = Insertable<DepartmentContactsTable>;
+
+export type NotificationRouteRow = Selectable<NotificationRoutesTable>;
+export type NewNotificationRoute = Insertable<NotificationRoutesTable>;
+
+export type NotificationRow = Selectable<NotificationsTable>;
+export type NewNotification = Insertable<NotificationsTable>;
+export type NotificationUpdate = Updateable<NotificationsTable>;
+
+export type NotificationRequestRow = Selectable<NotificationRequestsTable>;

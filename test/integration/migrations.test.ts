@@ -20,6 +20,10 @@ const expectedPrimaryKeys: Record<keyof DB, string[]> = {
   api_keys: ['id'],
   audit_log: ['id'],
   idempotency_keys: ['key_id', 'idempotency_key'],
+  department_contacts: ['department', 'duty', 'person_id'],
+  notification_routes: ['owner_kind', 'owner_id', 'channel', 'target'],
+  notifications: ['id'],
+  notification_requests: ['id'],
 };
 const tables = Object.keys(expectedPrimaryKeys);
 

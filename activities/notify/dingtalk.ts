@@ -1,0 +1,115 @@
+import { createHmac } from 'node:crypto';
+import type { ChannelAdapter, SendOutcome, TargetOf } from './channel';
+import { postAndJudge, urlSecrets } from './http';
+import {
+  digestTitleZh,
+  FOOTER_ZH,
+  factsZh,
+  LINK_TEXT_ZH,
+  type NotificationMessage,
+  projectLink,
+  type RenderContext,
+  recipientsOf,
+  truncateUtf8,
+} from './message';
+import { channelLimits } from './pacing';
+import { bodyTextZh, digestLineZh, toldZh } from './render';
+
+/**
+ * DingTalk custom group robot (钉钉自定义机器人), catalog §4.1: a markdown message, people pinged by
+ * mobile (`at.atMobiles` and `@<mobile>` in the text), signed (加签) with HmacSHA256 keyed by the SEC…
+ * secret over `timestamp\nsecret`, the millisecond timestamp and the URL-encoded sign in the query.
+ */
+
+/** `sign` before URL-encoding: base64(HmacSHA256(key = secret, message = `${timestampMs}\n${secret}`)). */
+export function dingtalkSign(secret: string, timestampMs: number): string {
+  return createHmac('sha256', secret).update(`${timestampMs}\n${secret}`, 'utf8').digest('base64');
+}
+
+/** The robot's URL with `timestamp` and the URL-encoded `sign` appended (unchanged without a secret). */
+export function dingtalkSignedUrl(url: string, secret: string | undefined, timestampMs: number): string {
+  if (!secret) return url;
+  const sep = url.includes('?') ? '&' : '?';
+  return `${url}${sep}timestamp=${timestampMs}&sign=${encodeURIComponent(dingtalkSign(secret, timestampMs))}`;
+}
+
+/** DingTalk accepts about 20,000 bytes of markdown; we stay under it with room for the mentions. */
+const MAX_TEXT_BYTES = 18_000;
+
+/** The markdown message for one escalation, or a digest of several. */
+export function dingtalkPayload(messages: NotificationMessage[], ctx: RenderContext) {
+  const recipients = recipientsOf(messages);
+  const mobiles = unique(recipients.map((r) => r.mobile));
+  // A person without a mobile is pinged by DingTalk user id, if we have one.
+  const userIds = unique(recipients.filter((r) => !r.mobile).map((r) => r.dingtalkUserId));
+  const title = messages.length === 1 ? messages[0]!.title : digestTitleZh(messages);
+
+  let main: string;
+  if (messages.length === 1) {
+    const m = messages[0]!;
+    main = [
+      `#### ${m.title}`,
+      bodyTextZh(m),
+      '',
+      ...factsZh(m).map(([k, v]) => `- ${k}：${v}`),
+      '',
+      `[${LINK_TEXT_ZH}](${projectLink(ctx.publicUrl, m.projectCode)})`,
+    ].join('\n');
+  } else {
+    main = [
+      `#### ${title}`,
+      ...messages.map((m, i) => {
+        const line = digestLineZh(m);
+        return `${i + 1}. **${line.title}**\n   ${line.detail} · [${LINK_TEXT_ZH}](${projectLink(ctx.publicUrl, m.projectCode)})`;
+      }),
+    ].join('\n');
+  }
+  const tail = [
+    '',
+    recipients.length > 0 ? `通知：${toldZh(recipients)}` : null,
+    [...mobiles, ...userIds].map((x) => `@${x}`).join(' ') || null,
+    '',
+    FOOTER_ZH,
+  ]
+    .filter((x) => x !== null)
+    .join('\n');
+  const text = truncateUtf8(main, MAX_TEXT_BYTES) + '\n' + tail;
+  return {
+    msgtype: 'markdown' as const,
+    markdown: { title, text },
+    at: { atMobiles: mobiles, atUserIds: userIds, isAtAll: false },
+  };
+}
+
+/** DingTalk answers HTTP 200 with `errcode`; 0 is the only success. */
+export function dingtalkVerdict(
+  json: unknown,
+): { ok: true } | { ok: false; error: string; retryAfterMs?: number } {
+  const body = (json ?? {}) as { errcode?: unknown; errmsg?: unknown };
+  if (body.errcode === 0) return { ok: true };
+  const code = body.errcode ?? 'missing';
+  return {
+    ok: false,
+    error: `DingTalk errcode ${String(code)}: ${String(body.errmsg ?? '')}`.trim(),
+    // 130101: sending too fast; the robot is silenced for 10 minutes (catalog §4.1).
+    ...(code === 130101 ? { retryAfterMs: 10 * 60_000 } : {}),
+  };
+}
+
+export const dingtalk: ChannelAdapter<TargetOf<'dingtalk'>> = {
+  channel: 'dingtalk',
+  limits: channelLimits.dingtalk,
+  secretsOf: (t) => [...urlSecrets(t.url), ...(t.secret ? [t.secret] : [])],
+  send(target, messages, ctx): Promise<SendOutcome> {
+    const request = {
+      url: dingtalkSignedUrl(target.url, target.secret, ctx.now),
+      body: JSON.stringify(dingtalkPayload(messages, ctx)),
+      headers: { 'content-type': 'application/json;charset=utf-8' },
+    };
+    return postAndJudge(request, ctx.timeoutMs, dingtalkVerdict, dingtalk.secretsOf(target));
+  },
+};
+
+function unique(values: (string | undefined)[]): string[] {
+  return [...new Set(values.filter((v): v is string => !!v))];
+}

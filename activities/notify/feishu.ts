@@ -1,0 +1,114 @@
+import { createHmac } from 'node:crypto';
+import type { ChannelAdapter, SendOutcome, TargetOf } from './channel';
+import { postAndJudge, urlSecrets } from './http';
+import {
+  digestTitleZh,
+  FOOTER_ZH,
+  factsZh,
+  LINK_TEXT_ZH,
+  type NotificationMessage,
+  projectLink,
+  type RenderContext,
+  recipientsOf,
+} from './message';
+import { channelLimits } from './pacing';
+import { bodyTextZh, digestLineZh, toldZh } from './render';
+
+/**
+ * Feishu custom bot (飞书自定义机器人), catalog §4.3: a rich-text `post` message with `at` elements (a
+ * custom bot can mention only by open_id). Its signature differs from DingTalk's: HmacSHA256 keyed by
+ * `timestamp\nsecret` over an EMPTY message, a timestamp in SECONDS, both in the JSON body.
+ */
+
+/** base64(HmacSHA256(key = `${timestampSeconds}\n${secret}`, message = empty)). Not URL-encoded. */
+export function feishuSign(secret: string, timestampSeconds: number): string {
+  return createHmac('sha256', `${timestampSeconds}\n${secret}`).update('').digest('base64');
+}
+
+type PostElement =
+  | { tag: 'text'; text: string }
+  | { tag: 'a'; text: string; href: string }
+  | { tag: 'at'; user_id: string };
+
+/** Feishu refuses bodies over 20 KB: a digest keeps its first lines and says how many it left out. */
+const MAX_BODY_BYTES = 19_000;
+
+export function feishuContent(messages: NotificationMessage[], ctx: RenderContext) {
+  const recipients = recipientsOf(messages);
+  const single = messages.length === 1;
+  const title = single ? messages[0]!.title : digestTitleZh(messages);
+  const lines: PostElement[][] = [];
+  if (single) {
+    const m = messages[0]!;
+    lines.push([{ tag: 'text', text: bodyTextZh(m) }]);
+    for (const [k, v] of factsZh(m)) lines.push([{ tag: 'text', text: `${k}：${v}` }]);
+    lines.push([{ tag: 'a', text: LINK_TEXT_ZH, href: projectLink(ctx.publicUrl, m.projectCode) }]);
+  } else {
+    messages.forEach((m, i) => {
+      const line = digestLineZh(m);
+      lines.push([
+        { tag: 'text', text: `${i + 1}. ${line.title}（${line.detail}） ` },
+        { tag: 'a', text: LINK_TEXT_ZH, href: projectLink(ctx.publicUrl, m.projectCode) },
+      ]);
+    });
+  }
+  const tail: PostElement[][] = [];
+  if (recipients.length > 0) tail.push([{ tag: 'text', text: `通知：${toldZh(recipients)}` }]);
+  const ats = [...new Set(recipients.map((r) => r.feishuOpenId).filter((x): x is string => !!x))];
+  if (ats.length > 0) tail.push(ats.map((id) => ({ tag: 'at', user_id: id })));
+  tail.push([{ tag: 'text', text: FOOTER_ZH }]);
+  const post = (body: PostElement[][]) => ({ post: { zh_cn: { title, content: [...body, ...tail] } } });
+  while (lines.length > 1 && Buffer.byteLength(JSON.stringify(post(lines)), 'utf8') > MAX_BODY_BYTES) {
+    lines.splice(-2, 2, [{ tag: 'text', text: '……（其余略，见项目页）' }]);
+  }
+  return post(lines);
+}
+
+/** The request body: the signature fields first, then the message. */
+export function feishuPayload(
+  messages: NotificationMessage[],
+  ctx: RenderContext,
+  secret: string | undefined,
+  timestampSeconds: number,
+) {
+  return {
+    ...(secret ? { timestamp: String(timestampSeconds), sign: feishuSign(secret, timestampSeconds) } : {}),
+    msg_type: 'post' as const,
+    content: feishuContent(messages, ctx),
+  };
+}
+
+/** Feishu answers HTTP 200 with `code` (older deployments: `StatusCode`); 0 is the only success. */
+export function feishuVerdict(
+  json: unknown,
+): { ok: true } | { ok: false; error: string; retryAfterMs?: number } {
+  const body = (json ?? {}) as {
+    code?: unknown;
+    msg?: unknown;
+    StatusCode?: unknown;
+    StatusMessage?: unknown;
+  };
+  const code = body.code ?? body.StatusCode;
+  if (code === 0) return { ok: true };
+  return {
+    ok: false,
+    error: `Feishu code ${String(code ?? 'missing')}: ${String(body.msg ?? body.StatusMessage ?? '')}`.trim(),
+    // 11232: throttled (often on the hour or half hour); 9499: too many requests.
+    ...(code === 11232 || code === 9499 ? { retryAfterMs: 60_000 } : {}),
+  };
+}
+
+export const feishu: ChannelAdapter<TargetOf<'feishu'>> = {
+  channel: 'feishu',
+  limits: channelLimits.feishu,
+  secretsOf: (t) => [...urlSecrets(t.url), ...(t.secret ? [t.secret] : [])],
+  send(target, messages, ctx): Promise<SendOutcome> {
+    const payload = feishuPayload(messages, ctx, target.secret, Math.floor(ctx.now / 1000));
+    const request = {
+      url: target.url,
+      body: JSON.stringify(payload),
+      headers: { 'content-type': 'application/json; charset=utf-8' },
+    };
+    return postAndJudge(request, ctx.timeoutMs, feishuVerdict, feishu.secretsOf(target));
+  },
+};

@@ -1,0 +1,92 @@
+import type { Kysely } from 'kysely';
+import type { DB, NotificationChannel, NotificationStatus } from '../../db/schema';
+
+/**
+ * What operators read and do about notifications (the API's route is another engineer's; these are
+ * the functions it calls). Rows hold no secret: URLs and keys live in the configuration, and every
+ * error text was redacted before it was stored.
+ */
+
+export type NotificationView = {
+  id: number;
+  escalationId: string;
+  projectCode: string;
+  channel: NotificationChannel;
+  target: string;
+  status: NotificationStatus;
+  attempts: number;
+  nextAttemptAt: Date;
+  lastError: string | null;
+  sentAt: Date | null;
+  requestId: number | null;
+  createdAt: Date;
+  updatedAt: Date;
+};
+
+/**
+ * What operators read: notifications by status (failed ones are what needs a look), channel or project,
+ * newest first. Keyset-paged by `before` (an id). No secret is ever in these rows.
+ */
+export async function listNotifications(
+  db: Kysely<DB>,
+  filter: {
+    status?: NotificationStatus;
+    channel?: NotificationChannel;
+    projectCode?: string;
+    before?: number;
+    limit?: number;
+  } = {},
+): Promise<NotificationView[]> {
+  let q = db
+    .selectFrom('notifications as n')
+    .innerJoin('escalations as e', 'e.id', 'n.escalation_id')
+    .select([
+      'n.id',
+      'n.escalation_id',
+      'e.project_code',
+      'n.channel',
+      'n.target',
+      'n.status',
+      'n.attempts',
+      'n.next_attempt_at',
+      'n.last_error',
+      'n.sent_at',
+      'n.request_id',
+      'n.created_at',
+      'n.updated_at',
+    ]);
+  if (filter.status) q = q.where('n.status', '=', filter.status);
+  if (filter.channel) q = q.where('n.channel', '=', filter.channel);
+  if (filter.projectCode) q = q.where('e.project_code', '=', filter.projectCode);
+  if (filter.before !== undefined) q = q.where('n.id', '<', filter.before);
+  const rows = await q
+    .orderBy('n.id', 'desc')
+    .limit(Math.min(Math.max(filter.limit ?? 100, 1), 500))
+    .execute();
+  return rows.map((r) => ({
+    id: r.id,
+    escalationId: r.escalation_id,
+    projectCode: r.project_code,
+    channel: r.channel,
+    target: r.target,
+    status: r.status,
+    attempts: r.attempts,
+    nextAttemptAt: r.next_attempt_at,
+    lastError: r.last_error,
+    sentAt: r.sent_at,
+    requestId: r.request_id,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  }));
+}
+
+/** An operator's retry of a failed notification (after fixing its target): due again now, attempts reset. */
+export async function retryFailedNotification(db: Kysely<DB>, id: number, now: number): Promise<boolean> {
+  const res = await db
+    .updateTable('notifications')
+    .set({ status: 'pending', attempts: 0, next_attempt_at: new Date(now), updated_at: new Date(now) })
+    .where('id', '=', id)
+    .where('status', '=', 'failed')
+    .executeTakeFirst();
+  return Number(res.numUpdatedRows) === 1;
+}

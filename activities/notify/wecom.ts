@@ -1,0 +1,88 @@
+import type { ChannelAdapter, SendOutcome, TargetOf } from './channel';
+import { postAndJudge, urlSecrets } from './http';
+import {
+  digestTitleZh,
+  FOOTER_ZH,
+  factsZh,
+  LINK_TEXT_ZH,
+  type NotificationMessage,
+  projectLink,
+  type RenderContext,
+  recipientsOf,
+  truncateUtf8,
+} from './message';
+import { channelLimits } from './pacing';
+import { bodyTextZh, digestLineZh, toldZh } from './render';
+
+/**
+ * WeCom group robot (企业微信群机器人), catalog §4.2: a markdown message; people are pinged with
+ * `<@userid>` inside the content (the `mentioned_*` lists apply to text messages only). There is no
+ * signing: the key in the URL is the credential.
+ */
+
+/** WeCom's markdown content is at most 4096 bytes. */
+const MAX_CONTENT_BYTES = 4096;
+
+/** Reminders in green, cards in orange-red (WeCom's three markdown colours: info, comment, warning). */
+const colourOf = (rung: string) => (rung === 'reminder' ? 'info' : 'warning');
+
+export function wecomPayload(messages: NotificationMessage[], ctx: RenderContext) {
+  const recipients = recipientsOf(messages);
+  const mentions = [...new Set(recipients.map((r) => r.wecomUserId).filter((x): x is string => !!x))];
+  let main: string;
+  if (messages.length === 1) {
+    const m = messages[0]!;
+    main = [
+      `### <font color="${colourOf(m.rung)}">${m.title}</font>`,
+      bodyTextZh(m),
+      ...factsZh(m).map(([k, v]) => `> ${k}：<font color="comment">${v}</font>`),
+      `[${LINK_TEXT_ZH}](${projectLink(ctx.publicUrl, m.projectCode)})`,
+    ].join('\n');
+  } else {
+    main = [
+      `### ${digestTitleZh(messages)}`,
+      ...messages.map((m, i) => {
+        const line = digestLineZh(m);
+        return `${i + 1}. <font color="${colourOf(m.rung)}">${line.title}</font>\n> ${line.detail} [${LINK_TEXT_ZH}](${projectLink(ctx.publicUrl, m.projectCode)})`;
+      }),
+    ].join('\n');
+  }
+  const tail = [
+    recipients.length > 0 ? `通知：${toldZh(recipients)}` : null,
+    mentions.map((id) => `<@${id}>`).join(' ') || null,
+    FOOTER_ZH,
+  ]
+    .filter((x) => x !== null)
+    .join('\n');
+  const content = `${truncateUtf8(main, MAX_CONTENT_BYTES - Buffer.byteLength(tail, 'utf8') - 1)}\n${tail}`;
+  return { msgtype: 'markdown' as const, markdown: { content } };
+}
+
+/** WeCom answers HTTP 200 with `errcode`; 0 is the only success. */
+export function wecomVerdict(
+  json: unknown,
+): { ok: true } | { ok: false; error: string; retryAfterMs?: number } {
+  const body = (json ?? {}) as { errcode?: unknown; errmsg?: unknown };
+  if (body.errcode === 0) return { ok: true };
+  const code = body.errcode ?? 'missing';
+  return {
+    ok: false,
+    error: `WeCom errcode ${String(code)}: ${String(body.errmsg ?? '')}`.trim(),
+    // 45009: API frequency over the limit.
+    ...(code === 45009 ? { retryAfterMs: 60_000 } : {}),
+  };
+}
+
+export const wecom: ChannelAdapter<TargetOf<'wecom'>> = {
+  channel: 'wecom',
+  limits: channelLimits.wecom,
+  secretsOf: (t) => urlSecrets(t.url),
+  send(target, messages, ctx): Promise<SendOutcome> {
+    const request = {
+      url: target.url,
+      body: JSON.stringify(wecomPayload(messages, ctx)),
+      headers: { 'content-type': 'application/json;charset=utf-8' },
+    };
+    return postAndJudge(request, ctx.timeoutMs, wecomVerdict, wecom.secretsOf(target));
+  },
+};
