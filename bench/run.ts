@@ -1,12 +1,18 @@
 import type { BenchOptions } from './lib/results';
 
 /**
- * npm run bench [-- <name>...] [--quick]: runs the named benchmarks, or all of them, one after another.
- * Each prints its table and writes bench/results/<name>-<time>.json|.md and latest-<name>.json|.md.
- * Exits non-zero when a benchmark fails (e.g. a history past Temporal's warning levels).
+ * npm run bench [-- <name>...] [--quick] [--projects N] [--concurrency C]: runs the named benchmarks,
+ * or all of them, one after another. Each prints its table and writes
+ * bench/results/<name>-<time>.json|.md and latest-<name>.json|.md. Exits non-zero when a benchmark
+ * fails (e.g. a history past Temporal's warning levels, or a decision that was refused).
  */
 
-type Benchmark = { describe: string; run(opts: BenchOptions): Promise<void> };
+/** Sizes a benchmark may take from the command line; one that has no use for them ignores them. */
+type RunOptions = BenchOptions & { projects?: number; concurrency?: number };
+type Benchmark = { describe: string; run(opts: RunOptions): Promise<void> };
+
+/** Flags that take a positive integer: `--projects 20` or `--projects=20`. */
+const sizeFlags = { '--projects': 'projects', '--concurrency': 'concurrency' } as const;
 
 // Imported on demand, so one benchmark's start-up cost is not paid by another.
 const benchmarks: Record<string, Benchmark> = {
@@ -14,27 +20,56 @@ const benchmarks: Record<string, Benchmark> = {
     describe: 'one 47-item gov-building project end to end; history events and bytes per decision',
     run: async (opts) => (await import('./project-lifecycle')).projectLifecycle(opts),
   },
+  decisions: {
+    describe:
+      'gov-building projects driven to approval over HTTP vs. straight to Temporal: decisions/s, p50/p99',
+    run: async (opts) => (await import('./decisions')).decisions(opts),
+  },
 };
 
 function usage(): string {
   const names = Object.entries(benchmarks).map(([name, b]) => `  ${name.padEnd(20)} ${b.describe}`);
-  return ['usage: npm run bench -- [name...] [--quick]', '', 'benchmarks:', ...names].join('\n');
+  return [
+    'usage: npm run bench -- [name...] [--quick] [--projects N] [--concurrency C]',
+    '',
+    'benchmarks:',
+    ...names,
+  ].join('\n');
+}
+
+/** Splits argv into benchmark names, plain flags and sized options; `problems` lists what is wrong. */
+function parse(argv: string[]) {
+  const names: string[] = [];
+  const flags: string[] = [];
+  const sizes: { projects?: number; concurrency?: number } = {};
+  const problems: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const [flag, inline] = arg.split('=', 2) as [string, string | undefined];
+    if (Object.hasOwn(sizeFlags, flag)) {
+      const raw = inline ?? argv[++i];
+      const n = Number(raw);
+      if (!Number.isInteger(n) || n < 1) problems.push(`${flag} needs a positive integer, not ${raw}`);
+      else sizes[sizeFlags[flag as keyof typeof sizeFlags]] = n;
+    } else if (arg.startsWith('-')) flags.push(arg);
+    else names.push(arg);
+  }
+  problems.push(...flags.filter((f) => !['--quick', '--help', '-h'].includes(f)).map((f) => `unknown ${f}`));
+  problems.push(...names.filter((n) => !Object.hasOwn(benchmarks, n)).map((n) => `unknown benchmark ${n}`));
+  return { names, flags, sizes, problems };
 }
 
 async function main(argv: string[]): Promise<number> {
-  const flags = argv.filter((a) => a.startsWith('-'));
-  const names = argv.filter((a) => !a.startsWith('-'));
+  const { names, flags, sizes, problems } = parse(argv);
   if (flags.includes('--help') || flags.includes('-h')) {
     console.log(usage());
     return 0;
   }
-  const unknownFlags = flags.filter((f) => f !== '--quick');
-  const unknownNames = names.filter((n) => !(n in benchmarks));
-  if (unknownFlags.length > 0 || unknownNames.length > 0) {
-    console.error(`unknown: ${[...unknownFlags, ...unknownNames].join(', ')}\n\n${usage()}`);
+  if (problems.length > 0) {
+    console.error(`${problems.join('; ')}\n\n${usage()}`);
     return 2;
   }
-  const opts: BenchOptions = { quick: flags.includes('--quick') };
+  const opts: RunOptions = { quick: flags.includes('--quick'), ...sizes };
   let failed = 0;
   for (const name of names.length > 0 ? names : Object.keys(benchmarks)) {
     console.log(`bench: ${name}${opts.quick ? ' (quick)' : ''}`);
