@@ -6,6 +6,7 @@ import { requestId } from 'hono/request-id';
 import type { Kysely } from 'kysely';
 import type { Config } from '../config';
 import type { DB } from '../db/schema';
+import { AccessCache } from './access';
 import { registerAuthentication } from './auth';
 import { HttpMetrics } from './metrics';
 import {
@@ -36,6 +37,8 @@ export interface AppDeps {
   config: Config;
   /** Largest request body accepted, in bytes (default 256 KiB). */
   bodyLimitBytes?: number;
+  /** Authorization facts per project (api/access.ts); createApp makes one when not given. */
+  accessCache?: AccessCache;
   /** Where unexpected errors are reported (default console.error). */
   logError?: (message: string, err: unknown) => void;
 }
@@ -65,7 +68,8 @@ const routeRegistrations: ReadonlyArray<(app: App, deps: AppDeps) => void> = [
 export const DEFAULT_BODY_LIMIT_BYTES = 256 * 1024;
 
 /** The HTTP API as a Hono app: no network of its own, so tests may call `app.request(...)`. */
-export function createApp(deps: AppDeps): App {
+export function createApp(given: AppDeps): App {
+  const deps: AppDeps = { ...given, accessCache: given.accessCache ?? new AccessCache() };
   const logError = deps.logError ?? ((message, err) => console.error(message, err));
   const app: App = new OpenAPIHono<AppEnv>({
     // One place turns every failed request validation (body, query, path, headers) into a 422 problem.

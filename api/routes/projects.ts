@@ -239,6 +239,11 @@ export function registerProjectRoutes(app: App, deps: AppDeps): void {
       targetStart: body.targetStart,
     });
     const started = await startProject(temporal, { profile, plan: result.plan, calendarYears });
+    deps.accessCache?.set(profile.code, {
+      secretary: profile.secretary,
+      leader: profile.leader,
+      itemDepartments: new Map(result.plan.items.map((i) => [i.code, i.department])),
+    });
     const answer = {
       code: profile.code,
       workflowId: started.workflowId,
@@ -319,6 +324,7 @@ export function registerProjectRoutes(app: App, deps: AppDeps): void {
       { ...body, by: c.get('principal').keyId },
       c.get('updateId'),
     );
+    deps.accessCache?.forget(code);
     await recordAudit(deps.db, {
       ...auditContext(c),
       projectCode: code,
@@ -351,6 +357,7 @@ export function registerProjectRoutes(app: App, deps: AppDeps): void {
       { plan: amended.plan, by: actorOf(principal).id ?? principal.keyId, reason: body.reason },
       c.get('updateId'),
     );
+    deps.accessCache?.forget(code);
     const answer = { ...result, warnings: amended.warnings };
     await recordAudit(deps.db, {
       ...auditContext(c),
