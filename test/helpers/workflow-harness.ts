@@ -92,7 +92,7 @@ const typeOf = {
 } as const;
 
 /** The time-skipping server knows no custom search attributes until they are registered, like a real one. */
-async function registerSearchAttributes(env: TestWorkflowEnvironment): Promise<void> {
+export async function registerSearchAttributes(env: TestWorkflowEnvironment): Promise<void> {
   const searchAttributes = Object.fromEntries(
     Object.entries(greenlaneSearchAttributes).map(([name, type]) => [name, typeOf[type]]),
   );
