@@ -82,6 +82,7 @@ const acknowledge = createRoute({
     params: z.object({ id: z.string().min(1).max(300).describe('The escalation id, URL-encoded') }),
     headers: IdempotencyKeyHeader,
     body: {
+      required: true,
       content: {
         'application/json': { schema: z.object({ instruction: z.string().trim().min(1).max(4000) }) },
       },

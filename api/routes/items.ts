@@ -35,7 +35,7 @@ const decide = createRoute({
   request: {
     params: z.object({ code: ProjectCode, item: ItemCode }),
     headers: z.object({ 'idempotency-key': z.string().min(1).max(200) }),
-    body: { content: { 'application/json': { schema: DecisionBody } } },
+    body: { required: true, content: { 'application/json': { schema: DecisionBody } } },
   },
   responses: {
     200: {

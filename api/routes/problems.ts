@@ -81,7 +81,7 @@ const raise = createRoute({
   request: {
     params: CodeParam,
     headers: IdempotencyKeyHeader,
-    body: { content: { 'application/json': { schema: RaiseProblem } } },
+    body: { required: true, content: { 'application/json': { schema: RaiseProblem } } },
   },
   responses: {
     201: json(ProblemAnswer, 'Raised; `problem.id` names it from now on'),
@@ -100,7 +100,7 @@ const act = createRoute({
   request: {
     params: ProblemParams,
     headers: IdempotencyKeyHeader,
-    body: { content: { 'application/json': { schema: ProblemActionBody } } },
+    body: { required: true, content: { 'application/json': { schema: ProblemActionBody } } },
   },
   responses: {
     200: json(ProblemAnswer, "The problem's new state"),

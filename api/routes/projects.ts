@@ -103,7 +103,10 @@ const register = createRoute({
   path: '/projects',
   tags: ['projects'],
   summary: 'Register a major project: tailor its plan from a template and start its workflow',
-  request: { headers: IdemHeader, body: { content: { 'application/json': { schema: RegisterProject } } } },
+  request: {
+    headers: IdemHeader,
+    body: { required: true, content: { 'application/json': { schema: RegisterProject } } },
+  },
   responses: {
     201: json(Registered, 'Registered; the workflow is running'),
     401: problemResponse('No valid key'),
@@ -144,6 +147,7 @@ const reassign = createRoute({
     params: CodeParam,
     headers: IdemHeader,
     body: {
+      required: true,
       content: {
         'application/json': {
           schema: z
@@ -170,6 +174,7 @@ const amend = createRoute({
     params: CodeParam,
     headers: IdemHeader,
     body: {
+      required: true,
       content: {
         'application/json': {
           schema: z.object({ tailoring: Tailoring, reason: z.string().trim().min(1).max(2000) }),
