@@ -33,8 +33,8 @@ type Operation = {
 /**
  * What the app-wide middleware answers on each operation, added where the route's own definition does
  * not say it: the API key (`authenticate` on AUTHENTICATED_PATHS: 401, and 503 when the key cannot be
- * checked), the shared validation hook (422 for any parameter or body), and the idempotency middleware
- * (400 without a key, 409 while the first request runs).
+ * checked), the shared validation hook (422 for any parameter or body), body parsing (400 malformed,
+ * 415 not JSON), and the idempotency middleware (400 without a key, 409 while the first request runs).
  */
 function withMiddlewareResponses<D extends { paths?: object }>(doc: D): D {
   const paths = (doc.paths ?? {}) as Record<string, Record<string, Operation> | undefined>;
@@ -61,12 +61,17 @@ function withMiddlewareResponses<D extends { paths?: object }>(doc: D): D {
           409: problemJson(idempotencyResponses[409].description),
         });
       }
+      // hono's body parsing and @hono/zod-openapi's media-type gate, before any handler runs (after the
+      // idempotency block, whose 400 description names a malformed body too).
+      if (op.requestBody) add({ 400: problemJson(MALFORMED), 415: problemJson(UNSUPPORTED_MEDIA_TYPE) });
     }
   }
   return doc;
 }
 
 const INVALID = 'A parameter or the body fails validation; every failing field is listed';
+const MALFORMED = 'The body could not be parsed (malformed JSON)';
+const UNSUPPORTED_MEDIA_TYPE = 'The body is not application/json';
 const UNAVAILABLE = 'Temporal or PostgreSQL is unavailable; retry after Retry-After seconds';
 
 /** A problem response as it stands in the generated document (the Problem schema by reference). */
