@@ -237,4 +237,35 @@ if [ "${GREENLANE_SETUP_FOR:-}" = test ]; then
   step "chromium ok ($(command -v chromium))"
 fi
 
+# --- Schemathesis (the API fuzz test only) ----------------------------------------------------------
+# A Python venv in .tools/venv with the versions pinned in scripts/fuzz-requirements.txt; stamped with
+# the file's hash, so a changed pin reinstalls and an unchanged one costs a `cmp`.
+if [ "${GREENLANE_SETUP_FOR:-}" = test ]; then
+  VENV=.tools/venv
+  FUZZ_REQ=scripts/fuzz-requirements.txt
+  FUZZ_STAMP="$VENV/.greenlane-requirements.sha256"
+  FUZZ_HASH="$(sha256sum "$FUZZ_REQ" | cut -d' ' -f1)"
+  if [ -x "$VENV/bin/st" ] && [ "$(cat "$FUZZ_STAMP" 2>/dev/null)" = "$FUZZ_HASH" ]; then
+    step "schemathesis $(sed -n 's/^schemathesis==//p' "$FUZZ_REQ") ok ($VENV/bin/st)"
+  else
+    step "schemathesis $(sed -n 's/^schemathesis==//p' "$FUZZ_REQ"): installing into $VENV (pip install -r $FUZZ_REQ)"
+    command -v python3 >/dev/null 2>&1 || fail "python3 is not installed: the fuzz test runs schemathesis from PyPI" \
+      "Debian: apt-get install -y python3 python3-venv"
+    # Debian's python3 leaves out venv's pip bootstrap (ensurepip); python3-venv brings it.
+    if ! python3 -m venv --clear "$VENV" >.tools/venv.log 2>&1; then
+      if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-venv; } >>.tools/venv.log 2>&1 &&
+          python3 -m venv --clear "$VENV" >>.tools/venv.log 2>&1
+      fi
+    fi
+    [ -x "$VENV/bin/pip" ] || { tail -n 20 .tools/venv.log >&2; fail "python3 -m venv $VENV failed (log: .tools/venv.log)" \
+      "Debian: apt-get install -y python3-venv, then re-run."; }
+    "$VENV/bin/pip" install --disable-pip-version-check -q -r "$FUZZ_REQ" >.tools/pip-fuzz.log 2>&1 ||
+      { tail -n 20 .tools/pip-fuzz.log >&2; fail "pip install -r $FUZZ_REQ failed (log: .tools/pip-fuzz.log)" \
+        "Check PyPI is reachable: $VENV/bin/pip download --no-deps -d \$(mktemp -d) schemathesis"; }
+    "$VENV/bin/st" --version >/dev/null 2>&1 || fail "$VENV/bin/st does not run after the install (log: .tools/pip-fuzz.log)"
+    echo "$FUZZ_HASH" >"$FUZZ_STAMP"
+  fi
+fi
+
 step "done"
