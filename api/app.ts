@@ -1,5 +1,6 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Client } from '@temporalio/client';
+import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
@@ -102,6 +103,10 @@ export function createApp(given: AppDeps): App {
     }),
   );
 
+  // Before the routes' middleware: a method the path does not take is refused before the key check or
+  // an idempotency claim, and never becomes a stored answer.
+  app.use(methodNotAllowed(app));
+
   for (const register of routeRegistrations) register(app, deps);
   registerMetricsRoutes(app, deps, httpMetrics);
 
@@ -150,4 +155,49 @@ function fromHttpException(err: HTTPException): ProblemInit {
   };
   const [type, title] = byStatus[err.status] ?? ['about:blank', err.message || `HTTP ${err.status}`];
   return { status: err.status, type, title, ...(err.message ? { detail: err.message } : {}) };
+}
+
+/**
+ * 405 with `Allow` (RFC 9110 §15.5.6) when no route takes the request's method on its path but some
+ * route takes another; an unknown path goes on to the 404. The route table is read on the first request,
+ * when every route file has registered. HEAD is served by GET routes (hono dispatches it so).
+ */
+function methodNotAllowed(app: App): MiddlewareHandler<AppEnv> {
+  let routes: { method: string; pattern: RegExp }[] | undefined;
+  return async (c, next) => {
+    routes ??= app.routes
+      .filter((r) => r.method !== 'ALL')
+      .map((r) => ({ method: r.method, pattern: routePattern(r.path) }));
+    const method = c.req.method === 'HEAD' ? 'GET' : c.req.method;
+    const path = c.req.path;
+    const matching = routes.filter((r) => r.pattern.test(path));
+    if (matching.length === 0 || matching.some((r) => r.method === method)) return next();
+    const allowed = new Set(matching.map((r) => r.method));
+    if (allowed.has('GET')) allowed.add('HEAD');
+    const allow = [...allowed].sort().join(', ');
+    return problem(
+      c,
+      {
+        status: 405,
+        type: ProblemType.methodNotAllowed,
+        title: 'Method not allowed',
+        detail: `${c.req.method} is not allowed on ${path}; allowed: ${allow}`,
+      },
+      { Allow: allow },
+    );
+  };
+}
+
+/** A hono route path (`/projects/:code`, `:id{[0-9]+}`, `*`) as an anchored regular expression. */
+function routePattern(path: string): RegExp {
+  const source = path
+    .split('/')
+    .map((segment) => {
+      if (segment === '*') return '.*';
+      const param = /^:\w+(?:\{(.+)\})?\??$/.exec(segment);
+      if (param) return param[1] ? `(?:${param[1]})` : '[^/]+';
+      return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    })
+    .join('/');
+  return new RegExp(`^${source}$`);
 }

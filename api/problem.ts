@@ -23,6 +23,8 @@ export const ProblemType = {
   forbidden: `${PROBLEM_TYPE_BASE}forbidden`,
   /** 404: no such resource or route. */
   notFound: `${PROBLEM_TYPE_BASE}not-found`,
+  /** 405: the path exists, but not for this method; `Allow` lists the methods it takes. */
+  methodNotAllowed: `${PROBLEM_TYPE_BASE}method-not-allowed`,
   /** 409: the request conflicts with the current state (e.g. a decision the workflow refused). */
   conflict: `${PROBLEM_TYPE_BASE}conflict`,
   /** 409: the project workflow refused the decision; `detail` is its validator's reason, unchanged. */
