@@ -159,6 +159,7 @@ const reassign = createRoute({
   },
   responses: {
     200: json(z.object({ secretary: z.string(), leader: z.string() }), 'The new assignment'),
+    403: problemResponse('Only operators reassign'),
     404: problemResponse('No such project'),
   },
 });
