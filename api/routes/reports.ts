@@ -160,7 +160,9 @@ const monthly = createRoute({
     'Handled: items approved, approved on commitment or rejected in the month (CST). On time: decided at or before the end of the due day. Overdue: open and past due at the month end (now, for the current month), plus items decided late in the month. p90: nearest rank. Points: lost to date across all projects. Ranking: on-time rate, highest first (no items handled: last), then points, fewest first; ties share a rank.',
   request: {
     query: z.object({
-      month: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'a month is YYYY-MM'),
+      // 2000–2099, as the annual plan's years: Date.UTC reads years 0–99 as 1900–1999, and PostgreSQL
+      // has no year 0 (month=0000-01 from schemathesis).
+      month: z.string().regex(/^20\d{2}-(0[1-9]|1[0-2])$/, 'a month is YYYY-MM, 2000–2099'),
       format: Format,
     }),
   },
