@@ -3,6 +3,7 @@ import { createActivities } from './activities/index';
 import { createNotificationDispatcher } from './activities/notify/dispatcher';
 import { loadConfig } from './config';
 import { createDb } from './db/connect';
+import { ensureDigestSchedules } from './scripts/schedules';
 
 /**
  * The worker process: runs project workflows and their activities. Composition root: configuration is
@@ -20,6 +21,11 @@ async function main(): Promise<void> {
     activities: createActivities({ db }),
   });
   console.log(`greenlane worker: polling ${config.temporal.taskQueue} on ${config.temporal.address}`);
+  // The digests' Temporal Schedules, created or brought up to date (idempotent: every worker may do it).
+  // Not fatal: projects do not depend on digests, and the next worker to start tries again.
+  await ensureDigestSchedules(config.temporal).catch((err) =>
+    console.warn(`greenlane worker: cannot ensure the digest schedules: ${(err as Error).message ?? err}`),
+  );
   // The outbox dispatcher (DingTalk, WeCom, Feishu, e-mail, webhook) runs beside the worker; several
   // workers may run it at once. Stopped after the worker drains, so the last escalations' rows are
   // already committed (they go out with the next worker that runs, if not this one).

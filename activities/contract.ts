@@ -1,3 +1,4 @@
+import type { DayInfo, DigestKind } from '../domain/digest';
 import type { EscalationEvent, ProblemState } from '../domain/project';
 import type { ItemRecord, ProjectRecord } from '../domain/records';
 
@@ -37,3 +38,33 @@ export type ProgressRecord = {
   escalations: EscalationEvent[];
   syncedAt: string;
 };
+
+/**
+ * What the digest workflow (workflows/digest.ts) asks of the outside world; activities/digests.ts
+ * implements it. Separate from GreenlaneActivities so the project workflow's test doubles need not
+ * implement it.
+ */
+export interface DigestActivities {
+  /** The working-day calendar (calendar_years) for `days` days from `from`: which are working days. */
+  digestCalendar(input: { from: string; days: number }): Promise<DayInfo[]>;
+  /**
+   * Build, render and store the digests of `kind` for `date`: one inbox row per person, and the channel
+   * messages for those with routes, in one transaction. Idempotent per (kind, date, person): a retried
+   * or repeated run adds nothing. `people` limits the run to those people (a run by hand).
+   */
+  writeDigests(input: { kind: DigestKind; date: string; people?: string[] }): Promise<DigestWriteResult>;
+}
+
+export type DigestWriteResult = {
+  /** People the run is for (secretaries or leaders of projects still running). */
+  people: number;
+  /** Inbox rows this call added (0 when the run had already written them). */
+  written: number;
+  /** Outbox rows this call added. */
+  notifications: number;
+  /** Of those written, how many had nothing to report (not sent to channels). */
+  quiet: number;
+};
+
+/** Everything the worker registers: createActivities(deps) returns it. */
+export type WorkerActivities = GreenlaneActivities & DigestActivities;

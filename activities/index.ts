@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../db/schema';
-import type { GreenlaneActivities } from './contract';
+import type { WorkerActivities } from './contract';
+import { createDigestActivities } from './digests';
 import { insertEscalations, recordInstruction } from './escalations';
 import { enqueueNotifications } from './notify/recipients';
 import { writeReadModel } from './read-model';
@@ -8,7 +9,7 @@ import { writeReadModel } from './read-model';
 export type ActivityDeps = { db: Kysely<DB> };
 
 /** The worker's activities, bound to their dependencies (one composition root: worker.ts). */
-export function createActivities({ db }: ActivityDeps): GreenlaneActivities {
+export function createActivities({ db }: ActivityDeps): WorkerActivities {
   return {
     async recordProgress(record) {
       // The project row first: escalations and items reference it.
@@ -25,5 +26,7 @@ export function createActivities({ db }: ActivityDeps): GreenlaneActivities {
     async deliverInstruction(input) {
       await recordInstruction(db, input);
     },
+    // The morning and weekly digests (workflows/digest.ts).
+    ...createDigestActivities({ db }),
   };
 }

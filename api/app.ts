@@ -25,10 +25,12 @@ import { registerItemRoutes } from './routes/items';
 import { registerKeyRoutes } from './routes/keys';
 import { registerMetaRoutes } from './routes/meta';
 import { registerMetricsRoutes } from './routes/metrics';
+import { registerNotificationRoutes } from './routes/notifications';
 import { registerProblemRoutes } from './routes/problems';
 import { registerProjectRoutes } from './routes/projects';
 import { registerReferenceRoutes } from './routes/reference';
 import { registerReportRoutes } from './routes/reports';
+import { registerServiceRoutes } from './routes/service';
 import { registerUiRoutes } from './routes/ui';
 
 /** What the API needs from the outside world; api/server.ts builds it, tests build their own. */
@@ -63,6 +65,8 @@ const routeRegistrations: ReadonlyArray<(app: App, deps: AppDeps) => void> = [
   registerReportRoutes,
   registerProblemRoutes,
   registerEscalationRoutes,
+  registerServiceRoutes,
+  registerNotificationRoutes,
   registerUiRoutes,
 ];
 

@@ -555,6 +555,7 @@ export const AUTHENTICATED_PATHS: readonly string[] = [
   'people',
   'audit',
   'me',
+  'notifications',
 ].flatMap((p) => [`/${p}`, `/${p}/*`]);
 
 /**

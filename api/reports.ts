@@ -2,7 +2,14 @@ import type { Kysely } from 'kysely';
 import type { DB } from '../db/schema';
 import { loadCalendarYears } from '../db/seed';
 import { type Calendar, makeCalendar } from '../domain/calendar';
-import type { DepartmentRef, ReportItem, ReportProject, ScoreRow } from '../domain/reports';
+import type {
+  DepartmentRef,
+  ReportItem,
+  ReportProject,
+  ReturnVisit,
+  ScoreRow,
+  ServiceContact,
+} from '../domain/reports';
 
 /**
  * The read-model rows the reports in domain/reports.ts compute over. Each loader takes a scope that the
@@ -101,4 +108,40 @@ export async function loadScores(db: Kysely<DB>): Promise<ScoreRow[]> {
 export async function loadDepartments(db: Kysely<DB>): Promise<DepartmentRef[]> {
   const rows = await db.selectFrom('departments').select(['code', 'name_zh']).orderBy('code').execute();
   return rows.map((r) => ({ code: r.code, nameZh: r.name_zh }));
+}
+
+/** The first day of a month 'YYYY-MM' and of the next, as dates. */
+function monthDays(month: string): [string, string] {
+  const [y, m] = month.split('-').map(Number) as [number, number];
+  const next = m === 12 ? `${y + 1}-01` : `${y}-${String(m + 1).padStart(2, '0')}`;
+  return [`${month}-01`, `${next}-01`];
+}
+
+/** Service-log entries dated in the month (every project: the summary is city-wide). */
+export async function loadServiceContacts(db: Kysely<DB>, month: string): Promise<ServiceContact[]> {
+  const [first, next] = monthDays(month);
+  const rows = await db
+    .selectFrom('service_log')
+    .select(['project_code', 'date', 'contact_type'])
+    .where('date', '>=', first)
+    .where('date', '<', next)
+    .execute();
+  return rows.map((r) => ({ projectCode: r.project_code, date: r.date, contactType: r.contact_type }));
+}
+
+/** Return visits dated in the month. */
+export async function loadReturnVisits(db: Kysely<DB>, month: string): Promise<ReturnVisit[]> {
+  const [first, next] = monthDays(month);
+  const rows = await db
+    .selectFrom('return_visits')
+    .select(['project_code', 'stage', 'visit_date', 'satisfaction'])
+    .where('visit_date', '>=', first)
+    .where('visit_date', '<', next)
+    .execute();
+  return rows.map((r) => ({
+    projectCode: r.project_code,
+    stage: r.stage,
+    date: r.visit_date,
+    satisfaction: r.satisfaction,
+  }));
 }

@@ -6,6 +6,7 @@ import { createDb } from './connect';
 import * as init from './migrations/2026-11-22T01-init';
 import * as principals from './migrations/2026-11-22T02-principals';
 import * as notifications from './migrations/2026-11-22T03-notifications';
+import * as service from './migrations/2026-11-22T04-service';
 import type { DB } from './schema';
 
 /**
@@ -17,6 +18,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '2026-11-22T01-init': init,
   '2026-11-22T02-principals': principals,
   '2026-11-22T03-notifications': notifications,
+  '2026-11-22T04-service': service,
 };
 
 /** A Migrator over the explicit list (or, in tests, another); exported for tests that step down and up. */

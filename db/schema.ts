@@ -277,6 +277,13 @@ export interface NotificationsTable {
   sent_at: Timestamp | null;
   created_at: GeneratedTimestamp;
   updated_at: GeneratedTimestamp;
+  /**
+   * Set for a digest's message (then `escalation_id` holds the same digest id: it is the message key);
+   * null for an escalation's.
+   */
+  digest_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Generated: `escalation_id` for an escalation's message, null for a digest's (the foreign key). */
+  escalation_ref: ColumnType<string | null, never, never>;
 }
 
 /** Requests made or reserved per target (`channel:target`): the shared memory of the rate limiter. */
@@ -285,6 +292,57 @@ export interface NotificationRequestsTable {
   target_key: string;
   at: Timestamp;
   messages: number;
+}
+
+export const digestKinds = ['secretaries-morning', 'leaders-weekly'] as const;
+export type DigestKindColumn = (typeof digestKinds)[number];
+
+/**
+ * The in-app inbox of the digests (每日督办 for secretaries, 每周督办 for leaders): one row per (kind, day,
+ * person), id `digest/<kind>/<day>/<person>`. `content` is the structured digest (domain/digest.ts),
+ * `title` and `body` its rendering in Chinese.
+ */
+export interface DigestsTable {
+  id: string;
+  kind: DigestKindColumn;
+  person_id: string;
+  run_date: DateOnly;
+  title: string;
+  body: string;
+  content: Jsonb<unknown>;
+  quiet: Generated<boolean>;
+  created_at: GeneratedTimestamp;
+}
+
+export const serviceContactTypes = ['phone', 'visit', 'meeting'] as const;
+export type ServiceContactType = (typeof serviceContactTypes)[number];
+
+/** 服务日志: a contact of the project secretary with the project (电话, 走访, 会议). */
+export interface ServiceLogTable {
+  id: Generated<number>;
+  project_code: string;
+  date: DateOnly;
+  contact_type: ServiceContactType;
+  participants: Jsonb<string[]>;
+  outcome: string;
+  /** The person id of who recorded it, or `key-<id>` for a key that names no person. */
+  recorded_by: string;
+  created_at: GeneratedTimestamp;
+}
+
+/** 回访: the visit after a stage closed, one per project and stage. */
+export interface ReturnVisitsTable {
+  id: Generated<number>;
+  project_code: string;
+  stage: number;
+  visit_date: DateOnly;
+  /** 1 (very dissatisfied) … 5 (very satisfied). */
+  satisfaction: number;
+  comment: string | null;
+  /** The day the stage's last item finished (CST), as the read model said when the visit was recorded. */
+  stage_closed_on: DateOnly;
+  recorded_by: string;
+  created_at: GeneratedTimestamp;
 }
 
 export interface DB {
@@ -303,6 +361,9 @@ export interface DB {
   notification_routes: NotificationRoutesTable;
   notifications: NotificationsTable;
   notification_requests: NotificationRequestsTable;
+  digests: DigestsTable;
+  service_log: ServiceLogTable;
+  return_visits: ReturnVisitsTable;
 }
 
 export type DepartmentRow = Selectable<DepartmentsTable>;
@@ -359,3 +420,12 @@ export type NewNotification = Insertable<NotificationsTable>;
 export type NotificationUpdate = Updateable<NotificationsTable>;
 
 export type NotificationRequestRow = Selectable<NotificationRequestsTable>;
+
+export type DigestRow = Selectable<DigestsTable>;
+export type NewDigest = Insertable<DigestsTable>;
+
+export type ServiceLogRow = Selectable<ServiceLogTable>;
+export type NewServiceLogEntry = Insertable<ServiceLogTable>;
+
+export type ReturnVisitRow = Selectable<ReturnVisitsTable>;
+export type NewReturnVisit = Insertable<ReturnVisitsTable>;

@@ -9,8 +9,14 @@ import type { DB, NotificationChannel, NotificationStatus } from '../../db/schem
 
 export type NotificationView = {
   id: number;
-  escalationId: string;
-  projectCode: string;
+  /** What the message announces: an escalation, or a digest (每日督办 / 每周督办, activities/digests.ts). */
+  kind: 'escalation' | 'digest';
+  /** Null for a digest's message. */
+  escalationId: string | null;
+  /** Null for an escalation's message. */
+  digestId: string | null;
+  /** The escalation's project; null for a digest (it spans the person's projects). */
+  projectCode: string | null;
   channel: NotificationChannel;
   target: string;
   status: NotificationStatus;
@@ -30,6 +36,8 @@ export type NotificationView = {
 export async function listNotifications(
   db: Kysely<DB>,
   filter: {
+    id?: number;
+    kind?: 'escalation' | 'digest';
     status?: NotificationStatus;
     channel?: NotificationChannel;
     projectCode?: string;
@@ -39,10 +47,12 @@ export async function listNotifications(
 ): Promise<NotificationView[]> {
   let q = db
     .selectFrom('notifications as n')
-    .innerJoin('escalations as e', 'e.id', 'n.escalation_id')
+    // A digest's message has no escalation (escalation_ref is null): left join, so it is listed too.
+    .leftJoin('escalations as e', 'e.id', 'n.escalation_ref')
     .select([
       'n.id',
       'n.escalation_id',
+      'n.digest_id',
       'e.project_code',
       'n.channel',
       'n.target',
@@ -55,6 +65,8 @@ export async function listNotifications(
       'n.created_at',
       'n.updated_at',
     ]);
+  if (filter.id !== undefined) q = q.where('n.id', '=', filter.id);
+  if (filter.kind) q = q.where('n.digest_id', filter.kind === 'digest' ? 'is not' : 'is', null);
   if (filter.status) q = q.where('n.status', '=', filter.status);
   if (filter.channel) q = q.where('n.channel', '=', filter.channel);
   if (filter.projectCode) q = q.where('e.project_code', '=', filter.projectCode);
@@ -65,7 +77,9 @@ export async function listNotifications(
     .execute();
   return rows.map((r) => ({
     id: r.id,
-    escalationId: r.escalation_id,
+    kind: r.digest_id === null ? 'escalation' : 'digest',
+    escalationId: r.digest_id === null ? r.escalation_id : null,
+    digestId: r.digest_id,
     projectCode: r.project_code,
     channel: r.channel,
     target: r.target,

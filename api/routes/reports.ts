@@ -13,6 +13,7 @@ import {
   monthBounds,
   projectLedger,
   returnsLedger,
+  serviceMonth,
 } from '../../domain/reports';
 import { projectAccess } from '../access';
 import type { App, AppDeps } from '../app';
@@ -23,7 +24,9 @@ import {
   loadDepartments,
   loadItems,
   loadProjects,
+  loadReturnVisits,
   loadScores,
+  loadServiceContacts,
   type ReportScope,
 } from '../reports';
 
@@ -94,6 +97,22 @@ const DepartmentMonth = z.object({
   points: z.number(),
   rank: z.number().int(),
 });
+const ServiceMonth = z
+  .object({
+    contacts: z
+      .object({
+        phone: z.number().int(),
+        visit: z.number().int(),
+        meeting: z.number().int(),
+        total: z.number().int(),
+      })
+      .describe('Service-log entries (服务日志) dated in the month, by contact type (电话, 走访, 会议)'),
+    projectsContacted: z.number().int().describe('Projects with at least one contact in the month'),
+    returnVisits: z
+      .object({ count: z.number().int(), meanSatisfaction: z.number().nullable() })
+      .describe('Return visits (回访) dated in the month, mean satisfaction 1–5 (null for none)'),
+  })
+  .describe('The service summary of the month, over every project');
 const Project = z.object({
   code: z.string(),
   name: z.string(),
@@ -157,7 +176,7 @@ const monthly = createRoute({
   summary:
     'The department monthly report (月度通报): handled, on-time rate, mean and p90 working days, overdue, points, ranking',
   description:
-    'Handled: items approved, approved on commitment or rejected in the month (CST). On time: decided at or before the end of the due day. Overdue: open and past due at the month end (now, for the current month), plus items decided late in the month. p90: nearest rank. Points: lost to date across all projects. Ranking: on-time rate, highest first (no items handled: last), then points, fewest first; ties share a rank.',
+    'Handled: items approved, approved on commitment or rejected in the month (CST). On time: decided at or before the end of the due day. Overdue: open and past due at the month end (now, for the current month), plus items decided late in the month. p90: nearest rank. Points: lost to date across all projects. Ranking: on-time rate, highest first (no items handled: last), then points, fewest first; ties share a rank. service: the month’s service-log contacts by type and return visits with their mean satisfaction, by the dates they were made, over every project.',
   request: {
     query: z.object({
       // 2000–2099, as the annual plan's years: Date.UTC reads years 0–99 as 1900–1999, and PostgreSQL
@@ -167,8 +186,13 @@ const monthly = createRoute({
     }),
   },
   responses: ok(
-    z.object({ month: z.string(), asOf: z.string(), departments: z.array(DepartmentMonth) }),
-    'One row per department, in rank order',
+    z.object({
+      month: z.string(),
+      asOf: z.string(),
+      departments: z.array(DepartmentMonth),
+      service: ServiceMonth,
+    }),
+    'One row per department, in rank order, and the service summary (the CSV has the department rows)',
   ),
 });
 
@@ -260,7 +284,12 @@ export function registerReportRoutes(app: App, deps: AppDeps): void {
     if (wantsCsv(c, format)) {
       return csv(c, `departments-${month}.csv`, `部门月度通报-${month}.csv`, toCsv(monthlyColumns, rows));
     }
-    return c.json({ month, asOf: new Date(now).toISOString(), departments: rows }, 200);
+    const [contacts, visits] = await Promise.all([
+      loadServiceContacts(db, month),
+      loadReturnVisits(db, month),
+    ]);
+    const service = serviceMonth(month, contacts, visits);
+    return c.json({ month, asOf: new Date(now).toISOString(), departments: rows, service }, 200);
   });
 
   app.openapi(leader, async (c) => {

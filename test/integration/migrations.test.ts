@@ -24,6 +24,9 @@ const expectedPrimaryKeys: Record<keyof DB, string[]> = {
   notification_routes: ['owner_kind', 'owner_id', 'channel', 'target'],
   notifications: ['id'],
   notification_requests: ['id'],
+  digests: ['id'],
+  service_log: ['id'],
+  return_visits: ['id'],
 };
 const tables = Object.keys(expectedPrimaryKeys);
 

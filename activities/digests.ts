@@ -1,0 +1,251 @@
+import type { Kysely } from 'kysely';
+import { loadCalendar, loadItems, loadProjects } from '../api/reports';
+import { type DB, jsonb, type NewDigest, type NotificationChannel } from '../db/schema';
+import {
+  addDays,
+  type Digest,
+  type DigestKind,
+  type DigestProblem,
+  digestId,
+  leaderDigest,
+  renderDigest,
+  secretaryDigest,
+} from '../domain/digest';
+import type { ReportProject } from '../domain/reports';
+import type { DigestActivities, DigestWriteResult } from './contract';
+import type { NotificationMessage } from './notify/message';
+import { type Person, recipientFor } from './notify/recipients';
+
+/**
+ * The digests' activities: the calendar the workflow decides the day with, and the run itself — read the
+ * read model (the same loaders as the reports, so a digest's figures match the ledgers), build and render
+ * each person's digest (domain/digest.ts), store it in the inbox (`digests`) and put its channel messages
+ * in the notification outbox, where the dispatcher sends them like any escalation's (paced, retried,
+ * visible to operators).
+ *
+ * Idempotent per (kind, day, person): the inbox row's id is the key, inserted with `on conflict do
+ * nothing`, and messages are added only for rows this transaction inserted (their own unique key guards
+ * them too). A retried activity, a re-run of the same day or two workers racing add nothing; the first
+ * digest written for a day is the one that stays.
+ */
+
+export type DigestActivityDeps = {
+  db: Kysely<DB>;
+  /** Milliseconds since the epoch; tests pass their own. */
+  clock?: () => number;
+};
+
+const roleOf: Record<DigestKind, 'secretary' | 'leader'> = {
+  'secretaries-morning': 'secretary',
+  'leaders-weekly': 'leader',
+};
+
+export function createDigestActivities({ db, clock = Date.now }: DigestActivityDeps): DigestActivities {
+  return {
+    async digestCalendar({ from, days }) {
+      const calendar = await loadCalendar(db);
+      return Array.from({ length: Math.max(0, Math.min(days, 31)) }, (_, i) => {
+        const date = addDays(from, i);
+        return { date, working: calendar.isWorkingDay(date) };
+      });
+    },
+
+    async writeDigests({ kind, date, people: only }): Promise<DigestWriteResult> {
+      const now = clock();
+      const role = roleOf[kind];
+      const [calendar, projects] = await Promise.all([loadCalendar(db), loadProjects(db)]);
+      const byPerson = new Map<string, ReportProject[]>();
+      for (const p of projects.filter((x) => x.status !== 'completed')) {
+        byPerson.set(p[role], [...(byPerson.get(p[role]) ?? []), p]);
+      }
+      const personIds = [...byPerson.keys()].filter((id) => !only || only.includes(id)).sort();
+      const result: DigestWriteResult = { people: personIds.length, written: 0, notifications: 0, quiet: 0 };
+      if (personIds.length === 0) return result;
+
+      const codes = personIds.flatMap((id) => byPerson.get(id)!.map((p) => p.code));
+      const [people, routes, problems] = await Promise.all([
+        db
+          .selectFrom('people')
+          .select(['id', 'name', 'mobile', 'email', 'dingtalk_user_id', 'wecom_user_id', 'feishu_open_id'])
+          .where('id', 'in', personIds)
+          .execute(),
+        db
+          .selectFrom('notification_routes')
+          .select(['owner_id', 'channel', 'target'])
+          .where('owner_kind', '=', 'person')
+          .where('owner_id', 'in', personIds)
+          .orderBy('owner_id')
+          .orderBy('channel')
+          .orderBy('target')
+          .execute(),
+        loadOpenProblems(db, codes),
+      ]);
+      const personOf = new Map(people.map((p) => [p.id, p]));
+
+      const digests: { row: NewDigest; digest: Digest; title: string; text: string }[] = [];
+      // One query per person: a person's items are a few hundred rows at most.
+      for (const id of personIds) {
+        const mine = byPerson.get(id)!;
+        const items = await loadItems(db, role === 'secretary' ? { secretary: id } : { leader: id });
+        const mineCodes = new Set(mine.map((p) => p.code));
+        const source = {
+          person: { id, name: personOf.get(id)?.name ?? id },
+          date,
+          now,
+          calendar,
+          projects: mine,
+          items,
+          problems: problems.filter((p) => mineCodes.has(p.projectCode)),
+        };
+        const digest = kind === 'secretaries-morning' ? secretaryDigest(source) : leaderDigest(source);
+        const { title, text } = renderDigest(digest);
+        digests.push({
+          digest,
+          title,
+          text,
+          row: {
+            id: digestId(kind, date, id),
+            kind,
+            person_id: id,
+            run_date: date,
+            title,
+            body: text,
+            content: jsonb(digest),
+            quiet: digest.quiet,
+          },
+        });
+      }
+
+      return db.transaction().execute(async (trx) => {
+        const inserted = await trx
+          .insertInto('digests')
+          .values(digests.map((d) => d.row))
+          .onConflict((oc) => oc.column('id').doNothing())
+          .returning('id')
+          .execute();
+        const fresh = new Set(inserted.map((r) => r.id));
+        result.written = fresh.size;
+        const outbox = [];
+        for (const d of digests) {
+          if (!fresh.has(d.row.id)) continue;
+          if (d.digest.quiet) {
+            result.quiet += 1;
+            continue;
+          }
+          const person = personOf.get(d.row.person_id) ?? unknownPerson(d.row.person_id);
+          for (const route of routes.filter((r) => r.owner_id === d.row.person_id)) {
+            outbox.push({
+              escalation_id: d.row.id,
+              digest_id: d.row.id,
+              channel: route.channel,
+              target: route.target,
+              message: jsonb(channelMessage(d, route.channel, person, role, now)),
+            });
+          }
+        }
+        if (outbox.length > 0) {
+          const queued = await trx
+            .insertInto('notifications')
+            .values(outbox)
+            .onConflict((oc) => oc.columns(['escalation_id', 'channel', 'target']).doNothing())
+            .returning('id')
+            .execute();
+          result.notifications = queued.length;
+        }
+        return result;
+      });
+    },
+  };
+}
+
+/**
+ * A digest as the outbox carries it: the channel-neutral message every adapter renders (title, body, the
+ * facts and a link to a project). A digest spans the person's projects; the link goes to the one it
+ * opens with (the most urgent), and the project line names how many there are.
+ */
+function channelMessage(
+  d: { row: NewDigest; digest: Digest; title: string; text: string },
+  channel: NotificationChannel,
+  person: Person,
+  role: 'secretary' | 'leader',
+  now: number,
+): NotificationMessage {
+  const projects =
+    d.digest.kind === 'secretaries-morning'
+      ? orderedProjects(d.digest.projects, [
+          ...d.digest.overdue,
+          ...d.digest.dueSoon,
+          ...d.digest.problems,
+          ...d.digest.lateStarts,
+        ])
+      : d.digest.projects;
+  const first = projects[0]!;
+  return {
+    escalationKey: d.row.id,
+    projectCode: first.code,
+    projectName: projects.length === 1 ? first.name : `${first.name} 等 ${projects.length} 个项目`,
+    rung: 'digest',
+    level: 0,
+    title: d.title,
+    body: d.text,
+    subject: { kind: 'digest', id: d.digest.kind },
+    department: null,
+    dueAt: null,
+    firedAt: new Date(now).toISOString(),
+    recipients: [recipientFor(channel, person, [role])],
+  };
+}
+
+/** The projects in the order their first line appears (the most urgent first), then the rest by code. */
+function orderedProjects<P extends { code: string }>(
+  projects: readonly P[],
+  lines: { projectCode: string }[],
+): P[] {
+  const rank = new Map<string, number>();
+  lines.forEach((l, i) => {
+    if (!rank.has(l.projectCode)) rank.set(l.projectCode, i);
+  });
+  const at = (p: P) => rank.get(p.code) ?? Number.MAX_SAFE_INTEGER;
+  return [...projects].sort((a, b) => at(a) - at(b) || a.code.localeCompare(b.code));
+}
+
+const unknownPerson = (id: string): Person => ({
+  id,
+  name: id,
+  mobile: null,
+  email: null,
+  dingtalk_user_id: null,
+  wecom_user_id: null,
+  feishu_open_id: null,
+});
+
+/** Problems not yet resolved, of these projects, with the owning department's name. */
+async function loadOpenProblems(db: Kysely<DB>, codes: string[]): Promise<DigestProblem[]> {
+  if (codes.length === 0) return [];
+  const rows = await db
+    .selectFrom('problems as p')
+    .leftJoin('departments as d', 'd.code', 'p.owner_department')
+    .select([
+      'p.project_code',
+      'p.problem_id',
+      'p.title',
+      'p.status',
+      'p.owner_department',
+      'p.owner_person',
+      'p.deadline_at',
+      'd.name_zh as owner_department_name',
+    ])
+    .where('p.project_code', 'in', codes)
+    .where('p.status', 'not in', ['resolved', 'verified'])
+    .execute();
+  return rows.map((r) => ({
+    projectCode: r.project_code,
+    problemId: r.problem_id,
+    title: r.title,
+    status: r.status,
+    ownerDepartment: r.owner_department,
+    ownerDepartmentName: r.owner_department_name,
+    ownerPerson: r.owner_person,
+    deadlineAt: r.deadline_at.toISOString(),
+  }));
+}

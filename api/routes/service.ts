@@ -1,0 +1,376 @@
+import { createRoute } from '@hono/zod-openapi';
+import { z } from 'zod';
+import { jsonb, type ServiceLogRow, serviceContactTypes } from '../../db/schema';
+import { LocalDate } from '../../domain/calendar';
+import { ProjectCode } from '../../domain/project';
+import { stageClosures } from '../../domain/reports';
+import { projectAccess } from '../access';
+import type { App, AppDeps } from '../app';
+import { auditContext, recordAudit } from '../audit';
+import { actorOf, authResponses, canActOnProject, canReadProject, forbidden } from '../auth';
+import { IdempotencyKeyHeader, idempotencyResponses, idempotent } from '../idempotency';
+import { ProblemError, ProblemType, problemResponse } from '../problem';
+import { invalid } from './projects';
+
+/**
+ * The secretary's service to a project (catalog §5.5, §5.6): the service log (服务日志: every call, site
+ * visit and meeting, with who took part and what came of it) and the return visit (回访) after each stage
+ * closes, with a satisfaction score. Both are kept by the project's secretary or an operator, read by
+ * those who read the project, audited, and counted in the monthly report's service summary.
+ *
+ * A stage has closed when every one of its items (every lane) is approved, approved on commitment or
+ * waived in the read model; its close is the day its last item finished. One return visit per stage.
+ */
+
+const ContactType = z.enum(serviceContactTypes).describe('phone 电话, visit 走访 (site visit), meeting 会议');
+
+export const ServiceLogInput = z
+  .object({
+    date: LocalDate.describe('The day of the contact (China Standard Time); not in the future'),
+    contactType: ContactType,
+    participants: z
+      .array(z.string().trim().min(1).max(100))
+      .min(1)
+      .max(50)
+      .describe('Who took part: names, with their organisation'),
+    outcome: z.string().trim().min(1).max(4000).describe('What was found, agreed or promised'),
+  })
+  .meta({
+    id: 'ServiceLogInput',
+    example: {
+      date: '2026-11-20',
+      contactType: 'visit',
+      participants: ['王芳（项目秘书）', '张工（建设单位）'],
+      outcome: '现场核实施工图审查意见，约定 11月25日前补齐消防设计说明',
+    },
+  });
+
+const ServiceLogEntry = z
+  .object({
+    id: z.number().int(),
+    projectCode: z.string(),
+    date: z.string(),
+    contactType: ContactType,
+    participants: z.array(z.string()),
+    outcome: z.string(),
+    recordedBy: z.string(),
+    createdAt: z.iso.datetime(),
+  })
+  .meta({ id: 'ServiceLogEntry' });
+
+export const ReturnVisitInput = z
+  .object({
+    stage: z
+      .number()
+      .int()
+      .min(1)
+      .max(4)
+      .describe('1 立项用地规划许可, 2 工程建设许可, 3 施工许可, 4 竣工验收'),
+    date: LocalDate.optional().describe(
+      'The day of the visit (CST); default today; not before the stage closed',
+    ),
+    satisfaction: z.number().int().min(1).max(5).describe('1 very dissatisfied … 5 very satisfied'),
+    comment: z.string().trim().min(1).max(2000).optional(),
+  })
+  .meta({ id: 'ReturnVisitInput', example: { stage: 1, satisfaction: 5, comment: '审批快，秘书服务主动' } });
+
+const ReturnVisit = z
+  .object({
+    id: z.number().int(),
+    projectCode: z.string(),
+    stage: z.number().int(),
+    date: z.string(),
+    satisfaction: z.number().int(),
+    comment: z.string().nullable(),
+    stageClosedOn: z.string().describe('The day the stage’s last item finished'),
+    recordedBy: z.string(),
+    createdAt: z.iso.datetime(),
+  })
+  .meta({ id: 'ReturnVisit' });
+
+const StageState = z.object({
+  stage: z.number().int(),
+  items: z.number().int(),
+  done: z.number().int(),
+  open: z.array(z.string()),
+  closedOn: z.string().nullable().describe('Null while any item of the stage is open'),
+  visited: z.boolean(),
+});
+
+const CodeParam = z.object({ code: ProjectCode });
+const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { 'application/json': { schema } },
+});
+
+const postLog = createRoute({
+  method: 'post',
+  path: '/projects/{code}/service-log',
+  tags: ['service'],
+  summary: 'Record a contact with the project (服务日志): a call, a site visit or a meeting',
+  description: "The project's secretary, or an operator. Audited.",
+  request: {
+    params: CodeParam,
+    headers: IdempotencyKeyHeader,
+    body: { content: { 'application/json': { schema: ServiceLogInput } } },
+  },
+  responses: {
+    201: json(ServiceLogEntry, 'Recorded'),
+    ...authResponses,
+    ...idempotencyResponses,
+    404: problemResponse('No such project'),
+  },
+});
+
+const getLog = createRoute({
+  method: 'get',
+  path: '/projects/{code}/service-log',
+  tags: ['service'],
+  summary: "The project's service log, newest first",
+  request: {
+    params: CodeParam,
+    query: z.object({
+      from: LocalDate.optional().describe('From this day on'),
+      to: LocalDate.optional().describe('Up to and including this day'),
+      contactType: ContactType.optional(),
+    }),
+  },
+  responses: {
+    200: json(z.object({ entries: z.array(ServiceLogEntry) }), 'The entries'),
+    ...authResponses,
+    404: problemResponse('No such project'),
+  },
+});
+
+const postVisit = createRoute({
+  method: 'post',
+  path: '/projects/{code}/return-visits',
+  tags: ['service'],
+  summary: 'Record the return visit (回访) after a stage closed, with a satisfaction score',
+  description:
+    "The project's secretary, or an operator. Refused (409) while any item of the stage is open, and for a stage already visited. Audited.",
+  request: {
+    params: CodeParam,
+    headers: IdempotencyKeyHeader,
+    body: { content: { 'application/json': { schema: ReturnVisitInput } } },
+  },
+  responses: {
+    201: json(ReturnVisit, 'Recorded'),
+    ...authResponses,
+    ...idempotencyResponses,
+    404: problemResponse('No such project'),
+    409: problemResponse('The stage has not closed, or its return visit is already recorded'),
+  },
+});
+
+const getVisits = createRoute({
+  method: 'get',
+  path: '/projects/{code}/return-visits',
+  tags: ['service'],
+  summary: "The project's return visits, and which stages have closed",
+  request: { params: CodeParam },
+  responses: {
+    200: json(
+      z.object({ visits: z.array(ReturnVisit), stages: z.array(StageState) }),
+      'Visits by stage; each stage with its items and whether it has closed',
+    ),
+    ...authResponses,
+    404: problemResponse('No such project'),
+  },
+});
+
+const CST_OFFSET_MS = 8 * 3_600_000;
+const todayInChina = () => new Date(Date.now() + CST_OFFSET_MS).toISOString().slice(0, 10);
+
+const logView = (r: ServiceLogRow): z.infer<typeof ServiceLogEntry> => ({
+  id: r.id,
+  projectCode: r.project_code,
+  date: r.date,
+  contactType: r.contact_type,
+  participants: r.participants,
+  outcome: r.outcome,
+  recordedBy: r.recorded_by,
+  createdAt: r.created_at.toISOString(),
+});
+
+type VisitRow = {
+  id: number;
+  project_code: string;
+  stage: number;
+  visit_date: string;
+  satisfaction: number;
+  comment: string | null;
+  stage_closed_on: string;
+  recorded_by: string;
+  created_at: Date;
+};
+const visitView = (r: VisitRow): z.infer<typeof ReturnVisit> => ({
+  id: r.id,
+  projectCode: r.project_code,
+  stage: r.stage,
+  date: r.visit_date,
+  satisfaction: r.satisfaction,
+  comment: r.comment,
+  stageClosedOn: r.stage_closed_on,
+  recordedBy: r.recorded_by,
+  createdAt: r.created_at.toISOString(),
+});
+
+const conflict = (detail: string) =>
+  new ProblemError({ status: 409, type: ProblemType.conflict, title: 'Conflict', detail });
+
+export function registerServiceRoutes(app: App, deps: AppDeps): void {
+  const { db } = deps;
+  app.use('/projects/:code/service-log', idempotent(db));
+  app.use('/projects/:code/return-visits', idempotent(db));
+
+  app.openapi(postLog, async (c) => {
+    const { code } = c.req.valid('param');
+    const body = c.req.valid('json');
+    const principal = c.get('principal');
+    const access = await projectAccess(deps, code);
+    if (!canActOnProject(principal, access)) {
+      throw forbidden(`only the secretary of project ${code} or an operator keeps its service log`);
+    }
+    const today = todayInChina();
+    if (body.date > today) throw invalid('date', `${body.date} is in the future (today is ${today})`);
+    const entry = await db.transaction().execute(async (trx) => {
+      const row = await trx
+        .insertInto('service_log')
+        .values({
+          project_code: code,
+          date: body.date,
+          contact_type: body.contactType,
+          participants: jsonb(body.participants),
+          outcome: body.outcome,
+          recorded_by: actorOf(principal).id ?? `key-${principal.keyId}`,
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      const view = logView(row);
+      // In the same transaction: the entry exists with its audit row or not at all (a retry after a
+      // failure then writes it once).
+      await recordAudit(trx, {
+        ...auditContext(c),
+        projectCode: code,
+        action: 'service.log',
+        subject: String(view.id),
+        body,
+        result: view,
+      });
+      return view;
+    });
+    return c.json(entry, 201);
+  });
+
+  app.openapi(getLog, async (c) => {
+    const { code } = c.req.valid('param');
+    const q = c.req.valid('query');
+    const access = await projectAccess(deps, code);
+    if (!canReadProject(c.get('principal'), access)) throw forbidden(`project ${code} is not one of yours`);
+    let query = db.selectFrom('service_log').selectAll().where('project_code', '=', code);
+    if (q.from) query = query.where('date', '>=', q.from);
+    if (q.to) query = query.where('date', '<=', q.to);
+    if (q.contactType) query = query.where('contact_type', '=', q.contactType);
+    const rows = await query.orderBy('date', 'desc').orderBy('id', 'desc').limit(1000).execute();
+    return c.json({ entries: rows.map(logView) }, 200);
+  });
+
+  app.openapi(postVisit, async (c) => {
+    const { code } = c.req.valid('param');
+    const body = c.req.valid('json');
+    const principal = c.get('principal');
+    const access = await projectAccess(deps, code);
+    if (!canActOnProject(principal, access)) {
+      throw forbidden(`only the secretary of project ${code} or an operator records its return visits`);
+    }
+    const closure = (await stagesOf(code))[body.stage - 1]!;
+    if (closure.items === 0) {
+      throw conflict(`stage ${body.stage} of project ${code} has no items: there is nothing to visit after`);
+    }
+    if (closure.closedOn === null) {
+      throw conflict(
+        `stage ${body.stage} of project ${code} has not closed: ${closure.open.join(', ')} still open`,
+      );
+    }
+    const today = todayInChina();
+    const date = body.date ?? today;
+    if (date > today) throw invalid('date', `${date} is in the future (today is ${today})`);
+    if (date < closure.closedOn) {
+      throw invalid('date', `a return visit follows the stage's close on ${closure.closedOn}, not ${date}`);
+    }
+    const visit = await db.transaction().execute(async (trx) => {
+      const row = await trx
+        .insertInto('return_visits')
+        .values({
+          project_code: code,
+          stage: body.stage,
+          visit_date: date,
+          satisfaction: body.satisfaction,
+          comment: body.comment ?? null,
+          stage_closed_on: closure.closedOn!,
+          recorded_by: actorOf(principal).id ?? `key-${principal.keyId}`,
+        })
+        .onConflict((oc) => oc.columns(['project_code', 'stage']).doNothing())
+        .returningAll()
+        .executeTakeFirst();
+      if (!row) {
+        const earlier = await trx
+          .selectFrom('return_visits')
+          .select(['visit_date', 'recorded_by'])
+          .where('project_code', '=', code)
+          .where('stage', '=', body.stage)
+          .executeTakeFirstOrThrow();
+        throw conflict(
+          `the return visit after stage ${body.stage} of project ${code} was recorded on ${earlier.visit_date} by ${earlier.recorded_by}; one per stage`,
+        );
+      }
+      const view = visitView(row);
+      await recordAudit(trx, {
+        ...auditContext(c),
+        projectCode: code,
+        action: 'service.returnVisit',
+        subject: `stage-${body.stage}`,
+        body,
+        result: view,
+      });
+      return view;
+    });
+    return c.json(visit, 201);
+  });
+
+  app.openapi(getVisits, async (c) => {
+    const { code } = c.req.valid('param');
+    const access = await projectAccess(deps, code);
+    if (!canReadProject(c.get('principal'), access)) throw forbidden(`project ${code} is not one of yours`);
+    const [rows, stages] = await Promise.all([
+      db.selectFrom('return_visits').selectAll().where('project_code', '=', code).orderBy('stage').execute(),
+      stagesOf(code),
+    ]);
+    const visited = new Set(rows.map((r) => r.stage));
+    return c.json(
+      {
+        visits: rows.map(visitView),
+        stages: stages.map((s) => ({ ...s, visited: visited.has(s.stage) })),
+      },
+      200,
+    );
+  });
+
+  /** Each stage's items and close, from the read model. */
+  async function stagesOf(code: string) {
+    const items = await db
+      .selectFrom('project_items')
+      .select(['item_code', 'stage', 'status', 'finished_at'])
+      .where('project_code', '=', code)
+      .execute();
+    return stageClosures(
+      items.map((i) => ({
+        itemCode: i.item_code,
+        stage: i.stage,
+        status: i.status,
+        finishedAt: i.finished_at?.toISOString() ?? null,
+      })),
+    );
+  }
+}

@@ -1,0 +1,473 @@
+import { z } from 'zod';
+import { type Calendar, LocalDate } from './calendar';
+import { defaultEscalationPolicy, rungLabelZh } from './ladder';
+import {
+  type Colour,
+  colourLabelZh,
+  leaderProjects,
+  overdueAt,
+  type ReportItem,
+  type ReportProject,
+} from './reports';
+
+/**
+ * The rhythm of the programme (catalog §5.4, §5.5): what the digests say. A morning digest (每日督办) for
+ * each project secretary on every working day — the daily check against the plan: items overdue, items
+ * due within two working days, items whose planned start has passed without an application, and open
+ * problems — and a weekly digest (每周督办) for each responsible leader on the first working day of the
+ * week: their projects by colour with the reasons, the items on a yellow or red card, and the problems
+ * past their deadline.
+ *
+ * Pure: the read-model rows, the working-day calendar and the instant `now` are parameters. The digest
+ * workflow decides the day with `digestDay`; the digest activity builds and renders with the rest.
+ */
+
+export const DigestKind = z
+  .enum(['secretaries-morning', 'leaders-weekly'])
+  .describe(
+    'secretaries-morning: 每日督办 at 08:30 on working days; leaders-weekly: 每周督办 on Monday 09:00',
+  );
+export type DigestKind = z.infer<typeof DigestKind>;
+
+/**
+ * What a digest run is asked: its kind, the day (default: the day it was scheduled for, CST) and, for a
+ * run by hand, only these people (default: everyone the kind is for).
+ */
+export const DigestRunInput = z.object({
+  kind: DigestKind,
+  date: LocalDate.optional(),
+  people: z.array(z.string().min(1).max(64)).min(1).max(500).optional(),
+});
+export type DigestRunInput = z.infer<typeof DigestRunInput>;
+
+/** When each kind runs, China Standard Time (the Temporal Schedules are built from this). */
+export const digestTimes: Readonly<Record<DigestKind, { hour: number; minute: number; weekly: boolean }>> = {
+  'secretaries-morning': { hour: 8, minute: 30, weekly: false },
+  'leaders-weekly': { hour: 9, minute: 0, weekly: true },
+};
+
+/** Items due within this many working days are "due soon" (临期). */
+export const DUE_SOON_WORKING_DAYS = 2;
+
+// --- Which day a run sends on ---------------------------------------------------------------------------
+
+export type DayInfo = { date: LocalDate; working: boolean };
+export type DigestDay = { send: true; date: LocalDate; deferred: boolean } | { send: false; reason: string };
+
+/** 0 = Sunday … 6 = Saturday, for a calendar date (no time zone involved). */
+export function weekdayOf(date: LocalDate): number {
+  return new Date(`${date}T00:00:00Z`).getUTCDay();
+}
+
+export function addDays(date: LocalDate, n: number): LocalDate {
+  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
+  return new Date(Date.UTC(y, m - 1, d + n)).toISOString().slice(0, 10);
+}
+
+/** The days a run looks at: the day itself for the morning digest, the rest of its week (to Sunday) for the weekly one. */
+export function daysToConsider(kind: DigestKind, date: LocalDate): number {
+  return digestTimes[kind].weekly ? 7 - ((weekdayOf(date) + 6) % 7) : 1;
+}
+
+/**
+ * Whether and on which day a run sends, from the calendar's view of `days` (the first is the run's own
+ * day, see daysToConsider). The morning digest skips a day off and runs on a make-up working day (调休上班,
+ * a Saturday or Sunday). The weekly digest, when Monday is a holiday, waits for the first working day of
+ * the week; a week without one is skipped.
+ */
+export function digestDay(kind: DigestKind, days: readonly DayInfo[]): DigestDay {
+  const first = days[0];
+  if (!first) return { send: false, reason: 'no day given' };
+  if (!digestTimes[kind].weekly) {
+    return first.working
+      ? { send: true, date: first.date, deferred: false }
+      : { send: false, reason: `${first.date} is not a working day` };
+  }
+  const day = days.find((d) => d.working);
+  return day
+    ? { send: true, date: day.date, deferred: day.date !== first.date }
+    : { send: false, reason: `no working day from ${first.date} to the end of its week` };
+}
+
+/** The instant a digest of `kind` is due on `date` (08:30 or 09:00 China Standard Time). */
+export function sendInstant(kind: DigestKind, date: LocalDate): number {
+  const { hour, minute } = digestTimes[kind];
+  const hm = `${String(hour).padStart(2, '0')}:${String(minute).padStart(2, '0')}`;
+  return Date.parse(`${date}T${hm}:00+08:00`);
+}
+
+/** The inbox entry's id and the outbox's message key: one digest per (kind, day, person). */
+export function digestId(kind: DigestKind, date: LocalDate, personId: string): string {
+  return `digest/${kind}/${date}/${personId}`;
+}
+
+// --- What a digest says ---------------------------------------------------------------------------------
+
+export type DigestPerson = { id: string; name: string };
+
+/** One open problem of the read model (problems table). */
+export type DigestProblem = {
+  projectCode: string;
+  problemId: string;
+  title: string;
+  status: string;
+  ownerDepartment: string | null;
+  ownerDepartmentName: string | null;
+  ownerPerson: string | null;
+  deadlineAt: string;
+};
+
+type LineBase = {
+  projectCode: string;
+  projectName: string;
+  itemCode: string;
+  nameZh: string;
+  department: string;
+  departmentName: string | null;
+};
+export type OverdueLine = LineBase & {
+  dueDate: LocalDate;
+  dueLabel: string;
+  workingDaysOverdue: number;
+  rung: number;
+};
+export type DueSoonLine = LineBase & { dueDate: LocalDate; dueLabel: string; workingDaysLeft: number };
+export type LateStartLine = LineBase & { plannedStart: LocalDate; plannedLabel: string };
+export type CardLine = LineBase & {
+  rung: number;
+  rungLabel: string;
+  dueDate: LocalDate | null;
+  dueLabel: string | null;
+  /** Negative: working days left; positive: working days overdue. */
+  workingDaysOverdue: number;
+};
+export type ProblemLine = {
+  projectCode: string;
+  projectName: string;
+  problemId: string;
+  title: string;
+  owner: string | null;
+  deadlineDate: LocalDate;
+  deadlineLabel: string;
+  pastDeadline: boolean;
+  workingDaysPast: number;
+};
+
+export type SecretaryDigest = {
+  kind: 'secretaries-morning';
+  date: LocalDate;
+  dateLabel: string;
+  asOf: string;
+  person: DigestPerson;
+  projects: { code: string; name: string }[];
+  overdue: OverdueLine[];
+  dueSoon: DueSoonLine[];
+  lateStarts: LateStartLine[];
+  problems: ProblemLine[];
+  /** Nothing to report: the inbox gets it, the channels do not. */
+  quiet: boolean;
+};
+
+export type LeaderProjectLine = {
+  code: string;
+  name: string;
+  stage: number;
+  colour: Colour;
+  reasons: string[];
+  overdueItems: number;
+  countdown: number | null;
+};
+
+export type LeaderDigest = {
+  kind: 'leaders-weekly';
+  date: LocalDate;
+  dateLabel: string;
+  asOf: string;
+  person: DigestPerson;
+  counts: Record<Colour, number>;
+  projects: LeaderProjectLine[];
+  cardItems: CardLine[];
+  problemsPastDeadline: ProblemLine[];
+  quiet: false;
+};
+
+export type Digest = SecretaryDigest | LeaderDigest;
+
+export type DigestSource = {
+  person: DigestPerson;
+  /** The run's day (CST); `now` is when the digest is computed. */
+  date: LocalDate;
+  now: number;
+  calendar: Calendar;
+  /** The person's projects (as secretary or as leader): completed ones are left out. */
+  projects: readonly ReportProject[];
+  /** Items of those projects (others are ignored). */
+  items: readonly ReportItem[];
+  /** Open problems of those projects (others are ignored). */
+  problems: readonly DigestProblem[];
+};
+
+const WEEKDAY_ZH = ['周日', '周一', '周二', '周三', '周四', '周五', '周六'];
+const ON_CLOCK = new Set(['accepted']);
+const OPEN = new Set(['submitted', 'accepted', 'returned']);
+const CLOSED_PROBLEM = new Set(['resolved', 'verified']);
+const YELLOW_RUNG = 2;
+
+/** `6月16日（周六·调休上班）`: the weekday, and a make-up working day marked as such; the year when it differs. */
+export function dayLabelZh(date: LocalDate, calendar: Calendar, relativeTo?: LocalDate): string {
+  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
+  const weekday = weekdayOf(date);
+  const makeUp = (weekday === 0 || weekday === 6) && calendar.isWorkingDay(date);
+  const year = relativeTo && relativeTo.slice(0, 4) === date.slice(0, 4) ? '' : `${y}年`;
+  return `${year}${m}月${d}日（${WEEKDAY_ZH[weekday]}${makeUp ? '·调休上班' : ''}）`;
+}
+
+/** The due day of a deadline stored as the end of the day (00:00 CST of the next). */
+const dueDateOf = (calendar: Calendar, dueAt: string) => calendar.dateOf(Date.parse(dueAt) - 1);
+/** Working days after the due day, up to and including today's (0 while not past due). */
+const workingDaysPast = (calendar: Calendar, deadline: string, now: number) =>
+  Date.parse(deadline) < now ? calendar.workingDaysBetween(Date.parse(deadline) - 1, now) : 0;
+
+function scope(src: DigestSource) {
+  const active = src.projects.filter((p) => p.status !== 'completed');
+  const names = new Map(active.map((p) => [p.code, p.name]));
+  const items = src.items.filter((i) => names.has(i.projectCode));
+  const problems = src.problems.filter((p) => names.has(p.projectCode) && !CLOSED_PROBLEM.has(p.status));
+  const base = (i: ReportItem): LineBase => ({
+    projectCode: i.projectCode,
+    projectName: names.get(i.projectCode)!,
+    itemCode: i.itemCode,
+    nameZh: i.nameZh,
+    department: i.department,
+    departmentName: i.departmentName,
+  });
+  return { active, names, items, problems, base };
+}
+
+const byDue = <T extends { dueDate: string | null; projectCode: string; itemCode: string }>(a: T, b: T) =>
+  (a.dueDate ?? '9999').localeCompare(b.dueDate ?? '9999') ||
+  a.projectCode.localeCompare(b.projectCode) ||
+  a.itemCode.localeCompare(b.itemCode);
+
+function problemLines(
+  src: DigestSource,
+  problems: readonly DigestProblem[],
+  names: ReadonlyMap<string, string>,
+): ProblemLine[] {
+  return problems
+    .map((p) => {
+      const deadlineDate = dueDateOf(src.calendar, p.deadlineAt);
+      const past = workingDaysPast(src.calendar, p.deadlineAt, src.now);
+      return {
+        projectCode: p.projectCode,
+        projectName: names.get(p.projectCode)!,
+        problemId: p.problemId,
+        title: p.title,
+        owner: p.ownerDepartmentName ?? p.ownerDepartment ?? p.ownerPerson,
+        deadlineDate,
+        deadlineLabel: dayLabelZh(deadlineDate, src.calendar, src.date),
+        pastDeadline: Date.parse(p.deadlineAt) < src.now,
+        workingDaysPast: past,
+      };
+    })
+    .sort(
+      (a, b) =>
+        Number(b.pastDeadline) - Number(a.pastDeadline) ||
+        a.deadlineDate.localeCompare(b.deadlineDate) ||
+        a.projectCode.localeCompare(b.projectCode) ||
+        a.problemId.localeCompare(b.problemId, undefined, { numeric: true }),
+    );
+}
+
+/** A secretary's morning digest: the daily check of their projects against the plan. */
+export function secretaryDigest(src: DigestSource): SecretaryDigest {
+  const { calendar, now, date } = src;
+  const { active, names, items, problems, base } = scope(src);
+  const today = calendar.dateOf(now);
+  const horizon = calendar.addWorkingDays(today, DUE_SOON_WORKING_DAYS).date;
+  const label = (d: LocalDate) => dayLabelZh(d, calendar, date);
+
+  const overdue: OverdueLine[] = [];
+  const dueSoon: DueSoonLine[] = [];
+  for (const i of items) {
+    if (!ON_CLOCK.has(i.status) || i.dueAt === null) continue;
+    const dueDate = dueDateOf(calendar, i.dueAt);
+    if (overdueAt(i, now)) {
+      const workingDaysOverdue = workingDaysPast(calendar, i.dueAt, now);
+      overdue.push({ ...base(i), dueDate, dueLabel: label(dueDate), workingDaysOverdue, rung: i.rung });
+    } else if (dueDate <= horizon) {
+      // Working days after today up to the due day: 0 = due today.
+      const workingDaysLeft = calendar.workingDaysBetween(now, Date.parse(i.dueAt) - 1);
+      dueSoon.push({ ...base(i), dueDate, dueLabel: label(dueDate), workingDaysLeft });
+    }
+  }
+  const lateStarts: LateStartLine[] = items
+    .filter((i) => i.status === 'ready' && i.plannedStart !== null && i.plannedStart <= today)
+    .map((i) => ({ ...base(i), plannedStart: i.plannedStart!, plannedLabel: label(i.plannedStart!) }))
+    .sort(
+      (a, b) =>
+        a.plannedStart.localeCompare(b.plannedStart) ||
+        a.projectCode.localeCompare(b.projectCode) ||
+        a.itemCode.localeCompare(b.itemCode),
+    );
+  const problemList = problemLines(src, problems, names);
+  overdue.sort((a, b) => b.workingDaysOverdue - a.workingDaysOverdue || byDue(a, b));
+  dueSoon.sort(byDue);
+  return {
+    kind: 'secretaries-morning',
+    date,
+    dateLabel: dayLabelZh(date, calendar),
+    asOf: new Date(now).toISOString(),
+    person: src.person,
+    projects: active.map((p) => ({ code: p.code, name: p.name })),
+    overdue,
+    dueSoon,
+    lateStarts,
+    problems: problemList,
+    quiet: overdue.length + dueSoon.length + lateStarts.length + problemList.length === 0,
+  };
+}
+
+const rungNameOf = (level: number) => defaultEscalationPolicy.rungs.find((r) => r.level === level)?.name;
+
+/** A leader's weekly digest: their projects by colour with reasons, carded items, problems past deadline. */
+export function leaderDigest(src: DigestSource): LeaderDigest {
+  const { calendar, now, date } = src;
+  const { active, names, items, problems, base } = scope(src);
+  const standing = leaderProjects(active, items, calendar, now);
+  const counts: Record<Colour, number> = { red: 0, yellow: 0, green: 0 };
+  for (const p of standing) counts[p.colour] += 1;
+  const cardItems: CardLine[] = items
+    .filter((i) => OPEN.has(i.status) && i.rung >= YELLOW_RUNG)
+    .map((i) => {
+      const dueDate = i.dueAt === null ? null : dueDateOf(calendar, i.dueAt);
+      const name = rungNameOf(i.rung);
+      const past = i.dueAt === null ? 0 : workingDaysPast(calendar, i.dueAt, now);
+      const left =
+        i.dueAt === null || past > 0 ? 0 : calendar.workingDaysBetween(now, Date.parse(i.dueAt) - 1);
+      return {
+        ...base(i),
+        rung: i.rung,
+        rungLabel: name ? rungLabelZh[name] : `第 ${i.rung} 级`,
+        dueDate,
+        dueLabel: dueDate === null ? null : dayLabelZh(dueDate, calendar, date),
+        workingDaysOverdue: past > 0 ? past : -left,
+      };
+    })
+    .sort((a, b) => b.rung - a.rung || b.workingDaysOverdue - a.workingDaysOverdue || byDue(a, b));
+  return {
+    kind: 'leaders-weekly',
+    date,
+    dateLabel: dayLabelZh(date, calendar),
+    asOf: new Date(now).toISOString(),
+    person: src.person,
+    counts,
+    projects: standing.map((p) => ({
+      code: p.code,
+      name: p.name,
+      stage: p.stage,
+      colour: p.colour,
+      reasons: p.reasons,
+      overdueItems: p.overdueItems,
+      countdown: p.countdown,
+    })),
+    cardItems,
+    problemsPastDeadline: problemLines(src, problems, names).filter((p) => p.pastDeadline),
+    quiet: false,
+  };
+}
+
+// --- Rendering (Chinese, plain lines that read well as markdown, plain text and a robot's post) -----------
+
+export type RenderedDigest = { title: string; text: string };
+
+const dept = (l: LineBase) => l.departmentName ?? l.department;
+
+export function renderDigest(d: Digest): RenderedDigest {
+  return d.kind === 'secretaries-morning' ? renderSecretary(d) : renderLeader(d);
+}
+
+function section<T>(heading: string, lines: readonly T[], line: (x: T) => string): string[] {
+  return lines.length === 0 ? [] : ['', `【${heading}】`, ...lines.map((x) => `- ${line(x)}`)];
+}
+
+function renderSecretary(d: SecretaryDigest): RenderedDigest {
+  const multi = d.projects.length > 1;
+  const where = (l: { projectName: string }) => (multi ? `${l.projectName} · ` : '');
+  const shortDate = d.dateLabel.replace(/（.*$/, '');
+  const title = d.quiet
+    ? `【每日督办】${shortDate} ${d.person.name}：进度符合计划`
+    : `【每日督办】${shortDate} ${d.person.name}：超期 ${d.overdue.length} 项 · 临期 ${d.dueSoon.length} 项 · 问题 ${d.problems.length} 个`;
+  const projects = d.projects.map((p) => `${p.name}（${p.code}）`).join('、');
+  const rung = (level: number) => {
+    const name = rungNameOf(level);
+    return name && level >= YELLOW_RUNG ? `，${rungLabelZh[name]}` : '';
+  };
+  const lines = [
+    `${d.person.name}，早上好！${d.dateLabel}审批进度日常核对（对照计划）：${projects || '暂无在办项目'}。`,
+    ...section(
+      `超期事项 ${d.overdue.length} 项`,
+      d.overdue,
+      (l) =>
+        `${where(l)}${l.nameZh}（${dept(l)}）：承诺时限 ${l.dueLabel}，已超期 ${l.workingDaysOverdue} 个工作日${rung(l.rung)}`,
+    ),
+    ...section(
+      `${DUE_SOON_WORKING_DAYS} 个工作日内到期 ${d.dueSoon.length} 项`,
+      d.dueSoon,
+      (l) =>
+        `${where(l)}${l.nameZh}（${dept(l)}）：${l.dueLabel}到期，${l.workingDaysLeft === 0 ? '今日到期' : `剩 ${l.workingDaysLeft} 个工作日`}`,
+    ),
+    ...section(
+      `已到计划开始日未申报 ${d.lateStarts.length} 项`,
+      d.lateStarts,
+      (l) => `${where(l)}${l.nameZh}（${dept(l)}）：计划 ${l.plannedLabel}开始`,
+    ),
+    ...section(`未解决问题 ${d.problems.length} 个`, d.problems, (p) => problemText(p, multi)),
+  ];
+  if (d.quiet) lines.push('', '今日没有超期、临期事项和未解决问题，进度符合计划。');
+  return { title, text: lines.join('\n') };
+}
+
+function problemText(p: ProblemLine, withProject: boolean): string {
+  const owner = p.owner ? `（责任：${p.owner}）` : '';
+  const state = p.pastDeadline ? `已逾期 ${p.workingDaysPast} 个工作日` : '未到期';
+  return `${withProject ? `${p.projectName} · ` : ''}问题 ${p.problemId}「${p.title}」${owner}：期限 ${p.deadlineLabel}，${state}`;
+}
+
+function renderLeader(d: LeaderDigest): RenderedDigest {
+  const shortDate = d.dateLabel.replace(/（.*$/, '');
+  const title = `【每周督办】${shortDate} ${d.person.name}：红灯 ${d.counts.red} · 黄灯 ${d.counts.yellow} · 绿灯 ${d.counts.green}`;
+  const countdown = (p: LeaderProjectLine) =>
+    p.countdown === null
+      ? ''
+      : p.countdown >= 0
+        ? `；开工倒计时 ${p.countdown} 个工作日`
+        : `；已过开工目标 ${-p.countdown} 个工作日`;
+  const byColour = (colour: Colour) =>
+    section(
+      `${colourLabelZh[colour]}项目 ${d.counts[colour]} 个`,
+      d.projects.filter((p) => p.colour === colour),
+      (p) =>
+        `${p.name}（${p.code}）：${p.reasons.length ? p.reasons.join('；') : `第 ${p.stage} 阶段推进正常`}${countdown(p)}`,
+    );
+  const lines = [
+    `${d.person.name}，您好！${d.dateLabel}每周督办：您包抓的 ${d.projects.length} 个项目，红灯 ${d.counts.red} 个、黄灯 ${d.counts.yellow} 个、绿灯 ${d.counts.green} 个。`,
+    ...byColour('red'),
+    ...byColour('yellow'),
+    ...byColour('green'),
+    ...section(`红黄牌事项 ${d.cardItems.length} 项`, d.cardItems, (l) => {
+      const due = l.dueLabel ? `，承诺时限 ${l.dueLabel}` : '';
+      const state =
+        l.workingDaysOverdue > 0
+          ? `，已超期 ${l.workingDaysOverdue} 个工作日`
+          : l.dueLabel
+            ? `，剩 ${-l.workingDaysOverdue} 个工作日`
+            : '';
+      return `${l.projectName} · ${l.nameZh}（${dept(l)}）：${l.rungLabel}${due}${state}`;
+    }),
+    ...section(`超期未解决问题 ${d.problemsPastDeadline.length} 个`, d.problemsPastDeadline, (p) =>
+      problemText(p, true),
+    ),
+  ];
+  return { title, text: lines.join('\n') };
+}
