@@ -32,6 +32,7 @@ import { registerReferenceRoutes } from './routes/reference';
 import { registerReportRoutes } from './routes/reports';
 import { registerServiceRoutes } from './routes/service';
 import { registerUiRoutes } from './routes/ui';
+import { registerStorableText } from './storable-text';
 
 /** What the API needs from the outside world; api/server.ts builds it, tests build their own. */
 export interface AppDeps {
@@ -56,6 +57,8 @@ export type App = OpenAPIHono<AppEnv>;
 const routeRegistrations: ReadonlyArray<(app: App, deps: AppDeps) => void> = [
   // First: API keys on every path in AUTHENTICATED_PATHS (api/auth.ts), before any route's own middleware.
   registerAuthentication,
+  // Then text PostgreSQL cannot keep as sent (U+0000, unpaired surrogates) is refused on every route.
+  registerStorableText,
   registerHealthRoutes,
   registerKeyRoutes,
   registerMetaRoutes,
