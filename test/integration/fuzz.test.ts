@@ -1,6 +1,9 @@
 import { join } from 'node:path';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { PROBLEM_TYPE_BASE } from '../../api/problem';
+import { createDb } from '../../db/connect';
+import { migrateToLatest } from '../../db/migrate';
 import { projectRoot } from '../../scripts/toolchain';
 import { type Greenlane, startGreenlane } from '../helpers/greenlane';
 import { type Exchange, type FuzzResult, runSchemathesis } from '../helpers/schemathesis';
@@ -32,14 +35,17 @@ const projects: string[] = [];
 /** Real identifiers schemathesis draws from half the time, so requests get past the 404s. */
 let dictionaries: Record<string, (string | number)[]> = {};
 
+let scratch = '';
+
 const SEED = 20261122;
 const MAX_EXAMPLES = 8;
 
 beforeAll(async () => {
-  g = await startGreenlane({
-    databaseUrl: inject('databaseUrl'),
-    temporalAddress: inject('temporalAddress'),
-  });
+  // A database of its own: the before/after comparison covers whole tables, which other test files
+  // running at the same time would change in the shared one.
+  scratch = `greenlane_fuzz_${process.pid}`;
+  const databaseUrl = await scratchDatabase(inject('databaseUrl'), scratch);
+  g = await startGreenlane({ databaseUrl, temporalAddress: inject('temporalAddress') });
   const secretary = await g.keyFor('secretary', { person: 'fz-sec' });
   const leader = await g.keyFor('leader', { person: 'fz-leader' });
   keys.secretary = secretary.key;
@@ -95,6 +101,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await g?.stop();
+  if (scratch) await dropDatabase(inject('databaseUrl'), scratch);
 });
 
 describe('schemathesis over /openapi.json', () => {
@@ -148,6 +155,9 @@ describe('schemathesis over /openapi.json', () => {
         if (allowed.has(`project:${code}`) || allowed.has('project:*')) continue;
         expect(after.revisions[code], `revision of ${code}`).toBe(before.revisions[code]);
       }
+      // No workflow started on this file's task queue but by an accepted registration.
+      const started = after.workflows.filter((id) => !before.workflows.includes(id));
+      expect(started.filter((id) => !allowed.has(`project:${id.replace(/^project-/, '')}`))).toEqual([]);
     },
   );
 });
@@ -230,6 +240,8 @@ type Snapshot = {
   auditMaxId: number;
   audit: { id: number; request_id: string }[];
   revisions: Record<string, number>;
+  /** Ids of the workflows on this file's task queue. */
+  workflows: string[];
 };
 
 async function snapshot(): Promise<Snapshot> {
@@ -262,7 +274,11 @@ async function snapshot(): Promise<Snapshot> {
     expect(live.status).toBe(200);
     revisions[code] = live.body.revision;
   }
-  return { rows, audit, auditMaxId: audit.at(-1)?.id ?? 0, revisions };
+  const workflows: string[] = [];
+  for await (const w of g.client.workflow.list({ query: `TaskQueue = '${g.config.temporal.taskQueue}'` })) {
+    workflows.push(w.workflowId);
+  }
+  return { rows, audit, auditMaxId: audit.at(-1)?.id ?? 0, revisions, workflows };
 }
 
 /** Rows added, removed or changed whose owner no accepted request names. */
@@ -292,4 +308,28 @@ async function readModelSettled(): Promise<void> {
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error('the read model did not catch up with the seeded workflows');
+}
+
+/** A fresh, migrated database next to `url`'s (same server and user), named `name`; its URL. */
+async function scratchDatabase(url: string, name: string): Promise<string> {
+  await dropDatabase(url, name);
+  const admin = createDb(url, { maxConnections: 1 });
+  try {
+    await sql`create database ${sql.id(name)}`.execute(admin);
+  } finally {
+    await admin.destroy();
+  }
+  const scratch = new URL(url);
+  scratch.pathname = `/${name}`;
+  await migrateToLatest(scratch.toString());
+  return scratch.toString();
+}
+
+async function dropDatabase(url: string, name: string): Promise<void> {
+  const admin = createDb(url, { maxConnections: 1 });
+  try {
+    await sql`drop database if exists ${sql.id(name)} with (force)`.execute(admin);
+  } finally {
+    await admin.destroy();
+  }
 }
