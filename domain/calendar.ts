@@ -71,7 +71,8 @@ const endOfDayNumber = (dayNumber: number) => (dayNumber + 1) * DAY_MS - CST_OFF
 /** A calendar date in China Standard Time, 'YYYY-MM-DD'. */
 export const LocalDate = z
   .string()
-  .refine((s) => parseDay(s) !== null, {
+  // Year 0000 is a proleptic Gregorian year but not one PostgreSQL's `date` has (a 500 where it was stored).
+  .refine((s) => parseDay(s) !== null && !s.startsWith('0000'), {
     error: (iss) => `${JSON.stringify(iss.input)} is not a valid date (YYYY-MM-DD)`,
   })
   .describe('A calendar date in China Standard Time (UTC+8), YYYY-MM-DD');
