@@ -23,6 +23,12 @@ import { amendProjectPlan, queryProject, reassignProject, startProject } from '.
 
 /** Projects: register (starts the workflow), list from the read model, the live state, reassignment. */
 
+// The schedule counts working days between these dates and today: centuries away it gave up with a
+// RangeError (a 500), and a plan starting in year 0000 could never be written to the read model.
+const PlanningDate = LocalDate.refine((d) => d >= '2000-01-01' && d <= '2099-12-31', {
+  error: (iss) => `${JSON.stringify(iss.input)} is outside the planning window 2000-01-01 … 2099-12-31`,
+});
+
 export const RegisterProject = z
   .object({
     code: ProjectCode.describe(
@@ -34,10 +40,10 @@ export const RegisterProject = z
     secretary: PersonId.optional().describe(
       'The project secretary; defaults to the caller when a secretary registers',
     ),
-    targetStart: LocalDate.optional().describe(
+    targetStart: PlanningDate.optional().describe(
       'Target start of construction (开工), for the backward schedule',
     ),
-    start: LocalDate.optional().describe('Planning start date; defaults to today (China Standard Time)'),
+    start: PlanningDate.optional().describe('Planning start date; defaults to today (China Standard Time)'),
     tailoring: Tailoring.optional(),
   })
   .meta({
