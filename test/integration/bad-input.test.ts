@@ -406,6 +406,55 @@ describe('unicode in names', () => {
   });
 });
 
+describe('dates at the edges', () => {
+  it('refuses years PostgreSQL or Date.UTC cannot hold with a 4xx problem, never a 500', async () => {
+    for (const path of [
+      '/escalations?since=0000-01-01',
+      '/escalations?since=0000-01-01T00:00:00Z',
+      '/escalations?since=9999-12-31T23:59:59%2B08:00',
+      '/escalations?since=275761-01-01',
+      '/reports/departments/monthly?month=0000-01',
+      '/reports/departments/monthly?month=0099-12',
+      '/reports/annual-plan?year=0',
+      '/reports/annual-plan?year=1e400',
+      '/calendars/0',
+    ]) {
+      const res = await g.call('GET', path, keys.operator);
+      expect(res.status, `${path}: ${JSON.stringify(res.body)}`).toBeLessThan(500);
+      if (res.status >= 400) expectProblem(res, res.status);
+    }
+    // Registration plans between 2000 and 2099; a date anywhere is a LocalDate from year 0001.
+    for (const [field, date] of [
+      ['targetStart', '0000-01-01'],
+      ['targetStart', '0001-01-01'],
+      ['targetStart', '1999-12-31'],
+      ['targetStart', '9999-12-31'],
+      ['start', '0000-01-01'],
+      ['start', '2100-01-01'],
+    ] as const) {
+      const projectCode = `DATE-${field}-${date.slice(0, 4)}-${g.tag}`;
+      const res = await g.call('POST', '/projects', keys.secretary, {
+        code: projectCode,
+        name: '日期边界',
+        templateId: 'gov-building',
+        leader,
+        [field]: date,
+      });
+      expectProblem(res, 422, ProblemType.validation);
+      expect([...new Set(res.body.errors.map((e: { path: string }) => e.path))]).toEqual([field]);
+      expect((await g.call('GET', `/projects/${projectCode}`, keys.operator)).status).toBe(404);
+    }
+    const yearZero = await g.call('POST', `/projects/${code}/service-log`, keys.secretary, {
+      date: '0000-01-01',
+      contactType: 'phone',
+      participants: ['王秘书'],
+      outcome: '日期边界',
+    });
+    expectProblem(yearZero, 422, ProblemType.validation);
+    await settle();
+  });
+});
+
 describe('injection', () => {
   it('stores SQL as text and never runs it', async () => {
     const name = "'); DROP TABLE projects;--";
