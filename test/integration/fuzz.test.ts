@@ -10,17 +10,19 @@ import { type Exchange, type FuzzResult, runSchemathesis } from '../helpers/sche
 
 /**
  * The API fuzzed from its own OpenAPI document by schemathesis (issue 6 §9), served over HTTP with a
- * real worker, Temporal and PostgreSQL, and a database seeded through the API: three projects (one with
- * an accepted item, one with a problem) and a key for each role. Schemathesis runs once with a
- * department key and once with an operator key, with a fixed seed and a small budget, and every check
- * but `positive_data_acceptance` (the domain refuses schema-valid requests on purpose: an unknown
- * department or template, a reused Idempotency-Key).
+ * real worker, Temporal and a PostgreSQL database of its own, seeded through the API: three projects
+ * (one with an accepted item, one with a problem) and a key for each role. Schemathesis runs once with
+ * a department key and once with an operator key, with a fixed seed and a small budget, drawing path
+ * and body values half the time from the seeded identifiers, with every check but
+ * `positive_data_acceptance` (the domain refuses schema-valid requests on purpose: an unknown department
+ * or template, a reused Idempotency-Key).
  *
  * Beyond its own checks, every exchange in its HAR archive is read back: no 5xx, every error is
  * problem+json with a type under PROBLEM_TYPE_BASE, and nothing changed that an accepted (2xx) request
  * does not explain — each accepted state-changing request left exactly one audit row with its request
- * id, and every other row of the read model, keys and calendars, and every seeded workflow's revision,
- * is as it was. Reports land in test-output/fuzz/<run>/ (HAR, JSON, JUnit) for a failure to be read.
+ * id; every other row of the read model, keys and calendars, every seeded workflow's revision and the
+ * list of workflows on the file's task queue are as they were. Reports land in test-output/fuzz/<run>/
+ * (HAR, JSON, JUnit) for a failure to be read.
  */
 
 let g: Greenlane;
