@@ -202,6 +202,12 @@ export function unavailableDependency(err: unknown, depth = 0): Dependency | und
     return GRPC_UNAVAILABLE_CODES.has(e.code) ? 'temporal' : undefined;
   }
   if (e.name === 'ServiceError' && e.message.startsWith('Failed to connect to Temporal')) return 'temporal';
+  // An update whose call deadline (api/temporal.ts) ran out before the workflow answered: no worker took
+  // it (a worker restarting after a crash, or none running). The client wraps the gRPC status in this
+  // error, and it is CANCELLED rather than DEADLINE_EXCEEDED when the update was already admitted (seen
+  // after kill -9 of the worker, test/faults). A retry with the same Idempotency-Key is safe (the update
+  // id makes the workflow apply it once), so it is a 503 with Retry-After, not a 500.
+  if (e.name === 'WorkflowUpdateRPCTimeoutOrCancelledError') return 'temporal';
   if (typeof e.code === 'string') {
     if (PG_UNAVAILABLE_STATES.has(e.code) || /^08[0-9A-Z]{3}$/.test(e.code)) return 'postgres';
     if (NETWORK_CODES.has(e.code)) return 'postgres';
