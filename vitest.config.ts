@@ -25,6 +25,17 @@ export default defineConfig({
           hookTimeout: 180_000,
         },
       },
+      // Fault tests (issue 6 §5–8): each file starts, kills and restarts servers and processes of its own.
+      {
+        test: {
+          name: 'faults',
+          include: ['test/faults/**/*.test.ts'],
+          setupFiles: ['test/helpers/quiet-runtime.ts'],
+          testTimeout: 300_000,
+          hookTimeout: 480_000,
+          fileParallelism: false,
+        },
+      },
     ],
   },
 });
