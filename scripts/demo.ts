@@ -60,13 +60,18 @@ export async function loadDemo(env: Record<string, string>): Promise<void> {
       });
       return { status: res.status, body: (await res.json()) as Record<string, unknown> };
     };
-    const registered = await post('/projects', keys['sec-wang']!, `demo-register-${DEMO_PROJECT}`, {
-      code: DEMO_PROJECT,
-      name: '市第一人民医院新院区',
-      templateId: 'gov-building',
-      leader: 'leader-li',
-      targetStart: '2028-06-30',
+    const existing = await fetch(`${api}/projects/${DEMO_PROJECT}`, {
+      headers: { authorization: `Bearer ${keys['sec-wang']}` },
     });
+    const registered = existing.ok
+      ? { status: 409, body: {} }
+      : await post('/projects', keys['sec-wang']!, `demo-register-${DEMO_PROJECT}`, {
+          code: DEMO_PROJECT,
+          name: '市第一人民医院新院区',
+          templateId: 'gov-building',
+          leader: 'leader-li',
+          targetStart: '2028-06-30',
+        });
     if (registered.status === 201) {
       // The proposal is approved; the EIA is with 生态环境局, its clock running; the mineral-overlay
       // clearance waits in 自然资源和规划局's queue for acceptance.
