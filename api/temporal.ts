@@ -38,27 +38,39 @@ export const projectWorkflowId = (code: string) => `project-${code}`;
 /** Every call to Temporal gets a deadline, so an outage becomes a 503 instead of a long retry loop. */
 const CALL_DEADLINE_MS = 10_000;
 
+/**
+ * How a project's workflow is started: its id from the project code, the summary and details the
+ * Temporal UI shows, and the search attributes known at registration (the workflow keeps them current).
+ */
+export function projectStartOptions(taskQueue: string, project: NewProject) {
+  const { profile } = project;
+  const input: MajorProjectInput = { kind: 'new', ...project };
+  return {
+    taskQueue,
+    workflowId: projectWorkflowId(profile.code),
+    args: [input] as [MajorProjectInput],
+    staticSummary: `${profile.name} (${profile.code})`,
+    staticDetails: `项目秘书 ${profile.secretary} · 责任领导 ${profile.leader}`,
+    typedSearchAttributes: [
+      { key: SA.ProjectCode, value: profile.code },
+      { key: SA.ProjectCategory, value: profile.category },
+      { key: SA.ResponsibleLeader, value: profile.leader },
+      { key: SA.Secretary, value: profile.secretary },
+    ],
+  };
+}
+
 export async function startProject(
   deps: TemporalDeps,
   project: NewProject,
 ): Promise<{ workflowId: string; runId: string }> {
   const { profile } = project;
-  const input: MajorProjectInput = { kind: 'new', ...project };
   try {
     const handle = await deps.client.withDeadline(Date.now() + CALL_DEADLINE_MS, () =>
-      deps.client.workflow.start<typeof majorProjectWorkflow>('majorProjectWorkflow', {
-        taskQueue: deps.taskQueue,
-        workflowId: projectWorkflowId(profile.code),
-        args: [input],
-        staticSummary: `${profile.name} (${profile.code})`,
-        staticDetails: `项目秘书 ${profile.secretary} · 责任领导 ${profile.leader}`,
-        typedSearchAttributes: [
-          { key: SA.ProjectCode, value: profile.code },
-          { key: SA.ProjectCategory, value: profile.category },
-          { key: SA.ResponsibleLeader, value: profile.leader },
-          { key: SA.Secretary, value: profile.secretary },
-        ],
-      }),
+      deps.client.workflow.start<typeof majorProjectWorkflow>(
+        'majorProjectWorkflow',
+        projectStartOptions(deps.taskQueue, project),
+      ),
     );
     return { workflowId: handle.workflowId, runId: handle.firstExecutionRunId };
   } catch (err) {

@@ -1,14 +1,13 @@
 import { availableParallelism, cpus, loadavg, release, totalmem } from 'node:os';
 import { sql } from 'kysely';
-import { projectWorkflowId } from '../api/temporal';
+import { projectStartOptions, projectWorkflowId } from '../api/temporal';
 import { loadCalendarYears } from '../db/seed';
 import { shippedCatalog } from '../domain/catalog-data';
 import type { Decision } from '../domain/decisions';
 import { instantiatePlan, type Plan } from '../domain/plan';
 import { ProjectProfile } from '../domain/project';
-import type { MajorProjectInput, majorProjectWorkflow } from '../workflows/major-project';
+import type { majorProjectWorkflow } from '../workflows/major-project';
 import { decideItemUpdate } from '../workflows/messages';
-import * as SA from '../workflows/search-attributes';
 import { fetchRunChain } from './lib/history';
 import {
   LatencyRecorder,
@@ -238,21 +237,11 @@ async function rawPath(stack: Stack, cast: Cast): Promise<Path> {
         secretary,
         leader: cast.leader,
       });
-      const input: MajorProjectInput = { kind: 'new', profile, plan: cast.plan, calendarYears };
       // As api/temporal.ts startProject starts it: same id, input, summary and search attributes.
-      await stack.client.workflow.start<typeof majorProjectWorkflow>('majorProjectWorkflow', {
-        taskQueue: stack.taskQueue,
-        workflowId: projectWorkflowId(code),
-        args: [input],
-        staticSummary: `${profile.name} (${profile.code})`,
-        staticDetails: `项目秘书 ${profile.secretary} · 责任领导 ${profile.leader}`,
-        typedSearchAttributes: [
-          { key: SA.ProjectCode, value: profile.code },
-          { key: SA.ProjectCategory, value: profile.category },
-          { key: SA.ResponsibleLeader, value: profile.leader },
-          { key: SA.Secretary, value: profile.secretary },
-        ],
-      });
+      await stack.client.workflow.start<typeof majorProjectWorkflow>(
+        'majorProjectWorkflow',
+        projectStartOptions(stack.taskQueue, { profile, plan: cast.plan, calendarYears }),
+      );
     },
     async decide(code, item, action) {
       const actor =

@@ -2,16 +2,15 @@ import { spawn } from 'node:child_process';
 import { availableParallelism, cpus, loadavg, release, totalmem } from 'node:os';
 import { createInterface } from 'node:readline';
 import { getHeapStatistics } from 'node:v8';
-import { projectWorkflowId } from '../api/temporal';
+import { projectStartOptions, projectWorkflowId } from '../api/temporal';
 import { loadCalendarYears } from '../db/seed';
 import { shippedCatalog } from '../domain/catalog-data';
 import type { Decision } from '../domain/decisions';
 import { instantiatePlan, type Plan } from '../domain/plan';
 import { ProjectProfile } from '../domain/project';
 import { projectRoot } from '../scripts/toolchain';
-import type { MajorProjectInput, majorProjectWorkflow } from '../workflows/major-project';
+import type { majorProjectWorkflow } from '../workflows/major-project';
 import { decideItemUpdate } from '../workflows/messages';
-import * as SA from '../workflows/search-attributes';
 import { LatencyRecorder, type LatencySummary, Limiter, processUsage, round, timed } from './lib/load';
 import { type BenchOptions, markdownTable, writeResults } from './lib/results';
 import { type Stack, startStack } from './lib/stack';
@@ -110,20 +109,10 @@ export async function scale(opts: ScaleOptions): Promise<void> {
     };
     const start = async (code: string) => {
       const profile = ProjectProfile.parse({ code, name: `规模项目 ${code}`, category, secretary, leader });
-      const input: MajorProjectInput = { kind: 'new', profile, plan, calendarYears };
-      await stack.client.workflow.start<typeof majorProjectWorkflow>('majorProjectWorkflow', {
-        taskQueue: stack.taskQueue,
-        workflowId: projectWorkflowId(code),
-        args: [input],
-        staticSummary: `${profile.name} (${profile.code})`,
-        staticDetails: `项目秘书 ${profile.secretary} · 责任领导 ${profile.leader}`,
-        typedSearchAttributes: [
-          { key: SA.ProjectCode, value: profile.code },
-          { key: SA.ProjectCategory, value: profile.category },
-          { key: SA.ResponsibleLeader, value: profile.leader },
-          { key: SA.Secretary, value: profile.secretary },
-        ],
-      });
+      await stack.client.workflow.start<typeof majorProjectWorkflow>(
+        'majorProjectWorkflow',
+        projectStartOptions(stack.taskQueue, { profile, plan: plan, calendarYears }),
+      );
     };
     /** `size` decisions, each on a project picked at random, one at a time per project. */
     const sampleDecisions = async (size: number, pool: readonly string[]) => {
