@@ -52,10 +52,17 @@ export function createDb(databaseUrl: string, options: DbOptions = {}): Kysely<D
     application_name: options.applicationName ?? 'greenlane',
     types,
   });
-  // An idle client losing its server (restart, network) emits 'error' on the pool; unhandled, it would
-  // crash the process. The pool drops that client and the next query reconnects or fails with 503.
-  pool.on('error', (err) => {
-    console.warn(`postgres: idle connection lost: ${err.message}`);
+  // A connection can be lost at any moment (PostgreSQL restarting, the network). pg reports it as an
+  // 'error' event on the client, and an 'error' event nobody listens to crashes the process. The pool
+  // listens only while a client is idle in it; a checked-out client (a transaction between two
+  // statements) has no listener but ours. With it, the statement in flight or the next one fails, the
+  // caller sees that (a 503, an activity retry), and the pool drops the client when it comes back.
+  pool.on('connect', (client) => {
+    client.on('error', (err) => {
+      console.warn(`postgres: connection lost: ${err.message}`);
+    });
   });
+  // The pool re-emits an idle client's error; the listener above has logged it already.
+  pool.on('error', () => {});
   return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
 }
