@@ -31,6 +31,8 @@ export type Attempt = {
   contentType?: string | null;
   retryAfter?: string | null;
   dependencies?: string[];
+  /** What went wrong, when it was not an answer (a direct call's error). */
+  error?: string;
 };
 
 export type Answered = {
@@ -151,7 +153,10 @@ export function assertAllAcknowledged(log: Sent[]): void {
     (s) =>
       `${s.project} #${s.seq} ${s.action} ${s.item} key ${s.idempotencyKey}: ${s.status} ${JSON.stringify(s.answer)}\n` +
       s.attempts
-        .map((a) => `    ${new Date(a.at).toISOString()} ${a.outcome} ${a.ms} ms ${a.problemType ?? ''}`)
+        .map(
+          (a) =>
+            `    ${new Date(a.at).toISOString()} ${a.outcome} ${a.ms} ms ${a.problemType ?? a.error ?? ''}`,
+        )
         .join('\n'),
   );
   throw new Error(`${failed.length} decisions were not acknowledged:\n${lines.join('\n')}`);
@@ -204,16 +209,34 @@ export async function drive(
   return log;
 }
 
+/** A direct decision's bounds: each call's deadline, and when the driver stops retrying and logs it. */
+const DIRECT_ATTEMPT_MS = 15_000;
+const DIRECT_GIVE_UP_MS = 90_000;
+
+/** An error and its causes on one line, for the log of a direct call that failed. */
+function describeError(error: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = error; e && parts.length < 4; e = (e as { cause?: unknown }).cause) {
+    parts.push(e instanceof Error ? `${e.name}: ${e.message}` : String(e));
+  }
+  return parts.join(' <- ');
+}
+
 /**
  * The same as `drive`, straight through the Temporal client (`executeUpdate`, as the API calls it but
  * without HTTP, keys or PostgreSQL), with update ids of its own (`direct:<project>:<seq>`); a call that
- * fails for another reason than the workflow's refusal is retried with the same id.
+ * fails for another reason than the workflow's refusal is retried with the same id, for DIRECT_GIVE_UP_MS.
  */
 export async function driveDirect(
   client: Client,
   cast: Cast,
   runs: ProjectRun[],
-  opts: { concurrency: number; onAnswer?: (s: Sent) => void },
+  opts: {
+    concurrency: number;
+    onAnswer?: (s: Sent) => void;
+    /** Checked before every call: a reason to give up the whole run (a process that should not have exited). */
+    stopIf?: () => string | undefined;
+  },
 ): Promise<Sent[]> {
   const log: Sent[] = [];
   const queue = [...runs];
@@ -241,17 +264,25 @@ export async function driveDirect(
           sentAt: Date.now(),
           answeredAt: 0,
         };
-        for (let attempt = 0; attempt < 10 && sent.status === 'gave-up'; attempt++) {
+        const giveUpAt = Date.now() + DIRECT_GIVE_UP_MS;
+        while (sent.status === 'gave-up' && Date.now() < giveUpAt) {
+          const stop = opts.stopIf?.();
+          if (stop) throw new Error(`driving ${run.code} #${seq} stopped: ${stop}`);
           const at = Date.now();
           try {
-            sent.answer = await client.withDeadline(Date.now() + 30_000, () =>
+            sent.answer = await client.withDeadline(Math.min(giveUpAt, at + DIRECT_ATTEMPT_MS), () =>
               handle.executeUpdate(decideItemUpdate, { args: [decision], updateId }),
             );
             sent.status = 200;
             sent.attempts.push({ at, ms: Date.now() - at, outcome: 200 });
           } catch (error) {
             const refused = error instanceof WorkflowUpdateFailedError;
-            sent.attempts.push({ at, ms: Date.now() - at, outcome: refused ? 409 : 'network' });
+            sent.attempts.push({
+              at,
+              ms: Date.now() - at,
+              outcome: refused ? 409 : 'network',
+              error: describeError(error),
+            });
             if (refused) {
               sent.status = 409;
               sent.answer = String(error.cause?.message ?? error.message);

@@ -101,7 +101,7 @@ beforeAll(async () => {
         const body = { action: 'submit' };
         const [probe, health] = await Promise.all([
           postUntilAnswered(url, cast.secretary.key, body, idempotencyKey, { retry: false }),
-          fetch(`${stack.apiUrl}/healthz`),
+          fetch(`${stack.apiUrl}/healthz`, { signal: AbortSignal.timeout(20_000) }),
         ]);
         outage.probe = probe.attempts[0];
         outage.healthz = {
@@ -125,7 +125,11 @@ beforeAll(async () => {
       })();
     };
 
-    direct = await driveDirect(stack.client, cast, runs, { concurrency: CONCURRENCY, onAnswer: stopWhenDue });
+    direct = await driveDirect(stack.client, cast, runs, {
+      concurrency: CONCURRENCY,
+      onAnswer: stopWhenDue,
+      stopIf: () => (stack.worker.running() ? undefined : 'the worker exited'),
+    });
     driven();
     await outage.done;
     assertAllAcknowledged(direct);
