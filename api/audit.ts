@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import type { Kysely } from 'kysely';
+import type { Insertable, Kysely } from 'kysely';
 import { z } from 'zod';
 import { type DB, jsonb } from '../db/schema';
 import { type ClientIpOptions, clientIp, type Principal, principalOf } from './auth';
@@ -10,10 +10,11 @@ export { clientIp };
  * The audit trail (issue 4 §6): every accepted decision with who, which key, when, from where and the
  * request id, readable per project.
  *
- * Handlers call `recordAudit` *after* the workflow accepted the action, and let a failure to write it
- * surface as an error (a 503 when PostgreSQL is down): the idempotency key is then released, the client
- * retries with the same key, Temporal answers the retried update from its history (same update id), and
- * this time the row is written. So an accepted decision is not silently left unaudited.
+ * Handlers record the entry *after* the workflow accepted the action — `auditWithAnswer`, written with
+ * the Idempotency-Key's stored answer, or `recordAudit` inside a transaction of their own — and a failure
+ * to write it surfaces as an error (a 503 when PostgreSQL is down): the idempotency key is then released,
+ * the client retries with the same key, Temporal answers the retried update from its history (same
+ * update id), and this time the row is written. So an accepted decision is not silently left unaudited.
  *
  * Where from: `clientIp` (api/auth.ts): the socket's address unless proxies of ours are configured.
  */
@@ -55,25 +56,51 @@ export const AuditRow = z
   .meta({ id: 'AuditRecord', description: 'One accepted action: who, with which key, when, from where' });
 export type AuditRow = z.infer<typeof AuditRow>;
 
+/** Writes the entry now: for actions whose audit belongs in a transaction of their own (pass `trx`). */
 export async function recordAudit(db: Kysely<DB>, entry: AuditEntry): Promise<void> {
+  await db.insertInto('audit_log').values(auditValues(entry)).execute();
+}
+
+declare module 'hono' {
+  interface ContextVariableMap {
+    /** The audit entry `auditWithAnswer` handed to `idempotent`, written with the stored answer. */
+    pendingAudit: AuditEntry;
+  }
+}
+
+/**
+ * For a handler behind `idempotent` (api/idempotency.ts) whose action happened outside PostgreSQL (in a
+ * workflow): the entry is written in the same statement that stores the answer for the Idempotency-Key,
+ * after the handler returns. Both or neither: if that statement fails, the caller gets a 503, the key
+ * is released, and the retry (same key, so the same Temporal update id, answered from history) writes
+ * both. One round trip instead of two on every decision, and no audit entry without its stored answer
+ * (which a retry after the lease would otherwise audit a second time).
+ */
+export function auditWithAnswer(
+  c: Context,
+  entry: Omit<AuditEntry, keyof ReturnType<typeof auditContext>>,
+): void {
+  if (c.get('updateId') === undefined) throw new Error('auditWithAnswer() needs the idempotent() middleware');
+  c.set('pendingAudit', { ...auditContext(c), ...entry });
+}
+
+/** The audit_log row for an entry. */
+export function auditValues(entry: AuditEntry): Insertable<DB['audit_log']> {
   const { principal: p } = entry;
-  await db
-    .insertInto('audit_log')
-    .values({
-      project_code: entry.projectCode,
-      action: entry.action,
-      subject: entry.subject,
-      key_id: p.keyId,
-      person_id: p.personId,
-      role: p.role,
-      department: p.department,
-      request_id: entry.requestId,
-      ip: entry.ip,
-      user_agent: entry.userAgent,
-      body: entry.body === undefined ? null : jsonb(entry.body),
-      result: entry.result === undefined ? null : jsonb(entry.result),
-    })
-    .execute();
+  return {
+    project_code: entry.projectCode,
+    action: entry.action,
+    subject: entry.subject,
+    key_id: p.keyId,
+    person_id: p.personId,
+    role: p.role,
+    department: p.department,
+    request_id: entry.requestId,
+    ip: entry.ip,
+    user_agent: entry.userAgent,
+    body: entry.body === undefined ? null : jsonb(entry.body),
+    result: entry.result === undefined ? null : jsonb(entry.result),
+  };
 }
 
 /** A project's audit trail, oldest first. */

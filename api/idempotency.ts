@@ -4,6 +4,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { type Kysely, sql } from 'kysely';
 import { z } from 'zod';
 import { type DB, jsonb, type StoredResponse } from '../db/schema';
+import { auditValues } from './audit';
 import type { Principal } from './auth';
 import { PROBLEM_TYPE_BASE, ProblemError, problemResponse } from './problem';
 
@@ -257,10 +258,27 @@ export function idempotent(
       return;
     }
     const stored: StoredResponse = { headers: storableHeaders(res.headers), body: await res.clone().text() };
+    const answer = { status: res.status, response: jsonb(stored), completed_at: sql<Date>`now()` };
+    const audit = res.status < 400 ? c.get('pendingAudit') : undefined;
+    if (audit) {
+      // The audit entry and the answer in one statement (api/audit.ts auditWithAnswer): both or neither.
+      try {
+        await db
+          .with('audit', (q) => q.insertInto('audit_log').values(auditValues(audit)))
+          .updateTable('idempotency_keys')
+          .where('key_id', '=', scope.key_id)
+          .where('idempotency_key', '=', key)
+          .where('owner_token', '=', token)
+          .set(answer)
+          .execute();
+      } catch (err) {
+        await release().catch(() => {});
+        throw err;
+      }
+      return;
+    }
     try {
-      await mine()
-        .set({ status: res.status, response: jsonb(stored), completed_at: sql<Date>`now()` })
-        .execute();
+      await mine().set(answer).execute();
     } catch (err) {
       // The action happened; the caller gets its answer. A retry waits, then takes the claim over after
       // the lease and runs again, which the Temporal update id makes harmless.

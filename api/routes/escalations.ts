@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { escalationRungs, escalationSubjectKinds } from '../../db/schema';
 import { LocalDate, ProjectCode } from '../../domain/project';
 import type { App, AppDeps } from '../app';
-import { auditContext, recordAudit } from '../audit';
+import { auditWithAnswer } from '../audit';
 import { authResponses, canAnswerEscalation, forbidden } from '../auth';
 import { IdempotencyKeyHeader, idempotencyResponses, idempotent } from '../idempotency';
 import { ProblemError, ProblemType, problemResponse } from '../problem';
@@ -287,8 +287,7 @@ export function registerEscalationRoutes(app: App, deps: AppDeps): void {
       .where('e.id', '=', id)
       .executeTakeFirstOrThrow();
     const result = { escalation: view(updated), instruction: answer };
-    await recordAudit(deps.db, {
-      ...auditContext(c),
+    auditWithAnswer(c, {
       projectCode: code,
       action: 'escalation.acknowledge',
       subject: id,

@@ -5,7 +5,7 @@ import { type Decision, DecisionBody } from '../../domain/decisions';
 import { ProjectCode } from '../../domain/project';
 import { projectAccess } from '../access';
 import type { App, AppDeps } from '../app';
-import { auditContext, recordAudit } from '../audit';
+import { auditWithAnswer } from '../audit';
 import { actorOf, canActOnProject, canDecideItem, canSeeQueue, forbidden } from '../auth';
 import { idempotent } from '../idempotency';
 import { ProblemError, ProblemType, problemResponse } from '../problem';
@@ -108,8 +108,7 @@ export function registerItemRoutes(app: App, deps: AppDeps): void {
     }
     const decision = { ...body, item, actor: actorOf(principal) } as Decision;
     const result = await decideItem(temporal, code, decision, c.get('updateId'));
-    await recordAudit(deps.db, {
-      ...auditContext(c),
+    auditWithAnswer(c, {
       projectCode: code,
       action: `item.${body.action}`,
       subject: item,

@@ -4,7 +4,7 @@ import { ProblemAction } from '../../domain/problems';
 import { type ProblemState, ProjectCode, type ProblemStatus as Status } from '../../domain/project';
 import { projectAccess } from '../access';
 import type { App, AppDeps } from '../app';
-import { auditContext, recordAudit } from '../audit';
+import { auditWithAnswer } from '../audit';
 import {
   actorOf,
   authResponses,
@@ -166,8 +166,7 @@ export function registerProblemRoutes(app: App, deps: AppDeps): void {
       { action: 'raise', ...body, actor: actorOf(principal) },
       c.get('updateId'),
     );
-    await recordAudit(deps.db, {
-      ...auditContext(c),
+    auditWithAnswer(c, {
       projectCode: code,
       action: 'problem.raise',
       subject: result.problem.id,
@@ -208,8 +207,7 @@ export function registerProblemRoutes(app: App, deps: AppDeps): void {
       { ...body, problemId: id, actor: actorOf(principal) },
       c.get('updateId'),
     );
-    await recordAudit(deps.db, {
-      ...auditContext(c),
+    auditWithAnswer(c, {
       projectCode: code,
       action: `problem.${body.action}`,
       subject: id,

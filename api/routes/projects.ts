@@ -8,7 +8,7 @@ import { LocalDate, PersonId, ProjectCode, ProjectProfile } from '../../domain/p
 import { schedulePlan } from '../../domain/schedule';
 import { projectAccess } from '../access';
 import type { App, AppDeps } from '../app';
-import { AuditRow, auditContext, auditTrail, recordAudit } from '../audit';
+import { AuditRow, auditTrail, auditWithAnswer } from '../audit';
 import {
   actorOf,
   canActOnProject,
@@ -271,8 +271,7 @@ export function registerProjectRoutes(app: App, deps: AppDeps): void {
         shortfall: schedule.shortfall ?? null,
       },
     };
-    await recordAudit(deps.db, {
-      ...auditContext(c),
+    auditWithAnswer(c, {
       projectCode: profile.code,
       action: 'project.register',
       subject: profile.code,
@@ -337,8 +336,7 @@ export function registerProjectRoutes(app: App, deps: AppDeps): void {
       c.get('updateId'),
     );
     deps.accessCache?.forget(code);
-    await recordAudit(deps.db, {
-      ...auditContext(c),
+    auditWithAnswer(c, {
       projectCode: code,
       action: 'project.reassign',
       subject: code,
@@ -371,8 +369,7 @@ export function registerProjectRoutes(app: App, deps: AppDeps): void {
     );
     deps.accessCache?.forget(code);
     const answer = { ...result, warnings: amended.warnings };
-    await recordAudit(deps.db, {
-      ...auditContext(c),
+    auditWithAnswer(c, {
       projectCode: code,
       action: 'project.amend',
       subject: code,

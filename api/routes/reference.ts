@@ -9,7 +9,7 @@ import { shippedCatalog } from '../../domain/catalog-data';
 import { instantiatePlan, PlanItem } from '../../domain/plan';
 import { calendarPublishedSignal } from '../../workflows/messages';
 import type { App, AppDeps } from '../app';
-import { auditContext, recordAudit } from '../audit';
+import { auditWithAnswer } from '../audit';
 import { actorOf, apiKeySecurity, authResponses, requireRole } from '../auth';
 import { IdempotencyKeyHeader, idempotencyResponses, idempotent } from '../idempotency';
 import { type FieldError, ProblemError, ProblemType, problemResponse } from '../problem';
@@ -364,8 +364,7 @@ export function registerReferenceRoutes(app: App, deps: AppDeps): void {
       .executeTakeFirstOrThrow();
     const signalled = await sendToRunningProjects(deps, checked.year);
     const answer = { year, days: checked.year.days.length, signalled };
-    await recordAudit(db, {
-      ...auditContext(c),
+    auditWithAnswer(c, {
       projectCode: null,
       action: 'calendar.publish',
       subject: String(year),

@@ -4,6 +4,7 @@ import { Client, Connection } from '@temporalio/client';
 import { type Kysely, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type App, createApp } from '../../api/app';
+import { auditWithAnswer } from '../../api/audit';
 import { createKey, guard, parseKey } from '../../api/auth';
 import {
   type IdempotencyOptions,
@@ -65,6 +66,12 @@ function addTestRoutes(app: App, db: Kysely<DB>, options: IdempotencyOptions, pr
   app.post(`${prefix}/flaky`, ...chain, (c) => {
     const n = ran(c);
     if (failNext.delete(c.get('idempotencyKey'))) throw new Error('the workflow is having a bad day');
+    return c.json({ run: n }, 200);
+  });
+  app.post(`${prefix}/audited/:subject`, ...chain, (c) => {
+    const n = ran(c);
+    const subject = c.req.param('subject');
+    auditWithAnswer(c, { projectCode: null, action: 'test.audited', subject, body: {}, result: { run: n } });
     return c.json({ run: n }, 200);
   });
   app.post(`${prefix}/refused`, ...chain, (c) => {
@@ -255,6 +262,81 @@ describe('idempotent state-changing requests over HTTP', () => {
     expect(await json(replayed)).toEqual({ run: 2 });
     expect(runs.get(k)).toBe(2);
   });
+
+  it('an audited action writes its audit entry and its stored answer together, once', async () => {
+    const k = randomUUID();
+    const subject = `together-${tag}`;
+    const res = await post(`/test/audited/${subject}`, {}, k);
+    expect(res.status).toBe(200);
+    const replayed = await post(`/test/audited/${subject}`, {}, k);
+    expect(replayed.headers.get('idempotent-replayed')).toBe('true');
+    const audit = await db.selectFrom('audit_log').selectAll().where('subject', '=', subject).execute();
+    expect(audit).toHaveLength(1);
+    expect(audit[0]).toMatchObject({ action: 'test.audited', key_id: parseKey(key)!.id, result: { run: 1 } });
+    expect(audit[0]!.request_id).toBe(res.headers.get('x-request-id'));
+    const row = await db
+      .selectFrom('idempotency_keys')
+      .select(['status', 'completed_at'])
+      .where('idempotency_key', '=', k)
+      .executeTakeFirstOrThrow();
+    expect(row.status).toBe(200);
+    expect(row.completed_at).not.toBeNull();
+  });
+
+  it.each([
+    ['the audit entry', 'audit_log'],
+    ['the answer', 'idempotency_keys'],
+  ] as const)(
+    'when %s cannot be written, neither is the other: an error, the key released, the retry writes both',
+    async (_, table) => {
+      const k = randomUUID();
+      const subject = `refused-once-${table}-${tag}`;
+      // PostgreSQL refuses the first write of this request's row (a sequence: not undone by the rollback).
+      const name = `refuse_${table}_${tag}`;
+      const [seq, fn, trigger] = [name, `${name}_fn`, `${name}_trg`].map((n) => sql.id(n));
+      const row =
+        table === 'audit_log'
+          ? sql`new.subject = ${sql.lit(subject)}`
+          : sql`new.idempotency_key = ${sql.lit(k)} and new.completed_at is not null`;
+      await sql`create sequence ${seq}`.execute(db);
+      await sql`create function ${fn}() returns trigger language plpgsql as $$
+      begin
+        if ${row} and nextval(${sql.lit(name)}) = 1 then
+          raise exception 'refused this row once';
+        end if;
+        return new;
+      end $$`.execute(db);
+      await sql`create trigger ${trigger} before insert or update on ${sql.id(table)} for each row execute function ${fn}()`.execute(
+        db,
+      );
+      try {
+        const failed = await post(`/test/audited/${subject}`, {}, k);
+        expect(failed.status).toBe(500);
+        expect((await json(failed)).type).toBe(ProblemType.internal);
+        const afterFailure = await Promise.all([
+          db.selectFrom('audit_log').select('id').where('subject', '=', subject).execute(),
+          db.selectFrom('idempotency_keys').select('key_id').where('idempotency_key', '=', k).execute(),
+        ]);
+        expect(afterFailure).toEqual([[], []]);
+        const retried = await post(`/test/audited/${subject}`, {}, k);
+        expect(retried.status).toBe(200);
+        expect(await json(retried)).toEqual({ run: 2 });
+        const audit = await db
+          .selectFrom('audit_log')
+          .select('result')
+          .where('subject', '=', subject)
+          .execute();
+        expect(audit).toEqual([{ result: { run: 2 } }]);
+        const replayed = await post(`/test/audited/${subject}`, {}, k);
+        expect(await json(replayed)).toEqual({ run: 2 });
+        expect(runs.get(k)).toBe(2);
+      } finally {
+        await sql`drop trigger ${trigger} on ${sql.id(table)}`.execute(db);
+        await sql`drop function ${fn}()`.execute(db);
+        await sql`drop sequence ${seq}`.execute(db);
+      }
+    },
+  );
 
   it('a 4xx answer (a refused decision) is stored and replayed like a success', async () => {
     const k = randomUUID();
