@@ -267,6 +267,7 @@ export async function scale(opts: ScaleOptions): Promise<void> {
         restartSample: restartSize,
         budgetMinutes: BUDGET_MS / 60_000,
         workerCacheEstimate: workerCacheEstimate(),
+        heapLimitMiB: Math.round(getHeapStatistics().heap_size_limit / 2 ** 20),
       },
       workerRssBeforeMiB: round(rssBefore / 2 ** 20, 1),
       steps: stepResults,
@@ -408,6 +409,8 @@ type Result = {
     startConcurrency: number;
     sampleDecisions: number;
     workerCacheEstimate: number;
+    /** V8 heap limit of the worker (the same node and flags as this process: NODE_OPTIONS). */
+    heapLimitMiB: number;
   };
   workerRssBeforeMiB: number;
   steps: Step[];
@@ -440,7 +443,7 @@ function toMarkdown(s: Result): string {
       `Projects started with the Temporal client, ${s.params.startConcurrency} in flight; in each, ${s.params.acceptedPerProject} of its ` +
         `${s.params.readyItems} ready items submitted and accepted (live escalation timers), the rest open. ` +
         `Sample: ${s.params.sampleDecisions} decisions (submit/accept) on projects picked at random, ${SAMPLE_CONCURRENCY} in flight. ` +
-        `Worker RSS before the first step: ${s.workerRssBeforeMiB} MiB; its workflow cache (SDK default) holds about ${s.params.workerCacheEstimate} projects. ` +
+        `Worker RSS before the first step: ${s.workerRssBeforeMiB} MiB; its workflow cache (SDK default, from a V8 heap limit of ${s.params.heapLimitMiB} MiB) holds about ${s.params.workerCacheEstimate} projects. ` +
         "start s is `workflow.start` only; accept s includes each new project's first workflow tasks.",
       '',
       markdownTable(
