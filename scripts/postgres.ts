@@ -235,6 +235,8 @@ function isPostmasterOf(pid: number, dataDir: string): boolean {
 
 async function ensureDatabase(port: number): Promise<void> {
   const client = new pg.Client({ host: '127.0.0.1', port, user: SUPERUSER, database: 'postgres' });
+  // A connection lost between two statements is an 'error' event (fatal unheard); the next await fails.
+  client.on('error', () => {});
   await client.connect();
   try {
     const found = await client.query('select 1 from pg_database where datname = $1', [DATABASE_NAME]);
