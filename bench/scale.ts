@@ -44,6 +44,8 @@ const SAMPLE = { full: 300, quick: 60 };
 const RESTART_SAMPLE = { full: 100, quick: 30 };
 /** In flight at once while sampling: enough to load the worker a little, not to measure queueing. */
 const SAMPLE_CONCURRENCY = 4;
+/** Per decision: long enough for a replay from history, short enough that a dead worker shows. */
+const DECISION_DEADLINE_MS = 60_000;
 /** Whole run, start-up included: the next step is skipped when it would not end inside this. */
 const BUDGET_MS = 6 * 60_000;
 const WORKER_READY_MS = 90_000;
@@ -102,10 +104,19 @@ export async function scale(opts: ScaleOptions): Promise<void> {
           ? { role: 'secretary' as const, id: secretary }
           : { role: 'department' as const, department: ready.find((i) => i.code === item)!.department };
       const decision = { action, item, actor } as Decision;
-      await handle(code).executeUpdate(decideItemUpdate, {
-        args: [decision],
-        updateId: `${code}-${item}-${action}`,
-      });
+      // A worker that is gone makes errors at once (or at the deadline), not a driver waiting for ever.
+      if (!processUsage(workerPid)) throw new Error(`the worker (pid ${workerPid}) is not running`);
+      await stack.client.withDeadline(Date.now() + DECISION_DEADLINE_MS, () =>
+        handle(code).executeUpdate(decideItemUpdate, {
+          args: [decision],
+          updateId: `${code}-${item}-${action}`,
+        }),
+      );
+    };
+    /** Stops the run, with the worker's last words, when the worker exited without being killed. */
+    const assertWorkerAlive = (when: string) => {
+      if (processUsage(workerPid)) return;
+      throw new Error(`${NAME}: the worker (pid ${workerPid}) exited ${when}:\n${stack.output().worker}`);
     };
     const start = async (code: string) => {
       const profile = ProjectProfile.parse({ code, name: `规模项目 ${code}`, category, secretary, leader });
@@ -199,8 +210,10 @@ export async function scale(opts: ScaleOptions): Promise<void> {
         ),
       );
       const acceptMs = performance.now() - acceptT;
+      assertWorkerAlive(`while ${n} projects were being opened`);
       const rss = processUsage(workerPid)?.rssBytes ?? 0;
       const sample = await sampleDecisions(sampleSize, codes);
+      assertWorkerAlive(`during the sample at ${n} projects`);
       const step: Step = {
         projects: codes.length,
         newProjects: startedNow.length,
