@@ -71,10 +71,12 @@ declare module 'hono' {
 /**
  * For a handler behind `idempotent` (api/idempotency.ts) whose action happened outside PostgreSQL (in a
  * workflow): the entry is written in the same statement that stores the answer for the Idempotency-Key,
- * after the handler returns. Both or neither: if that statement fails, the caller gets a 503, the key
- * is released, and the retry (same key, so the same Temporal update id, answered from history) writes
- * both. One round trip instead of two on every decision, and no audit entry without its stored answer
- * (which a retry after the lease would otherwise audit a second time).
+ * after the handler returns. Both or neither: if that statement fails, the caller gets an error (a 503
+ * when PostgreSQL is down), the key is released, and the retry (same key, so the same Temporal update
+ * id, answered from history) writes both; if the claim was taken over meanwhile (after its lease),
+ * neither is written here and the request that took it over writes both. One round trip instead of two
+ * on every decision, and no audit entry without its stored answer (which a retry after the lease would
+ * otherwise audit a second time).
  */
 export function auditWithAnswer(
   c: Context,

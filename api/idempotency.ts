@@ -262,19 +262,33 @@ export function idempotent(
     const audit = res.status < 400 ? c.get('pendingAudit') : undefined;
     if (audit) {
       // The audit entry and the answer in one statement (api/audit.ts auditWithAnswer): both or neither.
+      // The insert reads from the update, so if this request no longer owns the claim (taken over after
+      // the lease), nothing is written: the request that took it over answers and audits the action.
+      const v = auditValues(audit);
+      let written: bigint | undefined;
       try {
-        await db
-          .with('audit', (q) => q.insertInto('audit_log').values(auditValues(audit)))
-          .updateTable('idempotency_keys')
-          .where('key_id', '=', scope.key_id)
-          .where('idempotency_key', '=', key)
-          .where('owner_token', '=', token)
-          .set(answer)
-          .execute();
+        const result = await sql`
+          with answered as (
+            update idempotency_keys
+               set status = ${answer.status}, response = ${answer.response}, completed_at = now()
+             where key_id = ${scope.key_id} and idempotency_key = ${key} and owner_token = ${token}
+            returning key_id
+          )
+          insert into audit_log (project_code, action, subject, key_id, person_id, role, department,
+                                 request_id, ip, user_agent, body, result)
+          select ${v.project_code}, ${v.action}, ${v.subject}, ${v.key_id}, ${v.person_id}, ${v.role},
+                 ${v.department}, ${v.request_id}, ${v.ip}, ${v.user_agent}, ${v.body}::jsonb,
+                 ${v.result}::jsonb
+            from answered`.execute(db);
+        written = result.numAffectedRows;
       } catch (err) {
+        // Neither was written: the answer must not go out as if it had been (nor its Location).
+        c.header('Location', undefined);
         await release().catch(() => {});
         throw err;
       }
+      if (written === 0n)
+        warn(c, 'the claim was taken over before the answer was stored', 'not audited here');
       return;
     }
     try {

@@ -57,9 +57,12 @@ export function createDb(databaseUrl: string, options: DbOptions = {}): Kysely<D
   // listens only while a client is idle in it; a checked-out client (a transaction between two
   // statements) has no listener but ours. With it, the statement in flight or the next one fails, the
   // caller sees that (a 503, an activity retry), and the pool drops the client when it comes back.
+  // pg reports one loss twice (the server's FATAL, then the socket's end): logged once, heard always.
   pool.on('connect', (client) => {
+    let reported = false;
     client.on('error', (err) => {
-      console.warn(`postgres: connection lost: ${err.message}`);
+      if (!reported) console.warn(`postgres: connection lost: ${err.message}`);
+      reported = true;
     });
   });
   // The pool re-emits an idle client's error; the listener above has logged it already.

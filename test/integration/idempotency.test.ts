@@ -68,10 +68,13 @@ function addTestRoutes(app: App, db: Kysely<DB>, options: IdempotencyOptions, pr
     if (failNext.delete(c.get('idempotencyKey'))) throw new Error('the workflow is having a bad day');
     return c.json({ run: n }, 200);
   });
-  app.post(`${prefix}/audited/:subject`, ...chain, (c) => {
+  app.post(`${prefix}/audited/:subject`, ...chain, async (c) => {
+    const body = (await c.req.json()) as { delayMs?: number };
     const n = ran(c);
+    if (body.delayMs) await new Promise((r) => setTimeout(r, body.delayMs));
     const subject = c.req.param('subject');
     auditWithAnswer(c, { projectCode: null, action: 'test.audited', subject, body: {}, result: { run: n } });
+    c.header('Location', `/audited/${subject}/${n}`);
     return c.json({ run: n }, 200);
   });
   app.post(`${prefix}/refused`, ...chain, (c) => {
@@ -283,6 +286,29 @@ describe('idempotent state-changing requests over HTTP', () => {
     expect(row.completed_at).not.toBeNull();
   });
 
+  it('a request whose claim was taken over meanwhile writes neither answer nor audit entry', async () => {
+    const k = randomUUID();
+    const subject = `taken-over-${tag}`;
+    const pending = post(`/test/audited/${subject}`, { delayMs: 400 }, k);
+    // While the handler runs, another request takes the claim over (as after the lease).
+    await new Promise((r) => setTimeout(r, 150));
+    const taken = await db
+      .updateTable('idempotency_keys')
+      .set({ owner_token: 'the-other-request' })
+      .where('idempotency_key', '=', k)
+      .executeTakeFirst();
+    expect(taken.numUpdatedRows).toBe(1n);
+    expect((await pending).status).toBe(200);
+    const audit = await db.selectFrom('audit_log').select('id').where('subject', '=', subject).execute();
+    expect(audit).toEqual([]);
+    const row = await db
+      .selectFrom('idempotency_keys')
+      .select(['owner_token', 'completed_at'])
+      .where('idempotency_key', '=', k)
+      .executeTakeFirstOrThrow();
+    expect(row).toEqual({ owner_token: 'the-other-request', completed_at: null });
+  });
+
   it.each([
     ['the audit entry', 'audit_log'],
     ['the answer', 'idempotency_keys'],
@@ -313,6 +339,7 @@ describe('idempotent state-changing requests over HTTP', () => {
         const failed = await post(`/test/audited/${subject}`, {}, k);
         expect(failed.status).toBe(500);
         expect((await json(failed)).type).toBe(ProblemType.internal);
+        expect(failed.headers.get('location')).toBeNull();
         const afterFailure = await Promise.all([
           db.selectFrom('audit_log').select('id').where('subject', '=', subject).execute(),
           db.selectFrom('idempotency_keys').select('key_id').where('idempotency_key', '=', k).execute(),
