@@ -154,7 +154,11 @@ afterAll(async () => {
 
 describe('PostgreSQL stopped mid-run and started again', () => {
   it('while it was down the API answered 503 problems naming postgres, with Retry-After', () => {
-    expect(outage.stoppedAt, 'PostgreSQL was stopped').toBeDefined();
+    // Stopped after the first direct decision went out, and started again after that.
+    expect(outage.stoppedAt, 'PostgreSQL was stopped').toBeGreaterThan(
+      Math.min(...direct.map((s) => s.sentAt)),
+    );
+    expect(outage.restartedAt).toBeGreaterThan(outage.stoppedAt!);
     expect(outage.probe).toMatchObject({
       outcome: 503,
       problemType: ProblemType.unavailable,

@@ -150,7 +150,9 @@ async function probeDecision(project: string) {
 
 describe('Temporal dev server stopped and restarted (same port, same SQLite file) mid-run', () => {
   it('while it was down the API answered 503 problems with Retry-After, naming temporal', () => {
-    expect(outage.stoppedAt, 'Temporal was stopped').toBeDefined();
+    // Stopped after the first decision went out, and started again after that.
+    expect(outage.stoppedAt, 'Temporal was stopped').toBeGreaterThan(Math.min(...log.map((s) => s.sentAt)));
+    expect(outage.restartedAt).toBeGreaterThan(outage.stoppedAt!);
     expect(outage.answeredAtStop!).toBeLessThan(expectedDecisions * 0.9);
     expect(outage.probe).toMatchObject({
       outcome: 503,

@@ -165,7 +165,9 @@ afterAll(async () => {
 
 describe('worker killed with SIGKILL in the middle of 60 projects receiving decisions', () => {
   it('the crash came mid-run, and the client got every decision acknowledged by retrying', () => {
-    expect(crash.killedAt, 'the worker was killed').toBeDefined();
+    // Killed after the first decision went out, and restarted after the kill.
+    expect(crash.killedAt, 'the worker was killed').toBeGreaterThan(Math.min(...log.map((s) => s.sentAt)));
+    expect(crash.restartedAt).toBeGreaterThan(crash.killedAt!);
     expect(crash.answeredAtKill!).toBeGreaterThan(expectedDecisions * 0.1);
     expect(crash.answeredAtKill!).toBeLessThan(expectedDecisions * 0.9);
     expect(log.length).toBe(expectedDecisions);

@@ -239,7 +239,7 @@ describe('api over HTTP', () => {
         .slice(2)
         .split('/')
         .reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], doc);
-      expect(target, pointer).toBeDefined();
+      expect(target !== null && typeof target === 'object', `${pointer} resolves to an object`).toBe(true);
     }
   });
 
