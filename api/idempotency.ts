@@ -4,7 +4,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { type Kysely, sql } from 'kysely';
 import { z } from 'zod';
 import { type DB, jsonb, type StoredResponse } from '../db/schema';
-import { auditValues } from './audit';
+import { type AuditEntry, auditValues } from './audit';
 import type { Principal } from './auth';
 import { PROBLEM_TYPE_BASE, ProblemError, problemResponse } from './problem';
 
@@ -264,23 +264,9 @@ export function idempotent(
       // The audit entry and the answer in one statement (api/audit.ts auditWithAnswer): both or neither.
       // The insert reads from the update, so if this request no longer owns the claim (taken over after
       // the lease), nothing is written: the request that took it over answers and audits the action.
-      const v = auditValues(audit);
-      let written: bigint | undefined;
+      let written: bigint;
       try {
-        const result = await sql`
-          with answered as (
-            update idempotency_keys
-               set status = ${answer.status}, response = ${answer.response}, completed_at = now()
-             where key_id = ${scope.key_id} and idempotency_key = ${key} and owner_token = ${token}
-            returning key_id
-          )
-          insert into audit_log (project_code, action, subject, key_id, person_id, role, department,
-                                 request_id, ip, user_agent, body, result)
-          select ${v.project_code}, ${v.action}, ${v.subject}, ${v.key_id}, ${v.person_id}, ${v.role},
-                 ${v.department}, ${v.request_id}, ${v.ip}, ${v.user_agent}, ${v.body}::jsonb,
-                 ${v.result}::jsonb
-            from answered`.execute(db);
-        written = result.numAffectedRows;
+        written = await storeAnswerWithAudit(db, { ...scope, owner_token: token }, answer, audit);
       } catch (err) {
         // Neither was written: the answer must not go out as if it had been (nor its Location).
         c.header('Location', undefined);
@@ -299,6 +285,33 @@ export function idempotent(
       warn(c, 'could not store the answer', err);
     }
   };
+}
+
+/**
+ * Stores the answer and inserts the audit row in one statement; the insert reads from the update, so it
+ * writes nothing unless `owner` still holds the claim. Returns the audit rows written (1 or 0).
+ */
+async function storeAnswerWithAudit(
+  db: Kysely<DB>,
+  owner: { key_id: string; idempotency_key: string; owner_token: string },
+  answer: { status: number; response: string },
+  entry: AuditEntry,
+): Promise<bigint> {
+  const v = auditValues(entry);
+  const result = await sql`
+    with answered as (
+      update idempotency_keys
+         set status = ${answer.status}, response = ${answer.response}, completed_at = now()
+       where key_id = ${owner.key_id} and idempotency_key = ${owner.idempotency_key}
+         and owner_token = ${owner.owner_token}
+      returning key_id
+    )
+    insert into audit_log (project_code, action, subject, key_id, person_id, role, department,
+                           request_id, ip, user_agent, body, result)
+    select ${v.project_code}, ${v.action}, ${v.subject}, ${v.key_id}, ${v.person_id}, ${v.role},
+           ${v.department}, ${v.request_id}, ${v.ip}, ${v.user_agent}, ${v.body}::jsonb, ${v.result}::jsonb
+      from answered`.execute(db);
+  return result.numAffectedRows ?? 0n;
 }
 
 async function takeOver(
