@@ -111,6 +111,21 @@ export async function postUntilAnswered(
   return { status: 'gave-up', body: null, headers: undefined, attempts };
 }
 
+/**
+ * What a fault test records of the outage it causes: when the server was stopped (after how many
+ * answers), started again and ready; the work that does it; and what a probe decision and /healthz
+ * answered while it was down.
+ */
+export type Outage = {
+  stoppedAt?: number;
+  answeredAtStop?: number;
+  restartedAt?: number;
+  readyAt?: number;
+  done?: Promise<void>;
+  probe?: Attempt;
+  healthz?: { status: number; retryAfter: string | null; body: { type?: string; dependencies?: string[] } };
+};
+
 /** Every attempt that was a 503 is the unavailable problem, as problem+json, with Retry-After. */
 export function badUnavailableAnswers(attempts: Attempt[]): Attempt[] {
   return attempts.filter(

@@ -13,11 +13,11 @@ import {
   untilCompleted,
 } from './checks';
 import {
-  type Attempt,
   acknowledged,
   assertAllAcknowledged,
   drive,
   driveDirect,
+  type Outage,
   postUntilAnswered,
   registerProjects,
   type Sent,
@@ -51,16 +51,9 @@ let codes: string[];
 let viaApi: Sent[];
 let direct: Sent[];
 const views = new Map<string, ProjectStateView>();
-const outage: {
-  stoppedAt?: number;
-  answeredAtStop?: number;
-  restartedAt?: number;
-  readyAt?: number;
+const outage: Outage & {
   convergedAt?: number;
-  done?: Promise<void>;
-  probe?: Attempt;
   probeAgain?: { status: number | 'gave-up'; project: string; updateId: string };
-  healthz?: { status: number; retryAfter: string | null; body: { type?: string; dependencies?: string[] } };
 } = {};
 let expectedDirect = 0;
 

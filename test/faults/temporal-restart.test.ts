@@ -13,11 +13,11 @@ import {
   untilCompleted,
 } from './checks';
 import {
-  type Attempt,
   acknowledged,
   assertAllAcknowledged,
   badUnavailableAnswers,
   drive,
+  type Outage,
   postUntilAnswered,
   registerProjects,
   retried,
@@ -48,16 +48,9 @@ let cast: Cast;
 let codes: string[];
 let log: Sent[];
 const views = new Map<string, ProjectStateView>();
-const outage: {
-  stoppedAt?: number;
-  answeredAtStop?: number;
-  restartedAt?: number;
-  readyAt?: number;
-  done?: Promise<void>;
+const outage: Outage & {
   queriedAllAt?: number;
-  probe?: Attempt;
   probeRetried?: { status: number | 'gave-up'; answeredAt: number; updateId: string; project: string };
-  healthz?: { status: number; retryAfter: string | null; body: { type?: string; dependencies?: string[] } };
 } = {};
 let expectedDecisions = 0;
 
