@@ -5,7 +5,12 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     projects: [
-      { test: { name: 'unit', include: ['test/domain/**/*.test.ts', 'test/deploy/**/*.test.ts'] } },
+      {
+        test: {
+          name: 'unit',
+          include: ['test/domain/**/*.test.ts', 'test/deploy/**/*.test.ts', 'test/setup/**/*.test.ts'],
+        },
+      },
       {
         test: {
           name: 'workflows',

@@ -62,23 +62,15 @@ if npm_fresh; then
   step "node_modules up to date with package-lock.json"
 else
   step "npm ci (node_modules missing or older than package-lock.json)"
-  # npm 11 skips dependencies' install scripts unless allowed; Greenlane needs none of them.
+  # One install path. npm 11 skips dependencies' install scripts unless allowed; Greenlane needs none.
+  # When it fails we show npm's own error lines; nothing here reads them to choose what to do next.
   NPM_LOG=.tools/npm-ci.log
   if ! npm ci --no-audit --no-fund --loglevel=error >"$NPM_LOG" 2>&1; then
-    # The registry these machines reach lacks other platforms' optional binaries (e.g.
-    # @biomejs/cli-darwin-arm64), so the lock written here lists only the Linux ones, and npm 11's ci
-    # refuses it ("Missing: <name>@ from lock file", no version). `npm install --no-save` installs the
-    # same locked versions, skips the unavailable optional packages and changes no tracked file. A
-    # real mismatch (a dependency added without updating the lock) names a version, and still fails.
-    if grep -q 'in sync' "$NPM_LOG" && ! grep -E '^npm error (Missing|Invalid): ' "$NPM_LOG" | grep -vqE 'Missing: \S+@ from lock file'; then
-      step "npm ci refused the lock only for other platforms' optional packages; npm install --no-save instead"
-      npm install --no-save --no-audit --no-fund --loglevel=error ||
-        fail "npm install failed" "Check the npm registry is reachable: npm ping"
-    else
-      grep -E '^npm error' "$NPM_LOG" | head -n 20 >&2 || true
-      fail "npm ci failed (log: $NPM_LOG)" "If package.json and package-lock.json disagree: npm install, then commit package-lock.json." \
-        "Otherwise check the npm registry is reachable: npm ping"
-    fi
+    grep -E '^npm (error|ERR!)' "$NPM_LOG" | head -n 25 >&2 || tail -n 25 "$NPM_LOG" >&2
+    fail "npm ci failed (full log: $NPM_LOG)" \
+      "If package.json and package-lock.json disagree (node scripts/check-lock.mjs tells):" \
+      "  npm install --package-lock-only --no-audit --no-fund, then commit package-lock.json." \
+      "Otherwise check that the npm registry is reachable: npm ping"
   fi
   echo "$LOCK_HASH" >"$STAMP"
 fi
@@ -86,10 +78,39 @@ fi
 # --- Temporal CLI (dev server) -----------------------------------------------------------------------
 CLI_DIR=".tools/temporal/$CLI_VERSION"
 CLI_BIN="$CLI_DIR/temporal"
-# The folder is named after the version (`go install` builds report 0.0.0-DEV), so a version bump in
-# package.json means a new, missing binary; an existing one only has to run.
-if [ -x "$CLI_BIN" ] && "$CLI_BIN" --version >/dev/null 2>&1; then
-  step "temporal CLI $CLI_VERSION ok ($CLI_BIN)"
+SERVER_VERSION="$(config temporalServerVersion)"
+# A binary is of the configured version when it says so (a release prints `temporal version 1.5.1
+# (Server 1.29.1, UI …)`), or when it is a source build (`0.0.0-DEV`) of the same embedded server.
+cli_matches() {
+  local line
+  line="$("$1" --version 2>/dev/null | head -n 1)" || return 1
+  case "$line" in
+    "temporal version $CLI_VERSION "* | "temporal version 0.0.0-DEV (Server $SERVER_VERSION,"*) return 0 ;;
+    *) return 1 ;;
+  esac
+}
+# Where a temporal binary of the configured version is at hand, it is used instead of building one:
+# first the one named by GREENLANE_TEMPORAL_CLI, then .tools/ (built or linked before), then PATH.
+# A binary from outside is linked into .tools/ so everything downstream finds it in one place.
+use_cli() {
+  mkdir -p "$CLI_DIR"
+  [ "$1" = "$(readlink -f "$CLI_BIN" 2>/dev/null)" ] || ln -sfn "$1" "$CLI_BIN"
+  step "temporal CLI $CLI_VERSION: using $1 ($2): $("$1" --version | head -n 1)"
+}
+ON_PATH="$(command -v temporal 2>/dev/null || true)"
+if [ -n "${GREENLANE_TEMPORAL_CLI:-}" ]; then
+  CANDIDATE="$(readlink -f "$GREENLANE_TEMPORAL_CLI" 2>/dev/null || true)"
+  [ -n "$CANDIDATE" ] && [ -x "$CANDIDATE" ] ||
+    fail "GREENLANE_TEMPORAL_CLI=$GREENLANE_TEMPORAL_CLI is not an executable file" "Unset it to build the CLI here."
+  cli_matches "$CANDIDATE" ||
+    fail "GREENLANE_TEMPORAL_CLI=$GREENLANE_TEMPORAL_CLI is not Temporal CLI $CLI_VERSION (it says: $("$CANDIDATE" --version 2>&1 | head -n 1))" \
+      "Point it at a temporal $CLI_VERSION binary, or unset it to build one here."
+  use_cli "$CANDIDATE" "GREENLANE_TEMPORAL_CLI"
+elif [ -x "$CLI_BIN" ] && cli_matches "$CLI_BIN"; then
+  if [ -L "$CLI_BIN" ]; then step "temporal CLI $CLI_VERSION ok ($CLI_BIN -> $(readlink "$CLI_BIN"))"
+  else step "temporal CLI $CLI_VERSION ok ($CLI_BIN, built here)"; fi
+elif [ -n "$ON_PATH" ] && cli_matches "$ON_PATH"; then
+  use_cli "$(readlink -f "$ON_PATH")" "found on PATH"
 else
   command -v go >/dev/null 2>&1 || fail "go is not installed: it builds the Temporal CLI $CLI_VERSION" \
     "Install Go >= 1.25 from https://go.dev/dl/ (Debian's golang package is too old), then re-run."
@@ -137,6 +158,7 @@ else
     fail "go install github.com/temporalio/cli/cmd/temporal@v$CLI_VERSION failed (full log: $LOG)" \
       "If a download failed, check: go env GOPROXY GOSUMDB; curl -sI https://proxy.golang.org"
   fi
+  rm -f "$CLI_BIN"
   mv -f "$TMP_BIN/temporal" "$CLI_BIN"
   rm -rf "$TMP_BIN"
   step "temporal CLI $CLI_VERSION built in $((SECONDS - START)) s ($CLI_BIN)"
