@@ -381,7 +381,16 @@ export function leaderDigest(src: DigestSource): LeaderDigest {
 
 export type RenderedDigest = { title: string; text: string };
 
-const dept = (l: LineBase) => l.departmentName ?? l.department;
+/**
+ * A value set by a person (a name, a title, a reason) on one line: every line break, with the spaces
+ * around it, becomes one space, so a value cannot start a line of the digest (a forged bullet or
+ * heading). The lines are the template's; each channel makes the values inert in its own syntax.
+ */
+export function oneLine(value: string): string {
+  return value.replace(/[ \t\u3000]*(?:\r\n|[\r\n\v\f\u0085\u2028\u2029])[\s\u3000]*/g, ' ');
+}
+
+const dept = (l: LineBase) => oneLine(l.departmentName ?? l.department);
 
 export function renderDigest(d: Digest): RenderedDigest {
   return d.kind === 'secretaries-morning' ? renderSecretary(d) : renderLeader(d);
@@ -393,34 +402,35 @@ function section<T>(heading: string, lines: readonly T[], line: (x: T) => string
 
 function renderSecretary(d: SecretaryDigest): RenderedDigest {
   const multi = d.projects.length > 1;
-  const where = (l: { projectName: string }) => (multi ? `${l.projectName} · ` : '');
+  const where = (l: { projectName: string }) => (multi ? `${oneLine(l.projectName)} · ` : '');
   const shortDate = d.dateLabel.replace(/（.*$/, '');
+  const person = oneLine(d.person.name);
   const title = d.quiet
-    ? `【每日督办】${shortDate} ${d.person.name}：进度符合计划`
-    : `【每日督办】${shortDate} ${d.person.name}：超期 ${d.overdue.length} 项 · 临期 ${d.dueSoon.length} 项 · 问题 ${d.problems.length} 个`;
-  const projects = d.projects.map((p) => `${p.name}（${p.code}）`).join('、');
+    ? `【每日督办】${shortDate} ${person}：进度符合计划`
+    : `【每日督办】${shortDate} ${person}：超期 ${d.overdue.length} 项 · 临期 ${d.dueSoon.length} 项 · 问题 ${d.problems.length} 个`;
+  const projects = d.projects.map((p) => `${oneLine(p.name)}（${oneLine(p.code)}）`).join('、');
   const rung = (level: number) => {
     const name = rungNameOf(level);
     return name && level >= YELLOW_RUNG ? `，${rungLabelZh[name]}` : '';
   };
   const lines = [
-    `${d.person.name}，早上好！${d.dateLabel}审批进度日常核对（对照计划）：${projects || '暂无在办项目'}。`,
+    `${person}，早上好！${d.dateLabel}审批进度日常核对（对照计划）：${projects || '暂无在办项目'}。`,
     ...section(
       `超期事项 ${d.overdue.length} 项`,
       d.overdue,
       (l) =>
-        `${where(l)}${l.nameZh}（${dept(l)}）：承诺时限 ${l.dueLabel}，已超期 ${l.workingDaysOverdue} 个工作日${rung(l.rung)}`,
+        `${where(l)}${oneLine(l.nameZh)}（${dept(l)}）：承诺时限 ${l.dueLabel}，已超期 ${l.workingDaysOverdue} 个工作日${rung(l.rung)}`,
     ),
     ...section(
       `${DUE_SOON_WORKING_DAYS} 个工作日内到期 ${d.dueSoon.length} 项`,
       d.dueSoon,
       (l) =>
-        `${where(l)}${l.nameZh}（${dept(l)}）：${l.dueLabel}到期，${l.workingDaysLeft === 0 ? '今日到期' : `剩 ${l.workingDaysLeft} 个工作日`}`,
+        `${where(l)}${oneLine(l.nameZh)}（${dept(l)}）：${l.dueLabel}到期，${l.workingDaysLeft === 0 ? '今日到期' : `剩 ${l.workingDaysLeft} 个工作日`}`,
     ),
     ...section(
       `已到计划开始日未申报 ${d.lateStarts.length} 项`,
       d.lateStarts,
-      (l) => `${where(l)}${l.nameZh}（${dept(l)}）：计划 ${l.plannedLabel}开始`,
+      (l) => `${where(l)}${oneLine(l.nameZh)}（${dept(l)}）：计划 ${l.plannedLabel}开始`,
     ),
     ...section(`未解决问题 ${d.problems.length} 个`, d.problems, (p) => problemText(p, multi)),
   ];
@@ -429,14 +439,15 @@ function renderSecretary(d: SecretaryDigest): RenderedDigest {
 }
 
 function problemText(p: ProblemLine, withProject: boolean): string {
-  const owner = p.owner ? `（责任：${p.owner}）` : '';
+  const owner = p.owner ? `（责任：${oneLine(p.owner)}）` : '';
   const state = p.pastDeadline ? `已逾期 ${p.workingDaysPast} 个工作日` : '未到期';
-  return `${withProject ? `${p.projectName} · ` : ''}问题 ${p.problemId}「${p.title}」${owner}：期限 ${p.deadlineLabel}，${state}`;
+  return `${withProject ? `${oneLine(p.projectName)} · ` : ''}问题 ${oneLine(p.problemId)}「${oneLine(p.title)}」${owner}：期限 ${p.deadlineLabel}，${state}`;
 }
 
 function renderLeader(d: LeaderDigest): RenderedDigest {
   const shortDate = d.dateLabel.replace(/（.*$/, '');
-  const title = `【每周督办】${shortDate} ${d.person.name}：红灯 ${d.counts.red} · 黄灯 ${d.counts.yellow} · 绿灯 ${d.counts.green}`;
+  const person = oneLine(d.person.name);
+  const title = `【每周督办】${shortDate} ${person}：红灯 ${d.counts.red} · 黄灯 ${d.counts.yellow} · 绿灯 ${d.counts.green}`;
   const countdown = (p: LeaderProjectLine) =>
     p.countdown === null
       ? ''
@@ -448,10 +459,10 @@ function renderLeader(d: LeaderDigest): RenderedDigest {
       `${colourLabelZh[colour]}项目 ${d.counts[colour]} 个`,
       d.projects.filter((p) => p.colour === colour),
       (p) =>
-        `${p.name}（${p.code}）：${p.reasons.length ? p.reasons.join('；') : `第 ${p.stage} 阶段推进正常`}${countdown(p)}`,
+        `${oneLine(p.name)}（${oneLine(p.code)}）：${p.reasons.length ? p.reasons.map(oneLine).join('；') : `第 ${p.stage} 阶段推进正常`}${countdown(p)}`,
     );
   const lines = [
-    `${d.person.name}，您好！${d.dateLabel}每周督办：您包抓的 ${d.projects.length} 个项目，红灯 ${d.counts.red} 个、黄灯 ${d.counts.yellow} 个、绿灯 ${d.counts.green} 个。`,
+    `${person}，您好！${d.dateLabel}每周督办：您包抓的 ${d.projects.length} 个项目，红灯 ${d.counts.red} 个、黄灯 ${d.counts.yellow} 个、绿灯 ${d.counts.green} 个。`,
     ...byColour('red'),
     ...byColour('yellow'),
     ...byColour('green'),
@@ -463,7 +474,7 @@ function renderLeader(d: LeaderDigest): RenderedDigest {
           : l.dueLabel
             ? `，剩 ${-l.workingDaysOverdue} 个工作日`
             : '';
-      return `${l.projectName} · ${l.nameZh}（${dept(l)}）：${l.rungLabel}${due}${state}`;
+      return `${oneLine(l.projectName)} · ${oneLine(l.nameZh)}（${dept(l)}）：${l.rungLabel}${due}${state}`;
     }),
     ...section(`超期未解决问题 ${d.problemsPastDeadline.length} 个`, d.problemsPastDeadline, (p) =>
       problemText(p, true),
