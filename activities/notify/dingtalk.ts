@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { ChannelAdapter, SendOutcome, TargetOf } from './channel';
+import { markdownPolicy, validMobile, validUserId } from './escape';
 import { postAndJudge, urlSecrets } from './http';
 import {
   digestTitleZh,
@@ -36,22 +37,29 @@ export function dingtalkSignedUrl(url: string, secret: string | undefined, times
 /** DingTalk accepts about 20,000 bytes of markdown; we stay under it with room for the mentions. */
 const MAX_TEXT_BYTES = 18_000;
 
-/** The markdown message for one escalation, or a digest of several. */
+/**
+ * The markdown message for one escalation, or a digest of several. Every value that came from a person
+ * is made inert first (escape.ts); the headings, bold, bullets, the link to PUBLIC_URL and the mentions
+ * of recipients from the directory are the template's, added around them.
+ */
 export function dingtalkPayload(messages: NotificationMessage[], ctx: RenderContext) {
+  const text = markdownPolicy;
   const recipients = recipientsOf(messages);
-  const mobiles = unique(recipients.map((r) => r.mobile));
-  // A person without a mobile is pinged by DingTalk user id, if we have one.
-  const userIds = unique(recipients.filter((r) => !r.mobile).map((r) => r.dingtalkUserId));
-  const title = messages.length === 1 ? messages[0]!.title : digestTitleZh(messages);
+  const mobiles = unique(recipients.map((r) => validMobile(r.mobile)));
+  // A person without a (well-formed) mobile is pinged by DingTalk user id, if we have one.
+  const userIds = unique(
+    recipients.filter((r) => !validMobile(r.mobile)).map((r) => validUserId(r.dingtalkUserId)),
+  );
+  const title = messages.length === 1 ? text.value(messages[0]!.title) : digestTitleZh(messages, text);
 
   let main: string;
   if (messages.length === 1) {
     const m = messages[0]!;
     main = [
-      `#### ${m.title}`,
-      bodyTextZh(m),
+      `#### ${title}`,
+      bodyTextZh(m, text),
       '',
-      ...factsZh(m).map(([k, v]) => `- ${k}：${v}`),
+      ...factsZh(m, text).map(([k, v]) => `- ${k}：${v}`),
       '',
       `[${LINK_TEXT_ZH}](${projectLink(ctx.publicUrl, m.projectCode)})`,
     ].join('\n');
@@ -59,24 +67,23 @@ export function dingtalkPayload(messages: NotificationMessage[], ctx: RenderCont
     main = [
       `#### ${title}`,
       ...messages.map((m, i) => {
-        const line = digestLineZh(m);
+        const line = digestLineZh(m, text);
         return `${i + 1}. **${line.title}**\n   ${line.detail} · [${LINK_TEXT_ZH}](${projectLink(ctx.publicUrl, m.projectCode)})`;
       }),
     ].join('\n');
   }
   const tail = [
     '',
-    recipients.length > 0 ? `通知：${toldZh(recipients)}` : null,
+    recipients.length > 0 ? `通知：${toldZh(recipients, text)}` : null,
     [...mobiles, ...userIds].map((x) => `@${x}`).join(' ') || null,
     '',
     FOOTER_ZH,
   ]
     .filter((x) => x !== null)
     .join('\n');
-  const text = truncateUtf8(main, MAX_TEXT_BYTES) + '\n' + tail;
   return {
     msgtype: 'markdown' as const,
-    markdown: { title, text },
+    markdown: { title, text: `${truncateUtf8(main, MAX_TEXT_BYTES)}\n${tail}` },
     at: { atMobiles: mobiles, atUserIds: userIds, isAtAll: false },
   };
 }

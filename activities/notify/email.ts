@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createTransport } from 'nodemailer';
 import type { ChannelAdapter, SendOutcome, TargetOf } from './channel';
+import { plainPolicy } from './escape';
 import { describeError, redact } from './http';
 import {
   digestTitleZh,
@@ -28,31 +29,34 @@ export function emailContent(
   ctx: RenderContext,
   fixedTo: readonly string[] = [],
 ): EmailContent {
+  // Plain text: values one line each and nothing invisible (escape.ts); the subject is a single line.
+  const text = plainPolicy;
   const recipients = recipientsOf(messages);
   const to = [...new Set([...recipients.map((r) => r.email).filter((x): x is string => !!x), ...fixedTo])];
-  const told = recipients.length > 0 ? [`通知：${toldZh(recipients)}`, ''] : [];
+  const told = recipients.length > 0 ? [`通知：${toldZh(recipients, text)}`, ''] : [];
   if (messages.length === 1) {
     const m = messages[0]!;
-    const text = [
-      m.title,
+    const subject = text.value(m.title);
+    const body = [
+      subject,
       '',
-      bodyTextZh(m),
+      bodyTextZh(m, text),
       '',
-      ...factsZh(m).map(([k, v]) => `${k}：${v}`),
+      ...factsZh(m, text).map(([k, v]) => `${k}：${v}`),
       '',
       ...told,
       `${LINK_TEXT_ZH}：${projectLink(ctx.publicUrl, m.projectCode)}`,
       '',
       `—— ${FOOTER_ZH}（系统自动发送，请勿直接回复）`,
     ].join('\n');
-    return { to, subject: m.title, text };
+    return { to, subject, text: body };
   }
-  const subject = digestTitleZh(messages);
-  const text = [
+  const subject = digestTitleZh(messages, text);
+  const body = [
     subject,
     '',
     ...messages.flatMap((m, i) => {
-      const line = digestLineZh(m);
+      const line = digestLineZh(m, text);
       return [
         `${i + 1}. ${line.title}`,
         `   ${line.detail}`,
@@ -63,7 +67,7 @@ export function emailContent(
     ...told,
     `—— ${FOOTER_ZH}（系统自动发送，请勿直接回复）`,
   ].join('\n');
-  return { to, subject, text };
+  return { to, subject, text: body };
 }
 
 /**

@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { ChannelAdapter, SendOutcome, TargetOf } from './channel';
+import { feishuPolicy, validUserId } from './escape';
 import { postAndJudge, urlSecrets } from './http';
 import {
   digestTitleZh,
@@ -33,19 +34,25 @@ type PostElement =
 /** Feishu refuses bodies over 20 KB: a digest keeps its first lines and says how many it left out. */
 const MAX_BODY_BYTES = 19_000;
 
+/**
+ * Text elements carry values as plain text (escape.ts: one line each, nothing invisible, no `<at>`
+ * markup); the `a` links to PUBLIC_URL and the `at` mentions of recipients from the directory are the
+ * template's.
+ */
 export function feishuContent(messages: NotificationMessage[], ctx: RenderContext) {
+  const text = feishuPolicy;
   const recipients = recipientsOf(messages);
   const single = messages.length === 1;
-  const title = single ? messages[0]!.title : digestTitleZh(messages);
+  const title = single ? text.value(messages[0]!.title) : digestTitleZh(messages, text);
   const lines: PostElement[][] = [];
   if (single) {
     const m = messages[0]!;
-    lines.push([{ tag: 'text', text: bodyTextZh(m) }]);
-    for (const [k, v] of factsZh(m)) lines.push([{ tag: 'text', text: `${k}：${v}` }]);
+    lines.push([{ tag: 'text', text: bodyTextZh(m, text) }]);
+    for (const [k, v] of factsZh(m, text)) lines.push([{ tag: 'text', text: `${k}：${v}` }]);
     lines.push([{ tag: 'a', text: LINK_TEXT_ZH, href: projectLink(ctx.publicUrl, m.projectCode) }]);
   } else {
     messages.forEach((m, i) => {
-      const line = digestLineZh(m);
+      const line = digestLineZh(m, text);
       lines.push([
         { tag: 'text', text: `${i + 1}. ${line.title}（${line.detail}） ` },
         { tag: 'a', text: LINK_TEXT_ZH, href: projectLink(ctx.publicUrl, m.projectCode) },
@@ -53,8 +60,10 @@ export function feishuContent(messages: NotificationMessage[], ctx: RenderContex
     });
   }
   const tail: PostElement[][] = [];
-  if (recipients.length > 0) tail.push([{ tag: 'text', text: `通知：${toldZh(recipients)}` }]);
-  const ats = [...new Set(recipients.map((r) => r.feishuOpenId).filter((x): x is string => !!x))];
+  if (recipients.length > 0) tail.push([{ tag: 'text', text: `通知：${toldZh(recipients, text)}` }]);
+  const ats = [
+    ...new Set(recipients.map((r) => validUserId(r.feishuOpenId)).filter((x): x is string => !!x)),
+  ];
   if (ats.length > 0) tail.push(ats.map((id) => ({ tag: 'at', user_id: id })));
   tail.push([{ tag: 'text', text: FOOTER_ZH }]);
   const post = (body: PostElement[][]) => ({ post: { zh_cn: { title, content: [...body, ...tail] } } });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { TextPolicy } from './escape';
 
 /**
  * The channel-neutral content of one notification: what the escalation says and who it names, fixed
@@ -39,9 +40,16 @@ export type NotificationMessage = z.infer<typeof NotificationMessage>;
 /** What every renderer needs besides the messages. */
 export type RenderContext = { publicUrl: string };
 
-/** The project's page on the dashboard (挂图作战). */
+/**
+ * The project's page on the dashboard (挂图作战). The code is encoded whole, `( ) ! * '` included, so it
+ * cannot close a markdown link target early.
+ */
 export function projectLink(publicUrl: string, projectCode: string): string {
-  return `${publicUrl.replace(/\/+$/, '')}/ui/projects/${encodeURIComponent(projectCode)}`;
+  const code = encodeURIComponent(projectCode).replace(
+    /[!'()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+  return `${publicUrl.replace(/\/+$/, '')}/ui/projects/${code}`;
 }
 
 const CST_OFFSET_MS = 8 * 3_600_000;
@@ -68,12 +76,13 @@ export function bodyZh(body: string): string {
   return body.replace(/\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:Z|[+-]\d\d:\d\d)/g, formatInstantZh);
 }
 
-/** The facts every channel lists under the title, as `label：value` pairs. */
-export function factsZh(m: NotificationMessage): [string, string][] {
-  const facts: [string, string][] = [['项目', `${m.projectName}（${m.projectCode}）`]];
-  if (m.department) facts.push(['责任单位', `${m.department.name}（${m.department.code}）`]);
-  if (m.dueAt) facts.push(['承诺时限', formatInstantZh(m.dueAt)]);
-  facts.push(['触发时间', formatInstantZh(m.firedAt)]);
+/** The facts every channel lists under the title, as `label：value` pairs, values written by `text`. */
+export function factsZh(m: NotificationMessage, text: TextPolicy): [string, string][] {
+  const v = text.value;
+  const facts: [string, string][] = [['项目', `${v(m.projectName)}（${v(m.projectCode)}）`]];
+  if (m.department) facts.push(['责任单位', `${v(m.department.name)}（${v(m.department.code)}）`]);
+  if (m.dueAt) facts.push(['承诺时限', v(formatInstantZh(m.dueAt))]);
+  facts.push(['触发时间', v(formatInstantZh(m.firedAt))]);
   return facts;
 }
 
@@ -86,10 +95,10 @@ export const FOOTER_ZH = 'Greenlane 审批督办';
 export const LINK_TEXT_ZH = '查看项目';
 
 /** A digest's title: how many escalations it folds together. */
-export function digestTitleZh(messages: NotificationMessage[]): string {
+export function digestTitleZh(messages: NotificationMessage[], text: TextPolicy): string {
   const projects = new Set(messages.map((m) => m.projectCode)).size;
   return projects === 1
-    ? `【审批督办汇总】${messages[0]!.projectName} 共 ${messages.length} 条预警`
+    ? `【审批督办汇总】${text.value(messages[0]!.projectName)} 共 ${messages.length} 条预警`
     : `【审批督办汇总】${projects} 个项目共 ${messages.length} 条预警`;
 }
 

@@ -1,8 +1,10 @@
+import type { TextPolicy } from './escape';
 import { bodyZh, factsZh, type NotificationMessage, type Recipient } from './message';
 
 /**
  * Text pieces shared by the channels' renderers: who is told, in Chinese, and the lines of a digest.
- * Each channel wraps them in its own markup.
+ * Each channel wraps them in its own markup; every value that came from a person is written through the
+ * channel's policy (escape.ts) first, so the markup around it is the template's alone.
  */
 
 const roleZh: Record<string, string> = {
@@ -13,25 +15,31 @@ const roleZh: Record<string, string> = {
 };
 
 /** `李建国（责任领导）、王秘书（项目秘书）`: everyone told, by name, whether or not the channel can ping them. */
-export function toldZh(recipients: Recipient[]): string {
+export function toldZh(recipients: Recipient[], text: TextPolicy): string {
   return recipients
     .map((r) => {
-      const roles = r.roles.map((x) => roleZh[x] ?? x).join('、');
-      return roles ? `${r.name}（${roles}）` : r.name;
+      const roles = r.roles.map((x) => roleZh[x] ?? text.value(x)).join('、');
+      return roles ? `${text.value(r.name)}（${roles}）` : text.value(r.name);
     })
     .join('、');
 }
 
+/** A digest's body has lines of its own (its values are single-line); an escalation's is one line. */
+export const isDigest = (m: NotificationMessage) => m.subject.kind === 'digest';
+
 /** The message's own text: the workflow's body with instants in China time. */
-export function bodyTextZh(m: NotificationMessage): string {
-  return bodyZh(m.body);
+export function bodyTextZh(m: NotificationMessage, text: TextPolicy): string {
+  return isDigest(m) ? text.lines(bodyZh(m.body)) : text.value(bodyZh(m.body));
 }
 
 /** One line per escalation of a digest: its title, then its deadline and department in brief. */
-export function digestLineZh(m: NotificationMessage): { title: string; detail: string } {
-  const facts = Object.fromEntries(factsZh(m));
-  const detail = [facts['承诺时限'] ? `承诺时限 ${facts['承诺时限']}` : null, m.department?.name ?? null]
+export function digestLineZh(m: NotificationMessage, text: TextPolicy): { title: string; detail: string } {
+  const facts = Object.fromEntries(factsZh(m, text));
+  const detail = [
+    facts['承诺时限'] ? `承诺时限 ${facts['承诺时限']}` : null,
+    m.department ? text.value(m.department.name) : null,
+  ]
     .filter((x): x is string => x !== null)
     .join(' · ');
-  return { title: m.title, detail };
+  return { title: text.value(m.title), detail };
 }

@@ -1,4 +1,5 @@
 import type { ChannelAdapter, SendOutcome, TargetOf } from './channel';
+import { markdownPolicy, validUserId } from './escape';
 import { postAndJudge, urlSecrets } from './http';
 import {
   digestTitleZh,
@@ -26,29 +27,36 @@ const MAX_CONTENT_BYTES = 4096;
 /** Reminders in green, cards in orange-red (WeCom's three markdown colours: info, comment, warning). */
 const colourOf = (rung: string) => (rung === 'reminder' ? 'info' : 'warning');
 
+/**
+ * Every value that came from a person is made inert first (escape.ts); the headings, colours, the link
+ * to PUBLIC_URL and the `<@userid>` mentions of recipients from the directory are the template's.
+ */
 export function wecomPayload(messages: NotificationMessage[], ctx: RenderContext) {
+  const text = markdownPolicy;
   const recipients = recipientsOf(messages);
-  const mentions = [...new Set(recipients.map((r) => r.wecomUserId).filter((x): x is string => !!x))];
+  const mentions = [
+    ...new Set(recipients.map((r) => validUserId(r.wecomUserId)).filter((x): x is string => !!x)),
+  ];
   let main: string;
   if (messages.length === 1) {
     const m = messages[0]!;
     main = [
-      `### <font color="${colourOf(m.rung)}">${m.title}</font>`,
-      bodyTextZh(m),
-      ...factsZh(m).map(([k, v]) => `> ${k}：<font color="comment">${v}</font>`),
+      `### <font color="${colourOf(m.rung)}">${text.value(m.title)}</font>`,
+      bodyTextZh(m, text),
+      ...factsZh(m, text).map(([k, v]) => `> ${k}：<font color="comment">${v}</font>`),
       `[${LINK_TEXT_ZH}](${projectLink(ctx.publicUrl, m.projectCode)})`,
     ].join('\n');
   } else {
     main = [
-      `### ${digestTitleZh(messages)}`,
+      `### ${digestTitleZh(messages, text)}`,
       ...messages.map((m, i) => {
-        const line = digestLineZh(m);
+        const line = digestLineZh(m, text);
         return `${i + 1}. <font color="${colourOf(m.rung)}">${line.title}</font>\n> ${line.detail} [${LINK_TEXT_ZH}](${projectLink(ctx.publicUrl, m.projectCode)})`;
       }),
     ].join('\n');
   }
   const tail = [
-    recipients.length > 0 ? `通知：${toldZh(recipients)}` : null,
+    recipients.length > 0 ? `通知：${toldZh(recipients, text)}` : null,
     mentions.map((id) => `<@${id}>`).join(' ') || null,
     FOOTER_ZH,
   ]
