@@ -8,7 +8,12 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['test/domain/**/*.test.ts', 'test/deploy/**/*.test.ts', 'test/setup/**/*.test.ts'],
+          include: [
+            'test/domain/**/*.test.ts',
+            'test/deploy/**/*.test.ts',
+            'test/setup/**/*.test.ts',
+            'test/security/**/*.test.ts',
+          ],
         },
       },
       {
