@@ -329,3 +329,92 @@ describe('an escalation from recordProgress to every channel', () => {
     expect(await dispatcher.runOnce()).toMatchObject({ requests: 0 });
   });
 });
+
+describe('a project named with Markdown', () => {
+  it('reaches the DingTalk and WeCom robots as text, linking only to the programme', async () => {
+    const evilCode = `E2X-${tag}`;
+    const evilName = '[点此查看领导批示](http://evil.example/phish)';
+    const lead = id('x-lead');
+    const sec = id('x-sec');
+    await db
+      .insertInto('people')
+      .values([
+        { id: lead, name: '李建国', role: 'leader', mobile: '13800000001' },
+        { id: sec, name: '王敏', role: 'secretary', wecom_user_id: 'WangMin' },
+      ])
+      .execute();
+    await db
+      .insertInto('notification_routes')
+      .values([
+        { owner_kind: 'person', owner_id: lead, channel: 'dingtalk', target: target('x-leaders') },
+        { owner_kind: 'person', owner_id: sec, channel: 'wecom', target: target('x-secretaries') },
+      ])
+      .execute();
+    const ding = await startRobotReceiver('dingtalk', { secret: 'SECxleaders0123456789' });
+    const wecom = await startRobotReceiver('wecom');
+    try {
+      // As the workflow words it (domain/supervision.ts): the name in the title and the body.
+      const [red] = escalations();
+      const record = progress([
+        {
+          ...red!,
+          key: `${evilCode}/item/SGXK/0/red`,
+          notify: ['leader', 'secretary'],
+          title: `【红牌督办】${evilName} · 建筑工程施工许可`,
+          body: `${evilName}（${evilCode}）的建筑工程施工许可承诺时限为 2027-03-04T16:00:00.000Z，已触发红牌督办，责任单位 ZJ，扣 4 分。`,
+        },
+      ]);
+      record.project.profile = {
+        ...record.project.profile,
+        code: evilCode,
+        name: evilName,
+        leader: lead,
+        secretary: sec,
+      };
+      expect(await createActivities({ db }).recordProgress(record)).toEqual({ escalationsInserted: 1 });
+
+      const dispatcher = createNotificationDispatcher({
+        db,
+        settings: {
+          enabled: true,
+          pollMs: 50,
+          maxAttempts: 5,
+          sendTimeoutMs: 5_000,
+          backoffBaseMs: 1_000,
+          backoffCapMs: 60_000,
+          digestMax: 10,
+          targets: {
+            dingtalk: { [target('x-leaders')]: { url: ding.url, secret: 'SECxleaders0123456789' } },
+            wecom: { [target('x-secretaries')]: { url: wecom.url } },
+          },
+        },
+        publicUrl: PUBLIC_URL,
+        only: [`dingtalk:${target('x-leaders')}`, `wecom:${target('x-secretaries')}`],
+      });
+      expect(await dispatcher.runOnce()).toMatchObject({ sent: 2, failed: 0 });
+
+      const dingtalk = ding.delivered()[0]!.json;
+      const content: string = wecom.delivered()[0]!.json.markdown.content;
+      const neutral = '［点此查看领导批示］(http：//evil.example/phish)';
+      expect(dingtalk.markdown.title).toBe(`【红牌督办】${neutral} · 建筑工程施工许可`);
+      for (const text of [dingtalk.markdown.text as string, content]) {
+        expect(text).toContain(neutral);
+        expect(text).not.toContain('http://evil');
+        // The one link left is the project's page under PUBLIC_URL.
+        expect([...text.matchAll(/\]\(([^)]*)\)/g)].map((m) => m[1])).toEqual([
+          `${PUBLIC_URL}/ui/projects/${evilCode}`,
+        ]);
+      }
+      expect(dingtalk.markdown.text).toContain(`#### 【红牌督办】${neutral} · 建筑工程施工许可\n`);
+      expect(dingtalk.at).toEqual({ atMobiles: ['13800000001'], atUserIds: [], isAtAll: false });
+      expect(content).toContain(
+        `### <font color="warning">【红牌督办】${neutral} · 建筑工程施工许可</font>\n`,
+      );
+      expect(content).toContain('<@WangMin>');
+      expect([...ding.received, ...wecom.received].every((r) => r.verified)).toBe(true);
+    } finally {
+      await ding.close();
+      await wecom.close();
+    }
+  });
+});
