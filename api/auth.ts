@@ -474,10 +474,6 @@ export function canActOnProject(p: Principal, project: ProjectOwners): boolean {
   return isAdministrator(p) || (p.role === 'secretary' && p.personId === project.secretary);
 }
 
-export function canDecideItem(p: Principal, item: { department: string }): boolean {
-  return p.role === 'department' && p.department === item.department;
-}
-
 /** `departments`: those with items in the project's plan. */
 export function canRaiseProblem(
   p: Principal,

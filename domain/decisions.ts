@@ -74,6 +74,36 @@ const allowedFrom: Record<DecisionAction, readonly ItemState['status'][]> = {
   waive: ['waiting', 'ready', 'submitted', 'accepted', 'returned', 'rejected'],
 };
 
+/**
+ * Who may take which decision — the one copy of this rule, for the workflow's validator and for the
+ * API's 403: the item's own department takes the department's decisions (accept, return, approve,
+ * reject, approve on commitment); the project's secretary and operators take the rest (submit,
+ * resubmit, waive). Null when `actor` may; otherwise why not.
+ */
+export function whoMayDecide(
+  project: { code: string; secretary: string },
+  actor: Actor,
+  action: DecisionAction,
+  item: { code: string; department: string },
+): string | null {
+  if (byDepartment.has(action)) {
+    if (actor.role !== 'department') {
+      return `only the responsible department (${item.department}) may ${action} ${item.code}`;
+    }
+    if (actor.department !== item.department) {
+      return `${item.code} belongs to department ${item.department}; department ${actor.department} may not ${action} it`;
+    }
+    return null;
+  }
+  if (actor.role !== 'secretary' && actor.role !== 'operator') {
+    return `only the project secretary or an operator may ${action} ${item.code}`;
+  }
+  if (actor.role === 'secretary' && actor.id !== project.secretary) {
+    return `${actor.id} is not the secretary of project ${project.code}`;
+  }
+  return null;
+}
+
 /** Why `decision` cannot be taken now, or null when it can. Never changes the state. */
 export function refuseDecision(state: ProjectState, decision: Decision): string | null {
   const def = itemDef(state, decision.item);
@@ -81,23 +111,8 @@ export function refuseDecision(state: ProjectState, decision: Decision): string 
   if (!def || !item) return `item ${decision.item} is not in the plan of project ${state.profile.code}`;
   const { actor, action } = decision;
 
-  if (byDepartment.has(action)) {
-    if (actor.role !== 'department') {
-      return `only the responsible department (${def.department}) may ${action} ${def.code}`;
-    }
-    if (actor.department !== def.department) {
-      return `${def.code} belongs to department ${def.department}; department ${actor.department} may not ${action} it`;
-    }
-  } else if (action === 'waive') {
-    if (actor.role !== 'secretary' && actor.role !== 'operator') {
-      return `only the project secretary or an operator may waive ${def.code}`;
-    }
-  } else if (actor.role !== 'secretary' && actor.role !== 'operator') {
-    return `only the project secretary may ${action} ${def.code}`;
-  }
-  if (actor.role === 'secretary' && !byDepartment.has(action) && actor.id !== state.profile.secretary) {
-    return `${actor.id} is not the secretary of project ${state.profile.code}`;
-  }
+  const refusal = whoMayDecide(state.profile, actor, action, def);
+  if (refusal) return refusal;
 
   const earlySubmit = action === 'submit' && item.status === 'waiting' && def.earlyStart;
   if (!allowedFrom[action].includes(item.status) && !earlySubmit) {

@@ -1,20 +1,18 @@
 import { createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
 import { DepartmentCode, ItemCode } from '../../domain/catalog';
-import { type Decision, DecisionBody } from '../../domain/decisions';
+import { type Decision, DecisionBody, whoMayDecide } from '../../domain/decisions';
 import { ProjectCode } from '../../domain/project';
 import { projectAccess } from '../access';
 import type { App, AppDeps } from '../app';
 import { auditWithAnswer } from '../audit';
-import { actorOf, canActOnProject, canDecideItem, canSeeQueue, forbidden } from '../auth';
+import { actorOf, canSeeQueue, forbidden } from '../auth';
 import { idempotent } from '../idempotency';
 import { ProblemError, ProblemType, problemResponse } from '../problem';
 import { departmentQueue } from '../queue';
 import { decideItem } from '../temporal';
 
 /** Decisions on items (departments and secretaries) and a department's queue across projects. */
-
-const departmentActions = new Set(['accept', 'return', 'approve', 'reject', 'approveOnCommitment']);
 
 const DecisionAnswer = z.object({
   item: z.looseObject({ code: z.string(), status: z.string() }),
@@ -96,17 +94,13 @@ export function registerItemRoutes(app: App, deps: AppDeps): void {
         detail: `item ${item} is not in the plan of project ${code}`,
       });
     }
-    if (departmentActions.has(body.action)) {
-      if (!canDecideItem(principal, { department })) {
-        throw forbidden(`only the responsible department (${department}) may ${body.action} ${item}`);
-      }
-    } else if (
-      !canActOnProject(principal, access) ||
-      (principal.role !== 'secretary' && body.action !== 'waive')
-    ) {
-      throw forbidden(`only the secretary of project ${code} may ${body.action} ${item}`);
-    }
-    const decision = { ...body, item, actor: actorOf(principal) } as Decision;
+    const actor = actorOf(principal);
+    const refusal = whoMayDecide({ code, secretary: access.secretary }, actor, body.action, {
+      code: item,
+      department,
+    });
+    if (refusal) throw forbidden(refusal);
+    const decision = { ...body, item, actor } as Decision;
     const result = await decideItem(temporal, code, decision, c.get('updateId'));
     auditWithAnswer(c, {
       projectCode: code,

@@ -127,12 +127,16 @@ describe('refuseDecision: who may decide', () => {
   });
 
   it('refuses a secretary’s action taken by a department or a leader', () => {
-    expect(refusal(state(), d.submit('A', fgw))).toBe('only the project secretary may submit A');
-    expect(refusal(state(), d.submit('A', leader))).toBe('only the project secretary may submit A');
+    expect(refusal(state(), d.submit('A', fgw))).toBe(
+      'only the project secretary or an operator may submit A',
+    );
+    expect(refusal(state(), d.submit('A', leader))).toBe(
+      'only the project secretary or an operator may submit A',
+    );
     const s = state();
     decide(s, d.submit('A'), MON);
     decide(s, d.return('A'), MON);
-    expect(refusal(s, d.resubmit('A', fgw))).toBe('only the project secretary may resubmit A');
+    expect(refusal(s, d.resubmit('A', fgw))).toBe('only the project secretary or an operator may resubmit A');
     expect(refusal(s, d.resubmit('A', operator))).toBeNull();
   });
 

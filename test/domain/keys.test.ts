@@ -4,7 +4,6 @@ import {
   actorOf,
   canActOnProject,
   canAnswerEscalation,
-  canDecideItem,
   canManageKey,
   canRaiseProblem,
   canReadProject,
@@ -108,12 +107,6 @@ describe('the authorization matrix', () => {
     expect(canRegisterProject(wang, { secretary: 'sec-zhou' })).toBe(false);
     expect(canRegisterProject(li, { secretary: 'sec-wang' })).toBe(false);
     expect(canRegisterProject(operator, { secretary: 'sec-wang' })).toBe(true);
-  });
-
-  it('items: only the responsible department decides', () => {
-    expect(canDecideItem(zj, { department: 'ZJ' })).toBe(true);
-    expect(canDecideItem(fgw, { department: 'ZJ' })).toBe(false);
-    for (const p of [wang, li, operator, admin]) expect(canDecideItem(p, { department: 'ZJ' })).toBe(false);
   });
 
   it('queues: a department sees its own; operators see all', () => {

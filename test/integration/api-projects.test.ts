@@ -169,7 +169,7 @@ describe('errors and authorization on project routes', () => {
       action: 'accept',
     });
     expect([wrongDept.status, wrongDept.body.type]).toEqual([403, ProblemType.forbidden]);
-    expect(wrongDept.body.detail).toContain(`only the responsible department (${department})`);
+    expect(wrongDept.body.detail).toContain(`belongs to department ${department}`);
     const secretaryAccepts = await g.call('POST', path(), keys.secretary!, { action: 'accept' });
     expect(secretaryAccepts.status).toBe(403);
 
