@@ -52,12 +52,36 @@ export const ProblemAction = z.discriminatedUnion('action', [
 ]);
 export type ProblemAction = z.infer<typeof ProblemAction>;
 
+const blockerOf = (a: Actor) => (a.role === 'department' ? a.department : `${a.role} ${a.id}`);
+
 const isSecretaryOrOperator = (state: ProjectState, a: Actor) =>
   (a.role === 'secretary' && a.id === state.profile.secretary) || a.role === 'operator';
 
 const isOwner = (p: ProblemState, a: Actor) =>
   (a.role === 'department' && a.department === p.ownerDepartment) ||
   (a.role !== 'department' && a.id === p.ownerPerson);
+
+/**
+ * Who may stop an item's clock with a problem: the people who run the project (its secretary, its
+ * leader, an operator) and the department that handles the item itself. Another department on the
+ * project may raise the problem, but not block an item that is not its own: it asks the secretary.
+ */
+export function mayBlockItem(
+  project: { secretary: string; leader: string },
+  actor: Actor,
+  itemDepartment: string,
+): boolean {
+  switch (actor.role) {
+    case 'operator':
+      return true;
+    case 'secretary':
+      return actor.id === project.secretary;
+    case 'leader':
+      return actor.id === project.leader;
+    case 'department':
+      return actor.department === itemDepartment;
+  }
+}
 
 /** Why the action cannot be taken now, or null. Never changes the state. */
 export function refuseProblemAction(
@@ -66,8 +90,12 @@ export function refuseProblemAction(
   today: string,
 ): string | null {
   if (action.action === 'raise') {
-    if (action.blocksItem && !itemDef(state, action.blocksItem)) {
-      return `item ${action.blocksItem} is not in the plan of project ${state.profile.code}`;
+    if (action.blocksItem) {
+      const item = itemDef(state, action.blocksItem);
+      if (!item) return `item ${action.blocksItem} is not in the plan of project ${state.profile.code}`;
+      if (!mayBlockItem(state.profile, action.actor, item.department)) {
+        return `${blockerOf(action.actor)} may not block ${action.blocksItem}, an item of ${item.department}: only its department, the project's secretary and leader, and operators block an item`;
+      }
     }
     if (action.deadline && action.deadline < today) return `deadline ${action.deadline} is in the past`;
     if (action.actor.role === 'secretary' && action.actor.id !== state.profile.secretary) {

@@ -1,6 +1,6 @@
 import { createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
-import { ProblemAction } from '../../domain/problems';
+import { mayBlockItem, ProblemAction } from '../../domain/problems';
 import { type ProblemState, ProjectCode, type ProblemStatus as Status } from '../../domain/project';
 import { projectAccess } from '../access';
 import type { App, AppDeps } from '../app';
@@ -14,6 +14,7 @@ import {
   forbidden,
   type Principal,
 } from '../auth';
+import { requireInDirectory } from '../directory';
 import { IdempotencyKeyHeader, idempotencyResponses, idempotent } from '../idempotency';
 import { ProblemError, ProblemType, problemResponse } from '../problem';
 import { actOnProblem, queryProject } from '../temporal';
@@ -77,7 +78,7 @@ const raise = createRoute({
   tags: ['problems'],
   summary: 'Raise a problem on a project; its deadline defaults to the end of the working day (不让问题过夜)',
   description:
-    'The project secretary and leader, departments with items in the project, and operators raise problems. A problem that blocks an item stops its approval and its clock until it is resolved.',
+    "The project secretary and leader, departments with items in the project, and operators raise problems. A problem that blocks an item stops its approval and its clock until it is resolved; only the item's own department, the project's secretary and leader, and operators may block an item (403 otherwise). The owner department and owner person must exist in the directory (422).",
   request: {
     params: CodeParam,
     headers: IdempotencyKeyHeader,
@@ -160,12 +161,18 @@ export function registerProblemRoutes(app: App, deps: AppDeps): void {
         `only the secretary and leader of project ${code}, its departments and operators raise problems on it`,
       );
     }
-    const result = await actOnProblem(
-      temporal,
-      code,
-      { action: 'raise', ...body, actor: actorOf(principal) },
-      c.get('updateId'),
-    );
+    await requireInDirectory(deps.db, [
+      ...(body.ownerDepartment ? [{ field: 'ownerDepartment', department: body.ownerDepartment }] : []),
+      ...(body.ownerPerson ? [{ field: 'ownerPerson', person: body.ownerPerson }] : []),
+    ]);
+    const actor = actorOf(principal);
+    const blockedDepartment = body.blocksItem ? access.itemDepartments.get(body.blocksItem) : undefined;
+    if (blockedDepartment !== undefined && !mayBlockItem(access, actor, blockedDepartment)) {
+      throw forbidden(
+        `only ${blockedDepartment}, the secretary and leader of project ${code} and operators may block ${body.blocksItem}`,
+      );
+    }
+    const result = await actOnProblem(temporal, code, { action: 'raise', ...body, actor }, c.get('updateId'));
     auditWithAnswer(c, {
       projectCode: code,
       action: 'problem.raise',
@@ -200,6 +207,12 @@ export function registerProblemRoutes(app: App, deps: AppDeps): void {
       throw forbidden(
         `only the owner of problem ${id} or the secretary of project ${code} may ${body.action} it`,
       );
+    }
+    if (body.action === 'assign') {
+      await requireInDirectory(deps.db, [
+        { field: 'ownerDepartment', department: body.ownerDepartment },
+        ...(body.ownerPerson ? [{ field: 'ownerPerson', person: body.ownerPerson }] : []),
+      ]);
     }
     const result = await actOnProblem(
       temporal,

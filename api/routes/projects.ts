@@ -6,7 +6,7 @@ import { shippedCatalog } from '../../domain/catalog-data';
 import { amendPlan, instantiatePlan, Tailoring } from '../../domain/plan';
 import { LocalDate, PersonId, ProjectCode, ProjectProfile } from '../../domain/project';
 import { schedulePlan } from '../../domain/schedule';
-import { projectAccess } from '../access';
+import { pinProjectAccess, projectAccess } from '../access';
 import type { App, AppDeps } from '../app';
 import { AuditRow, auditTrail, auditWithAnswer } from '../audit';
 import {
@@ -17,6 +17,7 @@ import {
   forbidden,
   requireRole,
 } from '../auth';
+import { requireInDirectory } from '../directory';
 import { idempotent } from '../idempotency';
 import { ProblemError, ProblemType, problemResponse } from '../problem';
 import { amendProjectPlan, queryProject, reassignProject, startProject } from '../temporal';
@@ -234,6 +235,10 @@ export function registerProjectRoutes(app: App, deps: AppDeps): void {
       throw forbidden('only an operator, or the project secretary for their own project, registers projects');
     }
     if (!secretary) throw invalid('secretary', 'name the project secretary');
+    await requireInDirectory(deps.db, [
+      { field: 'secretary', person: secretary, role: 'secretary' },
+      { field: 'leader', person: body.leader, role: 'leader' },
+    ]);
     const template = shippedCatalog.templates.find((t) => t.id === body.templateId);
     if (!template) throw invalid('templateId', `unknown template ${body.templateId}`);
     const result = instantiatePlan(shippedCatalog, body.templateId, body.tailoring ?? {});
@@ -329,13 +334,18 @@ export function registerProjectRoutes(app: App, deps: AppDeps): void {
     const { code } = c.req.valid('param');
     const body = c.req.valid('json');
     await projectAccess(deps, code); // 404 before anything is sent
+    await requireInDirectory(deps.db, [
+      ...(body.secretary ? [{ field: 'secretary', person: body.secretary, role: 'secretary' as const }] : []),
+      ...(body.leader ? [{ field: 'leader', person: body.leader, role: 'leader' as const }] : []),
+    ]);
     const result = await reassignProject(
       temporal,
       code,
       { ...body, by: c.get('principal').keyId },
       c.get('updateId'),
     );
-    deps.accessCache?.forget(code);
+    // The workflow is the truth now; the read model catches up and announces it (api/access.ts).
+    await pinProjectAccess(deps, code);
     auditWithAnswer(c, {
       projectCode: code,
       action: 'project.reassign',
@@ -367,7 +377,7 @@ export function registerProjectRoutes(app: App, deps: AppDeps): void {
       { plan: amended.plan, by: actorOf(principal).id ?? principal.keyId, reason: body.reason },
       c.get('updateId'),
     );
-    deps.accessCache?.forget(code);
+    await pinProjectAccess(deps, code);
     const answer = { ...result, warnings: amended.warnings };
     auditWithAnswer(c, {
       projectCode: code,

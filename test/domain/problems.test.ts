@@ -95,6 +95,22 @@ describe('refuseProblemAction', () => {
     expect(refusal(project(), raise({ blocksItem: 'A' }))).toBeNull();
   });
 
+  it("lets only the item's department and the people who run the project block an item", () => {
+    // Items A and B are FGW's; GD has items elsewhere on the project but not these.
+    const state = project();
+    for (const actor of [secretary, operator, fgw, { role: 'leader', id: 'leader-li' } as const]) {
+      expect(refusal(state, raise({ actor, blocksItem: 'A' })), JSON.stringify(actor)).toBeNull();
+    }
+    expect(refusal(state, raise({ actor: gd, blocksItem: 'A' }))).toBe(
+      "GD may not block A, an item of FGW: only its department, the project's secretary and leader, and operators block an item",
+    );
+    expect(refusal(state, raise({ actor: { role: 'leader', id: 'leader-other' }, blocksItem: 'B' }))).toBe(
+      "leader leader-other may not block B, an item of FGW: only its department, the project's secretary and leader, and operators block an item",
+    );
+    // The same department may still raise the problem without blocking the item.
+    expect(refusal(state, raise({ actor: gd }))).toBeNull();
+  });
+
   it('refuses a deadline in the past, and takes today', () => {
     expect(refusal(project(), raise({ deadline: '2035-06-03' }))).toBe('deadline 2035-06-03 is in the past');
     expect(refusal(project(), raise({ deadline: '2035-06-04' }))).toBeNull();
