@@ -1,3 +1,5 @@
+import { listenForAccessChanges } from '../db/access-changes';
+import type { ProjectStateView } from '../workflows/messages';
 import type { AppDeps } from './app';
 import { queryProject } from './temporal';
 
@@ -17,17 +19,48 @@ export type ProjectAccess = {
  * has not caught up yet (a project registered a moment ago). 404 when the project does not exist.
  */
 export async function projectAccess(deps: AppDeps, code: string): Promise<ProjectAccess> {
-  const cached = deps.accessCache?.get(code);
+  const cache = deps.accessCache;
+  const cached = cache?.get(code);
   if (cached) return cached;
-  const access = await lookUp(deps, code);
-  deps.accessCache?.set(code, access);
+  const pinned = cache?.pinned(code);
+  const stamp = cache?.stamp();
+  const { access, revision } = await lookUp(deps, code);
+  if (pinned) {
+    // The read model has not yet caught up with a change made through this process: the workflow's
+    // own answer stands until it has.
+    if (revision !== null && revision < pinned.revision) return pinned.access;
+    cache?.unpin(code);
+  }
+  cache?.set(code, access, stamp);
   return access;
 }
 
-async function lookUp(deps: AppDeps, code: string): Promise<ProjectAccess> {
+/**
+ * After this process changed who may act on a project (reassignment, plan amendment): the facts from
+ * the workflow itself, held until the read model reaches the workflow's revision.
+ */
+export async function pinProjectAccess(deps: AppDeps, code: string): Promise<void> {
+  const view = await queryProject(
+    { client: deps.temporal.client, taskQueue: deps.config.temporal.taskQueue },
+    code,
+  );
+  deps.accessCache?.pin(code, factsOf(view.state), view.state.revision);
+}
+
+const factsOf = (state: ProjectStateView['state']): ProjectAccess => ({
+  secretary: state.profile.secretary,
+  leader: state.profile.leader,
+  itemDepartments: new Map(state.plan.items.map((i) => [i.code, i.department])),
+});
+
+/** The facts, and the read model's revision they were read at (null when read from the workflow). */
+async function lookUp(
+  deps: AppDeps,
+  code: string,
+): Promise<{ access: ProjectAccess; revision: number | null }> {
   const project = await deps.db
     .selectFrom('projects')
-    .select(['secretary', 'leader'])
+    .select(['secretary', 'leader', 'revision'])
     .where('code', '=', code)
     .executeTakeFirst();
   if (project) {
@@ -37,46 +70,115 @@ async function lookUp(deps: AppDeps, code: string): Promise<ProjectAccess> {
       .where('project_code', '=', code)
       .execute();
     if (items.length > 0) {
-      return { ...project, itemDepartments: new Map(items.map((i) => [i.item_code, i.department])) };
+      const { secretary, leader, revision } = project;
+      return {
+        access: {
+          secretary,
+          leader,
+          itemDepartments: new Map(items.map((i) => [i.item_code, i.department])),
+        },
+        revision,
+      };
     }
   }
   const view = await queryProject(
     { client: deps.temporal.client, taskQueue: deps.config.temporal.taskQueue },
     code,
   );
-  return {
-    secretary: view.state.profile.secretary,
-    leader: view.state.profile.leader,
-    itemDepartments: new Map(view.state.plan.items.map((i) => [i.code, i.department])),
-  };
+  return { access: factsOf(view.state), revision: null };
 }
 
 /**
- * Authorization facts per project, kept for a minute in this API process. They change only on
- * reassignment and plan amendment (which clear the entry here); another API process sees such a change
- * within the minute, and the workflow checks the secretary and the department again in any case, so a
- * stale entry can refuse late but never grant. Primed at registration, so the first decisions on a new
- * project need neither the read model nor a workflow query.
+ * Authorization facts per project, kept in this API process while nothing changes them. They change on
+ * reassignment and on plan amendments; PostgreSQL announces each change to every API process (a trigger
+ * on the read model, `NOTIFY greenlane_access`, see db/access-changes.ts), and the entry is dropped. So
+ * a removed secretary or leader loses access as soon as the read model holds the change — at once in
+ * the process that made it (it keeps the workflow's answer) — and never after a minute of grace.
+ *
+ * The cache answers only while it is `live`: while its listener is connected. Before the listener
+ * first connects, and from a lost connection until it is back (when every entry is dropped, since
+ * announcements may have been missed), every request reads the facts afresh. A lookup that raced
+ * with a change does not store what it read (`stamp` before reading, `set` with the stamp).
  */
 export class AccessCache {
   private readonly entries = new Map<string, { access: ProjectAccess; until: number }>();
+  /** Bumped by every change heard; a lookup stamped before a change of its project is not stored. */
+  private version = 0;
+  private readonly changedAt = new Map<string, number>();
+  private clearedAt = 0;
+  private live = false;
+  /** Changes made through this process that the read model has not caught up with yet. */
+  private readonly pins = new Map<string, { access: ProjectAccess; revision: number }>();
+
   constructor(
-    private readonly ttlMs = 60_000,
+    /** A safety net only: entries are dropped on change, this bounds a missed announcement. */
+    private readonly ttlMs = 10 * 60_000,
     private readonly maxEntries = 5_000,
   ) {}
 
   get(code: string): ProjectAccess | undefined {
+    if (!this.live) return undefined;
     const entry = this.entries.get(code);
     if (!entry || entry.until < Date.now()) return undefined;
     return entry.access;
   }
 
-  set(code: string, access: ProjectAccess): void {
+  /** The version to pass to `set` for facts read from now on. */
+  stamp(): number {
+    return this.version;
+  }
+
+  /**
+   * Keeps facts read at `stamp` unless a change of this project (or a reset) was heard since. Facts
+   * taken from the workflow's own answer (registration, reassignment) are stored without a stamp.
+   */
+  set(code: string, access: ProjectAccess, stamp?: number): void {
+    if (stamp !== undefined && (stamp < this.clearedAt || stamp < (this.changedAt.get(code) ?? -1))) return;
     if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
     this.entries.set(code, { access, until: Date.now() + this.ttlMs });
   }
 
-  forget(code: string): void {
-    this.entries.delete(code);
+  /** Facts from the workflow at `revision`, answered until the read model reaches it (see projectAccess). */
+  pin(code: string, access: ProjectAccess, revision: number): void {
+    this.changed(code);
+    this.pins.set(code, { access, revision });
   }
+
+  pinned(code: string): { access: ProjectAccess; revision: number } | undefined {
+    return this.pins.get(code);
+  }
+
+  unpin(code: string): void {
+    this.pins.delete(code);
+  }
+
+  /** A change of the project's secretary, leader or items was heard (or made here). */
+  changed(code: string): void {
+    this.version += 1;
+    this.entries.delete(code);
+    this.changedAt.set(code, this.version);
+    if (this.changedAt.size > this.maxEntries * 2) {
+      this.changedAt.clear();
+      this.clearedAt = this.version;
+    }
+  }
+
+  /** The listener is connected (true) or lost (false); either way nothing cached before is trusted. */
+  setLive(live: boolean): void {
+    this.version += 1;
+    this.clearedAt = this.version;
+    this.entries.clear();
+    this.changedAt.clear();
+    this.live = live;
+  }
+}
+
+/** An AccessCache kept true by PostgreSQL's announcements; `stop` before closing the process's pools. */
+export function liveAccessCache(databaseUrl: string): { cache: AccessCache; stop(): Promise<void> } {
+  const cache = new AccessCache();
+  const listener = listenForAccessChanges(databaseUrl, {
+    changed: (code) => cache.changed(code),
+    live: (listening) => cache.setLive(listening),
+  });
+  return { cache, stop: () => listener.stop() };
 }

@@ -3,6 +3,7 @@ import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../config';
 import { createDb } from '../db/connect';
 import { seedReferenceData } from '../db/seed';
+import { liveAccessCache } from './access';
 import { createApp } from './app';
 
 /**
@@ -27,7 +28,13 @@ async function main(): Promise<void> {
   // Departments and the shipped calendars, where operators have not loaded their own (idempotent).
   await seedReferenceData(db);
 
-  const app = createApp({ temporal: { client, namespace: config.temporal.namespace }, db, config });
+  const access = liveAccessCache(config.databaseUrl);
+  const app = createApp({
+    temporal: { client, namespace: config.temporal.namespace },
+    db,
+    config,
+    accessCache: access.cache,
+  });
   const server = serve({ fetch: app.fetch, hostname: config.api.host, port: config.api.port }, (info) => {
     console.log(
       `Greenlane API listening on http://${info.address}:${info.port} (public URL ${config.api.publicUrl})`,
@@ -46,7 +53,7 @@ async function main(): Promise<void> {
     }, 10_000);
     force.unref();
     await new Promise<void>((resolve) => server.close(() => resolve()));
-    await Promise.allSettled([connection.close(), db.destroy()]);
+    await Promise.allSettled([connection.close(), access.stop(), db.destroy()]);
     clearTimeout(force);
     process.exit(0);
   };

@@ -9,6 +9,7 @@ import { createInterface } from 'node:readline';
 import { serve } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
 import type { Kysely, KyselyPlugin, QueryResult, RootOperationNode, UnknownRow } from 'kysely';
+import { liveAccessCache } from '../../api/access';
 import { createApp } from '../../api/app';
 import { createKey, type Role, upsertPerson } from '../../api/auth';
 import { loadConfig } from '../../config';
@@ -281,7 +282,13 @@ export async function startInstrumentedApi(
     const times = current.getStore();
     if (times) charge(times.temporal, what, ms);
   });
-  const app = createApp({ temporal: { client, namespace: config.temporal.namespace }, db, config });
+  const access = liveAccessCache(config.databaseUrl);
+  const app = createApp({
+    temporal: { client, namespace: config.temporal.namespace },
+    db,
+    config,
+    accessCache: access.cache,
+  });
 
   const requests: RequestTimes[] = [];
   const { url, close } = await new Promise<{ url: string; close: () => Promise<void> }>((resolve) => {
@@ -322,6 +329,7 @@ export async function startInstrumentedApi(
     async stop(): Promise<void> {
       await close();
       await connection.close();
+      await access.stop();
       await db.destroy();
     },
   };
