@@ -32,6 +32,7 @@ import { registerReferenceRoutes } from './routes/reference';
 import { registerReportRoutes } from './routes/reports';
 import { registerServiceRoutes } from './routes/service';
 import { registerUiRoutes } from './routes/ui';
+import { securityHeaders } from './security-headers';
 import { registerStorableText } from './storable-text';
 
 /** What the API needs from the outside world; api/server.ts builds it, tests build their own. */
@@ -94,6 +95,7 @@ export function createApp(given: AppDeps): App {
   // First, so every answer is counted and timed, including a 413 from the body limit.
   const httpMetrics = new HttpMetrics();
   app.use(httpMetrics.middleware());
+  app.use(securityHeaders(deps.config.api.publicUrl));
   app.use(requestId());
   const maxSize = deps.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
   app.use(

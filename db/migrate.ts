@@ -7,6 +7,7 @@ import * as init from './migrations/2026-11-22T01-init';
 import * as principals from './migrations/2026-11-22T02-principals';
 import * as notifications from './migrations/2026-11-22T03-notifications';
 import * as service from './migrations/2026-11-22T04-service';
+import * as sessionsAccess from './migrations/2026-12-04T05-sessions-access';
 import type { DB } from './schema';
 
 /**
@@ -19,6 +20,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '2026-11-22T02-principals': principals,
   '2026-11-22T03-notifications': notifications,
   '2026-11-22T04-service': service,
+  '2026-12-04T05-sessions-access': sessionsAccess,
 };
 
 /** A Migrator over the explicit list (or, in tests, another); exported for tests that step down and up. */

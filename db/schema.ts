@@ -345,6 +345,24 @@ export interface ReturnVisitsTable {
   created_at: GeneratedTimestamp;
 }
 
+/** A signed-in browser: only the SHA-256 of its opaque token is kept (migration 2026-12-04T05). */
+export interface WebSessionsTable {
+  /** Lower-case hex SHA-256 of the token the browser holds. */
+  id: string;
+  /** Signed in with this API key; its revocation ends the session. */
+  key_id: string | null;
+  /** Signed in as this person (the organisation's identity provider). */
+  person_id: string | null;
+  /** Sent back by every form of the session (synchronizer token). */
+  csrf_token: string;
+  created_at: GeneratedTimestamp;
+  last_seen_at: GeneratedTimestamp;
+  /** The absolute end, whatever the activity. */
+  expires_at: Timestamp;
+  ended_at: Timestamp | null;
+  user_agent: string | null;
+}
+
 export interface DB {
   departments: DepartmentsTable;
   calendar_years: CalendarYearsTable;
@@ -364,6 +382,7 @@ export interface DB {
   digests: DigestsTable;
   service_log: ServiceLogTable;
   return_visits: ReturnVisitsTable;
+  web_sessions: WebSessionsTable;
 }
 
 export type DepartmentRow = Selectable<DepartmentsTable>;

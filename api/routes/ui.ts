@@ -1,5 +1,4 @@
 import type { Context } from 'hono';
-import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { html } from 'hono/html';
 import { makeCalendar } from '../../domain/calendar';
 import { colourLabelZh, projectStanding } from '../../domain/reports';
@@ -10,7 +9,8 @@ import { departmentQueue } from '../queue';
 import { loadCalendar, loadItems, loadProjects } from '../reports';
 import { queryProject } from '../temporal';
 import { type GanttRow, ganttSvg } from '../ui/gantt';
-import { page } from '../ui/layout';
+import { DASHBOARD_CSS, page } from '../ui/layout';
+import { sameOrigin, sameToken, type WebSession, WebSessions } from '../web-session';
 
 /**
  * The battle-map dashboard (挂图作战), server-rendered: the projects board, a project's Gantt, a
@@ -18,46 +18,55 @@ import { page } from '../ui/layout';
  * HTML pages, so they are not part of the OpenAPI document.
  */
 
-const COOKIE = 'greenlane_key';
 const order = { red: 0, yellow: 1, green: 2 } as const;
 
 export function registerUiRoutes(app: App, deps: AppDeps): void {
   const temporal = { client: deps.temporal.client, taskQueue: deps.config.temporal.taskQueue };
-  const secure = deps.config.api.publicUrl.startsWith('https:');
+  const sessions = new WebSessions(deps.db, deps.config.api.publicUrl);
+  const publicUrl = deps.config.api.publicUrl;
 
-  app.get('/ui/login', (c) => c.html(loginPage(c.req.query('error'))));
+  app.get('/', (c) => c.redirect('/ui', 303));
+  app.get('/ui/app.css', (c) =>
+    c.body(DASHBOARD_CSS, 200, {
+      'content-type': 'text/css; charset=utf-8',
+      'cache-control': 'public, max-age=3600',
+    }),
+  );
+  app.get('/ui/login', (c) => c.html(loginPage(sessions.loginToken(c), c.req.query('error'))));
   app.post('/ui/login', async (c) => {
     const form = await c.req.parseBody();
+    // Login CSRF: a form from another site carries neither our Origin nor the token of our cookie.
+    if (!sameOrigin(c, publicUrl) || !sessions.loginTokenValid(c, form.csrf)) {
+      return c.html(loginPage(sessions.loginToken(c), 'csrf'), 403);
+    }
     const key = typeof form.key === 'string' ? form.key.trim() : '';
+    let principal: Principal;
     try {
-      await principalForKey(deps.db, key);
+      principal = await principalForKey(deps.db, key);
     } catch (err) {
-      if (err instanceof ProblemError) return c.redirect('/ui/login?error=1', 303);
+      if (err instanceof ProblemError) return c.redirect('/ui/login?error=key', 303);
       throw err;
     }
-    setCookie(c, COOKIE, key, { httpOnly: true, sameSite: 'Strict', path: '/ui', secure, maxAge: 12 * 3600 });
+    await sessions.start(c, { keyId: principal.keyId });
     return c.redirect('/ui', 303);
   });
-  app.get('/ui/logout', (c) => {
-    deleteCookie(c, COOKIE, { path: '/ui' });
+  app.post('/ui/logout', async (c) => {
+    const form = await c.req.parseBody();
+    const session = await sessions.current(c);
+    if (session && (!sameOrigin(c, publicUrl) || !sameToken(session.csrfToken, form.csrf))) {
+      return c.text('This sign-out form did not come from this site.', 403);
+    }
+    await sessions.end(c);
     return c.redirect('/ui/login', 303);
   });
 
-  /** The signed-in caller, or null (then the page redirects to the login form). */
-  const who = async (c: Context): Promise<Principal | null> => {
-    const key = getCookie(c, COOKIE);
-    if (!key) return null;
-    try {
-      return await principalForKey(deps.db, key);
-    } catch (err) {
-      if (err instanceof ProblemError) return null;
-      throw err;
-    }
-  };
+  /** The signed-in caller and their form token, or null (then the page redirects to the login form). */
+  const who = (c: Context): Promise<WebSession | null> => sessions.current(c);
 
   app.get('/ui', async (c) => {
-    const principal = await who(c);
-    if (!principal) return c.redirect('/ui/login', 303);
+    const session = await who(c);
+    if (!session) return c.redirect('/ui/login', 303);
+    const { principal } = session;
     if (principal.role === 'department') return c.redirect(`/ui/departments/${principal.department}`, 303);
     const scope =
       principal.role === 'secretary'
@@ -93,7 +102,7 @@ export function registerUiRoutes(app: App, deps: AppDeps): void {
     return c.html(
       page(
         '项目总览',
-        principal,
+        session,
         html`<h1>重大项目挂图作战 · 项目总览</h1>
 <div class="kpis">
   <div class="kpi">在库项目<b id="kpi-total">${coloured.length}</b></div>
@@ -124,13 +133,14 @@ ${coloured.map(
   });
 
   app.get('/ui/projects/:code', async (c) => {
-    const principal = await who(c);
-    if (!principal) return c.redirect('/ui/login', 303);
+    const session = await who(c);
+    if (!session) return c.redirect('/ui/login', 303);
+    const { principal } = session;
     const code = c.req.param('code');
     const view = await queryProject(temporal, code);
     const { state, summary } = view;
     if (!canReadProject(principal, state.profile))
-      return c.html(page('无权访问', principal, html`<p class="error">这不是您负责的项目。</p>`), 403);
+      return c.html(page('无权访问', session, html`<p class="error">这不是您负责的项目。</p>`), 403);
     const calendar = makeCalendar(state.calendarYears);
     const today = calendar.dateOf(Date.now());
     const date = (iso?: string | null) => (iso ? calendar.dateOf(Date.parse(iso)) : null);
@@ -162,7 +172,7 @@ ${coloured.map(
     return c.html(
       page(
         state.profile.name,
-        principal,
+        session,
         html`<h1><span class="colour ${colour}" id="colour" data-colour="${colour}"></span>${state.profile.name} <span class="muted">${code}</span></h1>
 <div class="kpis">
   <div class="kpi">当前阶段<b id="kpi-stage">${summary.stage >= 5 ? '已完成' : `阶段${summary.stage}`}</b></div>
@@ -188,11 +198,12 @@ ${problems.map((p) => html`<tr><td>${p.id}</td><td>${p.title}</td><td>${p.ownerD
   });
 
   app.get('/ui/departments/:department', async (c) => {
-    const principal = await who(c);
-    if (!principal) return c.redirect('/ui/login', 303);
+    const session = await who(c);
+    if (!session) return c.redirect('/ui/login', 303);
+    const { principal } = session;
     const department = c.req.param('department');
     if (!canSeeQueue(principal, department))
-      return c.html(page('无权访问', principal, html`<p class="error">只能查看本部门的队列。</p>`), 403);
+      return c.html(page('无权访问', session, html`<p class="error">只能查看本部门的队列。</p>`), 403);
     const [dept, items, points] = await Promise.all([
       deps.db.selectFrom('departments').selectAll().where('code', '=', department).executeTakeFirst(),
       departmentQueue(deps.db, department),
@@ -206,7 +217,7 @@ ${problems.map((p) => html`<tr><td>${p.id}</td><td>${p.title}</td><td>${p.ownerD
     return c.html(
       page(
         `${dept?.name_zh ?? department} 审批队列`,
-        principal,
+        session,
         html`<h1>${dept?.name_zh ?? department} · 审批队列</h1>
 <div class="kpis">
   <div class="kpi">在办<b id="kpi-queue">${items.length}</b></div>
@@ -224,14 +235,21 @@ ${items.map(
   });
 }
 
-function loginPage(error?: string) {
+const loginErrors: Record<string, string> = {
+  key: '密钥无效或已吊销。',
+  csrf: '登录表单已过期或并非来自本站，请重新登录。',
+};
+
+function loginPage(csrf: string, error?: string) {
+  const message = error ? (loginErrors[error] ?? loginErrors.key) : undefined;
   return page(
     '登录',
     null,
     html`<form class="login" method="post" action="/ui/login">
 <h1>登录挂图作战</h1>
 <p>请输入您的 API 密钥（与接口使用同一密钥）。</p>
-${error ? html`<p class="error">密钥无效或已吊销。</p>` : ''}
+${message ? html`<p class="error">${message}</p>` : ''}
+<input type="hidden" name="csrf" value="${csrf}">
 <label for="key">API 密钥</label>
 <input id="key" name="key" type="password" autocomplete="off" placeholder="gl_…">
 <button type="submit">登录</button>

@@ -12,16 +12,11 @@ const roleZh: Record<string, string> = {
   admin: '管理员',
 };
 
-/** The page frame of the dashboard: server-rendered, no script, no build step. */
-export function page(title: string, principal: Principal | null, body: Html) {
-  return html`<!doctype html>
-<html lang="zh-CN">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${title} · Greenlane 重大项目帮办代办</title>
-<style>
-  body { font-family: "Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", sans-serif; margin: 0; color: #1f2933; background: #f5f7fa; }
+/**
+ * The dashboard's style sheet, served as /ui/app.css: the pages carry no inline style or script, so the
+ * Content-Security-Policy can refuse both (api/security-headers.ts).
+ */
+export const DASHBOARD_CSS = `  body { font-family: "Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", sans-serif; margin: 0; color: #1f2933; background: #f5f7fa; }
   header { background: #0b6e4f; color: #fff; padding: 10px 24px; display: flex; justify-content: space-between; align-items: center; }
   header a { color: #fff; margin-left: 16px; text-decoration: none; }
   main { padding: 20px 24px; }
@@ -39,7 +34,23 @@ export function page(title: string, principal: Principal | null, body: Html) {
   form.login { background: #fff; padding: 24px; max-width: 520px; border: 1px solid #d9e2ec; }
   form.login input { width: 100%; padding: 8px; margin: 8px 0 16px; font-family: monospace; }
   .error { color: #d62728; }
-</style>
+  form.logout { display: inline; margin-left: 16px; }
+  form.logout button { background: none; border: 1px solid #fff; color: #fff; cursor: pointer; padding: 2px 8px; font: inherit; }
+`;
+
+/** Who is signed in, and the token their forms send back. */
+export type PageSession = { principal: Principal; csrfToken: string };
+
+/** The page frame of the dashboard: server-rendered, no script, no build step. */
+export function page(title: string, session: PageSession | null, body: Html) {
+  const principal = session?.principal ?? null;
+  return html`<!doctype html>
+<html lang="zh-CN">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${title} · Greenlane 重大项目帮办代办</title>
+<link rel="stylesheet" href="/ui/app.css">
 </head>
 <body>
 <header>
@@ -48,7 +59,7 @@ export function page(title: string, principal: Principal | null, body: Html) {
     principal
       ? html`<span>${principal.name}（${roleZh[principal.role] ?? principal.role}）</span><a href="/ui">项目总览</a>${
           principal.department ? html`<a href="/ui/departments/${principal.department}">本部门</a>` : ''
-        }<a href="/ui/logout">退出</a>`
+        }<form class="logout" method="post" action="/ui/logout"><input type="hidden" name="csrf" value="${session?.csrfToken}"><button type="submit">退出</button></form>`
       : ''
   }</nav>
 </header>

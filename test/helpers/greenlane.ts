@@ -3,6 +3,7 @@ import { serve } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities/index';
+import { liveAccessCache } from '../../api/access';
 import { createApp } from '../../api/app';
 import { createKey, type Role, upsertPerson } from '../../api/auth';
 import { loadConfig } from '../../config';
@@ -34,17 +35,33 @@ export async function startGreenlane(opts: {
   await seedReferenceData(db);
 
   const nativeConnection = await NativeConnection.connect({ address: config.temporal.address });
-  const worker = await Worker.create({
-    connection: nativeConnection,
-    taskQueue,
-    workflowsPath: new URL('../../workflows/index.ts', import.meta.url).pathname,
-    activities: createActivities({ db }),
-  });
-  const running = worker.run();
+  const newWorker = () =>
+    Worker.create({
+      connection: nativeConnection,
+      taskQueue,
+      workflowsPath: new URL('../../workflows/index.ts', import.meta.url).pathname,
+      activities: createActivities({ db }),
+    });
+  let worker = await newWorker();
+  let running = worker.run();
+  /** No worker on the task queue for `ms` (a worker restarting, a long pause): the workflows wait. */
+  async function pauseWorker(ms: number): Promise<void> {
+    worker.shutdown();
+    await running;
+    await new Promise((r) => setTimeout(r, ms));
+    worker = await newWorker();
+    running = worker.run();
+  }
 
   const connection = await Connection.connect({ address: config.temporal.address });
   const client = new Client({ connection, namespace: config.temporal.namespace });
-  const app = createApp({ temporal: { client, namespace: config.temporal.namespace }, db, config });
+  const access = liveAccessCache(config.databaseUrl);
+  const app = createApp({
+    temporal: { client, namespace: config.temporal.namespace },
+    db,
+    config,
+    accessCache: access.cache,
+  });
   const { url, close } = await new Promise<{ url: string; close: () => Promise<void> }>((resolve) => {
     const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, (info) =>
       resolve({
@@ -91,9 +108,40 @@ export async function startGreenlane(opts: {
     return { status: res.status, headers: res.headers, body: json };
   }
 
+  const sessions = new Map<string, string>();
+  /**
+   * The Cookie header of a dashboard session signed in with `key`, as a browser gets it: the sign-in
+   * form (its CSRF token and cookie), then the form posted. One session per key for the whole file.
+   */
+  async function uiCookie(key: string): Promise<string> {
+    const known = sessions.get(key);
+    if (known) return known;
+    const form = await fetch(`${url}/ui/login`);
+    const csrf = /name="csrf" value="([^"]+)"/.exec(await form.text())?.[1] ?? '';
+    const loginCookie = form.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0])
+      .join('; ');
+    const res = await fetch(`${url}/ui/login`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: loginCookie },
+      body: new URLSearchParams({ key, csrf }).toString(),
+    });
+    const session = res.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0]!)
+      .find((c) => c.startsWith('greenlane_session='));
+    if (!session) throw new Error(`signing in to the dashboard failed: HTTP ${res.status}`);
+    sessions.set(key, session);
+    return session;
+  }
+
   return {
     url,
     tag,
+    uiCookie,
+    pauseWorker,
     db,
     client,
     config,
@@ -105,6 +153,7 @@ export async function startGreenlane(opts: {
       await running;
       await nativeConnection.close();
       await connection.close();
+      await access.stop();
       await db.destroy();
     },
   };

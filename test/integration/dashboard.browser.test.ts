@@ -88,6 +88,15 @@ beforeAll(async () => {
     ],
   });
   page = await browser.newPage({ viewport: { width: 1400, height: 900 }, locale: 'zh-CN' });
+  // Every Content-Security-Policy violation on our pages is recorded where the test can read it.
+  await page.addInitScript(() => {
+    const w = globalThis as unknown as {
+      cspViolations: string[];
+      document: { addEventListener(t: string, f: (e: { violatedDirective: string }) => void): void };
+    };
+    w.cspViolations = [];
+    w.document.addEventListener('securitypolicyviolation', (e) => w.cspViolations.push(e.violatedDirective));
+  });
 });
 
 afterAll(async () => {
@@ -100,6 +109,10 @@ afterAll(async () => {
 const backgroundColour = (e: unknown): string =>
   (globalThis as unknown as { getComputedStyle(e: unknown): { backgroundColor: string } }).getComputedStyle(e)
     .backgroundColor;
+
+/** What the page recorded as blocked by the Content-Security-Policy. */
+const cspViolations = () =>
+  page.evaluate(() => (globalThis as unknown as { cspViolations: string[] }).cspViolations);
 
 async function login(key: string) {
   await page.goto(`${g.url}/ui/login`);
@@ -130,6 +143,7 @@ describe('the battle-map dashboard in Chromium', () => {
     const temporalLink = await row.locator('a', { hasText: '工作流' }).getAttribute('href');
     expect(temporalLink).toBe(`${temporal.uiUrl}/namespaces/default/workflows/project-${code}`);
     await page.screenshot({ path: `${out}dashboard-board.png`, fullPage: true });
+    expect(await cspViolations()).toEqual([]);
   });
 
   it("draws the project's Gantt: planned and actual bars, the critical path, the numbers", async () => {
@@ -148,6 +162,11 @@ describe('the battle-map dashboard in Chromium', () => {
     expect(await page.locator('#kpi-overdue').textContent()).toBe('0');
     expect(await page.locator('#colour').getAttribute('data-colour')).toBe('green');
     await page.screenshot({ path: `${out}dashboard-gantt.png`, fullPage: true });
+    expect(await cspViolations()).toEqual([]);
+    // The API's own page too, which renders /openapi.json with its script.
+    await page.goto(`${g.url}/docs`);
+    await page.waitForSelector('details.op');
+    expect(await cspViolations()).toEqual([]);
   });
 
   it('lists the project in the Temporal UI, filtered by the ResponsibleLeader search attribute', async () => {

@@ -249,7 +249,10 @@ describe('api over HTTP', () => {
     expect(res.headers.get('content-type')).toMatch(/^text\/html/);
     const html = await res.text();
     expect(html).toContain('Greenlane API');
-    expect(html).toContain("fetch('openapi.json')");
+    expect(html).toContain('<script src="docs.js"></script>');
+    const script = await fetch(`${up.url}/docs.js`);
+    expect(script.headers.get('content-type')).toMatch(/^text\/javascript/);
+    expect(await script.text()).toContain("fetch('openapi.json')");
   });
 });
 

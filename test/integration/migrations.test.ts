@@ -27,6 +27,7 @@ const expectedPrimaryKeys: Record<keyof DB, string[]> = {
   digests: ['id'],
   service_log: ['id'],
   return_visits: ['id'],
+  web_sessions: ['id'],
 };
 const tables = Object.keys(expectedPrimaryKeys);
 

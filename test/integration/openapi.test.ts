@@ -56,8 +56,9 @@ afterAll(async () => {
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'options', 'head', 'trace'] as const;
 /** Served but deliberately not in the document: the document itself, its page, and the HTML dashboard. */
+// The document itself, the page that shows it (with its style and script) and the dashboard's pages.
 const UNDOCUMENTED = (path: string) =>
-  path === '/openapi.json' || path === '/docs' || /^\/ui(\/|$)/.test(path);
+  ['/openapi.json', '/docs', '/docs.css', '/docs.js', '/'].includes(path) || /^\/ui(\/|$)/.test(path);
 
 function operations(): { key: string; path: string; method: string; op: Json }[] {
   return Object.entries<Json>(doc.paths).flatMap(([path, item]) =>

@@ -1,0 +1,89 @@
+import { type Kysely, sql, type Transaction } from 'kysely';
+import type { DB, PrincipalRole } from './schema';
+
+/** Web sessions (the dashboard's sign-in): every statement on `web_sessions`. */
+
+type Db = Kysely<DB> | Transaction<DB>;
+
+export type NewSession = {
+  /** SHA-256 hex of the token the browser holds. */
+  id: string;
+  keyId?: string;
+  personId?: string;
+  csrfToken: string;
+  expiresAt: Date;
+  userAgent?: string | null;
+};
+
+export async function insertSession(db: Db, s: NewSession): Promise<void> {
+  await db
+    .insertInto('web_sessions')
+    .values({
+      id: s.id,
+      key_id: s.keyId ?? null,
+      person_id: s.personId ?? null,
+      csrf_token: s.csrfToken,
+      expires_at: s.expiresAt,
+      user_agent: s.userAgent?.slice(0, 300) ?? null,
+    })
+    .execute();
+}
+
+/** What a live session stands for, with the key or person it was signed in with. */
+export type SessionRow = {
+  id: string;
+  csrfToken: string;
+  lastSeenAt: Date;
+  keyId: string | null;
+  personId: string | null;
+  role: PrincipalRole | null;
+  department: string | null;
+  name: string | null;
+  label: string | null;
+};
+
+/**
+ * The session with this id if it is live: not ended, before its absolute end, seen within `idleMs`,
+ * and (for a key's session) its key not revoked. Anything else reads as no session.
+ */
+export async function liveSession(db: Db, id: string, idleMs: number): Promise<SessionRow | null> {
+  const row = await db
+    .selectFrom('web_sessions as s')
+    .leftJoin('api_keys as k', 'k.id', 's.key_id')
+    .leftJoin('people as p', (j) => j.on(sql`p.id`, '=', sql`coalesce(k.person_id, s.person_id)`))
+    .select(['s.id', 's.csrf_token', 's.last_seen_at', 's.key_id', 'k.revoked_at', 'k.label'])
+    .select(['p.id as person_id', 'p.name', 'p.role as person_role', 'p.department as person_department'])
+    .select(['k.role as key_role', 'k.department as key_department'])
+    .where('s.id', '=', id)
+    .where('s.ended_at', 'is', null)
+    .where('s.expires_at', '>', sql<Date>`now()`)
+    .where('s.last_seen_at', '>', sql<Date>`now() - make_interval(secs => ${idleMs / 1000})`)
+    .executeTakeFirst();
+  if (!row) return null;
+  if (row.key_id !== null && (row.revoked_at !== null || row.key_role === null)) return null;
+  const fromKey = row.key_id !== null;
+  return {
+    id: row.id,
+    csrfToken: row.csrf_token,
+    lastSeenAt: row.last_seen_at,
+    keyId: row.key_id,
+    personId: row.person_id,
+    role: fromKey ? row.key_role : row.person_role,
+    department: fromKey ? row.key_department : row.person_department,
+    name: row.name,
+    label: row.label,
+  };
+}
+
+export async function touchSession(db: Db, id: string): Promise<void> {
+  await db.updateTable('web_sessions').set({ last_seen_at: sql<Date>`now()` }).where('id', '=', id).execute();
+}
+
+export async function endSession(db: Db, id: string): Promise<void> {
+  await db
+    .updateTable('web_sessions')
+    .set({ ended_at: sql<Date>`now()` })
+    .where('id', '=', id)
+    .where('ended_at', 'is', null)
+    .execute();
+}
