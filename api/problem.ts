@@ -37,6 +37,8 @@ export const ProblemType = {
   payloadTooLarge: `${PROBLEM_TYPE_BASE}payload-too-large`,
   /** 415: the body's media type is not one the operation accepts. */
   unsupportedMediaType: `${PROBLEM_TYPE_BASE}unsupported-media-type`,
+  /** 429: too many requests for one project are waiting; retry after `Retry-After` seconds. */
+  tooManyRequests: `${PROBLEM_TYPE_BASE}too-many-requests`,
   /** 503: Temporal or PostgreSQL cannot be reached; retry after `Retry-After` seconds. */
   unavailable: `${PROBLEM_TYPE_BASE}unavailable`,
   /** 500: a fault on our side; the detail is in the server log under `requestId`. */

@@ -23,6 +23,7 @@ import {
 } from '../workflows/messages';
 import * as SA from '../workflows/search-attributes';
 import { ProblemError, ProblemType } from './problem';
+import { ProjectLanes } from './project-lanes';
 
 /**
  * The API's side of the project workflow: start, update, query, with Temporal's failures turned into
@@ -101,7 +102,7 @@ export async function decideItem(
   decision: Decision,
   updateId?: string,
 ): Promise<DecisionResult> {
-  return call(
+  return update(
     code,
     () => projectHandle(deps, code).executeUpdate(decideItemUpdate, { args: [decision], updateId }),
     deps,
@@ -114,7 +115,7 @@ export async function actOnProblem(
   action: ProblemAction,
   updateId?: string,
 ): Promise<ProblemResult> {
-  return call(
+  return update(
     code,
     () => projectHandle(deps, code).executeUpdate(problemUpdate, { args: [action], updateId }),
     deps,
@@ -127,7 +128,7 @@ export async function acknowledgeEscalation(
   ack: AcknowledgeEscalation,
   updateId?: string,
 ): Promise<Instruction> {
-  return call(
+  return update(
     code,
     () => projectHandle(deps, code).executeUpdate(acknowledgeEscalationUpdate, { args: [ack], updateId }),
     deps,
@@ -140,7 +141,7 @@ export async function amendProjectPlan(
   amendment: AmendPlan,
   updateId?: string,
 ) {
-  return call(
+  return update(
     code,
     () => projectHandle(deps, code).executeUpdate(amendPlanUpdate, { args: [amendment], updateId }),
     deps,
@@ -148,11 +149,18 @@ export async function amendProjectPlan(
 }
 
 export async function reassignProject(deps: TemporalDeps, code: string, r: Reassign, updateId?: string) {
-  return call(
+  return update(
     code,
     () => projectHandle(deps, code).executeUpdate(reassignUpdate, { args: [r], updateId }),
     deps,
   );
+}
+
+/** Updates to one project a few at a time in this process (api/project-lanes.ts). */
+export const projectLanes = new ProjectLanes();
+
+function update<T>(code: string, fn: () => Promise<T>, deps: TemporalDeps): Promise<T> {
+  return projectLanes.run(code, () => call(code, fn, deps));
 }
 
 async function call<T>(code: string, fn: () => Promise<T>, deps: TemporalDeps): Promise<T> {
