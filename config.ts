@@ -81,10 +81,48 @@ export const NotifyDelivery = z
   })
   .strict();
 
-/** The file NOTIFY_CONFIG_FILE names (mount it as a secret): `{ "targets": {…}, "delivery": {…} }`. */
+const HostPattern = z
+  .string()
+  .regex(/^(\*\.)?[A-Za-z0-9.-]+(:\d+)?$/, 'a host name, optionally *.domain, optionally :port')
+  .transform((h) => h.toLowerCase());
+
+/** Whether `url`'s host (with its port, if the pattern has one) is one the allow-list names. */
+export function hostAllowed(url: string, allowed: readonly string[]): boolean {
+  const { hostname, host } = new URL(url);
+  return allowed.some((pattern) => {
+    const subject = pattern.includes(':') ? host : hostname;
+    return pattern.startsWith('*.') ? subject.endsWith(pattern.slice(1)) : subject === pattern;
+  });
+}
+
+/**
+ * The file NOTIFY_CONFIG_FILE names (mount it as a secret): `{ "targets": {…}, "delivery": {…},
+ * "allowedHosts": […] }`. Targets come only from this file, which only the operator writes; where it
+ * lists `allowedHosts` (e.g. `["oapi.dingtalk.com", "qyapi.weixin.qq.com", "open.feishu.cn",
+ * "hooks.city.gov.cn"]`), every robot and webhook URL must be on one of them, so a slip cannot point
+ * Greenlane's signed requests at an internal address. Without it any http(s) URL is taken.
+ */
 export const NotifyFile = z
-  .object({ targets: NotifyTargets.prefault({}), delivery: NotifyDelivery.prefault({}) })
-  .strict();
+  .object({
+    targets: NotifyTargets.prefault({}),
+    delivery: NotifyDelivery.prefault({}),
+    allowedHosts: z.array(HostPattern).min(1).optional(),
+  })
+  .strict()
+  .superRefine((file, ctx) => {
+    if (!file.allowedHosts) return;
+    for (const channel of ['dingtalk', 'wecom', 'feishu', 'webhook'] as const) {
+      for (const [name, target] of Object.entries(file.targets[channel] ?? {})) {
+        if (!hostAllowed(target.url, file.allowedHosts)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['targets', channel, name, 'url'],
+            message: `host ${new URL(target.url).host} is not in allowedHosts`,
+          });
+        }
+      }
+    }
+  });
 
 export type NotifySettings = Readonly<
   z.infer<typeof NotifyDelivery> & {

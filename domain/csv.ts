@@ -7,7 +7,8 @@
  * - The text starts with a UTF-8 byte-order mark: without it Excel reads the file in the system's ANSI code
  *   page (GBK on a Chinese Windows) and garbles anything that GBK does not cover.
  * - A field that starts with = + - @ (or a tab or CR) would run as a formula when opened in a spreadsheet
- *   (CSV injection); it gets a leading apostrophe, which Excel shows as text. Numbers are not touched, so a
+ *   (CSV injection), and so would their fullwidth forms ＝ ＋ － ＠, which a Chinese input method types and
+ *   spreadsheets read as the ASCII ones; it gets a leading apostrophe, which Excel shows as text. Numbers are not touched, so a
  *   negative number stays a number.
  */
 
@@ -19,7 +20,7 @@ export type CsvValue = string | number | boolean | null | undefined;
 export type CsvColumn<T> = { header: string; value: (row: T) => CsvValue };
 
 const NEEDS_QUOTES = /[",\r\n]|^\s|\s$/;
-const FORMULA_START = /^[=+\-@\t\r]/;
+const FORMULA_START = /^[=+\-@\t\r\uFF1D\uFF0B\uFF0D\uFF20]/;
 
 /** One field, escaped. null and undefined are empty; booleans are 是 / 否. */
 export function csvField(value: CsvValue): string {

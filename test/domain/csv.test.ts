@@ -38,6 +38,14 @@ describe('csvField (RFC 4180)', () => {
     expect(csvField('+86 138')).toBe("'+86 138");
     expect(csvField('@sum')).toBe("'@sum");
   });
+
+  it('defuses the fullwidth formula signs a Chinese input method types (＝ ＋ － ＠)', () => {
+    expect(csvField('＝HYPERLINK("http://x")')).toBe(`"'＝HYPERLINK(""http://x"")"`);
+    expect(csvField('＋1')).toBe("'＋1");
+    expect(csvField('－1+2')).toBe("'－1+2");
+    expect(csvField('＠SUM(A1)')).toBe("'＠SUM(A1)");
+    expect(csvField('项目＝医院')).toBe('项目＝医院');
+  });
 });
 
 describe('toCsv', () => {
