@@ -14,6 +14,8 @@ export default defineConfig({
             'test/setup/**/*.test.ts',
             'test/security/**/*.test.ts',
           ],
+          // Security tests that need the servers run with the integration tier.
+          exclude: ['test/security/**/*.http.test.ts'],
         },
       },
       {
@@ -28,7 +30,7 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
-          include: ['test/integration/**/*.test.ts'],
+          include: ['test/integration/**/*.test.ts', 'test/security/**/*.http.test.ts'],
           globalSetup: ['test/helpers/global-setup.ts'],
           setupFiles: ['test/helpers/quiet-runtime.ts'],
           testTimeout: 120_000,
