@@ -56,7 +56,7 @@ export type Cast = {
 export async function castFor(
   plan: Plan,
   keyFor: (
-    role: 'secretary' | 'department',
+    role: 'secretary' | 'leader' | 'department',
     who: { person?: string; department?: string },
   ) => Promise<Credential>,
   tag: string,
@@ -67,7 +67,10 @@ export async function castFor(
   for (const d of new Set(plan.items.map((i) => i.department))) {
     departments[d] = await keyFor('department', { department: d });
   }
-  return { secretary, leader: `leader-${tag}`, departments };
+  // The leader must be in the directory for registration to name them; their key is not used.
+  const leader = `leader-${tag}`;
+  await keyFor('leader', { person: leader });
+  return { secretary, leader, departments };
 }
 
 // --- Decisions -----------------------------------------------------------------------------------------
