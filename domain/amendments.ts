@@ -4,6 +4,7 @@ import { type Plan, validatePlan } from './plan';
 import { isDone, newItemState, open, type ProjectState, prerequisitesDone } from './project';
 import { schedulePlan } from './schedule';
 import { refreshItemDeadline } from './supervision';
+import { isHeld } from './vocabulary';
 
 /**
  * Amending a running project's plan (waive items that no longer apply, add items, change limits or
@@ -24,8 +25,7 @@ export function refusePlanAmendment(state: ProjectState, next: Plan): string | n
     const item = state.items[def.code]!;
     const after = nextByCode.get(def.code);
     // Anything the department is holding or has finished keeps the terms it was measured against.
-    const held = isDone(item) || item.status === 'accepted' || item.status === 'returned';
-    if (!held) continue;
+    if (!isHeld(item.status)) continue;
     if (!after) return `${def.code} is ${item.status}; it cannot be taken out of the plan`;
     if (JSON.stringify(after) !== JSON.stringify(def)) {
       return `${def.code} is ${item.status}; its limit, department and prerequisites cannot change`;

@@ -9,6 +9,7 @@ import {
   type ReportItem,
   type ReportProject,
 } from './reports';
+import { AT_DEPARTMENT_STATUSES, CLOSED_PROBLEM_STATUSES, ON_CLOCK_STATUSES } from './vocabulary';
 
 /**
  * The rhythm of the programme (catalog §5.4, §5.5): what the digests say. A morning digest (每日督办) for
@@ -208,9 +209,9 @@ export type DigestSource = {
 };
 
 const WEEKDAY_ZH = ['周日', '周一', '周二', '周三', '周四', '周五', '周六'];
-const ON_CLOCK = new Set(['accepted']);
-const OPEN = new Set(['submitted', 'accepted', 'returned']);
-const CLOSED_PROBLEM = new Set(['resolved', 'verified']);
+const ON_CLOCK: ReadonlySet<string> = ON_CLOCK_STATUSES;
+const AT_DEPARTMENT: ReadonlySet<string> = new Set(AT_DEPARTMENT_STATUSES);
+const CLOSED_PROBLEM: ReadonlySet<string> = CLOSED_PROBLEM_STATUSES;
 const YELLOW_RUNG = 2;
 
 /** `6月16日（周六·调休上班）`: the weekday, and a make-up working day marked as such; the year when it differs. */
@@ -338,7 +339,7 @@ export function leaderDigest(src: DigestSource): LeaderDigest {
   const counts: Record<Colour, number> = { red: 0, yellow: 0, green: 0 };
   for (const p of standing) counts[p.colour] += 1;
   const cardItems: CardLine[] = items
-    .filter((i) => OPEN.has(i.status) && i.rung >= YELLOW_RUNG)
+    .filter((i) => AT_DEPARTMENT.has(i.status) && i.rung >= YELLOW_RUNG)
     .map((i) => {
       const dueDate = i.dueAt === null ? null : dueDateOf(calendar, i.dueAt);
       const name = rungNameOf(i.rung);

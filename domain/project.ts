@@ -4,6 +4,7 @@ import { DepartmentCode, ItemCode, ProjectCategory } from './catalog';
 import { defaultEscalationPolicy, type EscalationPolicy } from './ladder';
 import type { Plan, PlanItem } from './plan';
 import { schedulePlan } from './schedule';
+import { DONE_STATUSES } from './vocabulary';
 
 /**
  * A major project's live state: the tailored plan, every item's lifecycle, problems, escalations and
@@ -61,8 +62,6 @@ export const ItemStatus = z.enum([
   'waived',
 ]);
 export type ItemStatus = z.infer<typeof ItemStatus>;
-
-export const DONE_STATUSES: ReadonlySet<ItemStatus> = new Set(['approved', 'approvedOnCommitment', 'waived']);
 
 export type Pause = { from: string; to: string | null; reason: string };
 

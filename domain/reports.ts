@@ -1,4 +1,5 @@
 import type { Calendar, LocalDate } from './calendar';
+import { DECIDED_STATUSES, DONE_STATUSES } from './vocabulary';
 
 /**
  * Ledgers and reports (台账 and 月度通报) over read-model rows: pure functions of the rows, the working-day
@@ -56,8 +57,8 @@ export type ReportProject = {
 export type DepartmentRef = { code: string; nameZh: string };
 export type ScoreRow = { department: string; projectCode: string; points: number };
 
-const DONE = new Set(['approved', 'approvedOnCommitment', 'waived']);
-const DECIDED = new Set(['approved', 'approvedOnCommitment', 'rejected']);
+const DONE: ReadonlySet<string> = DONE_STATUSES;
+const DECIDED: ReadonlySet<string> = DECIDED_STATUSES;
 /** Rungs of the default ladder (domain/ladder.ts). */
 const YELLOW_RUNG = 2;
 const RED_RUNG = 3;

@@ -28,6 +28,7 @@ import {
   refreshAllDeadlines,
   summarize,
 } from '../domain/supervision';
+import { stageNameZh } from '../domain/vocabulary';
 import {
   acknowledgeEscalationUpdate,
   amendPlanUpdate,
@@ -296,7 +297,7 @@ function publishVisibility(state: ProjectState, summary: ProjectSummary, last: s
 
 function currentDetails(state: ProjectState, summary: ProjectSummary): string {
   const p = state.profile;
-  const stageName = ['', '立项用地规划许可', '工程建设许可', '施工许可', '竣工验收', '已完成'][summary.stage];
+  const stageName = stageNameZh[summary.stage];
   const lines = [
     `**${p.name}** (${p.code}) · 阶段 ${summary.stage} ${stageName}`,
     `责任领导 ${p.leader} · 项目秘书 ${p.secretary}${p.targetStart ? ` · 目标开工 ${p.targetStart}` : ''}`,

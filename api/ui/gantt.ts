@@ -1,4 +1,5 @@
 import { html, raw } from 'hono/html';
+import { stageNameZh } from '../../domain/vocabulary';
 
 /**
  * A project's Gantt chart as server-side SVG: items grouped by stage, the planned bar (from the baseline
@@ -22,7 +23,6 @@ export type GanttRow = {
 
 export type BarState = 'done-on-time' | 'done-late' | 'open' | 'overdue' | 'not-started';
 
-const stageZh = ['', '立项用地规划许可', '工程建设许可', '施工许可', '竣工验收'];
 const DAY = 86_400_000;
 const day = (d: string) => Date.parse(`${d}T00:00:00Z`) / DAY;
 
@@ -65,7 +65,7 @@ export function ganttSvg(rows: GanttRow[], today: string) {
     if (r.stage !== stage) {
       stage = r.stage;
       parts.push(
-        `<text x="4" y="${y + 15}" font-weight="bold" fill="#0b6e4f">阶段${stage} ${stageZh[stage] ?? ''}</text>`,
+        `<text x="4" y="${y + 15}" font-weight="bold" fill="#0b6e4f">阶段${stage} ${stageNameZh[stage] ?? ''}</text>`,
       );
       y += rowH;
     }

@@ -1,0 +1,62 @@
+import type { ItemStatus, ProblemStatus } from './project';
+
+/**
+ * The programme's words, once: which item statuses mean what, their Chinese labels, the stages'
+ * names. The workflow, the reports, the digests, the queue and the pages all read them from here.
+ */
+
+/** Finished for good: approved, approved on commitment, or waived (免办). */
+export const DONE_STATUSES: ReadonlySet<ItemStatus> = new Set(['approved', 'approvedOnCommitment', 'waived']);
+
+/** A department's decision on the application: approved (either way) or rejected. */
+export const DECIDED_STATUSES: ReadonlySet<ItemStatus> = new Set([
+  'approved',
+  'approvedOnCommitment',
+  'rejected',
+]);
+
+/** In a department's hands (its queue): submitted, accepted, or returned for correction (补正). */
+export const AT_DEPARTMENT_STATUSES: readonly ItemStatus[] = ['submitted', 'accepted', 'returned'];
+
+/** The promised-time clock runs only while the department has accepted the application. */
+export const ON_CLOCK_STATUSES: ReadonlySet<ItemStatus> = new Set(['accepted']);
+
+/**
+ * Held by a department or finished: such an item keeps the terms it is measured against, so a plan
+ * amendment may neither remove it nor change its limit, department or prerequisites.
+ */
+export function isHeld(status: ItemStatus): boolean {
+  return DONE_STATUSES.has(status) || status === 'accepted' || status === 'returned';
+}
+
+export const CLOSED_PROBLEM_STATUSES: ReadonlySet<ProblemStatus> = new Set(['resolved', 'verified']);
+
+export const itemStatusZh: Readonly<Record<ItemStatus, string>> = {
+  waiting: '待前置',
+  ready: '可申报',
+  submitted: '已申报',
+  accepted: '已受理',
+  returned: '补正中',
+  approved: '已办结',
+  approvedOnCommitment: '告知承诺办结',
+  rejected: '不予许可',
+  waived: '免办',
+};
+
+export const problemStatusZh: Readonly<Record<ProblemStatus, string>> = {
+  open: '待认领',
+  assigned: '已交办',
+  planned: '已定方案',
+  resolved: '已解决',
+  verified: '已销号',
+};
+
+/** Stage 1–4 of the approval path, and 5 for a project whose path is complete. */
+export const stageNameZh: readonly string[] = [
+  '',
+  '立项用地规划许可',
+  '工程建设许可',
+  '施工许可',
+  '竣工验收',
+  '已完成',
+];
