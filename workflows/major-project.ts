@@ -18,6 +18,12 @@ import type { GreenlaneActivities } from '../activities/contract';
 import { applyPlanAmendment, refusePlanAmendment } from '../domain/amendments';
 import { type Calendar, CalendarYear, makeCalendar } from '../domain/calendar';
 import { applyDecision, Decision, refuseDecision } from '../domain/decisions';
+import {
+  applyAcknowledgement,
+  applyReassignment,
+  refuseAcknowledgement,
+  refuseReassignment,
+} from '../domain/leadership';
 import { Plan } from '../domain/plan';
 import { applyProblemAction, ProblemAction, refuseProblemAction } from '../domain/problems';
 import { createProjectState, type NewProject, type ProjectState } from '../domain/project';
@@ -121,14 +127,7 @@ export async function majorProjectWorkflow(input: MajorProjectInput): Promise<Ma
   setHandler(
     acknowledgeEscalationUpdate,
     async (ack) => {
-      const instruction = {
-        escalationKey: ack.escalationKey,
-        leader: ack.leader,
-        text: ack.instruction,
-        at: nowIso(),
-      };
-      state.instructions.push(instruction);
-      state.revision += 1;
+      const instruction = applyAcknowledgement(state, ack, Date.now());
       touch();
       // Awaited: the leader's answer returns once the secretary has it.
       await deliverInstruction({
@@ -141,23 +140,7 @@ export async function majorProjectWorkflow(input: MajorProjectInput): Promise<Ma
       });
       return instruction;
     },
-    {
-      validator: (ack) => {
-        if (ack.leader !== state.profile.leader) {
-          throw new Error(`${ack.leader} is not the responsible leader of project ${state.profile.code}`);
-        }
-        if (!ack.escalationKey.startsWith(`${state.profile.code}/`)) {
-          throw new Error(`escalation ${ack.escalationKey} is not of project ${state.profile.code}`);
-        }
-        if (!ack.instruction || ack.instruction.trim().length === 0)
-          throw new Error('the instruction is empty');
-        const earlier = state.instructions.find((i) => i.escalationKey === ack.escalationKey);
-        if (earlier)
-          throw new Error(
-            `escalation ${ack.escalationKey} was answered by ${earlier.leader} at ${earlier.at}`,
-          );
-      },
-    },
+    { validator: (ack) => refuse(refuseAcknowledgement(state, ack)) },
   );
 
   setHandler(
@@ -178,17 +161,11 @@ export async function majorProjectWorkflow(input: MajorProjectInput): Promise<Ma
   setHandler(
     reassignUpdate,
     (r) => {
-      if (r.secretary) state.profile.secretary = r.secretary;
-      if (r.leader) state.profile.leader = r.leader;
-      state.revision += 1;
+      const result = applyReassignment(state, r);
       touch();
-      return { secretary: state.profile.secretary, leader: state.profile.leader };
+      return result;
     },
-    {
-      validator: (r) => {
-        if (!r.secretary && !r.leader) throw new Error('name a new secretary or a new leader');
-      },
-    },
+    { validator: (r) => refuse(refuseReassignment(r)) },
   );
 
   setHandler(calendarPublishedSignal, (raw) => {
