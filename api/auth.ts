@@ -1,8 +1,19 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context, MiddlewareHandler } from 'hono';
-import { type Kysely, sql } from 'kysely';
+import type { Kysely } from 'kysely';
 import { z } from 'zod';
+import { missingFromDirectory } from '../db/directory';
+import {
+  activeAdminKeyExists,
+  findKeyWithPerson,
+  insertKey,
+  markKeyRevoked,
+  selectKeys,
+  touchKeyLastUsed,
+  withAdminKeyLock,
+} from '../db/keys';
+import { findPerson, listPeople, upsertPersonRow } from '../db/people';
 import type { DB } from '../db/schema';
 import { principalRoles } from '../db/schema';
 import { DepartmentCode } from '../domain/catalog';
@@ -147,7 +158,7 @@ type Db = Kysely<DB>;
 export async function upsertPerson(db: Db, input: PersonInput): Promise<void> {
   const p = PersonInput.parse(input);
   if (p.department) await mustBeKnownDepartment(db, p.department);
-  const row = {
+  await upsertPersonRow(db, {
     id: p.id,
     name: p.name,
     role: p.role,
@@ -157,18 +168,10 @@ export async function upsertPerson(db: Db, input: PersonInput): Promise<void> {
     dingtalk_user_id: p.dingtalkUserId ?? null,
     wecom_user_id: p.wecomUserId ?? null,
     feishu_open_id: p.feishuOpenId ?? null,
-  };
-  const { id: _, ...update } = row;
-  await db
-    .insertInto('people')
-    .values(row)
-    .onConflict((oc) => oc.column('id').doUpdateSet(update))
-    .execute();
+  });
 }
 
-export async function listPeople(db: Db) {
-  return db.selectFrom('people').selectAll().orderBy('id').execute();
-}
+export { listPeople };
 
 /**
  * Issues a key. The plaintext `key` is returned here once and stored nowhere. Rules: a department key
@@ -190,7 +193,7 @@ export async function createKey(db: Db, request: NewKeyRequest): Promise<{ id: s
   }
   if (r.department) await mustBeKnownDepartment(db, r.department);
   if (r.personId) {
-    const person = await db.selectFrom('people').selectAll().where('id', '=', r.personId).executeTakeFirst();
+    const person = await findPerson(db, r.personId);
     if (!person) throw new InvalidKeyRequest(`no person ${r.personId}; add them first (keys person add)`);
     if (person.role !== r.role) {
       throw new InvalidKeyRequest(`${r.personId} is a ${person.role}; their key cannot have role ${r.role}`);
@@ -201,28 +204,19 @@ export async function createKey(db: Db, request: NewKeyRequest): Promise<{ id: s
   }
   // 48 random bits per id: a collision is a primary-key error, not a silent overwrite.
   const { id, key, secretHash } = generateKey();
-  await db
-    .insertInto('api_keys')
-    .values({
-      id,
-      person_id: r.personId ?? null,
-      role: r.role,
-      department: r.department ?? null,
-      label: r.label,
-      secret_hash: secretHash,
-    })
-    .execute();
+  await insertKey(db, {
+    id,
+    person_id: r.personId ?? null,
+    role: r.role,
+    department: r.department ?? null,
+    label: r.label,
+    secret_hash: secretHash,
+  });
   return { id, key };
 }
 
 export async function listKeys(db: Db, options: { includeRevoked?: boolean } = {}): Promise<KeyInfo[]> {
-  let q = db
-    .selectFrom('api_keys')
-    .select(['id', 'person_id', 'role', 'department', 'label', 'created_at', 'last_used_at', 'revoked_at'])
-    .orderBy('created_at')
-    .orderBy('id');
-  if (!options.includeRevoked) q = q.where('revoked_at', 'is', null);
-  return (await q.execute()).map((k) => ({
+  return (await selectKeys(db, options)).map((k) => ({
     id: k.id,
     personId: k.person_id,
     role: k.role,
@@ -236,13 +230,7 @@ export async function listKeys(db: Db, options: { includeRevoked?: boolean } = {
 
 /** Revokes a key (again is a no-op that keeps the first time); null when there is no such key. */
 export async function revokeKey(db: Db, id: string): Promise<KeyInfo | null> {
-  const row = await db
-    .updateTable('api_keys')
-    .set({ revoked_at: sql<Date>`coalesce(revoked_at, now())` })
-    .where('id', '=', id)
-    .returning('id')
-    .executeTakeFirst();
-  if (!row) return null;
+  if (!(await markKeyRevoked(db, id))) return null;
   return (await listKeys(db, { includeRevoked: true })).find((k) => k.id === id) ?? null;
 }
 
@@ -251,22 +239,15 @@ export async function revokeKey(db: Db, id: string): Promise<KeyInfo | null> {
  * otherwise null. An advisory lock makes two processes starting at once issue one key, not two.
  */
 export async function ensureAdminKey(db: Db): Promise<{ id: string; key: string } | null> {
-  return db.transaction().execute(async (tx) => {
-    await sql`select pg_advisory_xact_lock(hashtext('greenlane:ensure-admin-key'))`.execute(tx);
-    const existing = await tx
-      .selectFrom('api_keys')
-      .select('id')
-      .where('role', '=', 'admin')
-      .where('revoked_at', 'is', null)
-      .executeTakeFirst();
-    if (existing) return null;
+  return withAdminKeyLock(db, async (tx) => {
+    if (await activeAdminKeyExists(tx)) return null;
     return createKey(tx, { role: 'admin', label: 'admin (issued by the first npm start)' });
   });
 }
 
 async function mustBeKnownDepartment(db: Db, code: string): Promise<void> {
-  const found = await db.selectFrom('departments').select('code').where('code', '=', code).executeTakeFirst();
-  if (!found) {
+  const misses = await missingFromDirectory(db, [{ field: 'department', department: code }]);
+  if (misses.length > 0) {
     throw new InvalidKeyRequest(
       `unknown department ${code}: load the departments first (npm start seeds them)`,
     );
@@ -294,13 +275,7 @@ export async function principalForKey(db: Db, key: string): Promise<Principal> {
   const parsed = parseKey(key);
   if (!parsed) throw unauthorized('the API key is not of the form gl_<id>_<secret>', true);
 
-  const row = await db
-    .selectFrom('api_keys as k')
-    .leftJoin('people as p', 'p.id', 'k.person_id')
-    .select(['k.id', 'k.person_id', 'k.role', 'k.department', 'k.label', 'k.secret_hash'])
-    .select(['k.revoked_at', 'k.last_used_at', 'p.name as person_name'])
-    .where('k.id', '=', parsed.id)
-    .executeTakeFirst();
+  const row = await findKeyWithPerson(db, parsed.id);
   if (!row || !secretMatches(parsed.secret, row.secret_hash)) {
     throw unauthorized('the API key is not valid', true);
   }
@@ -308,11 +283,7 @@ export async function principalForKey(db: Db, key: string): Promise<Principal> {
     throw unauthorized(`the API key ${row.id} was revoked at ${row.revoked_at.toISOString()}`, true);
   }
   if (!row.last_used_at || Date.now() - row.last_used_at.getTime() > LAST_USED_RESOLUTION_MS) {
-    await db
-      .updateTable('api_keys')
-      .set({ last_used_at: sql<Date>`now()` })
-      .where('id', '=', row.id)
-      .execute();
+    await touchKeyLastUsed(db, row.id);
   }
   return {
     keyId: row.id,
