@@ -5,7 +5,7 @@ import { type Kysely, sql } from 'kysely';
 import { z } from 'zod';
 import { type DB, jsonb, type StoredResponse } from '../db/schema';
 import { type AuditEntry, auditValues } from './audit';
-import type { Principal } from './auth';
+import type { Principal } from './auth/principal';
 import { PROBLEM_TYPE_BASE, ProblemError, problemResponse } from './problem';
 
 /**
