@@ -8,7 +8,7 @@ import type { Kysely } from 'kysely';
 import type { Config } from '../config';
 import type { DB } from '../db/schema';
 import { AccessCache } from './access';
-import { registerAuthentication } from './auth';
+import { registerAuthentication } from './auth/middleware';
 import { HttpMetrics } from './metrics';
 import {
   ProblemError,

@@ -2,7 +2,9 @@ import type { Context } from 'hono';
 import type { Insertable, Kysely } from 'kysely';
 import { z } from 'zod';
 import { type DB, jsonb } from '../db/schema';
-import { type ClientIpOptions, clientIp, type Principal, principalOf } from './auth';
+import { type ClientIpOptions, clientIp } from './auth/client-ip';
+import { principalOf } from './auth/middleware';
+import type { Principal } from './auth/principal';
 
 export { clientIp };
 

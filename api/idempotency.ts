@@ -1,11 +1,19 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { type Kysely, sql } from 'kysely';
+import type { Kysely } from 'kysely';
 import { z } from 'zod';
+import {
+  claimIdempotencyKey,
+  findIdempotencyRecord,
+  releaseIdempotencyKey,
+  storeIdempotentAnswer,
+  storeIdempotentAnswerWithAudit,
+  takeOverIdempotencyKey,
+} from '../db/idempotency';
 import { type DB, jsonb, type StoredResponse } from '../db/schema';
-import { type AuditEntry, auditValues } from './audit';
-import type { Principal } from './auth';
+import { auditValues } from './audit';
+import type { Principal } from './auth/principal';
 import { PROBLEM_TYPE_BASE, ProblemError, problemResponse } from './problem';
 
 /**
@@ -37,6 +45,7 @@ import { PROBLEM_TYPE_BASE, ProblemError, problemResponse } from './problem';
  * carry the same scope as this table, or two callers choosing the same key would collide.
  *
  * Stored answers are kept until `deleteExpiredIdempotencyKeys` removes them (24 h is the usual window).
+ * Every statement on the table, that one included, is in db/idempotency.ts.
  */
 
 export const IdempotencyProblemType = {
@@ -183,24 +192,14 @@ export function idempotent(
     const bodyHash = requestHash(method, path, new Uint8Array(await c.req.arrayBuffer()));
     const token = randomUUID();
     const scope = { key_id: principal.keyId, idempotency_key: key };
+    const owner = { ...scope, owner_token: token };
 
     const deadline = Date.now() + waitMs;
     let delay = 25;
     for (;;) {
-      const claimed = await db
-        .insertInto('idempotency_keys')
-        .values({ ...scope, method, path, body_hash: bodyHash, owner_token: token })
-        .onConflict((oc) => oc.columns(['key_id', 'idempotency_key']).doNothing())
-        .returning('key_id')
-        .executeTakeFirst();
-      if (claimed) break;
-      const row = await db
-        .selectFrom('idempotency_keys')
-        .select(['body_hash', 'method', 'path', 'status', 'response', 'completed_at'])
-        .select(sql<boolean>`created_at < now() - make_interval(secs => ${leaseSeconds})`.as('stale'))
-        .where('key_id', '=', scope.key_id)
-        .where('idempotency_key', '=', key)
-        .executeTakeFirst();
+      const claim = { ...scope, method, path, body_hash: bodyHash, owner_token: token };
+      if (await claimIdempotencyKey(db, claim)) break;
+      const row = await findIdempotencyRecord(db, scope, leaseSeconds);
       if (!row) continue; // released between our insert and select: claim it
       if (row.body_hash !== bodyHash) {
         throw idempotencyProblem(
@@ -213,7 +212,7 @@ export function idempotent(
       if (row.completed_at && row.status !== null && row.response) {
         return replay(c, row.status, row.response);
       }
-      if (row.stale && (await takeOver(db, scope, bodyHash, token, leaseSeconds))) break;
+      if (row.stale && (await takeOverIdempotencyKey(db, owner, bodyHash, leaseSeconds))) break;
       const left = deadline - Date.now();
       if (left <= 0) {
         throw idempotencyProblem(
@@ -230,19 +229,7 @@ export function idempotent(
 
     c.set('idempotencyKey', key);
     c.set('updateId', `${principal.keyId}:${key}`);
-    const mine = () =>
-      db
-        .updateTable('idempotency_keys')
-        .where('key_id', '=', scope.key_id)
-        .where('idempotency_key', '=', key)
-        .where('owner_token', '=', token);
-    const release = () =>
-      db
-        .deleteFrom('idempotency_keys')
-        .where('key_id', '=', scope.key_id)
-        .where('idempotency_key', '=', key)
-        .where('owner_token', '=', token)
-        .execute();
+    const release = () => releaseIdempotencyKey(db, owner);
 
     try {
       await next();
@@ -258,7 +245,7 @@ export function idempotent(
       return;
     }
     const stored: StoredResponse = { headers: storableHeaders(res.headers), body: await res.clone().text() };
-    const answer = { status: res.status, response: jsonb(stored), completed_at: sql<Date>`now()` };
+    const answer = { status: res.status, response: jsonb(stored) };
     const audit = res.status < 400 ? c.get('pendingAudit') : undefined;
     if (audit) {
       // The audit entry and the answer in one statement (api/audit.ts auditWithAnswer): both or neither.
@@ -266,7 +253,7 @@ export function idempotent(
       // the lease), nothing is written: the request that took it over answers and audits the action.
       let written: bigint;
       try {
-        written = await storeAnswerWithAudit(db, { ...scope, owner_token: token }, answer, audit);
+        written = await storeIdempotentAnswerWithAudit(db, owner, answer, auditValues(audit));
       } catch (err) {
         // Neither was written: the answer must not go out as if it had been (nor its Location).
         c.header('Location', undefined);
@@ -278,60 +265,13 @@ export function idempotent(
       return;
     }
     try {
-      await mine().set(answer).execute();
+      await storeIdempotentAnswer(db, owner, answer);
     } catch (err) {
       // The action happened; the caller gets its answer. A retry waits, then takes the claim over after
       // the lease and runs again, which the Temporal update id makes harmless.
       warn(c, 'could not store the answer', err);
     }
   };
-}
-
-/**
- * Stores the answer and inserts the audit row in one statement; the insert reads from the update, so it
- * writes nothing unless `owner` still holds the claim. Returns the audit rows written (1 or 0).
- */
-async function storeAnswerWithAudit(
-  db: Kysely<DB>,
-  owner: { key_id: string; idempotency_key: string; owner_token: string },
-  answer: { status: number; response: string },
-  entry: AuditEntry,
-): Promise<bigint> {
-  const v = auditValues(entry);
-  const result = await sql`
-    with answered as (
-      update idempotency_keys
-         set status = ${answer.status}, response = ${answer.response}, completed_at = now()
-       where key_id = ${owner.key_id} and idempotency_key = ${owner.idempotency_key}
-         and owner_token = ${owner.owner_token}
-      returning key_id
-    )
-    insert into audit_log (project_code, action, subject, key_id, person_id, role, department,
-                           request_id, ip, user_agent, body, result)
-    select ${v.project_code}, ${v.action}, ${v.subject}, ${v.key_id}, ${v.person_id}, ${v.role},
-           ${v.department}, ${v.request_id}, ${v.ip}, ${v.user_agent}, ${v.body}::jsonb, ${v.result}::jsonb
-      from answered`.execute(db);
-  return result.numAffectedRows ?? 0n;
-}
-
-async function takeOver(
-  db: Kysely<DB>,
-  scope: { key_id: string; idempotency_key: string },
-  bodyHash: string,
-  token: string,
-  leaseSeconds: number,
-): Promise<boolean> {
-  const row = await db
-    .updateTable('idempotency_keys')
-    .set({ owner_token: token, created_at: sql<Date>`now()` })
-    .where('key_id', '=', scope.key_id)
-    .where('idempotency_key', '=', scope.idempotency_key)
-    .where('body_hash', '=', bodyHash)
-    .where('completed_at', 'is', null)
-    .where(sql<boolean>`created_at < now() - make_interval(secs => ${leaseSeconds})`)
-    .returning('key_id')
-    .executeTakeFirst();
-  return row !== undefined;
 }
 
 function storableHeaders(headers: Headers): Record<string, string> {
@@ -352,10 +292,4 @@ function replay(c: Context, status: number, stored: StoredResponse): Response {
 function warn(c: Context, what: string, err: unknown): void {
   const reason = err instanceof Error ? err.message : String(err);
   console.warn(`request ${c.get('requestId')}: idempotency: ${what}: ${reason}`);
-}
-
-/** Deletes answered or abandoned idempotency records created before `before`; returns how many. */
-export async function deleteExpiredIdempotencyKeys(db: Kysely<DB>, before: Date): Promise<number> {
-  const result = await db.deleteFrom('idempotency_keys').where('created_at', '<', before).executeTakeFirst();
-  return Number(result.numDeletedRows);
 }

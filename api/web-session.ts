@@ -4,7 +4,7 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { Kysely } from 'kysely';
 import type { DB } from '../db/schema';
 import { endSession, insertSession, liveSession, touchSession } from '../db/sessions';
-import type { Principal } from './auth';
+import type { Principal } from './auth/principal';
 
 /**
  * The dashboard's sign-in, one mechanism for every way of signing in (an API key today, the

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createKey, ensureAdminKey, type Role, upsertPerson } from '../api/auth';
+import { createKey, ensureAdminKey, upsertPerson } from '../api/auth/people-and-keys';
+import type { Role } from '../api/auth/principal';
 import { createDb } from '../db/connect';
 import { seedReferenceData } from '../db/seed';
 import { projectRoot } from './toolchain';

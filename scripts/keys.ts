@@ -7,13 +7,13 @@ import {
   InvalidKeyRequest,
   type KeyInfo,
   listKeys,
-  listPeople,
-  Role,
   revokeKey,
   upsertPerson,
-} from '../api/auth';
+} from '../api/auth/people-and-keys';
+import { Role } from '../api/auth/principal';
 import { loadConfig } from '../config';
 import { createDb } from '../db/connect';
+import { listPeople } from '../db/people';
 
 /**
  * `npm run keys -- <command>`: issue, list and revoke API keys, and register the people keys belong to,

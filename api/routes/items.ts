@@ -6,7 +6,7 @@ import { ProjectCode } from '../../domain/project';
 import { projectAccess } from '../access';
 import type { App, AppDeps } from '../app';
 import { auditWithAnswer } from '../audit';
-import { actorOf, canSeeQueue, forbidden } from '../auth';
+import { actorOf, canSeeQueue, forbidden } from '../auth/permissions';
 import { idempotent } from '../idempotency';
 import { ProblemError, ProblemType, problemResponse } from '../problem';
 import { departmentQueue } from '../queue';

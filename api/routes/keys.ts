@@ -2,20 +2,17 @@ import { createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
 import type { App, AppDeps } from '../app';
 import { auditContext, recordAudit } from '../audit';
+import { apiKeySecurity, authResponses, guard } from '../auth/middleware';
 import {
-  apiKeySecurity,
-  authResponses,
-  canManageKey,
   createKey,
-  forbidUnless,
-  guard,
   InvalidKeyRequest,
   KeyInfo,
   listKeys,
   NewKeyRequest,
-  Principal,
   revokeKey,
-} from '../auth';
+} from '../auth/people-and-keys';
+import { canManageKey, forbidUnless } from '../auth/permissions';
+import { Principal } from '../auth/principal';
 import { IdempotencyKeyHeader, idempotencyResponses, idempotent } from '../idempotency';
 import { ProblemError, ProblemType, problemResponse } from '../problem';
 

@@ -1,5 +1,5 @@
 import type { App, AppDeps } from '../app';
-import { AUTHENTICATED_PATHS, apiKeySecurity, authResponses } from '../auth';
+import { AUTHENTICATED_PATHS, apiKeySecurity, authResponses } from '../auth/middleware';
 import { idempotencyResponses } from '../idempotency';
 import { PROBLEM_CONTENT_TYPE } from '../problem';
 

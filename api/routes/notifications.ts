@@ -10,7 +10,8 @@ import { LocalDate } from '../../domain/calendar';
 import { ProjectCode } from '../../domain/project';
 import type { App, AppDeps } from '../app';
 import { auditContext, recordAudit } from '../audit';
-import { authResponses, forbidden, requireRole } from '../auth';
+import { authResponses, requireRole } from '../auth/middleware';
+import { forbidden } from '../auth/permissions';
 import { IdempotencyKeyHeader, idempotencyResponses, idempotent } from '../idempotency';
 import { ProblemError, ProblemType, problemResponse } from '../problem';
 

@@ -5,15 +5,9 @@ import { type ProblemState, ProjectCode, type ProblemStatus as Status } from '..
 import { projectAccess } from '../access';
 import type { App, AppDeps } from '../app';
 import { auditWithAnswer } from '../audit';
-import {
-  actorOf,
-  authResponses,
-  canActOnProject,
-  canRaiseProblem,
-  canReadProject,
-  forbidden,
-  type Principal,
-} from '../auth';
+import { authResponses } from '../auth/middleware';
+import { actorOf, canActOnProject, canRaiseProblem, canReadProject, forbidden } from '../auth/permissions';
+import type { Principal } from '../auth/principal';
 import { requireInDirectory } from '../directory';
 import { IdempotencyKeyHeader, idempotencyResponses, idempotent } from '../idempotency';
 import { ProblemError, ProblemType, problemResponse } from '../problem';

@@ -9,14 +9,8 @@ import { schedulePlan } from '../../domain/schedule';
 import { pinProjectAccess, projectAccess } from '../access';
 import type { App, AppDeps } from '../app';
 import { AuditRow, auditTrail, auditWithAnswer } from '../audit';
-import {
-  actorOf,
-  canActOnProject,
-  canReadProject,
-  canRegisterProject,
-  forbidden,
-  requireRole,
-} from '../auth';
+import { requireRole } from '../auth/middleware';
+import { actorOf, canActOnProject, canReadProject, canRegisterProject, forbidden } from '../auth/permissions';
 import { requireInDirectory } from '../directory';
 import { idempotent } from '../idempotency';
 import { ProblemError, ProblemType, problemResponse } from '../problem';

@@ -10,7 +10,8 @@ import { instantiatePlan, PlanItem } from '../../domain/plan';
 import { calendarPublishedSignal } from '../../workflows/messages';
 import type { App, AppDeps } from '../app';
 import { auditWithAnswer } from '../audit';
-import { actorOf, apiKeySecurity, authResponses, requireRole } from '../auth';
+import { apiKeySecurity, authResponses, requireRole } from '../auth/middleware';
+import { actorOf } from '../auth/permissions';
 import { IdempotencyKeyHeader, idempotencyResponses, idempotent } from '../idempotency';
 import { type FieldError, ProblemError, ProblemType, problemResponse } from '../problem';
 

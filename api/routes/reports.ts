@@ -17,7 +17,9 @@ import {
 } from '../../domain/reports';
 import { projectAccess } from '../access';
 import type { App, AppDeps } from '../app';
-import { authResponses, canReadProject, forbidden, isAdministrator, type Principal } from '../auth';
+import { authResponses } from '../auth/middleware';
+import { canReadProject, forbidden, isAdministrator } from '../auth/permissions';
+import type { Principal } from '../auth/principal';
 import { problemResponse } from '../problem';
 import {
   loadCalendar,

@@ -1,6 +1,6 @@
 import { html } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
-import type { Principal } from '../auth';
+import type { Principal } from '../auth/principal';
 
 type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
 

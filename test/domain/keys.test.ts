@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { generateKey, hashSecret, parseKey, presentedKey, secretMatches } from '../../api/auth/key-material';
 import {
   actorOf,
   canActOnProject,
@@ -9,14 +10,8 @@ import {
   canReadProject,
   canRegisterProject,
   canSeeQueue,
-  generateKey,
-  hashSecret,
-  type Principal,
-  parseKey,
-  presentedKey,
-  type Role,
-  secretMatches,
-} from '../../api/auth';
+} from '../../api/auth/permissions';
+import type { Principal, Role } from '../../api/auth/principal';
 import { canonicalJson, IDEMPOTENCY_KEY_PATTERN, requestHash } from '../../api/idempotency';
 import { Actor } from '../../domain/project';
 

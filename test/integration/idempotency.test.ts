@@ -5,7 +5,9 @@ import { type Kysely, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type App, createApp } from '../../api/app';
 import { auditWithAnswer } from '../../api/audit';
-import { createKey, guard, parseKey } from '../../api/auth';
+import { parseKey } from '../../api/auth/key-material';
+import { guard } from '../../api/auth/middleware';
+import { createKey } from '../../api/auth/people-and-keys';
 import {
   type IdempotencyOptions,
   IdempotencyProblemType,

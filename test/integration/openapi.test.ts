@@ -6,7 +6,7 @@ import addFormats from 'ajv-formats';
 import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type App, createApp } from '../../api/app';
-import { AUTHENTICATED_PATHS } from '../../api/auth';
+import { AUTHENTICATED_PATHS } from '../../api/auth/middleware';
 import { loadConfig } from '../../config';
 import { createDb } from '../../db/connect';
 import type { DB } from '../../db/schema';

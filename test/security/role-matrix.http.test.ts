@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { parseKey, type Role } from '../../api/auth';
+import { parseKey } from '../../api/auth/key-material';
+import type { Role } from '../../api/auth/principal';
 import { ProblemType } from '../../api/problem';
 import { jsonb } from '../../db/schema';
 import { type Greenlane, startGreenlane } from '../helpers/greenlane';
