@@ -32,7 +32,8 @@ const HttpUrl = z
 
 /**
  * Where notifications go, by channel and target name. URLs, keys and secrets live only here (a webhook
- * URL with its token is itself a credential, catalog §4.5): never in the database, never in a log.
+ * URL with its token is itself a credential: whoever holds it can post to the group): never in the
+ * database, never in a log.
  */
 export const NotifyTargets = z
   .object({

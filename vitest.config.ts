@@ -37,7 +37,7 @@ export default defineConfig({
           hookTimeout: 180_000,
         },
       },
-      // Fault tests (issue 6 §5–8): each file starts, kills and restarts servers and processes of its own.
+      // Fault tests: each file starts, kills and restarts servers and processes of its own.
       {
         test: {
           name: 'faults',

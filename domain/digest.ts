@@ -12,7 +12,7 @@ import {
 import { AT_DEPARTMENT_STATUSES, CLOSED_PROBLEM_STATUSES, ON_CLOCK_STATUSES } from './vocabulary';
 
 /**
- * The rhythm of the programme (catalog §5.4, §5.5): what the digests say. A morning digest (每日督办) for
+ * The rhythm of the programme: what the digests say. A morning digest (每日督办) for
  * each project secretary on every working day — the daily check against the plan: items overdue, items
  * due within two working days, items whose planned start has passed without an application, and open
  * problems — and a weekly digest (每周督办) for each responsible leader on the first working day of the

@@ -61,7 +61,11 @@ export const EscalationPolicy = z
   });
 export type EscalationPolicy = z.infer<typeof EscalationPolicy>;
 
-/** The default ladder, from the cities' electronic-supervision rules (catalog §5.1, §5.3). */
+/**
+ * The default ladder, as the cities' electronic-supervision rules set it: a reminder to the handler
+ * before the deadline, a yellow card to the department head when it passes, a red card to the
+ * responsible leader after that, then an interview notice; each card costs the department points.
+ */
 export const defaultEscalationPolicy: EscalationPolicy = EscalationPolicy.parse({
   rungs: [
     { name: 'reminder', level: 1, offsetWorkingDays: -1, notify: ['handler', 'secretary'], points: 0 },

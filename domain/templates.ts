@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import type { ItemCode, Template, TimeLimit } from './catalog';
 
 /**
- * Project templates: which catalog items a kind of project meets and in what order (catalog §2.2).
+ * Project templates: which catalog items a kind of project meets and in what order.
  * An entry without `prerequisites` runs on the catalog item's typical ones; entries set their own only
  * where the chain differs. Conditional items (flood zone, forest land, out-of-code high-rise, hazardous
  * chemicals …) are in the template so the secretary waives them while tailoring rather than having to
@@ -25,7 +25,7 @@ const UTILITIES = ['POWER', 'WATER-SUPPLY', 'GAS', 'DRAINAGE', 'TELECOM'];
 const SITE_PERMITS = ['ROAD-EXCAVATION', 'GREEN-SPACE', 'CONSTRUCTION-WASTE', 'NIGHT-WORKS'];
 
 /**
- * Large government-invested building on allocated (划拨) land, e.g. a hospital or school: the §2.2 G chain.
+ * Large government-invested building on allocated (划拨) land, e.g. a hospital or school: proposal, feasibility study, preliminary design and budget.
  * Stage 1: proposal → land pre-exam → feasibility (after energy, social-stability and climate reviews)
  * → land conversion → allocation → land-use planning permit. Stage 2: design scheme → preliminary design
  * and civil air defence → works planning permit. Stage 3: drawing review → fire design → tendering →
@@ -123,7 +123,7 @@ export const govBuildingTemplate: TemplateInput = {
 
 /**
  * Social-investment industrial project on land bought at sale (出让), without 带方案出让, so the design
- * scheme is reviewed: the §2.2 E chain. Filing (same day) → land pre-exam → land contract → land-use
+ * scheme is reviewed (the enterprise-investment chain). Filing (same day) → land pre-exam → land contract → land-use
  * planning permit → design scheme → works planning permit → drawing review → construction permit; energy,
  * EIA (short form), soil-and-water, water abstraction, hazardous-chemicals safety and occupational health
  * run alongside and must finish before the permit. Land conversion is the government's work before the

@@ -17,7 +17,7 @@ import { channelLimits } from './pacing';
 import { bodyTextZh, digestLineZh, toldZh } from './render';
 
 /**
- * DingTalk custom group robot (钉钉自定义机器人), catalog §4.1: a markdown message, people pinged by
+ * DingTalk custom group robot (钉钉自定义机器人): a markdown message, people pinged by
  * mobile (`at.atMobiles` and `@<mobile>` in the text), signed (加签) with HmacSHA256 keyed by the SEC…
  * secret over `timestamp\nsecret`, the millisecond timestamp and the URL-encoded sign in the query.
  */
@@ -98,7 +98,7 @@ export function dingtalkVerdict(
   return {
     ok: false,
     error: `DingTalk errcode ${String(code)}: ${String(body.errmsg ?? '')}`.trim(),
-    // 130101: sending too fast; the robot is silenced for 10 minutes (catalog §4.1).
+    // 130101: sending too fast (over 20 messages a minute); DingTalk silences the robot for 10 minutes.
     ...(code === 130101 ? { retryAfterMs: 10 * 60_000 } : {}),
   };
 }

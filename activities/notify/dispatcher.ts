@@ -39,7 +39,7 @@ export type DispatcherDeps = {
   perTarget?: number;
   /**
    * Send only to these targets (`channel:name`), e.g. a dispatcher inside the government intranet for
-   * its mail relay while another, with internet access, serves the robots (catalog §4.5). Default: all.
+   * its mail relay while another, with internet access, serves the robots. Default: all.
    */
   only?: readonly string[];
 };

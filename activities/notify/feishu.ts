@@ -16,7 +16,7 @@ import { channelLimits } from './pacing';
 import { bodyTextZh, digestLineZh, toldZh } from './render';
 
 /**
- * Feishu custom bot (飞书自定义机器人), catalog §4.3: a rich-text `post` message with `at` elements (a
+ * Feishu custom bot (飞书自定义机器人): a rich-text `post` message with `at` elements (a
  * custom bot can mention only by open_id). Its signature differs from DingTalk's: HmacSHA256 keyed by
  * `timestamp\nsecret` over an EMPTY message, a timestamp in SECONDS, both in the JSON body.
  */

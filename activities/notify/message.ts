@@ -87,7 +87,8 @@ export function factsZh(m: NotificationMessage, text: TextPolicy): [string, stri
 }
 
 /**
- * Every message carries “审批”, the keyword robots are commonly set to require (catalog §4.5), and names
+ * Every message carries “审批”, the keyword robots are commonly set to require (a robot with keyword security drops a message
+ * without it), and names
  * its sender.
  */
 export const FOOTER_ZH = 'Greenlane 审批督办';

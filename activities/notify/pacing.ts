@@ -7,7 +7,7 @@
 /** At most `max` requests within any `windowMs`. */
 export type RateLimit = { max: number; windowMs: number };
 
-/** Provider limits per robot (catalog §4.1–4.3). E-mail and the webhook have none of their own. */
+/** Provider limits per robot (messages per minute each robot accepts). E-mail and the webhook have none of their own. */
 export const channelLimits = {
   dingtalk: [{ max: 20, windowMs: 60_000 }],
   wecom: [{ max: 20, windowMs: 60_000 }],

@@ -16,7 +16,7 @@ import { channelLimits } from './pacing';
 import { bodyTextZh, digestLineZh, toldZh } from './render';
 
 /**
- * WeCom group robot (企业微信群机器人), catalog §4.2: a markdown message; people are pinged with
+ * WeCom group robot (企业微信群机器人): a markdown message; people are pinged with
  * `<@userid>` inside the content (the `mentioned_*` lists apply to text messages only). There is no
  * signing: the key in the URL is the credential.
  */
