@@ -1,4 +1,7 @@
+import { createHash } from 'node:crypto';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { cookiesSecure } from '../../api/web-session';
 import { type Greenlane, startGreenlane } from '../helpers/greenlane';
 
 /**
@@ -254,6 +257,30 @@ describe('finding 5: the dashboard signs in with an opaque server-side session',
     const admin = (await g.keyFor('admin')).key;
     expect((await g.call('POST', `/keys/${keyId}/revoke`, admin)).status).toBe(200);
     expect((await board(signed)).headers.get('location')).toBe('/ui/login');
+  });
+});
+
+describe('finding 5: sessions end when idle and at their absolute end', () => {
+  it('refuses a session idle for over 2 hours, and one past its 12 hours, though never signed out', async () => {
+    for (const expire of [
+      { last_seen_at: sql<Date>`now() - interval '2 hours 1 minute'` },
+      { expires_at: sql<Date>`now() - interval '1 second'` },
+    ]) {
+      const res = await signIn(keys.operator!);
+      const cookie = `greenlane_session=${cookiesOf(res).greenlane_session!.value}`;
+      expect((await board(cookie)).status).toBe(200);
+      const id = createHash('sha256').update(cookiesOf(res).greenlane_session!.value).digest('hex');
+      await g.db.updateTable('web_sessions').set(expire).where('id', '=', id).execute();
+      expect((await board(cookie)).headers.get('location')).toBe('/ui/login');
+    }
+  });
+
+  it('sets Secure on the cookie unless the public URL is plain http on loopback', () => {
+    expect(cookiesSecure('http://127.0.0.1:3000')).toBe(false);
+    expect(cookiesSecure('http://localhost:3000')).toBe(false);
+    expect(cookiesSecure('https://greenlane.city.gov.cn')).toBe(true);
+    expect(cookiesSecure('http://10.1.2.3:3000')).toBe(true);
+    expect(cookiesSecure('http://greenlane.city.gov.cn')).toBe(true);
   });
 });
 
