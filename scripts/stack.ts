@@ -15,6 +15,7 @@ import { type RunningWorker, startWorker } from '../worker-compose';
 import { type PostgresServer, startPostgres } from './postgres';
 import { type GreenlaneProcess, greenlaneProcess } from './processes';
 import { NAMESPACE, startTemporalDevServer, type TemporalDevServer } from './temporal';
+import { freePort } from './toolchain';
 
 /**
  * All of Greenlane for a test, a fault test or a benchmark: PostgreSQL (migrated, seeded) and a
@@ -222,8 +223,9 @@ export async function startStack(options: StackOptions): Promise<InProcessStack 
       TEMPORAL_ADDRESS: temporalAddress,
       TEMPORAL_TASK_QUEUE: taskQueue,
       API_HOST: '127.0.0.1',
-      // A port the OS picks; a child API keeps it across restarts.
-      API_PORT: '0',
+      // In this process: a port the OS picks. Child processes: one chosen up front, so the worker's
+      // links (config.api.publicUrl) name the API's port.
+      API_PORT: options.run === 'processes' ? String(await freePort()) : '0',
       ...options.env,
     };
     const common = { tag, taskQueue, dir, databaseUrl, temporalAddress, servers, db, stop };
