@@ -5,6 +5,7 @@ import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { startPostgres } from './postgres';
+import { waitForHealthz } from './processes';
 import { startTemporalDevServer } from './temporal';
 import { portIsFree, projectRoot } from './toolchain';
 
@@ -31,12 +32,13 @@ const Env = z.object({
 const dataDir = join(projectRoot, '.data');
 const pidFile = join(dataDir, 'start.pids.json');
 const CHILD_STOP_GRACE_MS = 15_000;
-const READY_TIMEOUT_MS = 90_000;
 
 /** Something running that must be stopped, newest first on shutdown. */
 type Running = { name: string; stop(): Promise<void> };
 const running: Running[] = [];
 let shuttingDown = false;
+/** Aborted when shutting down: whatever start-up still waits for stops waiting. */
+const stopping = new AbortController();
 /** PostgreSQL and Temporal while they start: a Ctrl-C then waits for them, to stop them in order. */
 let startingServers: Promise<unknown> = Promise.resolve();
 
@@ -132,7 +134,7 @@ async function main(): Promise<void> {
   };
   startChild('worker', 'worker.ts', childEnv);
   startChild('api', 'api/server.ts', childEnv);
-  await waitForHealthz(`${apiUrl}/healthz`);
+  await waitForHealthz(apiUrl, { signal: stopping.signal });
 
   // --- Demo data, when the project has a loader ------------------------------------------------------
   const demo = join(projectRoot, 'scripts', 'demo.ts');
@@ -200,6 +202,7 @@ async function stopChild(child: ChildProcess, exited: Promise<string>): Promise<
 async function shutdown(code: number, reason: string): Promise<void> {
   if (shuttingDown) return;
   shuttingDown = true;
+  stopping.abort();
   say(`${reason}: stopping`);
   await startingServers;
   for (const service of [...running].reverse()) {
@@ -214,23 +217,6 @@ async function shutdown(code: number, reason: string): Promise<void> {
   if (readPidRecords()[OWNER]?.pid === process.pid) rmSync(pidFile, { force: true });
   say('stopped');
   process.exit(code);
-}
-
-async function waitForHealthz(url: string): Promise<void> {
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  let last = 'no answer';
-  while (Date.now() < deadline && !shuttingDown) {
-    try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(3_000) });
-      if (response.status === 200) return;
-      last = `HTTP ${response.status}`;
-    } catch (error) {
-      last = error instanceof Error ? error.message : String(error);
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  if (!shuttingDown)
-    throw new Error(`${url} did not answer 200 within ${READY_TIMEOUT_MS / 1000} s (last: ${last})`);
 }
 
 async function mustBeFree(port: number, variable: string, what: string, host = '127.0.0.1'): Promise<void> {

@@ -1,19 +1,11 @@
-import { randomBytes } from 'node:crypto';
-import { serve } from '@hono/node-server';
-import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Worker } from '@temporalio/worker';
-import { createActivities } from '../../activities/index';
-import { liveAccessCache } from '../../api/access';
-import { createApp } from '../../api/app';
 import { createKey, type Role, upsertPerson } from '../../api/auth';
-import { loadConfig } from '../../config';
-import { createDb } from '../../db/connect';
-import { seedReferenceData } from '../../db/seed';
+import { startStack } from '../../scripts/stack';
 
 /**
  * All of Greenlane against the integration tier's real servers: the API served over HTTP on a free port,
  * a worker running the real workflow bundle and the real activities (PostgreSQL), on a task queue of
- * its own so test files never see each other's work. Keys are issued for the people a test names.
+ * its own so test files never see each other's work, both in this process (scripts/stack.ts). Keys
+ * are issued for the people a test names.
  */
 export type Greenlane = Awaited<ReturnType<typeof startGreenlane>>;
 
@@ -22,54 +14,13 @@ export async function startGreenlane(opts: {
   temporalAddress: string;
   temporalUiUrl?: string;
 }) {
-  const tag = randomBytes(3).toString('hex');
-  const taskQueue = `greenlane-${tag}`;
-  const config = loadConfig({
-    DATABASE_URL: opts.databaseUrl,
-    TEMPORAL_ADDRESS: opts.temporalAddress,
-    TEMPORAL_TASK_QUEUE: taskQueue,
-    API_PORT: '0',
-    ...(opts.temporalUiUrl ? { TEMPORAL_UI_URL: opts.temporalUiUrl } : {}),
+  const stack = await startStack({
+    name: 'greenlane',
+    run: 'in-process',
+    servers: { databaseUrl: opts.databaseUrl, temporalAddress: opts.temporalAddress },
+    env: opts.temporalUiUrl ? { TEMPORAL_UI_URL: opts.temporalUiUrl } : {},
   });
-  const db = createDb(config.databaseUrl);
-  await seedReferenceData(db);
-
-  const nativeConnection = await NativeConnection.connect({ address: config.temporal.address });
-  const newWorker = () =>
-    Worker.create({
-      connection: nativeConnection,
-      taskQueue,
-      workflowsPath: new URL('../../workflows/index.ts', import.meta.url).pathname,
-      activities: createActivities({ db }),
-    });
-  let worker = await newWorker();
-  let running = worker.run();
-  /** No worker on the task queue for `ms` (a worker restarting, a long pause): the workflows wait. */
-  async function pauseWorker(ms: number): Promise<void> {
-    worker.shutdown();
-    await running;
-    await new Promise((r) => setTimeout(r, ms));
-    worker = await newWorker();
-    running = worker.run();
-  }
-
-  const connection = await Connection.connect({ address: config.temporal.address });
-  const client = new Client({ connection, namespace: config.temporal.namespace });
-  const access = liveAccessCache(config.databaseUrl);
-  const app = createApp({
-    temporal: { client, namespace: config.temporal.namespace },
-    db,
-    config,
-    accessCache: access.cache,
-  });
-  const { url, close } = await new Promise<{ url: string; close: () => Promise<void> }>((resolve) => {
-    const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, (info) =>
-      resolve({
-        url: `http://127.0.0.1:${info.port}`,
-        close: () => new Promise<void>((done) => server.close(() => done())),
-      }),
-    );
-  });
+  const { tag, db, apiUrl: url } = stack;
 
   /** A person and a key for them; ids get the run's tag so files sharing the database never collide. */
   async function keyFor(role: Role, opts: { person?: string; department?: string } = {}) {
@@ -141,20 +92,13 @@ export async function startGreenlane(opts: {
     url,
     tag,
     uiCookie,
-    pauseWorker,
+    /** No worker on the task queue for `ms` (a worker restarting, a long pause): the workflows wait. */
+    pauseWorker: (ms: number) => stack.worker.pause(ms),
     db,
-    client,
-    config,
+    client: stack.client,
+    config: stack.config,
     keyFor,
     call,
-    async stop(): Promise<void> {
-      await close();
-      worker.shutdown();
-      await running;
-      await nativeConnection.close();
-      await connection.close();
-      await access.stop();
-      await db.destroy();
-    },
+    stop: stack.stop,
   };
 }

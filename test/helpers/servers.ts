@@ -1,10 +1,4 @@
-import { existsSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startPostgres } from '../../scripts/postgres';
-import { startTemporalDevServer } from '../../scripts/temporal';
-import { projectRoot } from '../../scripts/toolchain';
+import { startServers } from '../../scripts/stack';
 
 /** What the integration project's global setup provides; read it in a test with `inject('databaseUrl')`. */
 declare module 'vitest' {
@@ -25,43 +19,11 @@ export type TestServers = {
 
 /**
  * A throw-away PostgreSQL cluster in a temp folder and an in-memory, headless Temporal dev server,
- * both on free ports, so parallel runs never collide. With DATABASE_URL set, that database is used
- * instead of a local cluster (and left running). Migrated with db/migrate.ts when it exists.
+ * both on free ports, so parallel runs never collide (scripts/stack.ts startServers). With
+ * DATABASE_URL set, that database is used instead of a local cluster (and left running). Migrated.
  */
-export async function startTestServers(
+export function startTestServers(
   env: Record<string, string | undefined> = process.env,
 ): Promise<TestServers> {
-  // Both start at once (about a second each); if one fails, the other is stopped before rethrowing.
-  const [pgResult, temporalResult] = await Promise.allSettled([
-    env.DATABASE_URL
-      ? Promise.resolve(undefined)
-      : mkdtemp(join(tmpdir(), 'greenlane-pg-')).then((dataDir) => startPostgres({ dataDir, keep: false })),
-    startTemporalDevServer({ headless: true }),
-  ]);
-  if (pgResult.status === 'rejected' || temporalResult.status === 'rejected') {
-    if (pgResult.status === 'fulfilled') await pgResult.value?.stop();
-    if (temporalResult.status === 'fulfilled') await temporalResult.value.stop();
-    throw pgResult.status === 'rejected' ? pgResult.reason : (temporalResult as PromiseRejectedResult).reason;
-  }
-  const postgres = pgResult.value;
-  const temporal = temporalResult.value;
-  const databaseUrl = env.DATABASE_URL ?? postgres!.url;
-  const stop = async () => {
-    await temporal.stop();
-    await postgres?.stop();
-  };
-  try {
-    await migrate(databaseUrl);
-  } catch (error) {
-    await stop();
-    throw error;
-  }
-  return { databaseUrl, temporalAddress: temporal.address, stop };
-}
-
-async function migrate(databaseUrl: string): Promise<void> {
-  const path = join(projectRoot, 'db', 'migrate.ts');
-  if (!existsSync(path)) return;
-  const { migrateToLatest } = (await import(path)) as { migrateToLatest(url: string): Promise<void> };
-  await migrateToLatest(databaseUrl);
+  return startServers({ name: 'test', databaseUrl: env.DATABASE_URL });
 }

@@ -1,12 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { projectRoot } from '../../scripts/toolchain';
+import { projectRoot } from './toolchain';
 
 /**
  * The worker and the API as real child processes, started as `npm start` starts them
- * (`node --import tsx worker.ts`, `api/server.ts`) with the environment a test gives, so a fault test
- * can kill one with SIGKILL — no drain, no finally blocks, exactly a crash — and start it again.
+ * (`node --import tsx worker.ts`, `api/server.ts`) with the environment a caller gives, so a benchmark
+ * can read each one's CPU and memory on its own and a fault test can kill one with SIGKILL — no drain,
+ * no finally blocks, exactly a crash — and start it again.
  *
  * Each process's output is kept (the last lines, across restarts, prefixed with the run number) and,
  * when `logFile` is given, appended there, so a failure can say what the process printed.
@@ -29,6 +30,8 @@ export type GreenlaneProcess = {
   readonly pid: number | undefined;
   /** How many times it was started. */
   readonly runs: number;
+  /** The API's base URL, from its ready line (undefined before the first start, and for a worker). */
+  readonly url: string | undefined;
   /** Starts it and resolves once it printed its ready line (the API: and /healthz answered 200). */
   start(): Promise<void>;
   /** SIGKILL, then wait until the process is gone. */
@@ -42,10 +45,11 @@ export type GreenlaneProcess = {
 };
 
 export type ProcessOptions = {
-  /** The full environment of the child (the parent's is not added). */
+  /**
+   * The full environment of the child (the parent's is not added). An API started with API_PORT=0
+   * binds a port the OS picks and keeps it for its restarts.
+   */
   env: Record<string, string>;
-  /** For the API: its base URL (the port is fixed by API_PORT so it survives a restart). */
-  apiUrl?: string;
   /** Append everything the process prints here. */
   logFile?: string;
 };
@@ -54,8 +58,10 @@ type Run = { child: ChildProcess; exited: Promise<string>; done: boolean };
 
 export function greenlaneProcess(kind: ProcessKind, options: ProcessOptions): GreenlaneProcess {
   const { script, ready } = SCRIPTS[kind];
+  const env = { ...options.env };
   const lines: string[] = [];
   let runs = 0;
+  let url: string | undefined;
   let current: Run | undefined;
   // Last resort when the test process dies without stop(): no child outlives it.
   const killOnExit = () => current?.child.kill('SIGKILL');
@@ -74,7 +80,7 @@ export function greenlaneProcess(kind: ProcessKind, options: ProcessOptions): Gr
     if (!process.listeners('exit').includes(killOnExit)) process.on('exit', killOnExit);
     const child = spawn(process.execPath, ['--import', 'tsx', script], {
       cwd: projectRoot,
-      env: options.env,
+      env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const run: Run = {
@@ -104,9 +110,11 @@ export function greenlaneProcess(kind: ProcessKind, options: ProcessOptions): Gr
         READY_TIMEOUT_MS,
       );
       onLine = (line) => {
-        if (!ready.test(line)) return;
+        const match = ready.exec(line);
+        if (!match) return;
         clearTimeout(timer);
         onLine = () => {};
+        if (match[1]) url = match[1].replace(/\/$/, '');
         resolve();
       };
       void run.exited.then((how) => {
@@ -114,9 +122,10 @@ export function greenlaneProcess(kind: ProcessKind, options: ProcessOptions): Gr
         reject(new Error(`${kind} exited (${how}) before it was ready:\n${output()}`));
       });
     });
-    if (kind === 'api') {
-      if (!options.apiUrl) throw new Error('the API process needs apiUrl');
-      await waitForHealthz(options.apiUrl, READY_TIMEOUT_MS);
+    if (url) {
+      // A restart comes back where the clients look.
+      env.API_PORT = new URL(url).port;
+      await waitForHealthz(url, { timeoutMs: READY_TIMEOUT_MS });
     }
   }
 
@@ -144,6 +153,9 @@ export function greenlaneProcess(kind: ProcessKind, options: ProcessOptions): Gr
     get runs() {
       return runs;
     },
+    get url() {
+      return url;
+    },
     start,
     kill9,
     async stop() {
@@ -155,11 +167,18 @@ export function greenlaneProcess(kind: ProcessKind, options: ProcessOptions): Gr
   };
 }
 
-/** Polls GET /healthz until it answers 200 (both Temporal and PostgreSQL reachable from the API). */
-export async function waitForHealthz(apiUrl: string, timeoutMs: number): Promise<void> {
+/**
+ * Polls GET /healthz until it answers 200 (both Temporal and PostgreSQL reachable from the API).
+ * Returns early, without an error, once `signal` aborts (the caller is shutting down).
+ */
+export async function waitForHealthz(
+  apiUrl: string,
+  { timeoutMs = READY_TIMEOUT_MS, signal }: { timeoutMs?: number; signal?: AbortSignal } = {},
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = 'no answer';
   while (Date.now() < deadline) {
+    if (signal?.aborted) return;
     try {
       const res = await fetch(`${apiUrl}/healthz`, { signal: AbortSignal.timeout(3_000) });
       if (res.status === 200) return;
@@ -169,5 +188,6 @@ export async function waitForHealthz(apiUrl: string, timeoutMs: number): Promise
     }
     await new Promise((r) => setTimeout(r, 200));
   }
+  if (signal?.aborted) return;
   throw new Error(`${apiUrl}/healthz did not answer 200 within ${timeoutMs / 1000} s (last: ${last})`);
 }
