@@ -394,7 +394,7 @@ export type NewCalendarYear = Insertable<CalendarYearsTable>;
 export type CalendarYearUpdate = Updateable<CalendarYearsTable>;
 
 export type ProjectRow = Selectable<ProjectsTable>;
-export type NewProject = Insertable<ProjectsTable>;
+export type NewProjectRow = Insertable<ProjectsTable>;
 export type ProjectUpdate = Updateable<ProjectsTable>;
 
 export type ProjectItemRow = Selectable<ProjectItemsTable>;

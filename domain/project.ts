@@ -195,9 +195,7 @@ export function baselineOf(plan: Plan, calendar: Calendar, start: string, target
   };
 }
 
-export type ItemDef = PlanItem;
-
-export function itemDef(state: ProjectState, code: string): ItemDef | undefined {
+export function itemDef(state: ProjectState, code: string): PlanItem | undefined {
   return state.plan.items.find((i) => i.code === code);
 }
 
@@ -205,14 +203,14 @@ export function isDone(item: ItemState): boolean {
   return DONE_STATUSES.has(item.status);
 }
 
-export function prerequisitesDone(state: ProjectState, def: ItemDef): boolean {
+export function prerequisitesDone(state: ProjectState, def: PlanItem): boolean {
   return def.prerequisites.every((p) => {
     const s = state.items[p];
     return s === undefined || isDone(s);
   });
 }
 
-export function openPrerequisites(state: ProjectState, def: ItemDef): string[] {
+export function openPrerequisites(state: ProjectState, def: PlanItem): string[] {
   return def.prerequisites.filter((p) => {
     const s = state.items[p];
     return s !== undefined && !isDone(s);
