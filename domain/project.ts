@@ -177,7 +177,11 @@ export type Baseline = {
 
 /** Schedule the plan from `start` (and the target start of construction, when there is one). */
 export function baselineOf(plan: Plan, calendar: Calendar, start: string, targetStart?: string): Baseline {
-  const schedule = schedulePlan(plan, calendar, { start, targetStart });
+  return baselineFrom(schedulePlan(plan, calendar, { start, targetStart }));
+}
+
+/** The plan a project is measured against, from its schedule (planned dates, latest starts, critical path). */
+export function baselineFrom(schedule: ReturnType<typeof schedulePlan>): Baseline {
   return {
     start: schedule.start,
     permitFinish: schedule.permitFinish,
@@ -228,6 +232,11 @@ export type NewProject = {
   plan: Plan;
   calendarYears: CalendarYear[];
   policy?: EscalationPolicy;
+  /**
+   * The schedule registration computed and answered with (its start may be a date in the past); the
+   * project keeps it. Absent in projects registered before it was passed on: then computed from today.
+   */
+  baseline?: Baseline;
 };
 
 /** The state of a newly registered project: items without prerequisites open at once (大并联). */
@@ -238,7 +247,8 @@ export function createProjectState(input: NewProject, now: number): ProjectState
     items[def.code] = newItemState(def.code);
   }
   const calendar = makeCalendar(input.calendarYears);
-  const baseline = baselineOf(input.plan, calendar, calendar.dateOf(now), input.profile.targetStart);
+  const baseline =
+    input.baseline ?? baselineOf(input.plan, calendar, calendar.dateOf(now), input.profile.targetStart);
   const state: ProjectState = {
     version: 1,
     profile: input.profile,

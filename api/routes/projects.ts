@@ -4,7 +4,7 @@ import { loadCalendarYears } from '../../db/seed';
 import { makeCalendar } from '../../domain/calendar';
 import { shippedCatalog } from '../../domain/catalog-data';
 import { amendPlan, instantiatePlan, Tailoring } from '../../domain/plan';
-import { LocalDate, PersonId, ProjectCode, ProjectProfile } from '../../domain/project';
+import { baselineFrom, LocalDate, PersonId, ProjectCode, ProjectProfile } from '../../domain/project';
 import { schedulePlan } from '../../domain/schedule';
 import { pinProjectAccess, projectAccess } from '../access';
 import type { App, AppDeps } from '../app';
@@ -249,7 +249,13 @@ export function registerProjectRoutes(app: App, deps: AppDeps): void {
       leader: body.leader,
       targetStart: body.targetStart,
     });
-    const started = await startProject(temporal, { profile, plan: result.plan, calendarYears });
+    // One schedule: the one answered here is the one the project keeps.
+    const started = await startProject(temporal, {
+      profile,
+      plan: result.plan,
+      calendarYears,
+      baseline: baselineFrom(schedule),
+    });
     deps.accessCache?.set(profile.code, {
       secretary: profile.secretary,
       leader: profile.leader,

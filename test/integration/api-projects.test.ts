@@ -140,6 +140,18 @@ describe('a project driven through the API only', () => {
   });
 });
 
+describe('registration', () => {
+  it('keeps the schedule it answered with, a past start date included', async () => {
+    const code = `PAST-${g.tag}`;
+    const res = await register(code, { start: '2026-09-01' });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    expect(res.body.schedule.start).toBe('2026-09-01');
+    const live = await g.call('GET', `/projects/${code}`, keys.secretary!);
+    expect(live.body.baseline.start).toBe('2026-09-01');
+    expect(live.body.baseline.permitFinish).toBe(res.body.schedule.permitFinish);
+  });
+});
+
 describe('errors and authorization on project routes', () => {
   let code = '';
   let firstItem = '';
