@@ -1,5 +1,4 @@
 import { createRoute } from '@hono/zod-openapi';
-import { WorkflowNotFoundError } from '@temporalio/client';
 import { sql } from 'kysely';
 import { z } from 'zod';
 import { jsonb } from '../../db/schema';
@@ -7,12 +6,12 @@ import { CalendarYear, validateCalendarYear } from '../../domain/calendar';
 import { ApprovalItem, Department, ProjectCategory } from '../../domain/catalog';
 import { shippedCatalog } from '../../domain/catalog-data';
 import { instantiatePlan, PlanItem } from '../../domain/plan';
-import { calendarPublishedSignal } from '../../workflows/messages';
 import type { App, AppDeps } from '../app';
 import { auditWithAnswer } from '../audit';
 import { actorOf, apiKeySecurity, authResponses, requireRole } from '../auth';
 import { IdempotencyKeyHeader, idempotencyResponses, idempotent } from '../idempotency';
 import { type FieldError, ProblemError, ProblemType, problemResponse } from '../problem';
+import { sendToRunningProjects } from '../temporal';
 
 /**
  * Reference data: the approval catalog (点菜单), its templates, the departments, and the working-day
@@ -362,7 +361,10 @@ export function registerReferenceRoutes(app: App, deps: AppDeps): void {
       // xmax is 0 on a freshly inserted row version, non-zero on one an upsert updated.
       .returning(sql<boolean>`(xmax = 0)`.as('inserted'))
       .executeTakeFirstOrThrow();
-    const signalled = await sendToRunningProjects(deps, checked.year);
+    const signalled = await sendToRunningProjects(
+      { client: deps.temporal.client, taskQueue: deps.config.temporal.taskQueue },
+      checked.year,
+    );
     const answer = { year, days: checked.year.days.length, signalled };
     auditWithAnswer(c, {
       projectCode: null,
@@ -373,50 +375,6 @@ export function registerReferenceRoutes(app: App, deps: AppDeps): void {
     });
     return c.json(answer, stored.inserted ? 201 : 200);
   });
-}
-
-// --- The fan-out -----------------------------------------------------------------------------------
-
-/** Signals in flight at once: enough to send a city's few hundred projects quickly, few enough for one API. */
-const SIGNAL_CONCURRENCY = 8;
-const LIST_DEADLINE_MS = 30_000;
-const SIGNAL_DEADLINE_MS = 10_000;
-
-/**
- * Sends the year to every running project workflow of this namespace and task queue; returns how many
- * took it. Visibility is eventually consistent, so a project started in the last second may be missed:
- * it read the calendar table at registration, after the year was stored, unless it registered in the
- * instant between the two (publishing again repairs that, and is harmless for the others).
- * A project that finished between the listing and its signal is not counted. Any other failure (Temporal
- * unreachable) fails the request, so a retry with the same Idempotency-Key sends the year again.
- */
-export async function sendToRunningProjects(deps: AppDeps, year: CalendarYear): Promise<number> {
-  const { client } = deps.temporal;
-  const taskQueue = deps.config.temporal.taskQueue.replaceAll("'", "\\'");
-  const query = `WorkflowType = 'majorProjectWorkflow' AND ExecutionStatus = 'Running' AND TaskQueue = '${taskQueue}'`;
-  const ids = await client.withDeadline(Date.now() + LIST_DEADLINE_MS, async () => {
-    const found = new Set<string>();
-    for await (const execution of client.workflow.list({ query })) found.add(execution.workflowId);
-    return [...found];
-  });
-  let signalled = 0;
-  let next = 0;
-  const sendNext = async (): Promise<void> => {
-    while (next < ids.length) {
-      const workflowId = ids[next++]!;
-      try {
-        // No run id: the signal goes to the current run, even if the project continued-as-new since.
-        await client.withDeadline(Date.now() + SIGNAL_DEADLINE_MS, () =>
-          client.workflow.getHandle(workflowId).signal(calendarPublishedSignal, year),
-        );
-        signalled++;
-      } catch (err) {
-        if (!(err instanceof WorkflowNotFoundError)) throw err;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(SIGNAL_CONCURRENCY, ids.length) }, sendNext));
-  return signalled;
 }
 
 // --- Helpers ---------------------------------------------------------------------------------------
