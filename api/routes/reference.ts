@@ -1,7 +1,6 @@
 import { createRoute } from '@hono/zod-openapi';
-import { sql } from 'kysely';
 import { z } from 'zod';
-import { jsonb } from '../../db/schema';
+import { findCalendarYear, listCalendarYears, listDepartments, storeCalendarYear } from '../../db/reference';
 import { CalendarYear, validateCalendarYear } from '../../domain/calendar';
 import { ApprovalItem, Department, ProjectCategory } from '../../domain/catalog';
 import { shippedCatalog } from '../../domain/catalog-data';
@@ -278,40 +277,32 @@ export function registerReferenceRoutes(app: App, deps: AppDeps): void {
 
   // From the table rather than the catalog: keys and queues name the departments stored there.
   app.openapi(departmentsRoute, async (c) => {
-    const rows = await db.selectFrom('departments').selectAll().orderBy('code').execute();
-    const departments = rows.map((d) => ({
-      code: d.code,
-      nameZh: d.name_zh,
-      nameEn: d.name_en,
+    const departments = (await listDepartments(db)).map((d) => ({
+      ...d,
       items: itemsByDepartment.get(d.code) ?? 0,
     }));
     return c.json({ departments }, 200);
   });
 
   app.openapi(calendarsRoute, async (c) => {
-    const rows = await db.selectFrom('calendar_years').selectAll().orderBy('year').execute();
-    const calendars = rows.map((r) => ({
-      year: r.year,
-      published: r.data.days.length > 0,
-      offDays: r.data.days.filter((d) => d.isOffDay).length,
-      makeUpWorkdays: r.data.days.filter((d) => !d.isOffDay).length,
-      source: r.source,
-      loadedAt: r.loaded_at.toISOString(),
-      loadedBy: r.loaded_by,
+    const calendars = (await listCalendarYears(db)).map(({ year, days, source, loadedAt, loadedBy }) => ({
+      year,
+      published: days.length > 0,
+      offDays: days.filter((d) => d.isOffDay).length,
+      makeUpWorkdays: days.filter((d) => !d.isOffDay).length,
+      source,
+      loadedAt,
+      loadedBy,
     }));
     return c.json({ calendars }, 200);
   });
 
   app.openapi(calendarRoute, async (c) => {
     const { year } = c.req.valid('param');
-    const row = await db.selectFrom('calendar_years').selectAll().where('year', '=', year).executeTakeFirst();
-    if (!row)
+    const stored = await findCalendarYear(db, year);
+    if (!stored)
       throw notFound(`no calendar loaded for ${year}; an operator publishes it with PUT /calendars/${year}`);
-    const { year: _, ...data } = row.data;
-    return c.json(
-      { year, ...data, source: row.source, loadedAt: row.loaded_at.toISOString(), loadedBy: row.loaded_by },
-      200,
-    );
+    return c.json(stored, 200);
   });
 
   // Authorization before idempotency: a refused request must not become the key's stored answer.
@@ -342,25 +333,12 @@ export function registerReferenceRoutes(app: App, deps: AppDeps): void {
     // Stored before signalling: a project registered from now on reads it at registration, and one that
     // is running gets it below. A retry after a failure stores and signals again, which is harmless: the
     // workflow replaces the year whole.
-    const stored = await db
-      .insertInto('calendar_years')
-      .values({
-        year,
-        data: jsonb(checked.year),
-        source: source ?? `PUT /calendars/${year}`,
-        loaded_by: loadedBy,
-      })
-      .onConflict((oc) =>
-        oc.column('year').doUpdateSet((eb) => ({
-          data: eb.ref('excluded.data'),
-          source: eb.ref('excluded.source'),
-          loaded_by: eb.ref('excluded.loaded_by'),
-          loaded_at: sql<Date>`now()`,
-        })),
-      )
-      // xmax is 0 on a freshly inserted row version, non-zero on one an upsert updated.
-      .returning(sql<boolean>`(xmax = 0)`.as('inserted'))
-      .executeTakeFirstOrThrow();
+    const stored = await storeCalendarYear(db, {
+      year,
+      data: checked.year,
+      source: source ?? `PUT /calendars/${year}`,
+      loadedBy,
+    });
     const signalled = await sendToRunningProjects(
       { client: deps.temporal.client, taskQueue: deps.config.temporal.taskQueue },
       checked.year,
