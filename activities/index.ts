@@ -1,9 +1,9 @@
 import type { Kysely } from 'kysely';
+import { insertEscalations, recordInstruction } from '../db/escalations';
 import { writeReadModel } from '../db/read-model';
 import type { DB } from '../db/schema';
 import type { WorkerActivities } from './contract';
 import { createDigestActivities } from './digests';
-import { insertEscalations, recordInstruction } from './escalations';
 import { enqueueNotifications } from './notify/recipients';
 
 export type ActivityDeps = { db: Kysely<DB> };
