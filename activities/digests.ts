@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
-import { loadCalendar, loadItems, loadProjects } from '../api/reports';
+import { loadItems, loadProjects } from '../db/read-model';
+import { loadCalendar } from '../db/reference';
 import { type DB, jsonb, type NewDigest, type NotificationChannel } from '../db/schema';
 import {
   addDays,

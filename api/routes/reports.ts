@@ -1,6 +1,9 @@
 import { createRoute } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { z } from 'zod';
+import { loadItems, loadProjects, loadScores, type ReportScope } from '../../db/read-model';
+import { listDepartments, loadCalendar } from '../../db/reference';
+import { loadReturnVisits, loadServiceContacts } from '../../db/service';
 import type { Calendar } from '../../domain/calendar';
 import { type CsvColumn, toCsv } from '../../domain/csv';
 import { defaultEscalationPolicy, rungLabelZh } from '../../domain/ladder';
@@ -19,16 +22,6 @@ import { projectAccess } from '../access';
 import type { App, AppDeps } from '../app';
 import { authResponses, canReadProject, forbidden, isAdministrator, type Principal } from '../auth';
 import { problemResponse } from '../problem';
-import {
-  loadCalendar,
-  loadDepartments,
-  loadItems,
-  loadProjects,
-  loadReturnVisits,
-  loadScores,
-  loadServiceContacts,
-  type ReportScope,
-} from '../reports';
 
 /**
  * Ledgers and reports (台账, 月度通报), as JSON or as CSV for Excel (`?format=csv`, or `Accept: text/csv`;
@@ -275,7 +268,7 @@ export function registerReportRoutes(app: App, deps: AppDeps): void {
     const [items, scores, departments] = await Promise.all([
       loadItems(db, { activeBetween: monthBounds(month) }),
       loadScores(db),
-      loadDepartments(db),
+      listDepartments(db),
     ]);
     // Ranked among all departments, then cut to the caller's own row: a department sees where it stands.
     const rows = departmentMonthly({ month, items, scores, departments, now }).filter(
