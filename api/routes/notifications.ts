@@ -1,5 +1,6 @@
 import { createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
+import { personDigests } from '../../db/digests';
 import { listNotifications, retryFailedNotification } from '../../db/notifications';
 import { digestKinds, notificationChannels, notificationStatuses } from '../../db/schema';
 import { LocalDate } from '../../domain/calendar';
@@ -186,27 +187,11 @@ export function registerNotificationRoutes(app: App, deps: AppDeps): void {
     if (!principal.personId) {
       throw forbidden(`key ${principal.keyId} names no person, and digests are a person's`);
     }
-    let query = db
-      .selectFrom('digests')
-      .select(['id', 'kind', 'run_date', 'title', 'body', 'quiet', 'content', 'created_at'])
-      .where('person_id', '=', principal.personId);
-    if (q.kind) query = query.where('kind', '=', q.kind);
-    if (q.before) query = query.where('run_date', '<', q.before);
-    const rows = await query.orderBy('run_date', 'desc').orderBy('kind').limit(q.limit).execute();
-    return c.json(
-      {
-        digests: rows.map((r) => ({
-          id: r.id,
-          kind: r.kind,
-          date: r.run_date,
-          title: r.title,
-          body: r.body,
-          quiet: r.quiet,
-          content: r.content as Record<string, unknown>,
-          createdAt: r.created_at.toISOString(),
-        })),
-      },
-      200,
-    );
+    const digests = await personDigests(db, principal.personId, {
+      kind: q.kind,
+      before: q.before,
+      limit: q.limit,
+    });
+    return c.json({ digests }, 200);
   });
 }
