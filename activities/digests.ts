@@ -1,11 +1,19 @@
 import type { Kysely } from 'kysely';
-import { loadCalendar, loadItems, loadProjects } from '../api/reports';
-import { type DB, jsonb, type NewDigest, type NotificationChannel } from '../db/schema';
+import { type DigestEntry, insertDigests } from '../db/digests';
+import {
+  enqueueMessages,
+  loadPeople,
+  type OutboxMessage,
+  type Person,
+  personRoutes,
+} from '../db/notifications';
+import { loadItems, loadOpenProblems, loadProjects } from '../db/read-model';
+import { loadCalendar } from '../db/reference';
+import type { DB, NotificationChannel } from '../db/schema';
 import {
   addDays,
   type Digest,
   type DigestKind,
-  type DigestProblem,
   digestId,
   leaderDigest,
   renderDigest,
@@ -14,7 +22,7 @@ import {
 import type { ReportProject } from '../domain/reports';
 import type { DigestActivities, DigestWriteResult } from './contract';
 import type { NotificationMessage } from './notify/message';
-import { type Person, recipientFor } from './notify/recipients';
+import { recipientFor } from './notify/recipients';
 
 /**
  * The digests' activities: the calendar the workflow decides the day with, and the run itself — read the
@@ -64,25 +72,13 @@ export function createDigestActivities({ db, clock = Date.now }: DigestActivityD
 
       const codes = personIds.flatMap((id) => byPerson.get(id)!.map((p) => p.code));
       const [people, routes, problems] = await Promise.all([
-        db
-          .selectFrom('people')
-          .select(['id', 'name', 'mobile', 'email', 'dingtalk_user_id', 'wecom_user_id', 'feishu_open_id'])
-          .where('id', 'in', personIds)
-          .execute(),
-        db
-          .selectFrom('notification_routes')
-          .select(['owner_id', 'channel', 'target'])
-          .where('owner_kind', '=', 'person')
-          .where('owner_id', 'in', personIds)
-          .orderBy('owner_id')
-          .orderBy('channel')
-          .orderBy('target')
-          .execute(),
+        loadPeople(db, personIds),
+        personRoutes(db, personIds),
         loadOpenProblems(db, codes),
       ]);
       const personOf = new Map(people.map((p) => [p.id, p]));
 
-      const digests: { row: NewDigest; digest: Digest; title: string; text: string }[] = [];
+      const digests: { entry: DigestEntry; digest: Digest }[] = [];
       // One query per person: a person's items are a few hundred rows at most.
       for (const id of personIds) {
         const mine = byPerson.get(id)!;
@@ -101,57 +97,45 @@ export function createDigestActivities({ db, clock = Date.now }: DigestActivityD
         const { title, text } = renderDigest(digest);
         digests.push({
           digest,
-          title,
-          text,
-          row: {
+          entry: {
             id: digestId(kind, date, id),
             kind,
-            person_id: id,
-            run_date: date,
+            personId: id,
+            date,
             title,
             body: text,
-            content: jsonb(digest),
+            content: digest,
             quiet: digest.quiet,
           },
         });
       }
 
       return db.transaction().execute(async (trx) => {
-        const inserted = await trx
-          .insertInto('digests')
-          .values(digests.map((d) => d.row))
-          .onConflict((oc) => oc.column('id').doNothing())
-          .returning('id')
-          .execute();
-        const fresh = new Set(inserted.map((r) => r.id));
+        const fresh = await insertDigests(
+          trx,
+          digests.map((d) => d.entry),
+        );
         result.written = fresh.size;
-        const outbox = [];
+        const outbox: OutboxMessage[] = [];
         for (const d of digests) {
-          if (!fresh.has(d.row.id)) continue;
+          const { id, personId } = d.entry;
+          if (!fresh.has(id)) continue;
           if (d.digest.quiet) {
             result.quiet += 1;
             continue;
           }
-          const person = personOf.get(d.row.person_id) ?? unknownPerson(d.row.person_id);
-          for (const route of routes.filter((r) => r.owner_id === d.row.person_id)) {
+          const person = personOf.get(personId) ?? unknownPerson(personId);
+          for (const route of routes.filter((r) => r.ownerId === personId)) {
             outbox.push({
-              escalation_id: d.row.id,
-              digest_id: d.row.id,
+              escalationId: id,
+              digestId: id,
               channel: route.channel,
               target: route.target,
-              message: jsonb(channelMessage(d, route.channel, person, role, now)),
+              message: channelMessage(d, route.channel, person, role, now),
             });
           }
         }
-        if (outbox.length > 0) {
-          const queued = await trx
-            .insertInto('notifications')
-            .values(outbox)
-            .onConflict((oc) => oc.columns(['escalation_id', 'channel', 'target']).doNothing())
-            .returning('id')
-            .execute();
-          result.notifications = queued.length;
-        }
+        result.notifications = await enqueueMessages(trx, outbox);
         return result;
       });
     },
@@ -164,7 +148,7 @@ export function createDigestActivities({ db, clock = Date.now }: DigestActivityD
  * opens with (the most urgent), and the project line names how many there are.
  */
 function channelMessage(
-  d: { row: NewDigest; digest: Digest; title: string; text: string },
+  d: { entry: DigestEntry; digest: Digest },
   channel: NotificationChannel,
   person: Person,
   role: 'secretary' | 'leader',
@@ -181,13 +165,13 @@ function channelMessage(
       : d.digest.projects;
   const first = projects[0]!;
   return {
-    escalationKey: d.row.id,
+    escalationKey: d.entry.id,
     projectCode: first.code,
     projectName: projects.length === 1 ? first.name : `${first.name} 等 ${projects.length} 个项目`,
     rung: 'digest',
     level: 0,
-    title: d.title,
-    body: d.text,
+    title: d.entry.title,
+    body: d.entry.body,
     subject: { kind: 'digest', id: d.digest.kind },
     department: null,
     dueAt: null,
@@ -218,34 +202,3 @@ const unknownPerson = (id: string): Person => ({
   wecom_user_id: null,
   feishu_open_id: null,
 });
-
-/** Problems not yet resolved, of these projects, with the owning department's name. */
-async function loadOpenProblems(db: Kysely<DB>, codes: string[]): Promise<DigestProblem[]> {
-  if (codes.length === 0) return [];
-  const rows = await db
-    .selectFrom('problems as p')
-    .leftJoin('departments as d', 'd.code', 'p.owner_department')
-    .select([
-      'p.project_code',
-      'p.problem_id',
-      'p.title',
-      'p.status',
-      'p.owner_department',
-      'p.owner_person',
-      'p.deadline_at',
-      'd.name_zh as owner_department_name',
-    ])
-    .where('p.project_code', 'in', codes)
-    .where('p.status', 'not in', ['resolved', 'verified'])
-    .execute();
-  return rows.map((r) => ({
-    projectCode: r.project_code,
-    problemId: r.problem_id,
-    title: r.title,
-    status: r.status,
-    ownerDepartment: r.owner_department,
-    ownerDepartmentName: r.owner_department_name,
-    ownerPerson: r.owner_person,
-    deadlineAt: r.deadline_at.toISOString(),
-  }));
-}

@@ -1,10 +1,10 @@
 import type { Kysely } from 'kysely';
+import { insertEscalations, recordInstruction } from '../db/escalations';
+import { writeReadModel } from '../db/read-model';
 import type { DB } from '../db/schema';
 import type { WorkerActivities } from './contract';
 import { createDigestActivities } from './digests';
-import { insertEscalations, recordInstruction } from './escalations';
 import { enqueueNotifications } from './notify/recipients';
-import { writeReadModel } from './read-model';
 
 export type ActivityDeps = { db: Kysely<DB> };
 

@@ -1,4 +1,5 @@
 import { listenForAccessChanges } from '../db/access-changes';
+import { projectFacts } from '../db/read-model';
 import type { ProjectStateView } from '../workflows/messages';
 import type { AppDeps } from './app';
 import { queryProject } from './temporal';
@@ -58,28 +59,10 @@ async function lookUp(
   deps: AppDeps,
   code: string,
 ): Promise<{ access: ProjectAccess; revision: number | null }> {
-  const project = await deps.db
-    .selectFrom('projects')
-    .select(['secretary', 'leader', 'revision'])
-    .where('code', '=', code)
-    .executeTakeFirst();
-  if (project) {
-    const items = await deps.db
-      .selectFrom('project_items')
-      .select(['item_code', 'department'])
-      .where('project_code', '=', code)
-      .execute();
-    if (items.length > 0) {
-      const { secretary, leader, revision } = project;
-      return {
-        access: {
-          secretary,
-          leader,
-          itemDepartments: new Map(items.map((i) => [i.item_code, i.department])),
-        },
-        revision,
-      };
-    }
+  const facts = await projectFacts(deps.db, code);
+  if (facts && facts.itemDepartments.size > 0) {
+    const { secretary, leader, itemDepartments, revision } = facts;
+    return { access: { secretary, leader, itemDepartments }, revision };
   }
   const view = await queryProject(
     { client: deps.temporal.client, taskQueue: deps.config.temporal.taskQueue },

@@ -1,7 +1,8 @@
 import type { Context } from 'hono';
-import type { Insertable, Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import { z } from 'zod';
-import { type DB, jsonb } from '../db/schema';
+import { type AuditEntry as AuditValues, insertAudit } from '../db/audit';
+import type { DB } from '../db/schema';
 import { type ClientIpOptions, clientIp } from './auth/client-ip';
 import { principalOf } from './auth/middleware';
 import type { Principal } from './auth/principal';
@@ -10,7 +11,7 @@ export { clientIp };
 
 /**
  * The audit trail (issue 4 §6): every accepted decision with who, which key, when, from where and the
- * request id, readable per project.
+ * request id, readable per project. The statements are in db/audit.ts.
  *
  * Handlers record the entry *after* the workflow accepted the action — `auditWithAnswer`, written with
  * the Idempotency-Key's stored answer, or `recordAudit` inside a transaction of their own — and a failure
@@ -21,22 +22,8 @@ export { clientIp };
  * Where from: `clientIp` (api/auth.ts): the socket's address unless proxies of ours are configured.
  */
 
-export type AuditEntry = {
-  /** Null for actions that concern no project (issuing or revoking keys). */
-  projectCode: string | null;
-  /** What was done, as `<subject kind>.<verb>`, e.g. `item.accept`, `problem.raise`, `key.revoke`. */
-  action: string;
-  /** What it was done to: an item code, a problem id, a key id. */
-  subject: string;
-  principal: Principal;
-  requestId: string;
-  ip: string | null;
-  userAgent: string | null;
-  /** The request as accepted (after validation). Never put secrets here. */
-  body: unknown;
-  /** What the action returned or changed. */
-  result: unknown;
-};
+/** An entry as handlers write it: db/audit.ts `AuditEntry`, by the request's Principal. */
+export type AuditEntry = AuditValues & { principal: Principal };
 
 export const AuditRow = z
   .object({
@@ -60,7 +47,7 @@ export type AuditRow = z.infer<typeof AuditRow>;
 
 /** Writes the entry now: for actions whose audit belongs in a transaction of their own (pass `trx`). */
 export async function recordAudit(db: Kysely<DB>, entry: AuditEntry): Promise<void> {
-  await db.insertInto('audit_log').values(auditValues(entry)).execute();
+  await insertAudit(db, entry);
 }
 
 declare module 'hono' {
@@ -86,52 +73,6 @@ export function auditWithAnswer(
 ): void {
   if (c.get('updateId') === undefined) throw new Error('auditWithAnswer() needs the idempotent() middleware');
   c.set('pendingAudit', { ...auditContext(c), ...entry });
-}
-
-/** The audit_log row for an entry. */
-export function auditValues(entry: AuditEntry): Insertable<DB['audit_log']> {
-  const { principal: p } = entry;
-  return {
-    project_code: entry.projectCode,
-    action: entry.action,
-    subject: entry.subject,
-    key_id: p.keyId,
-    person_id: p.personId,
-    role: p.role,
-    department: p.department,
-    request_id: entry.requestId,
-    ip: entry.ip,
-    user_agent: entry.userAgent,
-    body: entry.body === undefined ? null : jsonb(entry.body),
-    result: entry.result === undefined ? null : jsonb(entry.result),
-  };
-}
-
-/** A project's audit trail, oldest first. */
-export async function auditTrail(db: Kysely<DB>, projectCode: string): Promise<AuditRow[]> {
-  const rows = await db
-    .selectFrom('audit_log')
-    .selectAll()
-    .where('project_code', '=', projectCode)
-    .orderBy('at')
-    .orderBy('id')
-    .execute();
-  return rows.map((r) => ({
-    id: r.id,
-    projectCode: r.project_code,
-    action: r.action,
-    subject: r.subject,
-    keyId: r.key_id,
-    personId: r.person_id,
-    role: r.role,
-    department: r.department,
-    requestId: r.request_id,
-    ip: r.ip,
-    userAgent: r.user_agent,
-    at: r.at.toISOString(),
-    body: r.body,
-    result: r.result,
-  }));
 }
 
 /** The who/where part of an audit entry, from the request: `recordAudit(db, { ...auditContext(c), … })`. */

@@ -3,6 +3,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
+import { auditValues } from '../db/audit';
 import {
   claimIdempotencyKey,
   findIdempotencyRecord,
@@ -12,7 +13,6 @@ import {
   takeOverIdempotencyKey,
 } from '../db/idempotency';
 import { type DB, jsonb, type StoredResponse } from '../db/schema';
-import { auditValues } from './audit';
 import type { Principal } from './auth/principal';
 import { PROBLEM_TYPE_BASE, ProblemError, problemResponse } from './problem';
 

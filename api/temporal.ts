@@ -5,6 +5,7 @@ import {
   WorkflowUpdateFailedError,
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import type { CalendarYear } from '../domain/calendar';
 import type { Decision, DecisionResult } from '../domain/decisions';
 import type { ProblemAction, ProblemResult } from '../domain/problems';
 import type { Instruction, NewProject } from '../domain/project';
@@ -14,6 +15,7 @@ import {
   type AmendPlan,
   acknowledgeEscalationUpdate,
   amendPlanUpdate,
+  calendarPublishedSignal,
   decideItemUpdate,
   type ProjectStateView,
   problemUpdate,
@@ -208,4 +210,48 @@ export function toProblem(code: string, err: unknown): ProblemError | undefined 
     });
   }
   return undefined;
+}
+
+// --- A published calendar year, to every running project (PUT /calendars/{year}) --------------------
+
+/** Signals in flight at once: enough to send a city's few hundred projects quickly, few enough for one API. */
+const SIGNAL_CONCURRENCY = 8;
+const LIST_DEADLINE_MS = 30_000;
+const SIGNAL_DEADLINE_MS = 10_000;
+
+/**
+ * Sends the year to every running project workflow of this namespace and task queue; returns how many
+ * took it. Visibility is eventually consistent, so a project started in the last second may be missed:
+ * it read the calendar table at registration, after the year was stored, unless it registered in the
+ * instant between the two (publishing again repairs that, and is harmless for the others).
+ * A project that finished between the listing and its signal is not counted. Any other failure (Temporal
+ * unreachable) fails the request, so a retry with the same Idempotency-Key sends the year again.
+ */
+export async function sendToRunningProjects(deps: TemporalDeps, year: CalendarYear): Promise<number> {
+  const { client } = deps;
+  const taskQueue = deps.taskQueue.replaceAll("'", "\\'");
+  const query = `WorkflowType = 'majorProjectWorkflow' AND ExecutionStatus = 'Running' AND TaskQueue = '${taskQueue}'`;
+  const ids = await client.withDeadline(Date.now() + LIST_DEADLINE_MS, async () => {
+    const found = new Set<string>();
+    for await (const execution of client.workflow.list({ query })) found.add(execution.workflowId);
+    return [...found];
+  });
+  let signalled = 0;
+  let next = 0;
+  const sendNext = async (): Promise<void> => {
+    while (next < ids.length) {
+      const workflowId = ids[next++]!;
+      try {
+        // No run id: the signal goes to the current run, even if the project continued-as-new since.
+        await client.withDeadline(Date.now() + SIGNAL_DEADLINE_MS, () =>
+          client.workflow.getHandle(workflowId).signal(calendarPublishedSignal, year),
+        );
+        signalled++;
+      } catch (err) {
+        if (!(err instanceof WorkflowNotFoundError)) throw err;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(SIGNAL_CONCURRENCY, ids.length) }, sendNext));
+  return signalled;
 }

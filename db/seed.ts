@@ -1,8 +1,10 @@
 import type { Kysely } from 'kysely';
-import type { CalendarYear } from '../domain/calendar';
 import { shippedCalendarYears } from '../domain/calendar-data';
 import { shippedCatalog } from '../domain/catalog-data';
 import { type DB, jsonb } from './schema';
+
+// Read with the rest of the reference data; re-exported for the scripts and tests that load it from here.
+export { loadCalendarYears } from './reference';
 
 /**
  * Reference data every installation starts from: the catalog's departments and the shipped working-day
@@ -26,10 +28,4 @@ export async function seedReferenceData(db: Kysely<DB>): Promise<void> {
     )
     .onConflict((oc) => oc.column('year').doNothing())
     .execute();
-}
-
-/** The calendar years a new project starts with: everything operators have loaded. */
-export async function loadCalendarYears(db: Kysely<DB>): Promise<CalendarYear[]> {
-  const rows = await db.selectFrom('calendar_years').select(['data']).orderBy('year').execute();
-  return rows.map((r) => r.data as CalendarYear);
 }

@@ -1,11 +1,12 @@
 import type { Kysely } from 'kysely';
 import type { NotifySettings } from '../../config';
+import { markAttemptFailed, markSent, releaseUntried } from '../../db/notifications';
 import type { DB } from '../../db/schema';
 import { adapters, targetOf } from './adapters';
 import type { ChannelAdapter, SendOutcome } from './channel';
 import { redact, snippet } from './http';
 import { NotificationMessage } from './message';
-import { type ClaimedTarget, claimDue, markAttemptFailed, markSent, releaseUntried } from './outbox';
+import { type ClaimedTarget, claimDue } from './outbox';
 import { retryDelayMs } from './pacing';
 
 /**

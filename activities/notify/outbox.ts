@@ -1,15 +1,26 @@
 import { randomUUID } from 'node:crypto';
-import { type Kysely, sql } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { NotifyTargets } from '../../config';
+import {
+  claimRows,
+  deferRows,
+  lockDue,
+  lockTarget,
+  logRequest,
+  pruneRequests,
+  requestTimes,
+} from '../../db/notifications';
 import type { DB, NotificationChannel } from '../../db/schema';
 import { adapters, targetOf } from './adapters';
 import { freeSlots, planRequests, WINDOW_MARGIN } from './pacing';
 
 /**
  * The outbox's state changes, each one short transaction: claim (with rate pacing), then mark sent,
- * retry or failed. Claims are leases: a row being sent is `sending` with a `claim_token` and a
- * `claimed_until`; only the holder of the token may mark it, and a row whose lease lapsed (its
- * dispatcher died) is due again. Time is always the caller's clock, never the database's.
+ * retry or failed (db/notifications.ts `markSent`, `markAttemptFailed`, `releaseUntried`). Claims are
+ * leases: a row being sent is `sending` with a `claim_token` and a `claimed_until`; only the holder of
+ * the token may mark it, and a row whose lease lapsed (its dispatcher died) is due again. Time is always
+ * the caller's clock, never the database's. The statements are in db/notifications.ts; the rules (which
+ * rows, how many per request, when the deferred ones are due) are here.
  */
 
 export type ClaimedRow = { id: number; attempts: number; message: unknown };
@@ -52,31 +63,14 @@ const REQUEST_LOG_KEEP_MS = 24 * 3_600_000;
  */
 export async function claimDue(db: Kysely<DB>, opts: ClaimOptions): Promise<ClaimedTarget[]> {
   const now = new Date(opts.now);
-  const textArray = (xs: readonly string[]) =>
-    sql`array[${sql.join(xs.length ? xs.map((x) => sql`${x}`) : [sql`''`])}]::text[]`;
-  const only = opts.only ? sql`and (channel || ':' || target) = any(${textArray(opts.only)})` : sql``;
-  const due = sql`((status = 'pending' and next_attempt_at <= ${now}) or (status = 'sending' and claimed_until <= ${now}))
-    and not ((channel || ':' || target) = any(${textArray(opts.busy)})) ${only}`;
   return db.transaction().execute(async (trx) => {
-    // The ranking keeps one target's backlog from filling the batch; the outer query repeats the
-    // condition because PostgreSQL re-checks only the locked table's own clauses on a row that changed.
-    const { rows } = await sql<{
-      id: number;
-      channel: NotificationChannel;
-      target: string;
-      message: unknown;
-      attempts: number;
-    }>`
-      select id, channel, target, message, attempts from notifications
-      where id in (
-        select id from (
-          select id, row_number() over (partition by channel, target order by next_attempt_at, id) as rn
-          from notifications where ${due}
-        ) ranked where rn <= ${opts.perTarget}
-      ) and ${due}
-      order by next_attempt_at, id
-      limit ${opts.batch}
-      for update skip locked`.execute(trx);
+    const rows = await lockDue(trx, {
+      now,
+      busy: opts.busy,
+      only: opts.only,
+      perTarget: opts.perTarget,
+      batch: opts.batch,
+    });
     if (rows.length === 0) return [];
 
     const groups = new Map<string, typeof rows>();
@@ -91,18 +85,7 @@ export async function claimDue(db: Kysely<DB>, opts: ClaimOptions): Promise<Clai
       const { channel, target } = group[0]!;
       const token = randomUUID();
       const claim = (ids: number[], requestId: number | null, leaseMs: number) =>
-        trx
-          .updateTable('notifications')
-          .set((eb) => ({
-            status: 'sending',
-            claim_token: token,
-            claimed_until: new Date(opts.now + leaseMs),
-            attempts: eb('attempts', '+', 1),
-            request_id: requestId,
-            updated_at: now,
-          }))
-          .where('id', 'in', ids)
-          .execute();
+        claimRows(trx, ids, { token, claimedUntil: new Date(opts.now + leaseMs), requestId, now });
 
       if (!targetOf(opts.targets, channel, target)) {
         await claim(
@@ -124,17 +107,9 @@ export async function claimDue(db: Kysely<DB>, opts: ClaimOptions): Promise<Clai
       const limits = adapters[channel].limits;
       let history: number[] = [];
       if (limits.length > 0) {
-        await sql`select pg_advisory_xact_lock(hashtextextended(${`greenlane.notify:${key}`}, 0))`.execute(
-          trx,
-        );
+        await lockTarget(trx, key);
         const widest = Math.max(...limits.map((l) => l.windowMs)) * (1 + WINDOW_MARGIN);
-        const past = await trx
-          .selectFrom('notification_requests')
-          .select('at')
-          .where('target_key', '=', key)
-          .where('at', '>', new Date(opts.now - widest - 1))
-          .execute();
-        history = past.map((p) => p.at.getTime());
+        history = await requestTimes(trx, key, new Date(opts.now - widest - 1));
       }
       const slots = freeSlots(history, limits, opts.now);
       const plan = planRequests(group.length, slots.free, opts.digestMax);
@@ -145,11 +120,7 @@ export async function claimDue(db: Kysely<DB>, opts: ClaimOptions): Promise<Clai
       for (const size of plan.sizes) {
         const chunk = group.slice(next, next + size);
         next += size;
-        const { id: requestId } = await trx
-          .insertInto('notification_requests')
-          .values({ target_key: key, at: now, messages: size })
-          .returning('id')
-          .executeTakeFirstOrThrow();
+        const requestId = await logRequest(trx, key, now, size);
         await claim(
           chunk.map((r) => r.id),
           requestId,
@@ -160,107 +131,16 @@ export async function claimDue(db: Kysely<DB>, opts: ClaimOptions): Promise<Clai
       const deferred = group.slice(next);
       if (deferred.length > 0) {
         const after = freeSlots([...history, ...plan.sizes.map(() => opts.now)], limits, opts.now);
-        await trx
-          .updateTable('notifications')
-          .set({
-            status: 'pending',
-            next_attempt_at: new Date(Math.max(after.nextFreeAt, opts.now + 1)),
-            claim_token: null,
-            claimed_until: null,
-            updated_at: now,
-          })
-          .where(
-            'id',
-            'in',
-            deferred.map((r) => r.id),
-          )
-          .execute();
+        await deferRows(
+          trx,
+          deferred.map((r) => r.id),
+          new Date(Math.max(after.nextFreeAt, opts.now + 1)),
+          now,
+        );
       }
-      await trx
-        .deleteFrom('notification_requests')
-        .where('target_key', '=', key)
-        .where('at', '<', new Date(opts.now - REQUEST_LOG_KEEP_MS))
-        .execute();
+      await pruneRequests(trx, key, new Date(opts.now - REQUEST_LOG_KEEP_MS));
       if (requests.length > 0) claimed.push({ key, channel, target, token, configured: true, requests });
     }
     return claimed;
   });
-}
-
-/** The provider answered 2xx: these rows are done and will never be claimed again. */
-export async function markSent(
-  db: Kysely<DB>,
-  ids: number[],
-  token: string,
-  now: number,
-  response: string,
-): Promise<number> {
-  const res = await db
-    .updateTable('notifications')
-    .set({
-      status: 'sent',
-      sent_at: new Date(now),
-      response,
-      last_error: null,
-      claimed_until: null,
-      updated_at: new Date(now),
-    })
-    .where('id', 'in', ids)
-    .where('claim_token', '=', token)
-    .where('status', '=', 'sending')
-    .executeTakeFirst();
-  return Number(res.numUpdatedRows);
-}
-
-/** A failed attempt: back to pending at `retryAt`, or `failed` for good when `retryAt` is null. */
-export async function markAttemptFailed(
-  db: Kysely<DB>,
-  id: number,
-  token: string,
-  now: number,
-  error: string,
-  retryAt: number | null,
-): Promise<void> {
-  await db
-    .updateTable('notifications')
-    .set({
-      status: retryAt === null ? 'failed' : 'pending',
-      next_attempt_at: new Date(retryAt ?? now),
-      last_error: error,
-      claim_token: null,
-      claimed_until: null,
-      updated_at: new Date(now),
-    })
-    .where('id', '=', id)
-    .where('claim_token', '=', token)
-    .where('status', '=', 'sending')
-    .execute();
-}
-
-/**
- * Rows claimed but not tried, because an earlier request to the same target just failed: back to
- * pending at `retryAt` with the claim's attempt given back.
- */
-export async function releaseUntried(
-  db: Kysely<DB>,
-  ids: number[],
-  token: string,
-  now: number,
-  retryAt: number,
-): Promise<void> {
-  if (ids.length === 0) return;
-  await db
-    .updateTable('notifications')
-    .set((eb) => ({
-      status: 'pending',
-      attempts: eb('attempts', '-', 1),
-      next_attempt_at: new Date(retryAt),
-      claim_token: null,
-      claimed_until: null,
-      updated_at: new Date(now),
-    }))
-    .where('id', 'in', ids)
-    .where('claim_token', '=', token)
-    .where('status', '=', 'sending')
-    .execute();
 }

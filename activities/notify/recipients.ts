@@ -1,5 +1,13 @@
-import { type Kysely, sql, type Transaction } from 'kysely';
-import { type DB, jsonb, type NotificationChannel, type PersonRow } from '../../db/schema';
+import type { Kysely, Transaction } from 'kysely';
+import { escalationsCreatedNow } from '../../db/escalations';
+import {
+  type Directory,
+  enqueueMessages,
+  loadDirectory,
+  type Person,
+  type Route,
+} from '../../db/notifications';
+import type { DB, NotificationChannel } from '../../db/schema';
 import type { EscalationEvent } from '../../domain/project';
 import type { NotificationMessage, Recipient } from './message';
 
@@ -12,23 +20,8 @@ import type { NotificationMessage, Recipient } from './message';
  * 一项目一群, with everyone mentioned). Several people routed to the same robot share one message.
  */
 
-export type RouteOwner = 'person' | 'department' | 'project';
-export type Route = { ownerKind: RouteOwner; ownerId: string; channel: NotificationChannel; target: string };
-export type Person = Pick<
-  PersonRow,
-  'id' | 'name' | 'mobile' | 'email' | 'dingtalk_user_id' | 'wecom_user_id' | 'feishu_open_id'
->;
-
-/** Everything resolution reads, gathered once per recordProgress. */
-export type Directory = {
-  project: { code: string; name: string; secretary: string; leader: string };
-  people: ReadonlyMap<string, Person>;
-  contacts: readonly { department: string; duty: 'head' | 'handler'; personId: string }[];
-  /** Problem id → the person it is assigned to. */
-  problemOwners: ReadonlyMap<string, string>;
-  routes: readonly Route[];
-  departmentNames: ReadonlyMap<string, string>;
-};
+// What resolution reads (db/notifications.ts `loadDirectory`, gathered once per recordProgress).
+export type { Directory, Person, Route, RouteOwner } from '../../db/notifications';
 
 export type Delivery = { channel: NotificationChannel; target: string; message: NotificationMessage };
 
@@ -137,107 +130,19 @@ export async function enqueueNotifications(
   events: EscalationEvent[],
 ): Promise<number> {
   if (events.length === 0) return 0;
-  const fresh = await trx
-    .selectFrom('escalations')
-    .select('id')
-    .where(
-      'id',
-      'in',
-      events.map((e) => e.key),
-    )
-    .where('created_at', '=', sql<Date>`now()`)
-    .execute();
-  const freshKeys = new Set(fresh.map((r) => r.id));
-  const newEvents = events.filter((e) => freshKeys.has(e.key));
+  const fresh = await escalationsCreatedNow(
+    trx,
+    events.map((e) => e.key),
+  );
+  const newEvents = events.filter((e) => fresh.has(e.key));
   if (newEvents.length === 0) return 0;
 
-  const dir = await loadDirectory(trx, project, newEvents);
-  const rows = newEvents.flatMap((e) =>
-    planDeliveries(e, dir).map((d) => ({
-      escalation_id: e.key,
-      channel: d.channel,
-      target: d.target,
-      message: jsonb(d.message),
-    })),
+  const dir = await loadDirectory(trx, project, {
+    departments: [...new Set(newEvents.flatMap((e) => (e.department ? [e.department] : [])))],
+    problemIds: newEvents.filter((e) => e.subjectKind === 'problem').map((e) => e.subjectId),
+  });
+  return enqueueMessages(
+    trx,
+    newEvents.flatMap((e) => planDeliveries(e, dir).map((d) => ({ escalationId: e.key, ...d }))),
   );
-  if (rows.length === 0) return 0;
-  const inserted = await trx
-    .insertInto('notifications')
-    .values(rows)
-    .onConflict((oc) => oc.columns(['escalation_id', 'channel', 'target']).doNothing())
-    .returning('id')
-    .execute();
-  return inserted.length;
-}
-
-async function loadDirectory(
-  trx: Kysely<DB> | Transaction<DB>,
-  project: Directory['project'],
-  events: EscalationEvent[],
-): Promise<Directory> {
-  const departments = [...new Set(events.flatMap((e) => (e.department ? [e.department] : [])))];
-  const problemIds = events.filter((e) => e.subjectKind === 'problem').map((e) => e.subjectId);
-  const contacts = departments.length
-    ? await trx
-        .selectFrom('department_contacts')
-        .select(['department', 'duty', 'person_id'])
-        .where('department', 'in', departments)
-        .execute()
-    : [];
-  const owners = problemIds.length
-    ? await trx
-        .selectFrom('problems')
-        .select(['problem_id', 'owner_person'])
-        .where('project_code', '=', project.code)
-        .where('problem_id', 'in', problemIds)
-        .where('owner_person', 'is not', null)
-        .execute()
-    : [];
-  const personIds = [
-    ...new Set([
-      project.secretary,
-      project.leader,
-      ...contacts.map((c) => c.person_id),
-      ...owners.map((o) => o.owner_person!),
-    ]),
-  ];
-  const people = await trx
-    .selectFrom('people')
-    .select(['id', 'name', 'mobile', 'email', 'dingtalk_user_id', 'wecom_user_id', 'feishu_open_id'])
-    .where('id', 'in', personIds)
-    .execute();
-  const routes = await trx
-    .selectFrom('notification_routes')
-    .select(['owner_kind', 'owner_id', 'channel', 'target'])
-    .where((eb) =>
-      eb.or([
-        eb.and([eb('owner_kind', '=', 'person'), eb('owner_id', 'in', personIds)]),
-        eb.and([eb('owner_kind', '=', 'project'), eb('owner_id', '=', project.code)]),
-        ...(departments.length
-          ? [eb.and([eb('owner_kind', '=', 'department'), eb('owner_id', 'in', departments)])]
-          : []),
-      ]),
-    )
-    .orderBy(['owner_kind', 'owner_id', 'channel', 'target'])
-    .execute();
-  const names = departments.length
-    ? await trx
-        .selectFrom('departments')
-        .select(['code', 'name_zh'])
-        .where('code', 'in', departments)
-        .execute()
-    : [];
-  return {
-    project,
-    people: new Map(people.map((p) => [p.id, p])),
-    contacts: contacts.map((c) => ({ department: c.department, duty: c.duty, personId: c.person_id })),
-    problemOwners: new Map(owners.map((o) => [o.problem_id, o.owner_person!])),
-    routes: routes.map((r) => ({
-      ownerKind: r.owner_kind,
-      ownerId: r.owner_id,
-      channel: r.channel,
-      target: r.target,
-    })),
-    departmentNames: new Map(names.map((n) => [n.code, n.name_zh])),
-  };
 }

@@ -1,6 +1,6 @@
 import { createRoute } from '@hono/zod-openapi';
-import { sql } from 'kysely';
 import { z } from 'zod';
+import { findEscalation, type InboxOwner, inboxPage } from '../../db/escalations';
 import { escalationRungs, escalationSubjectKinds } from '../../db/schema';
 import { LocalDate, ProjectCode } from '../../domain/project';
 import type { App, AppDeps } from '../app';
@@ -113,40 +113,6 @@ const acknowledge = createRoute({
   },
 });
 
-type EscalationRow = {
-  id: string;
-  project_code: string;
-  subject_kind: (typeof escalationSubjectKinds)[number];
-  subject_id: string;
-  rung: (typeof escalationRungs)[number];
-  department: string | null;
-  recipients: string[];
-  title: string;
-  body: string;
-  due_at: Date | null;
-  fired_at: Date;
-  acknowledged_at: Date | null;
-  acknowledged_by: string | null;
-  instruction: string | null;
-};
-
-const view = (r: EscalationRow): z.infer<typeof Escalation> => ({
-  id: r.id,
-  projectCode: r.project_code,
-  subjectKind: r.subject_kind,
-  subjectId: r.subject_id,
-  rung: r.rung,
-  department: r.department,
-  recipients: r.recipients,
-  title: r.title,
-  body: r.body,
-  dueAt: r.due_at?.toISOString() ?? null,
-  firedAt: r.fired_at.toISOString(),
-  acknowledgedAt: r.acknowledged_at?.toISOString() ?? null,
-  acknowledgedBy: r.acknowledged_by,
-  instruction: r.instruction,
-});
-
 // The cursor is the last row's id: the next page continues strictly after its (fired_at, id), read
 // from the row itself so the comparison keeps PostgreSQL's microseconds.
 const encodeCursor = (id: string) => Buffer.from(id, 'utf8').toString('base64url');
@@ -162,23 +128,6 @@ function badCursor(): ProblemError {
   });
 }
 
-const escalationColumns = [
-  'e.id',
-  'e.project_code',
-  'e.subject_kind',
-  'e.subject_id',
-  'e.rung',
-  'e.department',
-  'e.recipients',
-  'e.title',
-  'e.body',
-  'e.due_at',
-  'e.fired_at',
-  'e.acknowledged_at',
-  'e.acknowledged_by',
-  'e.instruction',
-] as const;
-
 export function registerEscalationRoutes(app: App, deps: AppDeps): void {
   const temporal = { client: deps.temporal.client, taskQueue: deps.config.temporal.taskQueue };
   app.use('/escalations/:id/acknowledge', idempotent(deps.db));
@@ -186,65 +135,33 @@ export function registerEscalationRoutes(app: App, deps: AppDeps): void {
   app.openapi(inbox, async (c) => {
     const q = c.req.valid('query');
     const principal = c.get('principal');
-    let query = deps.db
-      .selectFrom('escalations as e')
-      .leftJoin('projects as p', 'p.code', 'e.project_code')
-      .select(escalationColumns);
-    switch (principal.role) {
-      case 'leader':
-        query = query
-          .where('p.leader', '=', principal.personId ?? '')
-          .where(sql<boolean>`e.recipients @> '["leader"]'::jsonb`);
-        break;
-      case 'secretary':
-        query = query.where('p.secretary', '=', principal.personId ?? '');
-        break;
-      case 'department':
-        query = query.where('e.department', '=', principal.department ?? '');
-        break;
-      case 'operator':
-      case 'admin':
-        break;
-    }
-    if (q.acknowledged)
-      query = query.where('e.acknowledged_at', q.acknowledged === 'true' ? 'is not' : 'is', null);
-    if (q.project) query = query.where('e.project_code', '=', q.project);
-    if (q.since) {
-      const since = q.since.length === 10 ? `${q.since}T00:00:00+08:00` : q.since;
-      query = query.where('e.fired_at', '>=', new Date(since));
-    }
-    if (q.cursor) {
-      const after = decodeCursor(q.cursor);
-      const exists = await deps.db
-        .selectFrom('escalations')
-        .select('id')
-        .where('id', '=', after)
-        .executeTakeFirst();
-      if (!exists) throw badCursor();
-      query = query.where(
-        sql<boolean>`(e.fired_at, e.id) < (select c.fired_at, c.id from escalations c where c.id = ${after})`,
-      );
-    }
-    // One row more than asked tells whether another page follows.
-    const rows = await query
-      .orderBy('e.fired_at', 'desc')
-      .orderBy('e.id', 'desc')
-      .limit(q.limit + 1)
-      .execute();
-    const page = rows.slice(0, q.limit);
-    const nextCursor = rows.length > q.limit ? encodeCursor(page.at(-1)!.id) : null;
-    return c.json({ escalations: page.map(view), nextCursor }, 200);
+    const owner: InboxOwner =
+      principal.role === 'leader'
+        ? { leader: principal.personId ?? '' }
+        : principal.role === 'secretary'
+          ? { secretary: principal.personId ?? '' }
+          : principal.role === 'department'
+            ? { department: principal.department ?? '' }
+            : 'all';
+    const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor);
+    if (after !== undefined && !(await findEscalation(deps.db, after))) throw badCursor();
+    const { escalations, more } = await inboxPage(deps.db, {
+      owner,
+      acknowledged: q.acknowledged === undefined ? undefined : q.acknowledged === 'true',
+      projectCode: q.project,
+      since: q.since ? new Date(q.since.length === 10 ? `${q.since}T00:00:00+08:00` : q.since) : undefined,
+      after,
+      limit: q.limit,
+    });
+    const nextCursor = more ? encodeCursor(escalations.at(-1)!.id) : null;
+    return c.json({ escalations, nextCursor }, 200);
   });
 
   app.openapi(acknowledge, async (c) => {
     const { id } = c.req.valid('param');
     const { instruction } = c.req.valid('json');
     const principal = c.get('principal');
-    const row = await deps.db
-      .selectFrom('escalations as e')
-      .select(escalationColumns)
-      .where('e.id', '=', id)
-      .executeTakeFirst();
+    const row = await findEscalation(deps.db, id);
     if (!row) {
       throw new ProblemError({
         status: 404,
@@ -253,7 +170,7 @@ export function registerEscalationRoutes(app: App, deps: AppDeps): void {
         detail: `no escalation ${id}`,
       });
     }
-    const code = row.project_code;
+    const code = row.projectCode;
     // The live state: the leader may have been reassigned since the row was written, and an answer may
     // be on its way to the row (recorded in the workflow, its activity not yet run).
     const { state } = await queryProject(temporal, code);
@@ -263,9 +180,9 @@ export function registerEscalationRoutes(app: App, deps: AppDeps): void {
       );
     }
     const earlier = state.instructions.find((i) => i.escalationKey === id);
-    if (row.acknowledged_at || earlier) {
-      const by = row.acknowledged_by ?? earlier?.leader;
-      const at = row.acknowledged_at?.toISOString() ?? earlier?.at;
+    if (row.acknowledgedAt || earlier) {
+      const by = row.acknowledgedBy ?? earlier?.leader;
+      const at = row.acknowledgedAt ?? earlier?.at;
       throw new ProblemError({
         status: 409,
         type: ProblemType.conflict,
@@ -282,12 +199,9 @@ export function registerEscalationRoutes(app: App, deps: AppDeps): void {
       c.get('updateId'),
     );
     // The update returns after deliverInstruction ran, so the row now carries the answer.
-    const updated = await deps.db
-      .selectFrom('escalations as e')
-      .select(escalationColumns)
-      .where('e.id', '=', id)
-      .executeTakeFirstOrThrow();
-    const result = { escalation: view(updated), instruction: answer };
+    const updated = await findEscalation(deps.db, id);
+    if (!updated) throw new Error(`escalation ${id} vanished while it was acknowledged`);
+    const result = { escalation: updated, instruction: answer };
     auditWithAnswer(c, {
       projectCode: code,
       action: 'escalation.acknowledge',

@@ -1,6 +1,6 @@
 import { createRoute } from '@hono/zod-openapi';
-import { sql } from 'kysely';
 import { z } from 'zod';
+import { ping } from '../../db/health';
 import type { App, AppDeps } from '../app';
 import { type Dependency, problemResponse, unavailableProblem } from '../problem';
 
@@ -63,7 +63,7 @@ function checkTemporal({ temporal }: AppDeps): Promise<unknown> {
 
 function checkPostgres({ db }: AppDeps): Promise<unknown> {
   // Racing a timer bounds waiting for a pooled connection as well as the query itself.
-  return withTimeout(sql`select 1`.execute(db), HEALTH_CHECK_TIMEOUT_MS, 'postgres');
+  return withTimeout(ping(db), HEALTH_CHECK_TIMEOUT_MS, 'postgres');
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {

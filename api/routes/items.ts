@@ -1,5 +1,6 @@
 import { createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
+import { departmentQueue } from '../../db/read-model';
 import { DepartmentCode, ItemCode } from '../../domain/catalog';
 import { type Decision, DecisionBody, whoMayDecide } from '../../domain/decisions';
 import { ProjectCode } from '../../domain/project';
@@ -9,7 +10,6 @@ import { auditWithAnswer } from '../audit';
 import { actorOf, canSeeQueue, forbidden } from '../auth/permissions';
 import { idempotent } from '../idempotency';
 import { ProblemError, ProblemType, problemResponse } from '../problem';
-import { departmentQueue } from '../queue';
 import { decideItem } from '../temporal';
 
 /** Decisions on items (departments and secretaries) and a department's queue across projects. */
@@ -118,24 +118,6 @@ export function registerItemRoutes(app: App, deps: AppDeps): void {
     if (!canSeeQueue(principal, department)) {
       throw forbidden(`the queue of ${department} is for ${department} and operators`);
     }
-    const rows = await departmentQueue(deps.db, department);
-    return c.json(
-      {
-        items: rows.map((r) => ({
-          projectCode: r.project_code,
-          projectName: r.name,
-          item: r.item_code,
-          nameZh: r.name_zh,
-          status: r.status,
-          submittedAt: r.submitted_at?.toISOString() ?? null,
-          acceptedAt: r.accepted_at?.toISOString() ?? null,
-          dueAt: r.due_at?.toISOString() ?? null,
-          provisional: r.provisional,
-          rung: r.rung,
-          returns: r.returns,
-        })),
-      },
-      200,
-    );
+    return c.json({ items: await departmentQueue(deps.db, department) }, 200);
   });
 }

@@ -1,6 +1,7 @@
 import { createRoute } from '@hono/zod-openapi';
-import { sql } from 'kysely';
 import { z } from 'zod';
+import { countOpenEscalationsByRung } from '../../db/escalations';
+import { countProjectsByStatus } from '../../db/read-model';
 import { escalationRungs } from '../../db/schema';
 import type { App, AppDeps } from '../app';
 import { gauge, type HttpMetrics } from '../metrics';
@@ -89,20 +90,7 @@ export function registerMetricsRoutes(app: App, deps: AppDeps, http: HttpMetrics
 }
 
 async function countReadModel({ db }: AppDeps): Promise<ReadModel> {
-  const query = Promise.all([
-    db
-      .selectFrom('projects')
-      .select(['status', sql<number>`count(*)::int`.as('n')])
-      .groupBy('status')
-      .orderBy('status')
-      .execute(),
-    db
-      .selectFrom('escalations')
-      .select(['rung', sql<number>`count(*)::int`.as('n')])
-      .where('acknowledged_at', 'is', null)
-      .groupBy('rung')
-      .execute(),
-  ]);
+  const query = Promise.all([countProjectsByStatus(db), countOpenEscalationsByRung(db)]);
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error('read model counts timed out')), READ_MODEL_TIMEOUT_MS);

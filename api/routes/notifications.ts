@@ -1,10 +1,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
-import {
-  listNotifications,
-  type NotificationView,
-  retryFailedNotification,
-} from '../../activities/notify/operators';
+import { personDigests } from '../../db/digests';
+import { listNotifications, retryFailedNotification } from '../../db/notifications';
 import { digestKinds, notificationChannels, notificationStatuses } from '../../db/schema';
 import { LocalDate } from '../../domain/calendar';
 import { ProjectCode } from '../../domain/project';
@@ -19,7 +16,7 @@ import { ProblemError, ProblemType, problemResponse } from '../problem';
  * What goes out beyond the inbox, as operators see it: every delivery of the notification outbox
  * (escalations' and digests' messages to DingTalk, WeCom, Feishu, e-mail and webhooks) with its status,
  * so a failing channel is visible (`?status=failed`), and the retry of a failed one once its target is
- * fixed. Operators and admins only. The rows hold no secret (activities/notify/operators.ts).
+ * fixed. Operators and admins only. The rows hold no secret (db/notifications.ts).
  *
  * And each person's digests (每日督办, 每周督办) in the app: `GET /me/digests`.
  */
@@ -129,14 +126,6 @@ const myDigests = createRoute({
   },
 });
 
-const view = (n: NotificationView): z.infer<typeof Delivery> => ({
-  ...n,
-  nextAttemptAt: n.nextAttemptAt.toISOString(),
-  sentAt: n.sentAt?.toISOString() ?? null,
-  createdAt: n.createdAt.toISOString(),
-  updatedAt: n.updatedAt.toISOString(),
-});
-
 export function registerNotificationRoutes(app: App, deps: AppDeps): void {
   const { db } = deps;
   // Authorization before idempotency: a refused request must not become the key's stored answer.
@@ -155,7 +144,7 @@ export function registerNotificationRoutes(app: App, deps: AppDeps): void {
       limit: q.limit,
     });
     const nextBefore = rows.length === q.limit ? rows.at(-1)!.id : null;
-    return c.json({ notifications: rows.map(view), nextBefore }, 200);
+    return c.json({ notifications: rows, nextBefore }, 200);
   });
 
   app.openapi(retry, async (c) => {
@@ -179,7 +168,7 @@ export function registerNotificationRoutes(app: App, deps: AppDeps): void {
           detail: `notification ${id} is ${row.status}; only a failed delivery is retried`,
         });
       }
-      const after = view((await listNotifications(trx, { id, limit: 1 }))[0]!);
+      const after = (await listNotifications(trx, { id, limit: 1 }))[0]!;
       await recordAudit(trx, {
         ...auditContext(c),
         projectCode: after.projectCode,
@@ -199,27 +188,11 @@ export function registerNotificationRoutes(app: App, deps: AppDeps): void {
     if (!principal.personId) {
       throw forbidden(`key ${principal.keyId} names no person, and digests are a person's`);
     }
-    let query = db
-      .selectFrom('digests')
-      .select(['id', 'kind', 'run_date', 'title', 'body', 'quiet', 'content', 'created_at'])
-      .where('person_id', '=', principal.personId);
-    if (q.kind) query = query.where('kind', '=', q.kind);
-    if (q.before) query = query.where('run_date', '<', q.before);
-    const rows = await query.orderBy('run_date', 'desc').orderBy('kind').limit(q.limit).execute();
-    return c.json(
-      {
-        digests: rows.map((r) => ({
-          id: r.id,
-          kind: r.kind,
-          date: r.run_date,
-          title: r.title,
-          body: r.body,
-          quiet: r.quiet,
-          content: r.content as Record<string, unknown>,
-          createdAt: r.created_at.toISOString(),
-        })),
-      },
-      200,
-    );
+    const digests = await personDigests(db, principal.personId, {
+      kind: q.kind,
+      before: q.before,
+      limit: q.limit,
+    });
+    return c.json({ digests }, 200);
   });
 }

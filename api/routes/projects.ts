@@ -1,6 +1,8 @@
 import { createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
-import { loadCalendarYears } from '../../db/seed';
+import { auditTrail } from '../../db/audit';
+import { listProjects } from '../../db/read-model';
+import { loadCalendarYears } from '../../db/reference';
 import { makeCalendar } from '../../domain/calendar';
 import { shippedCatalog } from '../../domain/catalog-data';
 import { amendPlan, instantiatePlan, Tailoring } from '../../domain/plan';
@@ -8,7 +10,7 @@ import { baselineFrom, LocalDate, PersonId, ProjectCode, ProjectProfile } from '
 import { schedulePlan } from '../../domain/schedule';
 import { pinProjectAccess, projectAccess } from '../access';
 import type { App, AppDeps } from '../app';
-import { AuditRow, auditTrail, auditWithAnswer } from '../audit';
+import { AuditRow, auditWithAnswer } from '../audit';
 import { requireRole } from '../auth/middleware';
 import { actorOf, canActOnProject, canReadProject, canRegisterProject, forbidden } from '../auth/permissions';
 import { requireInDirectory } from '../directory';
@@ -289,36 +291,22 @@ export function registerProjectRoutes(app: App, deps: AppDeps): void {
   app.openapi(list, async (c) => {
     const principal = c.get('principal');
     const q = c.req.valid('query');
-    let query = deps.db.selectFrom('projects').selectAll();
-    if (q.category) query = query.where('category', '=', q.category);
-    if (q.stage) query = query.where('stage', '=', q.stage);
-    if (q.leader) query = query.where('leader', '=', q.leader);
-    if (q.secretary) query = query.where('secretary', '=', q.secretary);
-    if (q.overdue === 'true') query = query.where('overdue_items', '>', 0);
-    if (principal.role === 'secretary') query = query.where('secretary', '=', principal.personId ?? '');
-    if (principal.role === 'leader') query = query.where('leader', '=', principal.personId ?? '');
     // A department works from its queue (GET /departments/{department}/queue), not the project list.
     if (principal.role === 'department') return c.json({ projects: [] }, 200);
-    const rows = await query.orderBy('overdue_items', 'desc').orderBy('code').limit(1000).execute();
-    return c.json(
-      {
-        projects: rows.map((r) => ({
-          code: r.code,
-          name: r.name,
-          category: r.category,
-          templateId: r.template_id,
-          secretary: r.secretary,
-          leader: r.leader,
-          targetStart: r.target_start,
-          stage: r.stage,
-          status: r.status,
-          overdueItems: r.overdue_items,
-          escalationLevel: r.escalation_level,
-          updatedAt: r.updated_at.toISOString(),
-        })),
-      },
-      200,
-    );
+    const projects = await listProjects(deps.db, {
+      category: q.category,
+      stage: q.stage,
+      leader: q.leader,
+      secretary: q.secretary,
+      overdue: q.overdue === 'true',
+      mine:
+        principal.role === 'secretary'
+          ? { secretary: principal.personId ?? '' }
+          : principal.role === 'leader'
+            ? { leader: principal.personId ?? '' }
+            : undefined,
+    });
+    return c.json({ projects }, 200);
   });
 
   app.openapi(get, async (c) => {

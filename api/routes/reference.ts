@@ -1,19 +1,17 @@
 import { createRoute } from '@hono/zod-openapi';
-import { WorkflowNotFoundError } from '@temporalio/client';
-import { sql } from 'kysely';
 import { z } from 'zod';
-import { jsonb } from '../../db/schema';
+import { findCalendarYear, listCalendarYears, listDepartments, storeCalendarYear } from '../../db/reference';
 import { CalendarYear, validateCalendarYear } from '../../domain/calendar';
 import { ApprovalItem, Department, ProjectCategory } from '../../domain/catalog';
 import { shippedCatalog } from '../../domain/catalog-data';
 import { instantiatePlan, PlanItem } from '../../domain/plan';
-import { calendarPublishedSignal } from '../../workflows/messages';
 import type { App, AppDeps } from '../app';
 import { auditWithAnswer } from '../audit';
 import { apiKeySecurity, authResponses, requireRole } from '../auth/middleware';
 import { actorOf } from '../auth/permissions';
 import { IdempotencyKeyHeader, idempotencyResponses, idempotent } from '../idempotency';
 import { type FieldError, ProblemError, ProblemType, problemResponse } from '../problem';
+import { sendToRunningProjects } from '../temporal';
 
 /**
  * Reference data: the approval catalog (点菜单), its templates, the departments, and the working-day
@@ -280,40 +278,32 @@ export function registerReferenceRoutes(app: App, deps: AppDeps): void {
 
   // From the table rather than the catalog: keys and queues name the departments stored there.
   app.openapi(departmentsRoute, async (c) => {
-    const rows = await db.selectFrom('departments').selectAll().orderBy('code').execute();
-    const departments = rows.map((d) => ({
-      code: d.code,
-      nameZh: d.name_zh,
-      nameEn: d.name_en,
+    const departments = (await listDepartments(db)).map((d) => ({
+      ...d,
       items: itemsByDepartment.get(d.code) ?? 0,
     }));
     return c.json({ departments }, 200);
   });
 
   app.openapi(calendarsRoute, async (c) => {
-    const rows = await db.selectFrom('calendar_years').selectAll().orderBy('year').execute();
-    const calendars = rows.map((r) => ({
-      year: r.year,
-      published: r.data.days.length > 0,
-      offDays: r.data.days.filter((d) => d.isOffDay).length,
-      makeUpWorkdays: r.data.days.filter((d) => !d.isOffDay).length,
-      source: r.source,
-      loadedAt: r.loaded_at.toISOString(),
-      loadedBy: r.loaded_by,
+    const calendars = (await listCalendarYears(db)).map(({ year, days, source, loadedAt, loadedBy }) => ({
+      year,
+      published: days.length > 0,
+      offDays: days.filter((d) => d.isOffDay).length,
+      makeUpWorkdays: days.filter((d) => !d.isOffDay).length,
+      source,
+      loadedAt,
+      loadedBy,
     }));
     return c.json({ calendars }, 200);
   });
 
   app.openapi(calendarRoute, async (c) => {
     const { year } = c.req.valid('param');
-    const row = await db.selectFrom('calendar_years').selectAll().where('year', '=', year).executeTakeFirst();
-    if (!row)
+    const stored = await findCalendarYear(db, year);
+    if (!stored)
       throw notFound(`no calendar loaded for ${year}; an operator publishes it with PUT /calendars/${year}`);
-    const { year: _, ...data } = row.data;
-    return c.json(
-      { year, ...data, source: row.source, loadedAt: row.loaded_at.toISOString(), loadedBy: row.loaded_by },
-      200,
-    );
+    return c.json(stored, 200);
   });
 
   // Authorization before idempotency: a refused request must not become the key's stored answer.
@@ -344,26 +334,16 @@ export function registerReferenceRoutes(app: App, deps: AppDeps): void {
     // Stored before signalling: a project registered from now on reads it at registration, and one that
     // is running gets it below. A retry after a failure stores and signals again, which is harmless: the
     // workflow replaces the year whole.
-    const stored = await db
-      .insertInto('calendar_years')
-      .values({
-        year,
-        data: jsonb(checked.year),
-        source: source ?? `PUT /calendars/${year}`,
-        loaded_by: loadedBy,
-      })
-      .onConflict((oc) =>
-        oc.column('year').doUpdateSet((eb) => ({
-          data: eb.ref('excluded.data'),
-          source: eb.ref('excluded.source'),
-          loaded_by: eb.ref('excluded.loaded_by'),
-          loaded_at: sql<Date>`now()`,
-        })),
-      )
-      // xmax is 0 on a freshly inserted row version, non-zero on one an upsert updated.
-      .returning(sql<boolean>`(xmax = 0)`.as('inserted'))
-      .executeTakeFirstOrThrow();
-    const signalled = await sendToRunningProjects(deps, checked.year);
+    const stored = await storeCalendarYear(db, {
+      year,
+      data: checked.year,
+      source: source ?? `PUT /calendars/${year}`,
+      loadedBy,
+    });
+    const signalled = await sendToRunningProjects(
+      { client: deps.temporal.client, taskQueue: deps.config.temporal.taskQueue },
+      checked.year,
+    );
     const answer = { year, days: checked.year.days.length, signalled };
     auditWithAnswer(c, {
       projectCode: null,
@@ -374,50 +354,6 @@ export function registerReferenceRoutes(app: App, deps: AppDeps): void {
     });
     return c.json(answer, stored.inserted ? 201 : 200);
   });
-}
-
-// --- The fan-out -----------------------------------------------------------------------------------
-
-/** Signals in flight at once: enough to send a city's few hundred projects quickly, few enough for one API. */
-const SIGNAL_CONCURRENCY = 8;
-const LIST_DEADLINE_MS = 30_000;
-const SIGNAL_DEADLINE_MS = 10_000;
-
-/**
- * Sends the year to every running project workflow of this namespace and task queue; returns how many
- * took it. Visibility is eventually consistent, so a project started in the last second may be missed:
- * it read the calendar table at registration, after the year was stored, unless it registered in the
- * instant between the two (publishing again repairs that, and is harmless for the others).
- * A project that finished between the listing and its signal is not counted. Any other failure (Temporal
- * unreachable) fails the request, so a retry with the same Idempotency-Key sends the year again.
- */
-export async function sendToRunningProjects(deps: AppDeps, year: CalendarYear): Promise<number> {
-  const { client } = deps.temporal;
-  const taskQueue = deps.config.temporal.taskQueue.replaceAll("'", "\\'");
-  const query = `WorkflowType = 'majorProjectWorkflow' AND ExecutionStatus = 'Running' AND TaskQueue = '${taskQueue}'`;
-  const ids = await client.withDeadline(Date.now() + LIST_DEADLINE_MS, async () => {
-    const found = new Set<string>();
-    for await (const execution of client.workflow.list({ query })) found.add(execution.workflowId);
-    return [...found];
-  });
-  let signalled = 0;
-  let next = 0;
-  const sendNext = async (): Promise<void> => {
-    while (next < ids.length) {
-      const workflowId = ids[next++]!;
-      try {
-        // No run id: the signal goes to the current run, even if the project continued-as-new since.
-        await client.withDeadline(Date.now() + SIGNAL_DEADLINE_MS, () =>
-          client.workflow.getHandle(workflowId).signal(calendarPublishedSignal, year),
-        );
-        signalled++;
-      } catch (err) {
-        if (!(err instanceof WorkflowNotFoundError)) throw err;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(SIGNAL_CONCURRENCY, ids.length) }, sendNext));
-  return signalled;
 }
 
 // --- Helpers ---------------------------------------------------------------------------------------

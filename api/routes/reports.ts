@@ -1,13 +1,13 @@
 import { createRoute } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { z } from 'zod';
-import type { Calendar } from '../../domain/calendar';
-import { type CsvColumn, toCsv } from '../../domain/csv';
-import { defaultEscalationPolicy, rungLabelZh } from '../../domain/ladder';
+import { loadItems, loadProjects, loadScores, type ReportScope } from '../../db/read-model';
+import { listDepartments, loadCalendar } from '../../db/reference';
+import { loadReturnVisits, loadServiceContacts } from '../../db/service';
+import { toCsv } from '../../domain/csv';
 import { PersonId, ProjectCode } from '../../domain/project';
 import {
   annualPlan,
-  colourLabelZh,
   departmentMonthly,
   leaderProjects,
   monthBounds,
@@ -22,15 +22,13 @@ import { canReadProject, forbidden, isAdministrator } from '../auth/permissions'
 import type { Principal } from '../auth/principal';
 import { problemResponse } from '../problem';
 import {
-  loadCalendar,
-  loadDepartments,
-  loadItems,
-  loadProjects,
-  loadReturnVisits,
-  loadScores,
-  loadServiceContacts,
-  type ReportScope,
-} from '../reports';
+  annualColumns,
+  leaderColumns,
+  ledgerColumns,
+  monthlyColumns,
+  oneTripColumns,
+  returnsColumns,
+} from '../report-csv';
 
 /**
  * Ledgers and reports (台账, 月度通报), as JSON or as CSV for Excel (`?format=csv`, or `Accept: text/csv`;
@@ -277,7 +275,7 @@ export function registerReportRoutes(app: App, deps: AppDeps): void {
     const [items, scores, departments] = await Promise.all([
       loadItems(db, { activeBetween: monthBounds(month) }),
       loadScores(db),
-      loadDepartments(db),
+      listDepartments(db),
     ]);
     // Ranked among all departments, then cut to the caller's own row: a department sees where it stands.
     const rows = departmentMonthly({ month, items, scores, departments, now }).filter(
@@ -371,116 +369,3 @@ function csv(c: Context, asciiName: string, name: string, body: string) {
     'Content-Disposition': `attachment; filename="${asciiName}"; filename*=UTF-8''${encodeURIComponent(name)}`,
   });
 }
-
-// --- CSV columns (Chinese headers) ------------------------------------------------------------------
-
-const STATUS_ZH: Record<string, string> = {
-  waiting: '待前置',
-  ready: '可申报',
-  submitted: '已申报',
-  accepted: '已受理',
-  returned: '补正中',
-  approved: '已办结',
-  approvedOnCommitment: '告知承诺办结',
-  rejected: '不予许可',
-  waived: '免办',
-};
-const statusZh = (s: string) => STATUS_ZH[s] ?? s;
-const rungZh = (level: number) => {
-  const rung = defaultEscalationPolicy.rungs.find((r) => r.level === level);
-  return rung ? rungLabelZh[rung.name] : level === 0 ? '' : `第 ${level} 级`;
-};
-/** An instant as China Standard Time, 'YYYY-MM-DD HH:mm'. */
-const cst = (iso: string | null) =>
-  iso === null
-    ? null
-    : new Date(Date.parse(iso) + 8 * 3_600_000).toISOString().slice(0, 16).replace('T', ' ');
-const percent = (rate: number | null) => (rate === null ? null : `${Math.round(rate * 10_000) / 100}%`);
-
-type Ledger = ReturnType<typeof projectLedger>[number];
-const ledgerColumns = (calendar: Calendar): CsvColumn<Ledger>[] => [
-  { header: '项目代码', value: (r) => r.projectCode },
-  { header: '事项编码', value: (r) => r.itemCode },
-  { header: '事项名称', value: (r) => r.nameZh },
-  { header: '责任部门', value: (r) => r.departmentName ?? r.department },
-  { header: '阶段', value: (r) => r.stage },
-  { header: '状态', value: (r) => statusZh(r.status) },
-  { header: '计划开始', value: (r) => r.plannedStart },
-  { header: '计划完成', value: (r) => r.plannedFinish },
-  { header: '最晚开始', value: (r) => r.latestStart },
-  { header: '申报时间', value: (r) => cst(r.submittedAt) },
-  { header: '受理时间', value: (r) => cst(r.acceptedAt) },
-  // dueAt is 00:00 of the day after the due day: the day itself is what people read.
-  { header: '承诺时限', value: (r) => (r.dueAt === null ? null : calendar.dateOf(Date.parse(r.dueAt) - 1)) },
-  { header: '办结时间', value: (r) => cst(r.finishedAt) },
-  { header: '已用工作日', value: (r) => r.workingDaysUsed },
-  { header: '补正次数', value: (r) => r.returns },
-  { header: '督办等级', value: (r) => rungZh(r.rung) },
-  { header: '是否按时', value: (r) => r.onTime },
-  { header: '是否超期', value: (r) => r.overdue },
-];
-
-type Month = ReturnType<typeof departmentMonthly>[number];
-const monthlyColumns: CsvColumn<Month>[] = [
-  { header: '排名', value: (r) => r.rank },
-  { header: '部门代码', value: (r) => r.department },
-  { header: '部门名称', value: (r) => r.nameZh },
-  { header: '办结件数', value: (r) => r.handled },
-  { header: '按时办结件数', value: (r) => r.onTime },
-  { header: '按时办结率', value: (r) => percent(r.onTimeRate) },
-  { header: '平均用时（工作日）', value: (r) => r.meanWorkingDays },
-  { header: 'P90用时（工作日）', value: (r) => r.p90WorkingDays },
-  { header: '超期件数', value: (r) => r.overdue },
-  { header: '累计扣分', value: (r) => r.points },
-];
-
-type LeaderLine = ReturnType<typeof leaderProjects>[number];
-const leaderColumns: CsvColumn<LeaderLine>[] = [
-  { header: '亮灯', value: (r) => colourLabelZh[r.colour] },
-  { header: '项目代码', value: (r) => r.code },
-  { header: '项目名称', value: (r) => r.name },
-  { header: '项目秘书', value: (r) => r.secretary },
-  { header: '当前阶段', value: (r) => r.stage },
-  { header: '状态', value: (r) => (r.status === 'completed' ? '已完成' : '推进中') },
-  { header: '开工目标', value: (r) => r.targetStart },
-  { header: '开工倒计时（工作日）', value: (r) => r.countdown },
-  { header: '超期事项', value: (r) => r.overdueItems },
-  { header: '督办等级', value: (r) => rungZh(r.escalationLevel) },
-  { header: '原因', value: (r) => r.reasons.join('；') },
-];
-
-type Annual = ReturnType<typeof annualPlan>['projects'][number]['items'][number];
-const annualColumns: CsvColumn<Annual>[] = [
-  { header: '项目代码', value: (r) => r.projectCode },
-  { header: '项目名称', value: (r) => r.projectName },
-  { header: '事项编码', value: (r) => r.itemCode },
-  { header: '事项名称', value: (r) => r.nameZh },
-  { header: '责任部门', value: (r) => r.departmentName ?? r.department },
-  { header: '阶段', value: (r) => r.stage },
-  { header: '计划开始', value: (r) => r.plannedStart },
-  { header: '计划完成', value: (r) => r.plannedFinish },
-  { header: '状态', value: (r) => statusZh(r.status) },
-  { header: '办结时间', value: (r) => cst(r.finishedAt) },
-  { header: '是否完成', value: (r) => r.done },
-  { header: '是否滞后', value: (r) => r.behindPlan },
-];
-
-type Returned = ReturnType<typeof returnsLedger>['items'][number];
-const returnsColumns: CsvColumn<Returned>[] = [
-  { header: '项目代码', value: (r) => r.projectCode },
-  { header: '项目名称', value: (r) => r.projectName },
-  { header: '事项编码', value: (r) => r.itemCode },
-  { header: '事项名称', value: (r) => r.nameZh },
-  { header: '责任部门', value: (r) => r.departmentName ?? r.department },
-  { header: '补正次数', value: (r) => r.returns },
-  { header: '状态', value: (r) => statusZh(r.status) },
-];
-
-type OneTrip = ReturnType<typeof returnsLedger>['departments'][number];
-const oneTripColumns: CsvColumn<OneTrip>[] = [
-  { header: '部门代码', value: (r) => r.department },
-  { header: '部门名称', value: (r) => r.nameZh },
-  { header: '办结件数', value: (r) => r.decided },
-  { header: '一次办结件数', value: (r) => r.withoutReturn },
-  { header: '一次办结率', value: (r) => percent(r.oneTripRate) },
-];

@@ -1,6 +1,14 @@
 import { createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
-import { jsonb, type ServiceLogRow, serviceContactTypes } from '../../db/schema';
+import { loadItems } from '../../db/read-model';
+import { serviceContactTypes } from '../../db/schema';
+import {
+  findReturnVisit,
+  insertReturnVisit,
+  insertServiceLogEntry,
+  projectReturnVisits,
+  projectServiceLog,
+} from '../../db/service';
 import { LocalDate } from '../../domain/calendar';
 import { ProjectCode } from '../../domain/project';
 import { stageClosures } from '../../domain/reports';
@@ -183,40 +191,6 @@ const getVisits = createRoute({
 const CST_OFFSET_MS = 8 * 3_600_000;
 const todayInChina = () => new Date(Date.now() + CST_OFFSET_MS).toISOString().slice(0, 10);
 
-const logView = (r: ServiceLogRow): z.infer<typeof ServiceLogEntry> => ({
-  id: r.id,
-  projectCode: r.project_code,
-  date: r.date,
-  contactType: r.contact_type,
-  participants: r.participants,
-  outcome: r.outcome,
-  recordedBy: r.recorded_by,
-  createdAt: r.created_at.toISOString(),
-});
-
-type VisitRow = {
-  id: number;
-  project_code: string;
-  stage: number;
-  visit_date: string;
-  satisfaction: number;
-  comment: string | null;
-  stage_closed_on: string;
-  recorded_by: string;
-  created_at: Date;
-};
-const visitView = (r: VisitRow): z.infer<typeof ReturnVisit> => ({
-  id: r.id,
-  projectCode: r.project_code,
-  stage: r.stage,
-  date: r.visit_date,
-  satisfaction: r.satisfaction,
-  comment: r.comment,
-  stageClosedOn: r.stage_closed_on,
-  recordedBy: r.recorded_by,
-  createdAt: r.created_at.toISOString(),
-});
-
 const conflict = (detail: string) =>
   new ProblemError({ status: 409, type: ProblemType.conflict, title: 'Conflict', detail });
 
@@ -236,19 +210,14 @@ export function registerServiceRoutes(app: App, deps: AppDeps): void {
     const today = todayInChina();
     if (body.date > today) throw invalid('date', `${body.date} is in the future (today is ${today})`);
     const entry = await db.transaction().execute(async (trx) => {
-      const row = await trx
-        .insertInto('service_log')
-        .values({
-          project_code: code,
-          date: body.date,
-          contact_type: body.contactType,
-          participants: jsonb(body.participants),
-          outcome: body.outcome,
-          recorded_by: actorOf(principal).id ?? `key-${principal.keyId}`,
-        })
-        .returningAll()
-        .executeTakeFirstOrThrow();
-      const view = logView(row);
+      const view = await insertServiceLogEntry(trx, {
+        projectCode: code,
+        date: body.date,
+        contactType: body.contactType,
+        participants: body.participants,
+        outcome: body.outcome,
+        recordedBy: actorOf(principal).id ?? `key-${principal.keyId}`,
+      });
       // In the same transaction: the entry exists with its audit row or not at all (a retry after a
       // failure then writes it once).
       await recordAudit(trx, {
@@ -269,12 +238,8 @@ export function registerServiceRoutes(app: App, deps: AppDeps): void {
     const q = c.req.valid('query');
     const access = await projectAccess(deps, code);
     if (!canReadProject(c.get('principal'), access)) throw forbidden(`project ${code} is not one of yours`);
-    let query = db.selectFrom('service_log').selectAll().where('project_code', '=', code);
-    if (q.from) query = query.where('date', '>=', q.from);
-    if (q.to) query = query.where('date', '<=', q.to);
-    if (q.contactType) query = query.where('contact_type', '=', q.contactType);
-    const rows = await query.orderBy('date', 'desc').orderBy('id', 'desc').limit(1000).execute();
-    return c.json({ entries: rows.map(logView) }, 200);
+    const entries = await projectServiceLog(db, code, q);
+    return c.json({ entries }, 200);
   });
 
   app.openapi(postVisit, async (c) => {
@@ -301,32 +266,22 @@ export function registerServiceRoutes(app: App, deps: AppDeps): void {
       throw invalid('date', `a return visit follows the stage's close on ${closure.closedOn}, not ${date}`);
     }
     const visit = await db.transaction().execute(async (trx) => {
-      const row = await trx
-        .insertInto('return_visits')
-        .values({
-          project_code: code,
-          stage: body.stage,
-          visit_date: date,
-          satisfaction: body.satisfaction,
-          comment: body.comment ?? null,
-          stage_closed_on: closure.closedOn!,
-          recorded_by: actorOf(principal).id ?? `key-${principal.keyId}`,
-        })
-        .onConflict((oc) => oc.columns(['project_code', 'stage']).doNothing())
-        .returningAll()
-        .executeTakeFirst();
-      if (!row) {
-        const earlier = await trx
-          .selectFrom('return_visits')
-          .select(['visit_date', 'recorded_by'])
-          .where('project_code', '=', code)
-          .where('stage', '=', body.stage)
-          .executeTakeFirstOrThrow();
+      const view = await insertReturnVisit(trx, {
+        projectCode: code,
+        stage: body.stage,
+        date,
+        satisfaction: body.satisfaction,
+        comment: body.comment ?? null,
+        stageClosedOn: closure.closedOn!,
+        recordedBy: actorOf(principal).id ?? `key-${principal.keyId}`,
+      });
+      if (!view) {
+        const earlier = await findReturnVisit(trx, code, body.stage);
+        if (!earlier) throw new Error(`the return visit after stage ${body.stage} of ${code} vanished`);
         throw conflict(
-          `the return visit after stage ${body.stage} of project ${code} was recorded on ${earlier.visit_date} by ${earlier.recorded_by}; one per stage`,
+          `the return visit after stage ${body.stage} of project ${code} was recorded on ${earlier.date} by ${earlier.recordedBy}; one per stage`,
         );
       }
-      const view = visitView(row);
       await recordAudit(trx, {
         ...auditContext(c),
         projectCode: code,
@@ -344,14 +299,11 @@ export function registerServiceRoutes(app: App, deps: AppDeps): void {
     const { code } = c.req.valid('param');
     const access = await projectAccess(deps, code);
     if (!canReadProject(c.get('principal'), access)) throw forbidden(`project ${code} is not one of yours`);
-    const [rows, stages] = await Promise.all([
-      db.selectFrom('return_visits').selectAll().where('project_code', '=', code).orderBy('stage').execute(),
-      stagesOf(code),
-    ]);
-    const visited = new Set(rows.map((r) => r.stage));
+    const [visits, stages] = await Promise.all([projectReturnVisits(db, code), stagesOf(code)]);
+    const visited = new Set(visits.map((v) => v.stage));
     return c.json(
       {
-        visits: rows.map(visitView),
+        visits,
         stages: stages.map((s) => ({ ...s, visited: visited.has(s.stage) })),
       },
       200,
@@ -360,18 +312,6 @@ export function registerServiceRoutes(app: App, deps: AppDeps): void {
 
   /** Each stage's items and close, from the read model. */
   async function stagesOf(code: string) {
-    const items = await db
-      .selectFrom('project_items')
-      .select(['item_code', 'stage', 'status', 'finished_at'])
-      .where('project_code', '=', code)
-      .execute();
-    return stageClosures(
-      items.map((i) => ({
-        itemCode: i.item_code,
-        stage: i.stage,
-        status: i.status,
-        finishedAt: i.finished_at?.toISOString() ?? null,
-      })),
-    );
+    return stageClosures(await loadItems(db, { projectCode: code }));
   }
 }

@@ -1,5 +1,7 @@
 import type { Context } from 'hono';
 import { html } from 'hono/html';
+import { departmentPoints, departmentQueue, loadItems, loadProjects } from '../../db/read-model';
+import { findDepartment, loadCalendar } from '../../db/reference';
 import { makeCalendar } from '../../domain/calendar';
 import { colourLabelZh, projectStanding } from '../../domain/reports';
 import type { App, AppDeps } from '../app';
@@ -7,8 +9,6 @@ import { principalForKey } from '../auth/middleware';
 import { canReadProject, canSeeQueue } from '../auth/permissions';
 import type { Principal } from '../auth/principal';
 import { ProblemError } from '../problem';
-import { departmentQueue } from '../queue';
-import { loadCalendar, loadItems, loadProjects } from '../reports';
 import { queryProject } from '../temporal';
 import { type GanttRow, ganttSvg } from '../ui/gantt';
 import { DASHBOARD_CSS, page } from '../ui/layout';
@@ -207,29 +207,25 @@ ${problems.map((p) => html`<tr><td>${p.id}</td><td>${p.title}</td><td>${p.ownerD
     if (!canSeeQueue(principal, department))
       return c.html(page('无权访问', session, html`<p class="error">只能查看本部门的队列。</p>`), 403);
     const [dept, items, points] = await Promise.all([
-      deps.db.selectFrom('departments').selectAll().where('code', '=', department).executeTakeFirst(),
+      findDepartment(deps.db, department),
       departmentQueue(deps.db, department),
-      deps.db
-        .selectFrom('department_scores')
-        .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('points'), eb.lit(0)).as('points'))
-        .where('department', '=', department)
-        .executeTakeFirst(),
+      departmentPoints(deps.db, department),
     ]);
     const now = Date.now();
     return c.html(
       page(
-        `${dept?.name_zh ?? department} 审批队列`,
+        `${dept?.nameZh ?? department} 审批队列`,
         session,
-        html`<h1>${dept?.name_zh ?? department} · 审批队列</h1>
+        html`<h1>${dept?.nameZh ?? department} · 审批队列</h1>
 <div class="kpis">
   <div class="kpi">在办<b id="kpi-queue">${items.length}</b></div>
-  <div class="kpi">超期<b id="kpi-overdue">${items.filter((i) => i.due_at && i.due_at.getTime() < now).length}</b></div>
-  <div class="kpi">累计扣分<b id="kpi-points">${Number(points?.points ?? 0)}</b></div>
+  <div class="kpi">超期<b id="kpi-overdue">${items.filter((i) => i.dueAt && Date.parse(i.dueAt) < now).length}</b></div>
+  <div class="kpi">累计扣分<b id="kpi-points">${points}</b></div>
 </div>
 <table id="queue"><thead><tr><th>项目</th><th>事项</th><th>状态</th><th>承诺时限</th><th>督办级别</th><th>补正次数</th></tr></thead><tbody>
 ${items.map(
   (i) =>
-    html`<tr data-item="${i.item_code}"><td><a href="/ui/projects/${i.project_code}">${i.name}</a></td><td>${i.name_zh}</td><td>${i.status}</td><td>${i.due_at ? i.due_at.toISOString().slice(0, 16).replace('T', ' ') : '—'}</td><td>${i.rung}</td><td>${i.returns}</td></tr>`,
+    html`<tr data-item="${i.item}"><td><a href="/ui/projects/${i.projectCode}">${i.projectName}</a></td><td>${i.nameZh}</td><td>${i.status}</td><td>${i.dueAt ? i.dueAt.slice(0, 16).replace('T', ' ') : '—'}</td><td>${i.rung}</td><td>${i.returns}</td></tr>`,
 )}
 </tbody></table>`,
       ),

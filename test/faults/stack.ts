@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
-import { createKey, type Role, upsertPerson } from '../../api/auth';
+import { createKey, upsertPerson } from '../../api/auth/people-and-keys';
+import type { Role } from '../../api/auth/principal';
 import type { DB } from '../../db/schema';
 import { startStack } from '../../scripts/stack';
 

@@ -1,4 +1,5 @@
-import { createKey, type Role, upsertPerson } from '../../api/auth';
+import { createKey, upsertPerson } from '../../api/auth/people-and-keys';
+import type { Role } from '../../api/auth/principal';
 import { startStack } from '../../scripts/stack';
 
 /**

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { IdempotencyProblemType } from '../../api/idempotency';
 import { ProblemType } from '../../api/problem';
-import { loadCalendarYears } from '../../db/seed';
+import { loadCalendarYears } from '../../db/reference';
 import { makeCalendar } from '../../domain/calendar';
 import { type Greenlane, startGreenlane } from '../helpers/greenlane';
 

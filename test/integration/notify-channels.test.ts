@@ -6,11 +6,11 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, i
 import type { ProgressRecord } from '../../activities/contract';
 import { createActivities } from '../../activities/index';
 import { createNotificationDispatcher, type DispatcherDeps } from '../../activities/notify/dispatcher';
-import { listNotifications, retryFailedNotification } from '../../activities/notify/operators';
 import { claimDue } from '../../activities/notify/outbox';
 import { WINDOW_MARGIN } from '../../activities/notify/pacing';
 import type { NotifySettings, NotifyTargets } from '../../config';
 import { createDb } from '../../db/connect';
+import { listNotifications, retryFailedNotification } from '../../db/notifications';
 import type { DB, NotificationChannel } from '../../db/schema';
 import { seedReferenceData } from '../../db/seed';
 import type { EscalationEvent } from '../../domain/project';

@@ -1,0 +1,474 @@
+import { type Kysely, sql, type Transaction } from 'kysely';
+import type { DigestProblem } from '../domain/digest';
+import type { ProblemState } from '../domain/project';
+import type { ItemRecord, ProjectRecord } from '../domain/records';
+import type { ReportItem, ReportProject, ScoreRow } from '../domain/reports';
+import { type DB, jsonb } from './schema';
+
+/**
+ * The read model: projects, their items and problems, and department scores, as the project workflow
+ * last reported them. Every statement on `projects`, `project_items`, `problems` and `department_scores`
+ * is here: the writer (recordProgress) and the readers (lists, queues, ledgers, reports, digests,
+ * authorization facts). Readers return domain-shaped objects (camelCase, instants as ISO strings).
+ */
+
+type Db = Kysely<DB> | Transaction<DB>;
+
+const iso = (d: Date | null) => (d === null ? null : d.toISOString());
+
+// --- The writer ---------------------------------------------------------------------------------------
+
+/** What recordProgress mirrors: activities/contract.ts `ProgressRecord` without its escalations. */
+export type ReadModelSnapshot = {
+  project: ProjectRecord;
+  items: ItemRecord[];
+  problems: ProblemState[];
+  scores: Record<string, number>;
+  syncedAt: string;
+};
+
+/**
+ * Mirror a project's workflow state into PostgreSQL for lists, queues, ledgers and reports.
+ *
+ * Idempotent and order-proof: every row carries the workflow's revision and an upsert only wins over an
+ * older revision, so a retried, late or replayed write changes nothing. The caller owns the transaction
+ * (recordProgress writes escalations and the read model together), so a reader never sees half a project.
+ */
+export async function writeReadModel(trx: Db, snapshot: ReadModelSnapshot): Promise<void> {
+  const { project } = snapshot;
+  const { profile, revision, summary } = project;
+
+  await trx
+    .insertInto('projects')
+    .values({
+      code: profile.code,
+      name: profile.name,
+      category: profile.category,
+      template_id: project.templateId,
+      secretary: profile.secretary,
+      leader: profile.leader,
+      target_start: profile.targetStart ?? null,
+      stage: summary.stage,
+      status: summary.done ? 'completed' : 'active',
+      overdue_items: summary.overdueItems.length,
+      escalation_level: summary.escalationLevel,
+      revision,
+      snapshot: jsonb({ summary }),
+      created_at: project.registeredAt,
+      updated_at: snapshot.syncedAt,
+    })
+    .onConflict((oc) =>
+      oc
+        .column('code')
+        .doUpdateSet((eb) => ({
+          name: eb.ref('excluded.name'),
+          secretary: eb.ref('excluded.secretary'),
+          leader: eb.ref('excluded.leader'),
+          target_start: eb.ref('excluded.target_start'),
+          stage: eb.ref('excluded.stage'),
+          status: eb.ref('excluded.status'),
+          overdue_items: eb.ref('excluded.overdue_items'),
+          escalation_level: eb.ref('excluded.escalation_level'),
+          revision: eb.ref('excluded.revision'),
+          snapshot: eb.ref('excluded.snapshot'),
+          updated_at: eb.ref('excluded.updated_at'),
+        }))
+        .where('projects.revision', '<', revision),
+    )
+    .execute();
+
+  if (snapshot.items.length > 0) {
+    await trx
+      .insertInto('project_items')
+      .values(
+        snapshot.items.map((i) => ({
+          project_code: profile.code,
+          item_code: i.code,
+          name_zh: i.nameZh,
+          department: i.department,
+          stage: i.stage,
+          lane: i.lane,
+          status: i.status,
+          planned_start: i.plannedStart,
+          planned_finish: i.plannedFinish,
+          latest_start: i.latestStart,
+          submitted_at: i.submittedAt,
+          accepted_at: i.acceptedAt,
+          due_at: i.dueAt,
+          provisional: i.provisional,
+          finished_at: i.finishedAt,
+          working_days_used: i.workingDaysUsed,
+          returns: i.returns,
+          rung: i.rungLevel,
+          revision,
+        })),
+      )
+      .onConflict((oc) =>
+        oc
+          .columns(['project_code', 'item_code'])
+          .doUpdateSet((eb) => ({
+            status: eb.ref('excluded.status'),
+            planned_start: eb.ref('excluded.planned_start'),
+            planned_finish: eb.ref('excluded.planned_finish'),
+            latest_start: eb.ref('excluded.latest_start'),
+            submitted_at: eb.ref('excluded.submitted_at'),
+            accepted_at: eb.ref('excluded.accepted_at'),
+            due_at: eb.ref('excluded.due_at'),
+            provisional: eb.ref('excluded.provisional'),
+            finished_at: eb.ref('excluded.finished_at'),
+            working_days_used: eb.ref('excluded.working_days_used'),
+            returns: eb.ref('excluded.returns'),
+            rung: eb.ref('excluded.rung'),
+            revision: eb.ref('excluded.revision'),
+          }))
+          .where('project_items.revision', '<', revision),
+      )
+      .execute();
+  }
+
+  if (snapshot.problems.length > 0) {
+    await trx
+      .insertInto('problems')
+      .values(
+        snapshot.problems.map((p) => ({
+          project_code: profile.code,
+          problem_id: p.id,
+          title: p.title,
+          description: p.description,
+          owner_department: p.ownerDepartment ?? null,
+          owner_person: p.ownerPerson ?? null,
+          blocks_item: p.blocksItem ?? null,
+          status: p.status,
+          deadline_at: p.deadlineAt,
+          raised_by: p.raisedBy.role === 'department' ? p.raisedBy.department : p.raisedBy.id,
+          raised_at: p.raisedAt,
+          resolved_at: p.resolvedAt ?? null,
+          verified_at: p.verifiedAt ?? null,
+          rung: p.rungLevel,
+          revision,
+        })),
+      )
+      .onConflict((oc) =>
+        oc
+          .columns(['project_code', 'problem_id'])
+          .doUpdateSet((eb) => ({
+            owner_department: eb.ref('excluded.owner_department'),
+            owner_person: eb.ref('excluded.owner_person'),
+            status: eb.ref('excluded.status'),
+            deadline_at: eb.ref('excluded.deadline_at'),
+            resolved_at: eb.ref('excluded.resolved_at'),
+            verified_at: eb.ref('excluded.verified_at'),
+            rung: eb.ref('excluded.rung'),
+            revision: eb.ref('excluded.revision'),
+          }))
+          .where('problems.revision', '<', revision),
+      )
+      .execute();
+  }
+
+  const scores = Object.entries(snapshot.scores);
+  if (scores.length > 0) {
+    await trx
+      .insertInto('department_scores')
+      .values(
+        scores.map(([department, points]) => ({ department, project_code: profile.code, points, revision })),
+      )
+      .onConflict((oc) =>
+        oc
+          .columns(['department', 'project_code'])
+          .doUpdateSet((eb) => ({
+            points: eb.ref('excluded.points'),
+            revision: eb.ref('excluded.revision'),
+          }))
+          .where('department_scores.revision', '<', revision),
+      )
+      .execute();
+  }
+}
+
+// --- Items and projects, as the reports compute over them ----------------------------------------------
+
+/**
+ * Which rows a reader loads. The API derives it from the caller (api/routes/reports.ts), so what a
+ * caller may not see is never loaded.
+ */
+export type ReportScope = {
+  projectCode?: string;
+  secretary?: string;
+  leader?: string;
+  department?: string;
+  /** Items with a planned start or finish in this year. */
+  plannedInYear?: number;
+  /** Items accepted or decided before `to` and not finished before `from`: those a month's figures touch. */
+  activeBetween?: { from: number; to: number };
+};
+
+/** Items in scope, with their department's name, by project and item code. */
+export async function loadItems(db: Db, scope: ReportScope = {}): Promise<ReportItem[]> {
+  let q = db
+    .selectFrom('project_items as i')
+    .innerJoin('projects as p', 'p.code', 'i.project_code')
+    .leftJoin('departments as d', 'd.code', 'i.department')
+    .selectAll('i')
+    .select('d.name_zh as department_name');
+  if (scope.projectCode !== undefined) q = q.where('p.code', '=', scope.projectCode);
+  if (scope.secretary !== undefined) q = q.where('p.secretary', '=', scope.secretary);
+  if (scope.leader !== undefined) q = q.where('p.leader', '=', scope.leader);
+  if (scope.department !== undefined) q = q.where('i.department', '=', scope.department);
+  if (scope.plannedInYear !== undefined) {
+    const [first, last] = [`${scope.plannedInYear}-01-01`, `${scope.plannedInYear}-12-31`];
+    q = q.where((eb) =>
+      eb.or([eb.between('i.planned_start', first, last), eb.between('i.planned_finish', first, last)]),
+    );
+  }
+  if (scope.activeBetween !== undefined) {
+    const { from, to } = scope.activeBetween;
+    // Accepted (or decided without acceptance) before the month ends, and not finished before it begins.
+    q = q
+      .where((eb) => eb.or([eb('i.accepted_at', '<', new Date(to)), eb('i.finished_at', '<', new Date(to))]))
+      .where((eb) => eb.or([eb('i.finished_at', 'is', null), eb('i.finished_at', '>=', new Date(from))]));
+  }
+  const rows = await q.orderBy('i.project_code').orderBy('i.item_code').execute();
+  return rows.map((r) => ({
+    projectCode: r.project_code,
+    itemCode: r.item_code,
+    nameZh: r.name_zh,
+    department: r.department,
+    departmentName: r.department_name,
+    stage: r.stage,
+    status: r.status,
+    plannedStart: r.planned_start,
+    plannedFinish: r.planned_finish,
+    latestStart: r.latest_start,
+    submittedAt: iso(r.submitted_at),
+    acceptedAt: iso(r.accepted_at),
+    dueAt: iso(r.due_at),
+    finishedAt: iso(r.finished_at),
+    workingDaysUsed: r.working_days_used,
+    returns: r.returns,
+    rung: r.rung,
+  }));
+}
+
+/** Projects in scope (the item filters of the scope do not apply), by code. */
+export async function loadProjects(db: Db, scope: ReportScope = {}): Promise<ReportProject[]> {
+  let q = db.selectFrom('projects').selectAll();
+  if (scope.projectCode !== undefined) q = q.where('code', '=', scope.projectCode);
+  if (scope.secretary !== undefined) q = q.where('secretary', '=', scope.secretary);
+  if (scope.leader !== undefined) q = q.where('leader', '=', scope.leader);
+  const rows = await q.orderBy('code').execute();
+  return rows.map((r) => ({
+    code: r.code,
+    name: r.name,
+    leader: r.leader,
+    secretary: r.secretary,
+    targetStart: r.target_start,
+    stage: r.stage,
+    status: r.status,
+    overdueItems: r.overdue_items,
+    escalationLevel: r.escalation_level,
+  }));
+}
+
+/** Points lost per department and project (department_scores). */
+export async function loadScores(db: Db): Promise<ScoreRow[]> {
+  const rows = await db.selectFrom('department_scores').selectAll().execute();
+  return rows.map((r) => ({ department: r.department, projectCode: r.project_code, points: r.points }));
+}
+
+/** Points a department has lost across all projects. */
+export async function departmentPoints(db: Db, department: string): Promise<number> {
+  const row = await db
+    .selectFrom('department_scores')
+    .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('points'), eb.lit(0)).as('points'))
+    .where('department', '=', department)
+    .executeTakeFirst();
+  return Number(row?.points ?? 0);
+}
+
+/** Problems not yet resolved, of these projects, with the owning department's name. */
+export async function loadOpenProblems(db: Db, codes: readonly string[]): Promise<DigestProblem[]> {
+  if (codes.length === 0) return [];
+  const rows = await db
+    .selectFrom('problems as p')
+    .leftJoin('departments as d', 'd.code', 'p.owner_department')
+    .select([
+      'p.project_code',
+      'p.problem_id',
+      'p.title',
+      'p.status',
+      'p.owner_department',
+      'p.owner_person',
+      'p.deadline_at',
+      'd.name_zh as owner_department_name',
+    ])
+    .where('p.project_code', 'in', codes)
+    .where('p.status', 'not in', ['resolved', 'verified'])
+    .execute();
+  return rows.map((r) => ({
+    projectCode: r.project_code,
+    problemId: r.problem_id,
+    title: r.title,
+    status: r.status,
+    ownerDepartment: r.owner_department,
+    ownerDepartmentName: r.owner_department_name,
+    ownerPerson: r.owner_person,
+    deadlineAt: r.deadline_at.toISOString(),
+  }));
+}
+
+// --- Lists and queues --------------------------------------------------------------------------------
+
+/** A project as the project list shows it. */
+export type ProjectListing = {
+  code: string;
+  name: string;
+  category: string;
+  templateId: string;
+  secretary: string;
+  leader: string;
+  targetStart: string | null;
+  stage: number;
+  status: string;
+  overdueItems: number;
+  escalationLevel: number;
+  updatedAt: string;
+};
+
+export type ProjectListFilter = {
+  category?: string;
+  stage?: number;
+  leader?: string;
+  secretary?: string;
+  /** Only projects with overdue items. */
+  overdue?: boolean;
+  /** The caller's own projects, on top of the filters above (a secretary's or a leader's). */
+  mine?: { secretary: string } | { leader: string };
+};
+
+/** Projects matching every filter given, most overdue first, then by code (at most 1,000). */
+export async function listProjects(db: Db, filter: ProjectListFilter): Promise<ProjectListing[]> {
+  let query = db.selectFrom('projects').selectAll();
+  if (filter.category) query = query.where('category', '=', filter.category);
+  if (filter.stage) query = query.where('stage', '=', filter.stage);
+  if (filter.leader) query = query.where('leader', '=', filter.leader);
+  if (filter.secretary) query = query.where('secretary', '=', filter.secretary);
+  if (filter.overdue) query = query.where('overdue_items', '>', 0);
+  if (filter.mine && 'secretary' in filter.mine) query = query.where('secretary', '=', filter.mine.secretary);
+  if (filter.mine && 'leader' in filter.mine) query = query.where('leader', '=', filter.mine.leader);
+  const rows = await query.orderBy('overdue_items', 'desc').orderBy('code').limit(1000).execute();
+  return rows.map((r) => ({
+    code: r.code,
+    name: r.name,
+    category: r.category,
+    templateId: r.template_id,
+    secretary: r.secretary,
+    leader: r.leader,
+    targetStart: r.target_start,
+    stage: r.stage,
+    status: r.status,
+    overdueItems: r.overdue_items,
+    escalationLevel: r.escalation_level,
+    updatedAt: r.updated_at.toISOString(),
+  }));
+}
+
+/** An open item in a department's queue. */
+export type QueueItem = {
+  projectCode: string;
+  projectName: string;
+  item: string;
+  nameZh: string;
+  status: string;
+  submittedAt: string | null;
+  acceptedAt: string | null;
+  dueAt: string | null;
+  provisional: boolean;
+  rung: number;
+  returns: number;
+};
+
+/** A department's open items across all projects, soonest due first (at most 1,000). */
+export async function departmentQueue(db: Db, department: string): Promise<QueueItem[]> {
+  const rows = await db
+    .selectFrom('project_items as i')
+    .innerJoin('projects as p', 'p.code', 'i.project_code')
+    .select([
+      'i.project_code',
+      'p.name',
+      'i.item_code',
+      'i.name_zh',
+      'i.status',
+      'i.submitted_at',
+      'i.accepted_at',
+      'i.due_at',
+      'i.provisional',
+      'i.rung',
+      'i.returns',
+    ])
+    .where('i.department', '=', department)
+    .where('i.status', 'in', ['submitted', 'accepted', 'returned'])
+    .orderBy(
+      (eb) => eb.ref('i.due_at'),
+      (ob) => ob.asc().nullsLast(),
+    )
+    .orderBy('i.submitted_at')
+    .limit(1000)
+    .execute();
+  return rows.map((r) => ({
+    projectCode: r.project_code,
+    projectName: r.name,
+    item: r.item_code,
+    nameZh: r.name_zh,
+    status: r.status,
+    submittedAt: iso(r.submitted_at),
+    acceptedAt: iso(r.accepted_at),
+    dueAt: iso(r.due_at),
+    provisional: r.provisional,
+    rung: r.rung,
+    returns: r.returns,
+  }));
+}
+
+/** Projects by status, for the metrics page. */
+export async function countProjectsByStatus(db: Db): Promise<{ status: string; n: number }[]> {
+  return db
+    .selectFrom('projects')
+    .select(['status', sql<number>`count(*)::int`.as('n')])
+    .groupBy('status')
+    .orderBy('status')
+    .execute();
+}
+
+// --- Authorization facts -----------------------------------------------------------------------------
+
+/** Who is on a project, as the read model last heard: its secretary, leader and items' departments. */
+export type ProjectFacts = {
+  secretary: string;
+  leader: string;
+  /** Item code → its responsible department. */
+  itemDepartments: Map<string, string>;
+  /** The workflow revision the project row was written at. */
+  revision: number;
+};
+
+/** The facts of project `code`, or null when the read model has no row for it (yet). */
+export async function projectFacts(db: Db, code: string): Promise<ProjectFacts | null> {
+  const project = await db
+    .selectFrom('projects')
+    .select(['secretary', 'leader', 'revision'])
+    .where('code', '=', code)
+    .executeTakeFirst();
+  if (!project) return null;
+  const items = await db
+    .selectFrom('project_items')
+    .select(['item_code', 'department'])
+    .where('project_code', '=', code)
+    .execute();
+  return {
+    secretary: project.secretary,
+    leader: project.leader,
+    itemDepartments: new Map(items.map((i) => [i.item_code, i.department])),
+    revision: project.revision,
+  };
+}
