@@ -7,8 +7,6 @@ import { type ClientIpOptions, clientIp } from './auth/client-ip';
 import { principalOf } from './auth/middleware';
 import type { Principal } from './auth/principal';
 
-export { clientIp };
-
 /**
  * The audit trail (issue 4 §6): every accepted decision with who, which key, when, from where and the
  * request id, readable per project. The statements are in db/audit.ts.
