@@ -9,6 +9,7 @@ import {
   type projectLedger,
   type returnsLedger,
 } from '../domain/reports';
+import { itemStatusZh } from '../domain/vocabulary';
 
 /**
  * The reports' CSV downloads (api/routes/reports.ts): their columns, with the Chinese headers people
@@ -16,18 +17,7 @@ import {
  * Standard Time, rates as percentages).
  */
 
-const STATUS_ZH: Record<string, string> = {
-  waiting: '待前置',
-  ready: '可申报',
-  submitted: '已申报',
-  accepted: '已受理',
-  returned: '补正中',
-  approved: '已办结',
-  approvedOnCommitment: '告知承诺办结',
-  rejected: '不予许可',
-  waived: '免办',
-};
-const statusZh = (s: string) => STATUS_ZH[s] ?? s;
+const statusZh = (s: string) => (itemStatusZh as Record<string, string>)[s] ?? s;
 const rungZh = (level: number) => {
   const rung = defaultEscalationPolicy.rungs.find((r) => r.level === level);
   return rung ? rungLabelZh[rung.name] : level === 0 ? '' : `第 ${level} 级`;

@@ -2,17 +2,8 @@ import { createHmac } from 'node:crypto';
 import type { ChannelAdapter, SendOutcome, TargetOf } from './channel';
 import { markdownPolicy, validMobile, validUserId } from './escape';
 import { postAndJudge, urlSecrets } from './http';
-import {
-  digestTitleZh,
-  FOOTER_ZH,
-  factsZh,
-  LINK_TEXT_ZH,
-  type NotificationMessage,
-  projectLink,
-  type RenderContext,
-  recipientsOf,
-  truncateUtf8,
-} from './message';
+import type { NotificationMessage, RenderContext } from './message';
+import * as msg from './message';
 import { channelLimits } from './pacing';
 import { bodyTextZh, digestLineZh, toldZh } from './render';
 
@@ -44,13 +35,13 @@ const MAX_TEXT_BYTES = 18_000;
  */
 export function dingtalkPayload(messages: NotificationMessage[], ctx: RenderContext) {
   const text = markdownPolicy;
-  const recipients = recipientsOf(messages);
+  const recipients = msg.recipientsOf(messages);
   const mobiles = unique(recipients.map((r) => validMobile(r.mobile)));
   // A person without a (well-formed) mobile is pinged by DingTalk user id, if we have one.
   const userIds = unique(
     recipients.filter((r) => !validMobile(r.mobile)).map((r) => validUserId(r.dingtalkUserId)),
   );
-  const title = messages.length === 1 ? text.value(messages[0]!.title) : digestTitleZh(messages, text);
+  const title = messages.length === 1 ? text.value(messages[0]!.title) : msg.digestTitleZh(messages, text);
 
   let main: string;
   if (messages.length === 1) {
@@ -59,16 +50,16 @@ export function dingtalkPayload(messages: NotificationMessage[], ctx: RenderCont
       `#### ${title}`,
       bodyTextZh(m, text),
       '',
-      ...factsZh(m, text).map(([k, v]) => `- ${k}：${v}`),
+      ...msg.factsZh(m, text).map(([k, v]) => `- ${k}：${v}`),
       '',
-      `[${LINK_TEXT_ZH}](${projectLink(ctx.publicUrl, m.projectCode)})`,
+      `[${msg.LINK_TEXT_ZH}](${msg.projectLink(ctx.publicUrl, m.projectCode)})`,
     ].join('\n');
   } else {
     main = [
       `#### ${title}`,
       ...messages.map((m, i) => {
         const line = digestLineZh(m, text);
-        return `${i + 1}. **${line.title}**\n   ${line.detail} · [${LINK_TEXT_ZH}](${projectLink(ctx.publicUrl, m.projectCode)})`;
+        return `${i + 1}. **${line.title}**\n   ${line.detail} · [${msg.LINK_TEXT_ZH}](${msg.projectLink(ctx.publicUrl, m.projectCode)})`;
       }),
     ].join('\n');
   }
@@ -77,13 +68,13 @@ export function dingtalkPayload(messages: NotificationMessage[], ctx: RenderCont
     recipients.length > 0 ? `通知：${toldZh(recipients, text)}` : null,
     [...mobiles, ...userIds].map((x) => `@${x}`).join(' ') || null,
     '',
-    FOOTER_ZH,
+    msg.FOOTER_ZH,
   ]
     .filter((x) => x !== null)
     .join('\n');
   return {
     msgtype: 'markdown' as const,
-    markdown: { title, text: `${truncateUtf8(main, MAX_TEXT_BYTES)}\n${tail}` },
+    markdown: { title, text: `${msg.truncateUtf8(main, MAX_TEXT_BYTES)}\n${tail}` },
     at: { atMobiles: mobiles, atUserIds: userIds, isAtAll: false },
   };
 }

@@ -3,16 +3,8 @@ import { createTransport } from 'nodemailer';
 import type { ChannelAdapter, SendOutcome, TargetOf } from './channel';
 import { plainPolicy } from './escape';
 import { describeError, redact } from './http';
-import {
-  digestTitleZh,
-  FOOTER_ZH,
-  factsZh,
-  LINK_TEXT_ZH,
-  type NotificationMessage,
-  projectLink,
-  type RenderContext,
-  recipientsOf,
-} from './message';
+import type { NotificationMessage, RenderContext } from './message';
+import * as msg from './message';
 import { channelLimits } from './pacing';
 import { bodyTextZh, digestLineZh, toldZh } from './render';
 
@@ -31,7 +23,7 @@ export function emailContent(
 ): EmailContent {
   // Plain text: values one line each and nothing invisible (escape.ts); the subject is a single line.
   const text = plainPolicy;
-  const recipients = recipientsOf(messages);
+  const recipients = msg.recipientsOf(messages);
   const to = [...new Set([...recipients.map((r) => r.email).filter((x): x is string => !!x), ...fixedTo])];
   const told = recipients.length > 0 ? [`通知：${toldZh(recipients, text)}`, ''] : [];
   if (messages.length === 1) {
@@ -42,16 +34,16 @@ export function emailContent(
       '',
       bodyTextZh(m, text),
       '',
-      ...factsZh(m, text).map(([k, v]) => `${k}：${v}`),
+      ...msg.factsZh(m, text).map(([k, v]) => `${k}：${v}`),
       '',
       ...told,
-      `${LINK_TEXT_ZH}：${projectLink(ctx.publicUrl, m.projectCode)}`,
+      `${msg.LINK_TEXT_ZH}：${msg.projectLink(ctx.publicUrl, m.projectCode)}`,
       '',
-      `—— ${FOOTER_ZH}（系统自动发送，请勿直接回复）`,
+      `—— ${msg.FOOTER_ZH}（系统自动发送，请勿直接回复）`,
     ].join('\n');
     return { to, subject, text: body };
   }
-  const subject = digestTitleZh(messages, text);
+  const subject = msg.digestTitleZh(messages, text);
   const body = [
     subject,
     '',
@@ -60,12 +52,12 @@ export function emailContent(
       return [
         `${i + 1}. ${line.title}`,
         `   ${line.detail}`,
-        `   ${projectLink(ctx.publicUrl, m.projectCode)}`,
+        `   ${msg.projectLink(ctx.publicUrl, m.projectCode)}`,
       ];
     }),
     '',
     ...told,
-    `—— ${FOOTER_ZH}（系统自动发送，请勿直接回复）`,
+    `—— ${msg.FOOTER_ZH}（系统自动发送，请勿直接回复）`,
   ].join('\n');
   return { to, subject, text: body };
 }

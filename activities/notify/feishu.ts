@@ -2,16 +2,8 @@ import { createHmac } from 'node:crypto';
 import type { ChannelAdapter, SendOutcome, TargetOf } from './channel';
 import { feishuPolicy, validUserId } from './escape';
 import { postAndJudge, urlSecrets } from './http';
-import {
-  digestTitleZh,
-  FOOTER_ZH,
-  factsZh,
-  LINK_TEXT_ZH,
-  type NotificationMessage,
-  projectLink,
-  type RenderContext,
-  recipientsOf,
-} from './message';
+import type { NotificationMessage, RenderContext } from './message';
+import * as msg from './message';
 import { channelLimits } from './pacing';
 import { bodyTextZh, digestLineZh, toldZh } from './render';
 
@@ -41,21 +33,21 @@ const MAX_BODY_BYTES = 19_000;
  */
 export function feishuContent(messages: NotificationMessage[], ctx: RenderContext) {
   const text = feishuPolicy;
-  const recipients = recipientsOf(messages);
+  const recipients = msg.recipientsOf(messages);
   const single = messages.length === 1;
-  const title = single ? text.value(messages[0]!.title) : digestTitleZh(messages, text);
+  const title = single ? text.value(messages[0]!.title) : msg.digestTitleZh(messages, text);
   const lines: PostElement[][] = [];
   if (single) {
     const m = messages[0]!;
     lines.push([{ tag: 'text', text: bodyTextZh(m, text) }]);
-    for (const [k, v] of factsZh(m, text)) lines.push([{ tag: 'text', text: `${k}：${v}` }]);
-    lines.push([{ tag: 'a', text: LINK_TEXT_ZH, href: projectLink(ctx.publicUrl, m.projectCode) }]);
+    for (const [k, v] of msg.factsZh(m, text)) lines.push([{ tag: 'text', text: `${k}：${v}` }]);
+    lines.push([{ tag: 'a', text: msg.LINK_TEXT_ZH, href: msg.projectLink(ctx.publicUrl, m.projectCode) }]);
   } else {
     messages.forEach((m, i) => {
       const line = digestLineZh(m, text);
       lines.push([
         { tag: 'text', text: `${i + 1}. ${line.title}（${line.detail}） ` },
-        { tag: 'a', text: LINK_TEXT_ZH, href: projectLink(ctx.publicUrl, m.projectCode) },
+        { tag: 'a', text: msg.LINK_TEXT_ZH, href: msg.projectLink(ctx.publicUrl, m.projectCode) },
       ]);
     });
   }
@@ -65,7 +57,7 @@ export function feishuContent(messages: NotificationMessage[], ctx: RenderContex
     ...new Set(recipients.map((r) => validUserId(r.feishuOpenId)).filter((x): x is string => !!x)),
   ];
   if (ats.length > 0) tail.push(ats.map((id) => ({ tag: 'at', user_id: id })));
-  tail.push([{ tag: 'text', text: FOOTER_ZH }]);
+  tail.push([{ tag: 'text', text: msg.FOOTER_ZH }]);
   const post = (body: PostElement[][]) => ({ post: { zh_cn: { title, content: [...body, ...tail] } } });
   while (lines.length > 1 && Buffer.byteLength(JSON.stringify(post(lines)), 'utf8') > MAX_BODY_BYTES) {
     lines.splice(-2, 2, [{ tag: 'text', text: '……（其余略，见项目页）' }]);

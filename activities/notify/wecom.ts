@@ -1,17 +1,8 @@
 import type { ChannelAdapter, SendOutcome, TargetOf } from './channel';
 import { markdownPolicy, validUserId } from './escape';
 import { postAndJudge, urlSecrets } from './http';
-import {
-  digestTitleZh,
-  FOOTER_ZH,
-  factsZh,
-  LINK_TEXT_ZH,
-  type NotificationMessage,
-  projectLink,
-  type RenderContext,
-  recipientsOf,
-  truncateUtf8,
-} from './message';
+import type { NotificationMessage, RenderContext } from './message';
+import * as msg from './message';
 import { channelLimits } from './pacing';
 import { bodyTextZh, digestLineZh, toldZh } from './render';
 
@@ -33,7 +24,7 @@ const colourOf = (rung: string) => (rung === 'reminder' ? 'info' : 'warning');
  */
 export function wecomPayload(messages: NotificationMessage[], ctx: RenderContext) {
   const text = markdownPolicy;
-  const recipients = recipientsOf(messages);
+  const recipients = msg.recipientsOf(messages);
   const mentions = [
     ...new Set(recipients.map((r) => validUserId(r.wecomUserId)).filter((x): x is string => !!x)),
   ];
@@ -43,26 +34,26 @@ export function wecomPayload(messages: NotificationMessage[], ctx: RenderContext
     main = [
       `### <font color="${colourOf(m.rung)}">${text.value(m.title)}</font>`,
       bodyTextZh(m, text),
-      ...factsZh(m, text).map(([k, v]) => `> ${k}：<font color="comment">${v}</font>`),
-      `[${LINK_TEXT_ZH}](${projectLink(ctx.publicUrl, m.projectCode)})`,
+      ...msg.factsZh(m, text).map(([k, v]) => `> ${k}：<font color="comment">${v}</font>`),
+      `[${msg.LINK_TEXT_ZH}](${msg.projectLink(ctx.publicUrl, m.projectCode)})`,
     ].join('\n');
   } else {
     main = [
-      `### ${digestTitleZh(messages, text)}`,
+      `### ${msg.digestTitleZh(messages, text)}`,
       ...messages.map((m, i) => {
         const line = digestLineZh(m, text);
-        return `${i + 1}. <font color="${colourOf(m.rung)}">${line.title}</font>\n> ${line.detail} [${LINK_TEXT_ZH}](${projectLink(ctx.publicUrl, m.projectCode)})`;
+        return `${i + 1}. <font color="${colourOf(m.rung)}">${line.title}</font>\n> ${line.detail} [${msg.LINK_TEXT_ZH}](${msg.projectLink(ctx.publicUrl, m.projectCode)})`;
       }),
     ].join('\n');
   }
   const tail = [
     recipients.length > 0 ? `通知：${toldZh(recipients, text)}` : null,
     mentions.map((id) => `<@${id}>`).join(' ') || null,
-    FOOTER_ZH,
+    msg.FOOTER_ZH,
   ]
     .filter((x) => x !== null)
     .join('\n');
-  const content = `${truncateUtf8(main, MAX_CONTENT_BYTES - Buffer.byteLength(tail, 'utf8') - 1)}\n${tail}`;
+  const content = `${msg.truncateUtf8(main, MAX_CONTENT_BYTES - Buffer.byteLength(tail, 'utf8') - 1)}\n${tail}`;
   return { msgtype: 'markdown' as const, markdown: { content } };
 }
 

@@ -10,6 +10,7 @@ import { auditContext, recordAudit } from '../audit';
 import { authResponses, requireRole } from '../auth/middleware';
 import { forbidden } from '../auth/permissions';
 import { IdempotencyKeyHeader, idempotencyResponses, idempotent } from '../idempotency';
+import { jsonResponse } from '../openapi-shapes';
 import { ProblemError, ProblemType, problemResponse } from '../problem';
 
 /**
@@ -58,11 +59,6 @@ const DigestEntry = z
   })
   .meta({ id: 'Digest' });
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { 'application/json': { schema } },
-});
-
 const list = createRoute({
   method: 'get',
   path: '/notifications',
@@ -81,7 +77,7 @@ const list = createRoute({
     }),
   },
   responses: {
-    200: json(
+    200: jsonResponse(
       z.object({ notifications: z.array(Delivery), nextBefore: z.number().int().nullable() }),
       'One page; nextBefore is null on the last',
     ),
@@ -100,7 +96,7 @@ const retry = createRoute({
     headers: IdempotencyKeyHeader,
   },
   responses: {
-    200: json(z.object({ notification: Delivery }), 'Pending again'),
+    200: jsonResponse(z.object({ notification: Delivery }), 'Pending again'),
     ...authResponses,
     ...idempotencyResponses,
     404: problemResponse('No such delivery'),
@@ -121,7 +117,7 @@ const myDigests = createRoute({
     }),
   },
   responses: {
-    200: json(z.object({ digests: z.array(DigestEntry) }), 'The digests'),
+    200: jsonResponse(z.object({ digests: z.array(DigestEntry) }), 'The digests'),
     ...authResponses,
   },
 });

@@ -10,6 +10,7 @@ import { actorOf, canActOnProject, canRaiseProblem, canReadProject, forbidden } 
 import type { Principal } from '../auth/principal';
 import { requireInDirectory } from '../directory';
 import { IdempotencyKeyHeader, idempotencyResponses, idempotent } from '../idempotency';
+import { jsonResponse, ProjectCodeParam } from '../openapi-shapes';
 import { ProblemError, ProblemType, problemResponse } from '../problem';
 import { actOnProblem, queryProject } from '../temporal';
 
@@ -56,12 +57,7 @@ const Problem = z
   .meta({ id: 'ProjectProblem' });
 const ProblemAnswer = z.object({ problem: Problem, revision: z.number().int() });
 
-const CodeParam = z.object({ code: ProjectCode });
 const ProblemParams = z.object({ code: ProjectCode, id: z.string().min(1).max(32) });
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { 'application/json': { schema } },
-});
 const workflowRefusal = problemResponse(
   'The workflow refused the action (not the owner, wrong state, past deadline); `detail` is its reason, unchanged',
 );
@@ -74,12 +70,12 @@ const raise = createRoute({
   description:
     "The project secretary and leader, departments with items in the project, and operators raise problems. A problem that blocks an item stops its approval and its clock until it is resolved; only the item's own department, the project's secretary and leader, and operators may block an item (403 otherwise). The owner department and owner person must exist in the directory (422).",
   request: {
-    params: CodeParam,
+    params: ProjectCodeParam,
     headers: IdempotencyKeyHeader,
     body: { required: true, content: { 'application/json': { schema: RaiseProblem } } },
   },
   responses: {
-    201: json(ProblemAnswer, 'Raised; `problem.id` names it from now on'),
+    201: jsonResponse(ProblemAnswer, 'Raised; `problem.id` names it from now on'),
     ...authResponses,
     ...idempotencyResponses,
     404: problemResponse('No such project'),
@@ -98,7 +94,7 @@ const act = createRoute({
     body: { required: true, content: { 'application/json': { schema: ProblemActionBody } } },
   },
   responses: {
-    200: json(ProblemAnswer, "The problem's new state"),
+    200: jsonResponse(ProblemAnswer, "The problem's new state"),
     ...authResponses,
     ...idempotencyResponses,
     404: problemResponse('No such project or problem'),
@@ -114,14 +110,14 @@ const list = createRoute({
   description:
     "Read from the workflow (a query), not the read model: a problem raised a moment ago is listed, and its status is the one the next action will be checked against. The project's secretary and leader and operators see every problem; a department sees those it owns or raised.",
   request: {
-    params: CodeParam,
+    params: ProjectCodeParam,
     query: z.object({
       status: ProblemStatus.optional(),
       open: z.enum(['true', 'false']).optional().describe('true: not yet resolved or verified'),
     }),
   },
   responses: {
-    200: json(z.object({ problems: z.array(Problem) }), 'The problems'),
+    200: jsonResponse(z.object({ problems: z.array(Problem) }), 'The problems'),
     ...authResponses,
     404: problemResponse('No such project'),
   },

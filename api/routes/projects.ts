@@ -15,6 +15,7 @@ import { requireRole } from '../auth/middleware';
 import { actorOf, canActOnProject, canReadProject, canRegisterProject, forbidden } from '../auth/permissions';
 import { requireInDirectory } from '../directory';
 import { idempotent } from '../idempotency';
+import { jsonResponse, ProjectCodeParam } from '../openapi-shapes';
 import { ProblemError, ProblemType, problemResponse } from '../problem';
 import { amendProjectPlan, queryProject, reassignProject, startProject } from '../temporal';
 
@@ -94,12 +95,7 @@ const ProjectRow = z.object({
   updatedAt: z.string(),
 });
 
-const CodeParam = z.object({ code: ProjectCode });
 const IdemHeader = z.object({ 'idempotency-key': z.string().min(1).max(200) });
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { 'application/json': { schema } },
-});
 
 const register = createRoute({
   method: 'post',
@@ -111,7 +107,7 @@ const register = createRoute({
     body: { required: true, content: { 'application/json': { schema: RegisterProject } } },
   },
   responses: {
-    201: json(Registered, 'Registered; the workflow is running'),
+    201: jsonResponse(Registered, 'Registered; the workflow is running'),
     401: problemResponse('No valid key'),
     403: problemResponse('Only secretaries and operators register projects'),
     409: problemResponse('A project with this code exists'),
@@ -125,7 +121,9 @@ const list = createRoute({
   tags: ['projects'],
   summary: 'List projects (read model), filtered; each caller sees the projects they are on',
   request: { query: ProjectListQuery },
-  responses: { 200: json(z.object({ projects: z.array(ProjectRow) }), 'Projects, most overdue first') },
+  responses: {
+    200: jsonResponse(z.object({ projects: z.array(ProjectRow) }), 'Projects, most overdue first'),
+  },
 });
 
 const get = createRoute({
@@ -133,9 +131,9 @@ const get = createRoute({
   path: '/projects/{code}',
   tags: ['projects'],
   summary: "The project's live state, from its workflow",
-  request: { params: CodeParam },
+  request: { params: ProjectCodeParam },
   responses: {
-    200: json(z.looseObject({}), 'The live plan state'),
+    200: jsonResponse(z.looseObject({}), 'The live plan state'),
     403: problemResponse('Not one of your projects'),
     404: problemResponse('No such project'),
   },
@@ -147,7 +145,7 @@ const reassign = createRoute({
   tags: ['projects'],
   summary: 'Reassign the project secretary or the responsible leader (operators)',
   request: {
-    params: CodeParam,
+    params: ProjectCodeParam,
     headers: IdemHeader,
     body: {
       required: true,
@@ -161,7 +159,7 @@ const reassign = createRoute({
     },
   },
   responses: {
-    200: json(z.object({ secretary: z.string(), leader: z.string() }), 'The new assignment'),
+    200: jsonResponse(z.object({ secretary: z.string(), leader: z.string() }), 'The new assignment'),
     403: problemResponse('Only operators reassign'),
     404: problemResponse('No such project'),
   },
@@ -175,7 +173,7 @@ const amend = createRoute({
   description:
     'The project secretary (or an operator) tailors the running plan. Items the department holds or has finished keep their terms; every refusal is listed.',
   request: {
-    params: CodeParam,
+    params: ProjectCodeParam,
     headers: IdemHeader,
     body: {
       required: true,
@@ -187,7 +185,7 @@ const amend = createRoute({
     },
   },
   responses: {
-    200: json(
+    200: jsonResponse(
       z.object({
         added: z.array(z.string()),
         removed: z.array(z.string()),
@@ -209,9 +207,9 @@ const audit = createRoute({
   path: '/projects/{code}/audit',
   tags: ['projects'],
   summary: 'Every accepted action on the project: who, which key, when, from where, request id',
-  request: { params: CodeParam },
+  request: { params: ProjectCodeParam },
   responses: {
-    200: json(z.object({ entries: z.array(AuditRow) }), 'The audit trail, oldest first'),
+    200: jsonResponse(z.object({ entries: z.array(AuditRow) }), 'The audit trail, oldest first'),
     403: problemResponse('Not one of your projects'),
     404: problemResponse('No such project'),
   },

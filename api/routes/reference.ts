@@ -10,6 +10,7 @@ import { auditWithAnswer } from '../audit';
 import { apiKeySecurity, authResponses, requireRole } from '../auth/middleware';
 import { actorOf } from '../auth/permissions';
 import { IdempotencyKeyHeader, idempotencyResponses, idempotent } from '../idempotency';
+import { jsonResponse } from '../openapi-shapes';
 import { type FieldError, ProblemError, ProblemType, problemResponse } from '../problem';
 import { sendToRunningProjects } from '../temporal';
 
@@ -19,10 +20,6 @@ import { sendToRunningProjects } from '../temporal';
  * which every running project then receives so its deadlines move (calendarPublishedSignal).
  */
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { 'application/json': { schema } },
-});
 const unavailable = problemResponse('PostgreSQL (or Temporal) cannot be reached. Sent with Retry-After.');
 const readResponses = { 401: authResponses[401], 503: unavailable } as const;
 
@@ -71,7 +68,7 @@ const catalogRoute = createRoute({
   summary: 'The approval catalog: version, departments, items with legal and committed limits',
   description: 'Limits flagged `estimate: true` are our reading of local practice, not a published figure.',
   security: apiKeySecurity,
-  responses: { 200: json(CatalogAnswer, 'The catalog'), 401: authResponses[401] },
+  responses: { 200: jsonResponse(CatalogAnswer, 'The catalog'), 401: authResponses[401] },
 });
 
 const templatesRoute = createRoute({
@@ -81,7 +78,7 @@ const templatesRoute = createRoute({
   summary: 'The project templates a secretary registers from',
   security: apiKeySecurity,
   responses: {
-    200: json(z.object({ templates: z.array(TemplateSummary) }), 'Every template'),
+    200: jsonResponse(z.object({ templates: z.array(TemplateSummary) }), 'Every template'),
     401: authResponses[401],
   },
 });
@@ -98,7 +95,7 @@ const templateRoute = createRoute({
   security: apiKeySecurity,
   request: { params: TemplateParam },
   responses: {
-    200: json(TemplateDetail, 'The template as a plan would start'),
+    200: jsonResponse(TemplateDetail, 'The template as a plan would start'),
     401: authResponses[401],
     404: problemResponse('No template with this id'),
     422: problemResponse('The id is malformed'),
@@ -112,7 +109,7 @@ const departmentsRoute = createRoute({
   summary: 'The departments (and utilities) that decide approval items',
   security: apiKeySecurity,
   responses: {
-    200: json(z.object({ departments: z.array(DepartmentRow) }), 'Every department, by code'),
+    200: jsonResponse(z.object({ departments: z.array(DepartmentRow) }), 'Every department, by code'),
     ...readResponses,
   },
 });
@@ -166,7 +163,7 @@ const calendarsRoute = createRoute({
   summary: 'The working-day calendar years loaded, with their source and when they were loaded',
   security: apiKeySecurity,
   responses: {
-    200: json(z.object({ calendars: z.array(CalendarSummary) }), 'Every year, ascending'),
+    200: jsonResponse(z.object({ calendars: z.array(CalendarSummary) }), 'Every year, ascending'),
     ...readResponses,
   },
 });
@@ -179,7 +176,7 @@ const calendarRoute = createRoute({
   security: apiKeySecurity,
   request: { params: YearParam },
   responses: {
-    200: json(StoredCalendar, 'The year as loaded'),
+    200: jsonResponse(StoredCalendar, 'The year as loaded'),
     ...readResponses,
     404: problemResponse('No calendar loaded for this year'),
     422: problemResponse('The year is not a four-digit year'),
@@ -213,8 +210,8 @@ const publishRoute = createRoute({
     body: { required: true, content: { 'application/json': { schema: CalendarYearBody } } },
   },
   responses: {
-    200: json(Published, 'The year replaced the stored one and was sent to the running projects'),
-    201: json(Published, 'A year not loaded before; sent to the running projects'),
+    200: jsonResponse(Published, 'The year replaced the stored one and was sent to the running projects'),
+    201: jsonResponse(Published, 'A year not loaded before; sent to the running projects'),
     ...authResponses,
     ...idempotencyResponses,
     422: problemResponse(

@@ -5,7 +5,7 @@ import { loadItems, loadProjects, loadScores, type ReportScope } from '../../db/
 import { listDepartments, loadCalendar } from '../../db/reference';
 import { loadReturnVisits, loadServiceContacts } from '../../db/service';
 import { toCsv } from '../../domain/csv';
-import { PersonId, ProjectCode } from '../../domain/project';
+import { PersonId } from '../../domain/project';
 import {
   annualPlan,
   departmentMonthly,
@@ -20,6 +20,7 @@ import type { App, AppDeps } from '../app';
 import { authResponses } from '../auth/middleware';
 import { canReadProject, forbidden, isAdministrator } from '../auth/permissions';
 import type { Principal } from '../auth/principal';
+import { ProjectCodeParam } from '../openapi-shapes';
 import { problemResponse } from '../problem';
 import {
   annualColumns,
@@ -162,7 +163,7 @@ const ledger = createRoute({
   tags: ['reports'],
   summary:
     "A project's ledger (项目台账): every item, planned, due and actual, working days, returns, ladder level",
-  request: { params: z.object({ code: ProjectCode }), query: z.object({ format: Format }) },
+  request: { params: ProjectCodeParam, query: z.object({ format: Format }) },
   responses: {
     ...ok(z.object({ code: z.string(), asOf: z.string(), items: z.array(LedgerLine) }), 'The ledger'),
     404: problemResponse('No such project'),

@@ -10,7 +10,6 @@ import {
   projectServiceLog,
 } from '../../db/service';
 import { LocalDate } from '../../domain/calendar';
-import { ProjectCode } from '../../domain/project';
 import { stageClosures } from '../../domain/reports';
 import { projectAccess } from '../access';
 import type { App, AppDeps } from '../app';
@@ -18,6 +17,7 @@ import { auditContext, recordAudit } from '../audit';
 import { authResponses } from '../auth/middleware';
 import { actorOf, canActOnProject, canReadProject, forbidden } from '../auth/permissions';
 import { IdempotencyKeyHeader, idempotencyResponses, idempotent } from '../idempotency';
+import { jsonResponse, ProjectCodeParam } from '../openapi-shapes';
 import { ProblemError, ProblemType, problemResponse } from '../problem';
 import { invalid } from './projects';
 
@@ -106,12 +106,6 @@ const StageState = z.object({
   visited: z.boolean(),
 });
 
-const CodeParam = z.object({ code: ProjectCode });
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { 'application/json': { schema } },
-});
-
 const postLog = createRoute({
   method: 'post',
   path: '/projects/{code}/service-log',
@@ -119,12 +113,12 @@ const postLog = createRoute({
   summary: 'Record a contact with the project (服务日志): a call, a site visit or a meeting',
   description: "The project's secretary, or an operator. Audited.",
   request: {
-    params: CodeParam,
+    params: ProjectCodeParam,
     headers: IdempotencyKeyHeader,
     body: { content: { 'application/json': { schema: ServiceLogInput } } },
   },
   responses: {
-    201: json(ServiceLogEntry, 'Recorded'),
+    201: jsonResponse(ServiceLogEntry, 'Recorded'),
     ...authResponses,
     ...idempotencyResponses,
     404: problemResponse('No such project'),
@@ -137,7 +131,7 @@ const getLog = createRoute({
   tags: ['service'],
   summary: "The project's service log, newest first",
   request: {
-    params: CodeParam,
+    params: ProjectCodeParam,
     query: z.object({
       from: LocalDate.optional().describe('From this day on'),
       to: LocalDate.optional().describe('Up to and including this day'),
@@ -145,7 +139,7 @@ const getLog = createRoute({
     }),
   },
   responses: {
-    200: json(z.object({ entries: z.array(ServiceLogEntry) }), 'The entries'),
+    200: jsonResponse(z.object({ entries: z.array(ServiceLogEntry) }), 'The entries'),
     ...authResponses,
     404: problemResponse('No such project'),
   },
@@ -159,12 +153,12 @@ const postVisit = createRoute({
   description:
     "The project's secretary, or an operator. Refused (409) while any item of the stage is open, and for a stage already visited. Audited.",
   request: {
-    params: CodeParam,
+    params: ProjectCodeParam,
     headers: IdempotencyKeyHeader,
     body: { content: { 'application/json': { schema: ReturnVisitInput } } },
   },
   responses: {
-    201: json(ReturnVisit, 'Recorded'),
+    201: jsonResponse(ReturnVisit, 'Recorded'),
     ...authResponses,
     ...idempotencyResponses,
     404: problemResponse('No such project'),
@@ -177,9 +171,9 @@ const getVisits = createRoute({
   path: '/projects/{code}/return-visits',
   tags: ['service'],
   summary: "The project's return visits, and which stages have closed",
-  request: { params: CodeParam },
+  request: { params: ProjectCodeParam },
   responses: {
-    200: json(
+    200: jsonResponse(
       z.object({ visits: z.array(ReturnVisit), stages: z.array(StageState) }),
       'Visits by stage; each stage with its items and whether it has closed',
     ),
