@@ -1,8 +1,8 @@
+import type { annualPlan } from '../domain/annual-plan';
 import type { Calendar } from '../domain/calendar';
 import type { CsvColumn } from '../domain/csv';
 import { defaultEscalationPolicy, rungLabelZh } from '../domain/ladder';
 import {
-  type annualPlan,
   colourLabelZh,
   type departmentMonthly,
   type leaderProjects,

@@ -1,5 +1,5 @@
 import type { Kysely, Selectable, Transaction } from 'kysely';
-import type { ReturnVisit, ServiceContact } from '../domain/reports';
+import type { ReturnVisit, ServiceContact } from '../domain/service-report';
 import {
   type DB,
   jsonb,

@@ -63,9 +63,9 @@ const DECIDED: ReadonlySet<string> = DECIDED_STATUSES;
 const YELLOW_RUNG = 2;
 const RED_RUNG = 3;
 
-const ms = (iso: string) => Date.parse(iso);
+export const ms = (iso: string) => Date.parse(iso);
 export const isDecided = (i: ReportItem) => DECIDED.has(i.status) && i.finishedAt !== null;
-const round = (x: number, places: number) => Math.round(x * 10 ** places) / 10 ** places;
+export const round = (x: number, places: number) => Math.round(x * 10 ** places) / 10 ** places;
 
 /** Decided at or before its due time; null until decided. */
 export function onTime(i: ReportItem): boolean | null {
@@ -121,7 +121,7 @@ export function projectLedger(items: readonly ReportItem[], calendar: Calendar, 
 
 // --- 部门月度通报: the department monthly report ----------------------------------------------------------
 
-const CST_OFFSET_MS = 8 * 3_600_000;
+export const CST_OFFSET_MS = 8 * 3_600_000;
 
 /** A month 'YYYY-MM' as instants [from, to): 00:00 CST of its first day and of the next month's. */
 export function monthBounds(month: string): { from: number; to: number } {
@@ -298,76 +298,6 @@ export function leaderProjects(
     .sort((a, b) => COLOUR_ORDER[a.colour] - COLOUR_ORDER[b.colour] || a.code.localeCompare(b.code));
 }
 
-// --- 年度审批计划: the annual approval plan ---------------------------------------------------------------
-
-export type AnnualLine = ReportItem & {
-  projectName: string;
-  done: boolean;
-  /** Not done and its planned finish is before today. */
-  behindPlan: boolean;
-};
-
-export type AnnualDepartment = {
-  department: string;
-  nameZh: string | null;
-  planned: number;
-  done: number;
-  open: number;
-  behindPlan: number;
-};
-
-/** Items planned to start or finish in `year`, per project (by code) and per department. */
-export function annualPlan(
-  year: number,
-  projects: readonly ReportProject[],
-  items: readonly ReportItem[],
-  calendar: Calendar,
-  now: number,
-): { projects: (ReportProject & { items: AnnualLine[] })[]; departments: AnnualDepartment[] } {
-  const inYear = (d: LocalDate | null) => d?.startsWith(`${year}-`) ?? false;
-  const today = calendar.dateOf(now);
-  const lines: AnnualLine[] = items
-    .filter((i) => inYear(i.plannedStart) || inYear(i.plannedFinish))
-    .map((i) => {
-      const done = DONE.has(i.status);
-      return {
-        ...i,
-        projectName: projects.find((p) => p.code === i.projectCode)?.name ?? i.projectCode,
-        done,
-        behindPlan: !done && i.plannedFinish !== null && i.plannedFinish < today,
-      };
-    })
-    .sort(
-      (a, b) =>
-        a.projectCode.localeCompare(b.projectCode) ||
-        (a.plannedStart ?? '').localeCompare(b.plannedStart ?? '') ||
-        a.itemCode.localeCompare(b.itemCode),
-    );
-  const byDepartment = new Map<string, AnnualDepartment>();
-  for (const l of lines) {
-    const d = byDepartment.get(l.department) ?? {
-      department: l.department,
-      nameZh: l.departmentName,
-      planned: 0,
-      done: 0,
-      open: 0,
-      behindPlan: 0,
-    };
-    d.planned++;
-    if (l.done) d.done++;
-    else d.open++;
-    if (l.behindPlan) d.behindPlan++;
-    byDepartment.set(l.department, d);
-  }
-  return {
-    projects: [...projects]
-      .sort((a, b) => a.code.localeCompare(b.code))
-      .map((p) => ({ ...p, items: lines.filter((l) => l.projectCode === p.code) }))
-      .filter((p) => p.items.length > 0),
-    departments: [...byDepartment.values()].sort((a, b) => a.department.localeCompare(b.department)),
-  };
-}
-
 // --- 一次办结率: the "not done in one trip" ledger ---------------------------------------------------------
 
 export type ReturnsLine = ReportItem & { projectName: string };
@@ -417,77 +347,4 @@ export function returnsLedger(
     items: returned,
     departments: [...byDepartment.values()].sort((a, b) => a.department.localeCompare(b.department)),
   };
-}
-
-// --- 服务日志与回访: the service summary of a month ----------------------------------------------------------
-
-/** One service-log entry (service_log): a contact of the project secretary with the project. */
-export type ServiceContact = {
-  projectCode: string;
-  date: LocalDate;
-  contactType: 'phone' | 'visit' | 'meeting';
-};
-/** One return visit (回访, return_visits) after a stage closed. */
-export type ReturnVisit = { projectCode: string; stage: number; date: LocalDate; satisfaction: number };
-
-export type ServiceMonth = {
-  /** Contacts dated in the month, by type (电话, 走访, 会议). */
-  contacts: { phone: number; visit: number; meeting: number; total: number };
-  /** Projects with at least one contact in the month. */
-  projectsContacted: number;
-  /** Return visits dated in the month, and their mean satisfaction (1–5, 2 decimals; null for none). */
-  returnVisits: { count: number; meanSatisfaction: number | null };
-};
-
-/** The month's service summary: entries and visits are counted by their own date (CST), not when typed in. */
-export function serviceMonth(
-  month: string,
-  contacts: readonly ServiceContact[],
-  visits: readonly ReturnVisit[],
-): ServiceMonth {
-  monthBounds(month); // throws on a malformed month
-  const inMonth = (d: LocalDate) => d.startsWith(`${month}-`);
-  const mine = contacts.filter((c) => inMonth(c.date));
-  const count = (t: ServiceContact['contactType']) => mine.filter((c) => c.contactType === t).length;
-  const seen = visits.filter((v) => inMonth(v.date));
-  const sum = seen.reduce((a, v) => a + v.satisfaction, 0);
-  return {
-    contacts: { phone: count('phone'), visit: count('visit'), meeting: count('meeting'), total: mine.length },
-    projectsContacted: new Set(mine.map((c) => c.projectCode)).size,
-    returnVisits: { count: seen.length, meanSatisfaction: seen.length ? round(sum / seen.length, 2) : null },
-  };
-}
-
-export type StageClosure = {
-  stage: number;
-  /** Items of the stage (every lane: parallel items must finish before their stage is through). */
-  items: number;
-  /** Items approved, approved on commitment or waived. */
-  done: number;
-  /** Codes of the items not done yet. */
-  open: string[];
-  /** The day (CST) its last item finished, once every item is done; null while any is open. */
-  closedOn: LocalDate | null;
-};
-
-/** Whether each stage 1–4 has closed (every item done), from the read model's items, and when. */
-export function stageClosures(
-  items: readonly Pick<ReportItem, 'itemCode' | 'stage' | 'status' | 'finishedAt'>[],
-): StageClosure[] {
-  return [1, 2, 3, 4].map((stage) => {
-    const mine = items.filter((i) => i.stage === stage);
-    const open = mine
-      .filter((i) => !DONE.has(i.status))
-      .map((i) => i.itemCode)
-      .sort();
-    const last = Math.max(...mine.map((i) => (i.finishedAt === null ? 0 : ms(i.finishedAt))));
-    const closed = mine.length > 0 && open.length === 0 && last > 0;
-    return {
-      stage,
-      items: mine.length,
-      done: mine.length - open.length,
-      open,
-      closedOn: closed ? new Date(last + CST_OFFSET_MS).toISOString().slice(0, 10) : null,
-    };
-  });
 }

@@ -4,17 +4,17 @@ import { z } from 'zod';
 import { loadItems, loadProjects, loadScores, type ReportScope } from '../../db/read-model';
 import { listDepartments, loadCalendar } from '../../db/reference';
 import { loadReturnVisits, loadServiceContacts } from '../../db/service';
+import { annualPlan } from '../../domain/annual-plan';
 import { toCsv } from '../../domain/csv';
 import { PersonId } from '../../domain/project';
 import {
-  annualPlan,
   departmentMonthly,
   leaderProjects,
   monthBounds,
   projectLedger,
   returnsLedger,
-  serviceMonth,
 } from '../../domain/reports';
+import { serviceMonth } from '../../domain/service-report';
 import { projectAccess } from '../access';
 import type { App, AppDeps } from '../app';
 import { authResponses } from '../auth/middleware';

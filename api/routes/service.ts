@@ -10,7 +10,7 @@ import {
   projectServiceLog,
 } from '../../db/service';
 import { LocalDate } from '../../domain/calendar';
-import { stageClosures } from '../../domain/reports';
+import { stageClosures } from '../../domain/service-report';
 import { projectAccess } from '../access';
 import type { App, AppDeps } from '../app';
 import { auditContext, recordAudit } from '../audit';

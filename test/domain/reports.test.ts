@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { annualPlan } from '../../domain/annual-plan';
 import { makeCalendar, type Pause, syntheticYear } from '../../domain/calendar';
 import {
-  annualPlan,
   departmentMonthly,
   leaderProjects,
   monthBounds,
