@@ -16,9 +16,9 @@ import {
   type DigestKind,
   digestId,
   leaderDigest,
-  renderDigest,
   secretaryDigest,
 } from '../domain/digest';
+import { renderDigest } from '../domain/digest-render';
 import type { ReportProject } from '../domain/reports';
 import type { DigestActivities, DigestWriteResult } from './contract';
 import type { NotificationMessage } from './notify/message';

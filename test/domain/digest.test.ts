@@ -6,10 +6,10 @@ import {
   digestDay,
   digestId,
   leaderDigest,
-  renderDigest,
   secretaryDigest,
   sendInstant,
 } from '../../domain/digest';
+import { renderDigest } from '../../domain/digest-render';
 import type { ReportItem, ReportProject } from '../../domain/reports';
 import { testCalendarYears } from '../helpers/projects';
 

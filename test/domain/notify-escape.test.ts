@@ -10,7 +10,7 @@ import {
   validUserId,
 } from '../../activities/notify/escape';
 import { projectLink } from '../../activities/notify/message';
-import { oneLine as domainOneLine } from '../../domain/digest';
+import { oneLine as domainOneLine } from '../../domain/digest-render';
 
 /** The escaping rules one by one; test/security/notify-injection.test.ts checks whole payloads. */
 

@@ -18,9 +18,9 @@ import {
   type DigestProblem,
   type DigestSource,
   leaderDigest,
-  renderDigest,
   secretaryDigest,
 } from '../../domain/digest';
+import { renderDigest } from '../../domain/digest-render';
 import type { EscalationEvent } from '../../domain/project';
 import type { ReportItem, ReportProject } from '../../domain/reports';
 import { testCalendarYears } from '../helpers/projects';
