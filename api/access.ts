@@ -1,5 +1,5 @@
 import { listenForAccessChanges } from '../db/access-changes';
-import { projectFacts } from '../db/read-model';
+import { projectFacts } from '../db/project-lists';
 import type { ProjectStateView } from '../workflows/messages';
 import type { AppDeps } from './app';
 import { queryProject } from './temporal';

@@ -1,6 +1,6 @@
 import { createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
-import { departmentQueue } from '../../db/read-model';
+import { departmentQueue } from '../../db/project-lists';
 import { DepartmentCode, ItemCode } from '../../domain/catalog';
 import { type Decision, DecisionBody, whoMayDecide } from '../../domain/decisions';
 import { ProjectCode } from '../../domain/project';

@@ -1,7 +1,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
 import { countOpenEscalationsByRung } from '../../db/escalations';
-import { countProjectsByStatus } from '../../db/read-model';
+import { countProjectsByStatus } from '../../db/project-lists';
 import { escalationRungs } from '../../db/schema';
 import type { App, AppDeps } from '../app';
 import { gauge, type HttpMetrics } from '../metrics';

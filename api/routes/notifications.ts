@@ -1,7 +1,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
 import { personDigests } from '../../db/digests';
-import { listNotifications, retryFailedNotification } from '../../db/notifications';
+import { listNotifications, retryFailedNotification } from '../../db/notification-views';
 import { digestKinds, notificationChannels, notificationStatuses } from '../../db/schema';
 import { LocalDate } from '../../domain/calendar';
 import { ProjectCode } from '../../domain/project';

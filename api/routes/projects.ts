@@ -1,7 +1,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
 import { auditTrail } from '../../db/audit';
-import { listProjects } from '../../db/read-model';
+import { listProjects } from '../../db/project-lists';
 import { loadCalendarYears } from '../../db/reference';
 import { makeCalendar } from '../../domain/calendar';
 import { shippedCatalog } from '../../domain/catalog-data';

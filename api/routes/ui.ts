@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import { html } from 'hono/html';
-import { departmentPoints, departmentQueue, loadItems, loadProjects } from '../../db/read-model';
+import { departmentQueue } from '../../db/project-lists';
+import { departmentPoints, loadItems, loadProjects } from '../../db/read-model';
 import { findDepartment, loadCalendar } from '../../db/reference';
 import { makeCalendar } from '../../domain/calendar';
 import { colourLabelZh, projectStanding } from '../../domain/reports';

@@ -10,7 +10,7 @@ import { claimDue } from '../../activities/notify/outbox';
 import { WINDOW_MARGIN } from '../../activities/notify/pacing';
 import type { NotifySettings, NotifyTargets } from '../../config';
 import { createDb } from '../../db/connect';
-import { listNotifications, retryFailedNotification } from '../../db/notifications';
+import { listNotifications, retryFailedNotification } from '../../db/notification-views';
 import type { DB, NotificationChannel } from '../../db/schema';
 import { seedReferenceData } from '../../db/seed';
 import type { EscalationEvent } from '../../domain/project';

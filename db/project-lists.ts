@@ -1,0 +1,168 @@
+import { type Kysely, sql, type Transaction } from 'kysely';
+import type { DB } from './schema';
+
+/**
+ * The read model as people browse it: the project list, a department's queue, counts for the metrics
+ * page, and the facts authorization needs about a project. The writer and the report loaders are in
+ * db/read-model.ts.
+ */
+
+type Db = Kysely<DB> | Transaction<DB>;
+
+const iso = (d: Date | null) => (d === null ? null : d.toISOString());
+
+// --- Lists and queues --------------------------------------------------------------------------------
+
+/** A project as the project list shows it. */
+export type ProjectListing = {
+  code: string;
+  name: string;
+  category: string;
+  templateId: string;
+  secretary: string;
+  leader: string;
+  targetStart: string | null;
+  stage: number;
+  status: string;
+  overdueItems: number;
+  escalationLevel: number;
+  updatedAt: string;
+};
+
+export type ProjectListFilter = {
+  category?: string;
+  stage?: number;
+  leader?: string;
+  secretary?: string;
+  /** Only projects with overdue items. */
+  overdue?: boolean;
+  /** The caller's own projects, on top of the filters above (a secretary's or a leader's). */
+  mine?: { secretary: string } | { leader: string };
+};
+
+/** Projects matching every filter given, most overdue first, then by code (at most 1,000). */
+export async function listProjects(db: Db, filter: ProjectListFilter): Promise<ProjectListing[]> {
+  let query = db.selectFrom('projects').selectAll();
+  if (filter.category) query = query.where('category', '=', filter.category);
+  if (filter.stage) query = query.where('stage', '=', filter.stage);
+  if (filter.leader) query = query.where('leader', '=', filter.leader);
+  if (filter.secretary) query = query.where('secretary', '=', filter.secretary);
+  if (filter.overdue) query = query.where('overdue_items', '>', 0);
+  if (filter.mine && 'secretary' in filter.mine) query = query.where('secretary', '=', filter.mine.secretary);
+  if (filter.mine && 'leader' in filter.mine) query = query.where('leader', '=', filter.mine.leader);
+  const rows = await query.orderBy('overdue_items', 'desc').orderBy('code').limit(1000).execute();
+  return rows.map((r) => ({
+    code: r.code,
+    name: r.name,
+    category: r.category,
+    templateId: r.template_id,
+    secretary: r.secretary,
+    leader: r.leader,
+    targetStart: r.target_start,
+    stage: r.stage,
+    status: r.status,
+    overdueItems: r.overdue_items,
+    escalationLevel: r.escalation_level,
+    updatedAt: r.updated_at.toISOString(),
+  }));
+}
+
+/** An open item in a department's queue. */
+export type QueueItem = {
+  projectCode: string;
+  projectName: string;
+  item: string;
+  nameZh: string;
+  status: string;
+  submittedAt: string | null;
+  acceptedAt: string | null;
+  dueAt: string | null;
+  provisional: boolean;
+  rung: number;
+  returns: number;
+};
+
+/** A department's open items across all projects, soonest due first (at most 1,000). */
+export async function departmentQueue(db: Db, department: string): Promise<QueueItem[]> {
+  const rows = await db
+    .selectFrom('project_items as i')
+    .innerJoin('projects as p', 'p.code', 'i.project_code')
+    .select([
+      'i.project_code',
+      'p.name',
+      'i.item_code',
+      'i.name_zh',
+      'i.status',
+      'i.submitted_at',
+      'i.accepted_at',
+      'i.due_at',
+      'i.provisional',
+      'i.rung',
+      'i.returns',
+    ])
+    .where('i.department', '=', department)
+    .where('i.status', 'in', ['submitted', 'accepted', 'returned'])
+    .orderBy(
+      (eb) => eb.ref('i.due_at'),
+      (ob) => ob.asc().nullsLast(),
+    )
+    .orderBy('i.submitted_at')
+    .limit(1000)
+    .execute();
+  return rows.map((r) => ({
+    projectCode: r.project_code,
+    projectName: r.name,
+    item: r.item_code,
+    nameZh: r.name_zh,
+    status: r.status,
+    submittedAt: iso(r.submitted_at),
+    acceptedAt: iso(r.accepted_at),
+    dueAt: iso(r.due_at),
+    provisional: r.provisional,
+    rung: r.rung,
+    returns: r.returns,
+  }));
+}
+
+/** Projects by status, for the metrics page. */
+export async function countProjectsByStatus(db: Db): Promise<{ status: string; n: number }[]> {
+  return db
+    .selectFrom('projects')
+    .select(['status', sql<number>`count(*)::int`.as('n')])
+    .groupBy('status')
+    .orderBy('status')
+    .execute();
+}
+
+// --- Authorization facts -----------------------------------------------------------------------------
+
+/** Who is on a project, as the read model last heard: its secretary, leader and items' departments. */
+export type ProjectFacts = {
+  secretary: string;
+  leader: string;
+  /** Item code → its responsible department. */
+  itemDepartments: Map<string, string>;
+  /** The workflow revision the project row was written at. */
+  revision: number;
+};
+
+/** The facts of project `code`, or null when the read model has no row for it (yet). */
+export async function projectFacts(db: Db, code: string): Promise<ProjectFacts | null> {
+  const project = await db
+    .selectFrom('projects')
+    .select(['secretary', 'leader', 'revision'])
+    .where('code', '=', code)
+    .executeTakeFirst();
+  if (!project) return null;
+  const items = await db
+    .selectFrom('project_items')
+    .select(['item_code', 'department'])
+    .where('project_code', '=', code)
+    .execute();
+  return {
+    secretary: project.secretary,
+    leader: project.leader,
+    itemDepartments: new Map(items.map((i) => [i.item_code, i.department])),
+    revision: project.revision,
+  };
+}
