@@ -1,4 +1,4 @@
-import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
 
 /**
  * The PostgreSQL schema as kysely sees it. Temporal is the source of truth for every project; the
@@ -385,66 +385,15 @@ export interface DB {
   web_sessions: WebSessionsTable;
 }
 
+/** Row types the repositories name. */
 export type DepartmentRow = Selectable<DepartmentsTable>;
-export type NewDepartment = Insertable<DepartmentsTable>;
-export type DepartmentUpdate = Updateable<DepartmentsTable>;
-
 export type CalendarYearRow = Selectable<CalendarYearsTable>;
-export type NewCalendarYear = Insertable<CalendarYearsTable>;
-export type CalendarYearUpdate = Updateable<CalendarYearsTable>;
-
 export type ProjectRow = Selectable<ProjectsTable>;
-export type NewProjectRow = Insertable<ProjectsTable>;
-export type ProjectUpdate = Updateable<ProjectsTable>;
-
-export type ProjectItemRow = Selectable<ProjectItemsTable>;
-export type NewProjectItem = Insertable<ProjectItemsTable>;
-export type ProjectItemUpdate = Updateable<ProjectItemsTable>;
-
-export type ProblemRow = Selectable<ProblemsTable>;
-export type NewProblem = Insertable<ProblemsTable>;
-export type ProblemUpdate = Updateable<ProblemsTable>;
-
-export type EscalationRow = Selectable<EscalationsTable>;
 export type NewEscalation = Insertable<EscalationsTable>;
-export type EscalationUpdate = Updateable<EscalationsTable>;
-
-export type DepartmentScoreRow = Selectable<DepartmentScoresTable>;
-export type NewDepartmentScore = Insertable<DepartmentScoresTable>;
-export type DepartmentScoreUpdate = Updateable<DepartmentScoresTable>;
-
 export type PersonRow = Selectable<PeopleTable>;
 export type NewPerson = Insertable<PeopleTable>;
-export type PersonUpdate = Updateable<PeopleTable>;
-
 export type ApiKeyRow = Selectable<ApiKeysTable>;
-export type NewApiKey = Insertable<ApiKeysTable>;
-export type ApiKeyUpdate = Updateable<ApiKeysTable>;
-
-export type AuditLogRow = Selectable<AuditLogTable>;
 export type NewAuditLogRow = Insertable<AuditLogTable>;
-
 export type IdempotencyKeyRow = Selectable<IdempotencyKeysTable>;
-export type NewIdempotencyKey = Insertable<IdempotencyKeysTable>;
-export type IdempotencyKeyUpdate = Updateable<IdempotencyKeysTable>;
-
-export type DepartmentContactRow = Selectable<DepartmentContactsTable>;
-export type NewDepartmentContact = Insertable<DepartmentContactsTable>;
-
-export type NotificationRouteRow = Selectable<NotificationRoutesTable>;
 export type NewNotificationRoute = Insertable<NotificationRoutesTable>;
-
-export type NotificationRow = Selectable<NotificationsTable>;
-export type NewNotification = Insertable<NotificationsTable>;
-export type NotificationUpdate = Updateable<NotificationsTable>;
-
-export type NotificationRequestRow = Selectable<NotificationRequestsTable>;
-
-export type DigestRow = Selectable<DigestsTable>;
-export type NewDigest = Insertable<DigestsTable>;
-
 export type ServiceLogRow = Selectable<ServiceLogTable>;
-export type NewServiceLogEntry = Insertable<ServiceLogTable>;
-
-export type ReturnVisitRow = Selectable<ReturnVisitsTable>;
-export type NewReturnVisit = Insertable<ReturnVisitsTable>;
