@@ -6,96 +6,22 @@ import { loadCalendarYears } from '../../db/reference';
 import { makeCalendar } from '../../domain/calendar';
 import { shippedCatalog } from '../../domain/catalog-data';
 import { amendPlan, instantiatePlan, Tailoring } from '../../domain/plan';
-import { baselineFrom, LocalDate, PersonId, ProjectCode, ProjectProfile } from '../../domain/project';
+import { baselineFrom, PersonId, ProjectProfile } from '../../domain/project';
 import { schedulePlan } from '../../domain/schedule';
+import { isHeld } from '../../domain/vocabulary';
 import { pinProjectAccess, projectAccess } from '../access';
 import type { App, AppDeps } from '../app';
 import { AuditRow, auditWithAnswer } from '../audit';
 import { requireRole } from '../auth/middleware';
 import { actorOf, canActOnProject, canReadProject, canRegisterProject, forbidden } from '../auth/permissions';
 import { requireInDirectory } from '../directory';
-import { idempotent } from '../idempotency';
+import { IdempotencyKeyHeader, idempotent } from '../idempotency';
 import { jsonResponse, ProjectCodeParam } from '../openapi-shapes';
 import { ProblemError, ProblemType, problemResponse } from '../problem';
 import { amendProjectPlan, queryProject, reassignProject, startProject } from '../temporal';
+import { ProjectListQuery, ProjectRow, Registered, RegisterProject } from './project-bodies';
 
 /** Projects: register (starts the workflow), list from the read model, the live state, reassignment. */
-
-// The schedule counts working days between these dates and today: centuries away it gave up with a
-// RangeError (a 500), and a plan starting in year 0000 could never be written to the read model.
-const PlanningDate = LocalDate.refine((d) => d >= '2000-01-01' && d <= '2099-12-31', {
-  error: (iss) => `${JSON.stringify(iss.input)} is outside the planning window 2000-01-01 … 2099-12-31`,
-});
-
-export const RegisterProject = z
-  .object({
-    code: ProjectCode.describe(
-      'The online-platform project code (项目代码); the workflow id derives from it',
-    ),
-    name: z.string().trim().min(1).max(200),
-    templateId: z.string().min(1).describe('A template from GET /templates, e.g. gov-building'),
-    leader: PersonId.describe('The responsible city leader (包抓领导)'),
-    secretary: PersonId.optional().describe(
-      'The project secretary; defaults to the caller when a secretary registers',
-    ),
-    targetStart: PlanningDate.optional().describe(
-      'Target start of construction (开工), for the backward schedule',
-    ),
-    start: PlanningDate.optional().describe('Planning start date; defaults to today (China Standard Time)'),
-    tailoring: Tailoring.optional(),
-  })
-  .meta({
-    id: 'RegisterProject',
-    example: {
-      code: 'PRJ-2026-018',
-      name: '市第一人民医院新院区',
-      templateId: 'gov-building',
-      leader: 'leader-li',
-      targetStart: '2028-06-30',
-      tailoring: { waive: ['FLOOD-IMPACT'] },
-    },
-  });
-
-const Registered = z.object({
-  code: z.string(),
-  workflowId: z.string(),
-  items: z.number().int(),
-  warnings: z.array(z.string()),
-  schedule: z.object({
-    start: z.string(),
-    permitFinish: z.string().nullable(),
-    finish: z.string(),
-    criticalPath: z.array(z.string()),
-    countdown: z.number().int().nullable(),
-    targetFeasible: z.boolean().nullable(),
-    shortfall: z.string().nullable().optional(),
-  }),
-});
-
-const ProjectListQuery = z.object({
-  category: z.enum(['government', 'social']).optional(),
-  stage: z.coerce.number().int().min(1).max(5).optional(),
-  leader: PersonId.optional(),
-  secretary: PersonId.optional(),
-  overdue: z.enum(['true', 'false']).optional().describe('Only projects with overdue items'),
-});
-
-const ProjectRow = z.object({
-  code: z.string(),
-  name: z.string(),
-  category: z.string(),
-  templateId: z.string(),
-  secretary: z.string(),
-  leader: z.string(),
-  targetStart: z.string().nullable(),
-  stage: z.number().int(),
-  status: z.string(),
-  overdueItems: z.number().int(),
-  escalationLevel: z.number().int(),
-  updatedAt: z.string(),
-});
-
-const IdemHeader = z.object({ 'idempotency-key': z.string().min(1).max(200) });
 
 const register = createRoute({
   method: 'post',
@@ -103,7 +29,7 @@ const register = createRoute({
   tags: ['projects'],
   summary: 'Register a major project: tailor its plan from a template and start its workflow',
   request: {
-    headers: IdemHeader,
+    headers: IdempotencyKeyHeader,
     body: { required: true, content: { 'application/json': { schema: RegisterProject } } },
   },
   responses: {
@@ -146,7 +72,7 @@ const reassign = createRoute({
   summary: 'Reassign the project secretary or the responsible leader (operators)',
   request: {
     params: ProjectCodeParam,
-    headers: IdemHeader,
+    headers: IdempotencyKeyHeader,
     body: {
       required: true,
       content: {
@@ -174,7 +100,7 @@ const amend = createRoute({
     'The project secretary (or an operator) tailors the running plan. Items the department holds or has finished keep their terms; every refusal is listed.',
   request: {
     params: ProjectCodeParam,
-    headers: IdemHeader,
+    headers: IdempotencyKeyHeader,
     body: {
       required: true,
       content: {
@@ -350,10 +276,9 @@ export function registerProjectRoutes(app: App, deps: AppDeps): void {
     if (!canActOnProject(principal, view.state.profile)) {
       throw forbidden(`only the secretary of project ${code} or an operator amends its plan`);
     }
+    // Items a department holds or has finished keep their terms (domain/vocabulary.ts isHeld).
     const finished = Object.values(view.state.items)
-      .filter((i) =>
-        ['approved', 'approvedOnCommitment', 'waived', 'accepted', 'returned'].includes(i.status),
-      )
+      .filter((i) => isHeld(i.status))
       .map((i) => i.code);
     const amended = amendPlan(view.state.plan, body.tailoring, { catalog: shippedCatalog, finished });
     if (!amended.ok) throw planProblem('The amended plan is invalid', amended.problems);

@@ -1,0 +1,79 @@
+import { z } from 'zod';
+import { Tailoring } from '../../domain/plan';
+import { LocalDate, PersonId, ProjectCode } from '../../domain/project';
+
+/** The bodies and answers of the project routes (api/routes/projects.ts), as the OpenAPI document shows them. */
+
+// The schedule counts working days between these dates and today: centuries away it gave up with a
+// RangeError (a 500), and a plan starting in year 0000 could never be written to the read model.
+export const PlanningDate = LocalDate.refine((d) => d >= '2000-01-01' && d <= '2099-12-31', {
+  error: (iss) => `${JSON.stringify(iss.input)} is outside the planning window 2000-01-01 … 2099-12-31`,
+});
+
+export const RegisterProject = z
+  .object({
+    code: ProjectCode.describe(
+      'The online-platform project code (项目代码); the workflow id derives from it',
+    ),
+    name: z.string().trim().min(1).max(200),
+    templateId: z.string().min(1).describe('A template from GET /templates, e.g. gov-building'),
+    leader: PersonId.describe('The responsible city leader (包抓领导)'),
+    secretary: PersonId.optional().describe(
+      'The project secretary; defaults to the caller when a secretary registers',
+    ),
+    targetStart: PlanningDate.optional().describe(
+      'Target start of construction (开工), for the backward schedule',
+    ),
+    start: PlanningDate.optional().describe('Planning start date; defaults to today (China Standard Time)'),
+    tailoring: Tailoring.optional(),
+  })
+  .meta({
+    id: 'RegisterProject',
+    example: {
+      code: 'PRJ-2026-018',
+      name: '市第一人民医院新院区',
+      templateId: 'gov-building',
+      leader: 'leader-li',
+      targetStart: '2028-06-30',
+      tailoring: { waive: ['FLOOD-IMPACT'] },
+    },
+  });
+
+export const Registered = z.object({
+  code: z.string(),
+  workflowId: z.string(),
+  items: z.number().int(),
+  warnings: z.array(z.string()),
+  schedule: z.object({
+    start: z.string(),
+    permitFinish: z.string().nullable(),
+    finish: z.string(),
+    criticalPath: z.array(z.string()),
+    countdown: z.number().int().nullable(),
+    targetFeasible: z.boolean().nullable(),
+    shortfall: z.string().nullable().optional(),
+  }),
+});
+
+export const ProjectListQuery = z.object({
+  category: z.enum(['government', 'social']).optional(),
+  stage: z.coerce.number().int().min(1).max(5).optional(),
+  leader: PersonId.optional(),
+  secretary: PersonId.optional(),
+  overdue: z.enum(['true', 'false']).optional().describe('Only projects with overdue items'),
+});
+
+export const ProjectRow = z.object({
+  code: z.string(),
+  name: z.string(),
+  category: z.string(),
+  templateId: z.string(),
+  secretary: z.string(),
+  leader: z.string(),
+  targetStart: z.string().nullable(),
+  stage: z.number().int(),
+  status: z.string(),
+  overdueItems: z.number().int(),
+  escalationLevel: z.number().int(),
+  updatedAt: z.string(),
+});
