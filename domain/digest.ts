@@ -1,13 +1,7 @@
 import { z } from 'zod';
 import { type Calendar, LocalDate } from './calendar';
 import { defaultEscalationPolicy, rungLabelZh } from './ladder';
-import {
-  type Colour,
-  leaderProjects,
-  overdueAt,
-  type ReportItem,
-  type ReportProject,
-} from './reports';
+import { type Colour, leaderProjects, overdueAt, type ReportItem, type ReportProject } from './reports';
 import { AT_DEPARTMENT_STATUSES, CLOSED_PROBLEM_STATUSES, ON_CLOCK_STATUSES } from './vocabulary';
 
 /**
