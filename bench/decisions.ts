@@ -5,7 +5,7 @@ import { castOf, greenlanePath, type Path, type PathName, rawPath, STEPS } from 
 import { profileApi } from './decisions/profile';
 import { NAME, summarize, toMarkdown } from './decisions/results';
 import { govBuildingPlan } from './lib/gov-building';
-import { type BenchOptions, writeResults } from './lib/results';
+import { type BenchOptions, publishResults } from './lib/results';
 import { startStack } from './lib/stack';
 
 /**
@@ -90,10 +90,7 @@ export async function decisions(opts: DecisionsOptions): Promise<void> {
       rounds,
     });
     const markdown = toMarkdown(result);
-    const resultName = opts.quick ? `${NAME}-quick` : NAME;
-    const files = await writeResults(resultName, startedAt, result, markdown);
-    console.log(markdown);
-    console.log(`\nwritten: ${files.json}\n         ${files.markdown} (and latest-${resultName}.json/.md)`);
+    await publishResults(NAME, { quick: opts.quick, startedAt }, result, markdown);
     if (checks.problems.length > 0) {
       const output = stack.output();
       throw new Error(

@@ -1,7 +1,7 @@
 import { loadavg } from 'node:os';
 import { govBuildingPlan, TEMPLATE } from './lib/gov-building';
 import { processUsage } from './lib/load';
-import { type BenchOptions, writeResults } from './lib/results';
+import { type BenchOptions, publishResults } from './lib/results';
 import { startStack } from './lib/stack';
 import { createDriver } from './scale/driver';
 import { NAME, summarize, toMarkdown } from './scale/results';
@@ -78,10 +78,7 @@ export async function scale(opts: ScaleOptions): Promise<void> {
       errors: driver.errors,
     });
     const markdown = toMarkdown(result);
-    const resultName = opts.quick ? `${NAME}-quick` : NAME;
-    const files = await writeResults(resultName, startedAt, result, markdown);
-    console.log(markdown);
-    console.log(`\nwritten: ${files.json}\n         ${files.markdown} (and latest-${resultName}.json/.md)`);
+    await publishResults(NAME, { quick: opts.quick, startedAt }, result, markdown);
     const { errors } = driver;
     if (errors.length > 0) {
       throw new Error(

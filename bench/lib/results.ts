@@ -51,3 +51,19 @@ export function markdownTable(header: readonly string[], rows: readonly (string 
   const line = (cells: readonly (string | number)[]) => `| ${cells.join(' | ')} |`;
   return [line(header), line(align), ...rows.map(line)].join('\n');
 }
+
+/**
+ * A benchmark's result written (`<name>-quick` for a `--quick` run, so CI never overwrites the
+ * measurement) and its Markdown printed, with where the files went.
+ */
+export async function publishResults(
+  name: string,
+  opts: BenchOptions & { startedAt: Date },
+  result: unknown,
+  markdown: string,
+): Promise<void> {
+  const resultName = opts.quick ? `${name}-quick` : name;
+  const files = await writeResults(resultName, opts.startedAt, result, markdown);
+  console.log(markdown);
+  console.log(`\nwritten: ${files.json}\n         ${files.markdown} (and latest-${resultName}.json/.md)`);
+}
