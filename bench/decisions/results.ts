@@ -1,8 +1,8 @@
 import type { Plan } from '../../domain/plan';
 import { TEMPLATE } from '../lib/gov-building';
 import { type LatencySummary, peakRss, round } from '../lib/load';
-import { describeMachine, machine } from '../lib/machine';
-import { markdownTable } from '../lib/results';
+import { describeMachine } from '../lib/machine';
+import { markdownTable, resultHead } from '../lib/results';
 import type { Stack, StackProcess } from '../lib/stack';
 import type { Checks } from './checks';
 import { type PathRun, PER_PROJECT_IN_FLIGHT, type Round } from './drive';
@@ -86,10 +86,7 @@ export function summarize(input: {
     p99: ratio(g.decisions.latency.p99Ms, r.decisions.latency.p99Ms),
   };
   return {
-    benchmark: NAME,
-    startedAt: input.startedAt.toISOString(),
-    quick: input.quick,
-    machine: machine(input.loadBefore),
+    ...resultHead(NAME, input),
     params: {
       template: TEMPLATE,
       items: input.plan.items.length,

@@ -1,6 +1,7 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { projectRoot } from '../../scripts/toolchain';
+import { machine } from './machine';
 
 /** What every benchmark is given by bench/run.ts. */
 export type BenchOptions = {
@@ -66,4 +67,14 @@ export async function publishResults(
   const files = await writeResults(resultName, opts.startedAt, result, markdown);
   console.log(markdown);
   console.log(`\nwritten: ${files.json}\n         ${files.markdown} (and latest-${resultName}.json/.md)`);
+}
+
+/** The first fields of every stack benchmark's result: which, when, how large, on what machine. */
+export function resultHead(name: string, run: { startedAt: Date; quick: boolean; loadBefore: number }) {
+  return {
+    benchmark: name,
+    startedAt: run.startedAt.toISOString(),
+    quick: run.quick,
+    machine: machine(run.loadBefore),
+  };
 }

@@ -3,8 +3,8 @@ import { getHeapStatistics } from 'node:v8';
 import type { Plan } from '../../domain/plan';
 import { TEMPLATE } from '../lib/gov-building';
 import { type LatencySummary, round } from '../lib/load';
-import { describeMachine, type Machine, machine } from '../lib/machine';
-import { markdownTable } from '../lib/results';
+import { describeMachine, type Machine } from '../lib/machine';
+import { markdownTable, resultHead } from '../lib/results';
 import { SAMPLE_CONCURRENCY } from './driver';
 import { ACCEPTED_PER_PROJECT, BUDGET_MS, P99_LINE_MS, type Step } from './steps';
 import { workerCacheEstimate } from './worker';
@@ -34,10 +34,7 @@ export function summarize(input: {
   const largestUnder = stepResults.filter((s) => s.underLine).at(-1)?.projects ?? 0;
   const crossed = stepResults.find((s) => !s.underLine)?.projects ?? null;
   return {
-    benchmark: NAME,
-    startedAt: input.startedAt.toISOString(),
-    quick: input.quick,
-    machine: machine(input.loadBefore),
+    ...resultHead(NAME, input),
     params: {
       template: TEMPLATE,
       items: input.plan.items.length,
