@@ -1,5 +1,5 @@
 import { projectStartOptions, projectWorkflowId } from '../../api/temporal';
-import { loadCalendarYears } from '../../db/seed';
+import { loadCalendarYears } from '../../db/reference';
 import { shippedCatalog } from '../../domain/catalog-data';
 import type { Decision } from '../../domain/decisions';
 import { instantiatePlan, type Plan } from '../../domain/plan';
