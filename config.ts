@@ -15,7 +15,7 @@ const Env = z.object({
   API_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   PUBLIC_URL: z.string().url().optional(),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
-  // Notifications (activities/notify): whether this process runs the dispatcher, and the JSON file
+  // Notifications (notify/): whether this process runs the dispatcher, and the JSON file
   // holding the targets (their URLs, keys and secrets) and the delivery settings (NotifyFile below).
   NOTIFY_ENABLED: z.enum(['true', 'false']).default('true'),
   NOTIFY_CONFIG_FILE: z.string().optional(),

@@ -1,10 +1,10 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { Kysely } from 'kysely';
 import { createActivities } from './activities/index';
-import { createNotificationDispatcher } from './activities/notify/dispatcher';
 import type { Config } from './config';
 import { createDb } from './db/connect';
 import type { DB } from './db/schema';
+import { createNotificationDispatcher } from './notify/dispatcher';
 import { ensureDigestSchedules } from './scripts/schedules';
 
 /**

@@ -20,9 +20,9 @@ import {
 } from '../domain/digest';
 import { renderDigest } from '../domain/digest-render';
 import type { ReportProject } from '../domain/reports';
+import type { NotificationMessage } from '../notify/message';
+import { recipientFor } from '../notify/recipients';
 import type { DigestActivities, DigestWriteResult } from './contract';
-import type { NotificationMessage } from './notify/message';
-import { recipientFor } from './notify/recipients';
 
 /**
  * The digests' activities: the calendar the workflow decides the day with, and the run itself — read the

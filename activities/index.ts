@@ -2,9 +2,9 @@ import type { Kysely } from 'kysely';
 import { insertEscalations, recordInstruction } from '../db/escalations';
 import { writeReadModel } from '../db/read-model';
 import type { DB } from '../db/schema';
+import { enqueueNotifications } from '../notify/recipients';
 import type { WorkerActivities } from './contract';
 import { createDigestActivities } from './digests';
-import { enqueueNotifications } from './notify/recipients';
 
 export type ActivityDeps = { db: Kysely<DB> };
 
@@ -18,7 +18,7 @@ export function createActivities({ db }: ActivityDeps): WorkerActivities {
         const { profile } = record.project;
         const inserted = await insertEscalations(trx, profile.code, record.escalations);
         // The outbox rows for the channels beyond the inbox, in the same transaction: an escalation is
-        // stored with its notifications or not at all (activities/notify/dispatcher.ts sends them).
+        // stored with its notifications or not at all (notify/dispatcher.ts sends them).
         if (inserted > 0) await enqueueNotifications(trx, profile, record.escalations);
         return { escalationsInserted: inserted };
       });

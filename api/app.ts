@@ -9,7 +9,6 @@ import type { Config } from '../config';
 import type { DB } from '../db/schema';
 import { AccessCache } from './access';
 import { registerAuthentication } from './auth/middleware';
-import { HttpMetrics } from './metrics';
 import {
   ProblemError,
   type ProblemInit,
@@ -18,7 +17,8 @@ import {
   unavailableDependency,
   unavailableProblem,
   validationProblem,
-} from './problem';
+} from './http-problem';
+import { HttpMetrics } from './metrics';
 import { registerEscalationRoutes } from './routes/escalations';
 import { registerHealthRoutes } from './routes/health';
 import { registerItemRoutes } from './routes/items';

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import { type DirectoryRef, missingFromDirectory } from '../db/directory';
 import type { DB } from '../db/schema';
-import { ProblemError, ProblemType } from './problem';
+import { ProblemError, ProblemType } from './http-problem';
 
 /** 422 problem naming each body field whose person or department is not in the directory. */
 export async function requireInDirectory(db: Kysely<DB>, refs: readonly DirectoryRef[]): Promise<void> {

@@ -14,7 +14,7 @@ import {
 } from '../db/idempotency';
 import { type DB, jsonb, type StoredResponse } from '../db/schema';
 import type { Principal } from './auth/principal';
-import { PROBLEM_TYPE_BASE, ProblemError, problemResponse } from './problem';
+import { PROBLEM_TYPE_BASE, ProblemError, problemResponse } from './http-problem';
 
 /**
  * Idempotent state-changing requests (issue 4 §5).

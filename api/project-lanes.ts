@@ -1,4 +1,4 @@
-import { ProblemError, ProblemType } from './problem';
+import { ProblemError, ProblemType } from './http-problem';
 
 /**
  * Updates to one project, admitted a few at a time. Temporal holds at most 10 updates in flight per

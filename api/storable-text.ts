@@ -1,6 +1,6 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import type { App } from './app';
-import { type FieldError, ProblemError, ProblemType } from './problem';
+import { type FieldError, ProblemError, ProblemType } from './http-problem';
 
 /**
  * Refuses text that cannot be kept as sent, before any handler sees it (422, every place listed):

@@ -24,7 +24,7 @@ import {
   reassignUpdate,
 } from '../workflows/messages';
 import * as SA from '../workflows/search-attributes';
-import { ProblemError, ProblemType } from './problem';
+import { ProblemError, ProblemType } from './http-problem';
 import { ProjectLanes } from './project-lanes';
 
 /**

@@ -15,7 +15,7 @@ import {
   type RunHistory,
 } from './lib/history';
 import { recordingActivities } from './lib/recorders';
-import { type BenchOptions, markdownTable, writeResults } from './lib/results';
+import { type BenchOptions, markdownTable, publishResults } from './lib/results';
 import { startTimeSkipping, type TimeSkipping, until } from './lib/time-skipping';
 
 /**
@@ -92,11 +92,7 @@ export async function projectLifecycle({ quick }: BenchOptions): Promise<void> {
     const runs = await fetchRunChain(ts.client, workflowId, handle.firstExecutionRunId);
     const result = summarize({ quick, plan, startedAt, setupMs, wallMs, decisions, waves, runs, recorder });
     const markdown = toMarkdown(result);
-    // A CI smoke run must not overwrite the measurement: quick results go under their own name.
-    const resultName = quick ? `${NAME}-quick` : NAME;
-    const files = await writeResults(resultName, startedAt, result, markdown);
-    console.log(markdown);
-    console.log(`\nwritten: ${files.json}\n         ${files.markdown} (and latest-${resultName}.json/.md)`);
+    await publishResults(NAME, { quick, startedAt }, result, markdown);
 
     const problems = [...overWarningLevels(runs), ...scenarioProblems(result, recorder, plan)];
     if (problems.length > 0) throw new Error(`${NAME} failed:\n  ${problems.join('\n  ')}`);

@@ -5,7 +5,7 @@ import { type DB, jsonb, type NotificationChannel, type PersonRow } from './sche
  * The notification outbox and what it is addressed with: every statement on `notifications`,
  * `notification_requests`, `notification_routes` and `department_contacts`, and the reads of `people`
  * that resolve recipients. The outbox's rules (recipients, pacing, retries) are the activities'
- * (activities/notify/); these are the statements they run. Time is always the caller's clock, never
+ * (notify/); these are the statements they run. Time is always the caller's clock, never
  * the database's. No secret is ever in these rows: URLs and keys live in the configuration, and every
  * error text was redacted before it was stored.
  */
@@ -57,7 +57,7 @@ export type Person = Pick<
   'id' | 'name' | 'mobile' | 'email' | 'dingtalk_user_id' | 'wecom_user_id' | 'feishu_open_id'
 >;
 
-/** Everything resolving an escalation's recipients reads (activities/notify/recipients.ts). */
+/** Everything resolving an escalation's recipients reads (notify/recipients.ts). */
 export type Directory = {
   project: { code: string; name: string; secretary: string; leader: string };
   people: ReadonlyMap<string, Person>;
@@ -170,7 +170,7 @@ export async function personRoutes(db: Db, ids: readonly string[]): Promise<Rout
   return rows.map(routeOf);
 }
 
-// --- Claiming and marking (the dispatcher, activities/notify/outbox.ts) --------------------------------
+// --- Claiming and marking (the dispatcher, notify/outbox.ts) --------------------------------
 
 export type DueRow = {
   id: number;

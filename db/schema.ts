@@ -254,7 +254,7 @@ export interface NotificationRoutesTable {
 
 /**
  * The outbox: one message per (escalation, channel, target), written with the escalation and sent by the
- * dispatcher (activities/notify/dispatcher.ts). `message` is the channel-neutral content, recipients
+ * dispatcher (notify/dispatcher.ts). `message` is the channel-neutral content, recipients
  * included, as resolved when the escalation fired.
  */
 export interface NotificationsTable {

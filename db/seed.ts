@@ -4,7 +4,6 @@ import { shippedCatalog } from '../domain/catalog-data';
 import { type DB, jsonb } from './schema';
 
 // Read with the rest of the reference data; re-exported for the scripts and tests that load it from here.
-export { loadCalendarYears } from './reference';
 
 /**
  * Reference data every installation starts from: the catalog's departments and the shipped working-day

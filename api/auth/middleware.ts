@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import { findKeyWithPerson, touchKeyLastUsed } from '../../db/keys';
 import type { DB } from '../../db/schema';
 import type { App, AppDeps } from '../app';
-import { ProblemError, ProblemType, problemResponse } from '../problem';
+import { ProblemError, ProblemType, problemResponse } from '../http-problem';
 import { type ClientIpOptions, clientIp } from './client-ip';
 import { parseKey, presentedKey, secretMatches } from './key-material';
 import { forbidden } from './permissions';

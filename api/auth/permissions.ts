@@ -1,5 +1,5 @@
 import type { Actor } from '../../domain/project';
-import { ProblemError, ProblemType } from '../problem';
+import { ProblemError, ProblemType } from '../http-problem';
 import type { Principal, Role } from './principal';
 
 /**

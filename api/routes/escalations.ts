@@ -7,8 +7,8 @@ import type { App, AppDeps } from '../app';
 import { auditWithAnswer } from '../audit';
 import { authResponses } from '../auth/middleware';
 import { canAnswerEscalation, forbidden } from '../auth/permissions';
+import { ProblemError, ProblemType, problemResponse } from '../http-problem';
 import { IdempotencyKeyHeader, idempotencyResponses, idempotent } from '../idempotency';
-import { ProblemError, ProblemType, problemResponse } from '../problem';
 import { acknowledgeEscalation, queryProject } from '../temporal';
 
 /**

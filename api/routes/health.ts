@@ -2,7 +2,7 @@ import { createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
 import { ping } from '../../db/health';
 import type { App, AppDeps } from '../app';
-import { type Dependency, problemResponse, unavailableProblem } from '../problem';
+import { type Dependency, problemResponse, unavailableProblem } from '../http-problem';
 
 /** Each dependency gets this long to answer; /healthz must answer well inside a probe's own timeout. */
 export const HEALTH_CHECK_TIMEOUT_MS = 2_000;

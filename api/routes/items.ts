@@ -8,8 +8,8 @@ import { projectAccess } from '../access';
 import type { App, AppDeps } from '../app';
 import { auditWithAnswer } from '../audit';
 import { actorOf, canSeeQueue, forbidden } from '../auth/permissions';
+import { ProblemError, ProblemType, problemResponse } from '../http-problem';
 import { idempotent } from '../idempotency';
-import { ProblemError, ProblemType, problemResponse } from '../problem';
 import { decideItem } from '../temporal';
 
 /** Decisions on items (departments and secretaries) and a department's queue across projects. */

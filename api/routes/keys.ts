@@ -13,8 +13,8 @@ import {
 } from '../auth/people-and-keys';
 import { canManageKey, forbidUnless } from '../auth/permissions';
 import { Principal } from '../auth/principal';
+import { ProblemError, ProblemType, problemResponse } from '../http-problem';
 import { IdempotencyKeyHeader, idempotencyResponses, idempotent } from '../idempotency';
-import { ProblemError, ProblemType, problemResponse } from '../problem';
 
 /**
  * `GET /me` (any key: who am I?) and key management over HTTP for operators and admins (the CLI `npm run keys` does the same on the

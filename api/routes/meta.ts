@@ -1,7 +1,7 @@
 import type { App, AppDeps } from '../app';
 import { AUTHENTICATED_PATHS, apiKeySecurity, authResponses } from '../auth/middleware';
+import { PROBLEM_CONTENT_TYPE } from '../http-problem';
 import { idempotencyResponses } from '../idempotency';
-import { PROBLEM_CONTENT_TYPE } from '../problem';
 
 export const API_TITLE = 'Greenlane API';
 export const API_VERSION = '0.1.0';

@@ -9,9 +9,9 @@ import type { App, AppDeps } from '../app';
 import { auditContext, recordAudit } from '../audit';
 import { authResponses, requireRole } from '../auth/middleware';
 import { forbidden } from '../auth/permissions';
+import { ProblemError, ProblemType, problemResponse } from '../http-problem';
 import { IdempotencyKeyHeader, idempotencyResponses, idempotent } from '../idempotency';
 import { jsonResponse } from '../openapi-shapes';
-import { ProblemError, ProblemType, problemResponse } from '../problem';
 
 /**
  * What goes out beyond the inbox, as operators see it: every delivery of the notification outbox

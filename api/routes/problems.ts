@@ -9,9 +9,9 @@ import { authResponses } from '../auth/middleware';
 import { actorOf, canActOnProject, canRaiseProblem, canReadProject, forbidden } from '../auth/permissions';
 import type { Principal } from '../auth/principal';
 import { requireInDirectory } from '../directory';
+import { ProblemError, ProblemType, problemResponse } from '../http-problem';
 import { IdempotencyKeyHeader, idempotencyResponses, idempotent } from '../idempotency';
 import { jsonResponse, ProjectCodeParam } from '../openapi-shapes';
-import { ProblemError, ProblemType, problemResponse } from '../problem';
 import { actOnProblem, queryProject } from '../temporal';
 
 /**

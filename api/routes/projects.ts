@@ -15,9 +15,9 @@ import { AuditRow, auditWithAnswer } from '../audit';
 import { requireRole } from '../auth/middleware';
 import { actorOf, canActOnProject, canReadProject, canRegisterProject, forbidden } from '../auth/permissions';
 import { requireInDirectory } from '../directory';
+import { ProblemError, ProblemType, problemResponse } from '../http-problem';
 import { IdempotencyKeyHeader, idempotent } from '../idempotency';
 import { jsonResponse, ProjectCodeParam } from '../openapi-shapes';
-import { ProblemError, ProblemType, problemResponse } from '../problem';
 import { amendProjectPlan, queryProject, reassignProject, startProject } from '../temporal';
 import { ProjectListQuery, ProjectRow, Registered, RegisterProject } from './project-bodies';
 

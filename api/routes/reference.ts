@@ -9,9 +9,9 @@ import type { App, AppDeps } from '../app';
 import { auditWithAnswer } from '../audit';
 import { apiKeySecurity, authResponses, requireRole } from '../auth/middleware';
 import { actorOf } from '../auth/permissions';
+import { type FieldError, ProblemError, ProblemType, problemResponse } from '../http-problem';
 import { IdempotencyKeyHeader, idempotencyResponses, idempotent } from '../idempotency';
 import { jsonResponse } from '../openapi-shapes';
-import { type FieldError, ProblemError, ProblemType, problemResponse } from '../problem';
 import { sendToRunningProjects } from '../temporal';
 
 /**

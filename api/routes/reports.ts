@@ -20,8 +20,8 @@ import type { App, AppDeps } from '../app';
 import { authResponses } from '../auth/middleware';
 import { canReadProject, forbidden, isAdministrator } from '../auth/permissions';
 import type { Principal } from '../auth/principal';
+import { problemResponse } from '../http-problem';
 import { ProjectCodeParam } from '../openapi-shapes';
-import { problemResponse } from '../problem';
 import {
   annualColumns,
   leaderColumns,

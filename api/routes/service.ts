@@ -16,9 +16,9 @@ import type { App, AppDeps } from '../app';
 import { auditContext, recordAudit } from '../audit';
 import { authResponses } from '../auth/middleware';
 import { actorOf, canActOnProject, canReadProject, forbidden } from '../auth/permissions';
+import { ProblemError, ProblemType, problemResponse } from '../http-problem';
 import { IdempotencyKeyHeader, idempotencyResponses, idempotent } from '../idempotency';
 import { jsonResponse, ProjectCodeParam } from '../openapi-shapes';
-import { ProblemError, ProblemType, problemResponse } from '../problem';
 import { invalid } from './projects';
 
 /**

@@ -9,7 +9,7 @@ import type { App, AppDeps } from '../app';
 import { principalForKey } from '../auth/middleware';
 import { canReadProject, canSeeQueue } from '../auth/permissions';
 import type { Principal } from '../auth/principal';
-import { ProblemError } from '../problem';
+import { ProblemError } from '../http-problem';
 import { queryProject } from '../temporal';
 import { type GanttRow, ganttSvg } from '../ui/gantt';
 import { DASHBOARD_CSS, page } from '../ui/layout';

@@ -107,6 +107,11 @@ export async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; ms: nu
   return { value, ms: performance.now() - start };
 }
 
+/** What a failed call says, for a benchmark's list of errors. */
+export function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
 // --- Processes ------------------------------------------------------------------------------------------
 
 /** CPU seconds (user + system) and resident memory of a process, or of a process tree. */

@@ -1,6 +1,7 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { projectRoot } from '../../scripts/toolchain';
+import { machine } from './machine';
 
 /** What every benchmark is given by bench/run.ts. */
 export type BenchOptions = {
@@ -50,4 +51,30 @@ export function markdownTable(header: readonly string[], rows: readonly (string 
   const align = header.map((_, i) => (rows.every((r) => typeof r[i] === 'number') ? '---:' : '---'));
   const line = (cells: readonly (string | number)[]) => `| ${cells.join(' | ')} |`;
   return [line(header), line(align), ...rows.map(line)].join('\n');
+}
+
+/**
+ * A benchmark's result written (`<name>-quick` for a `--quick` run, so CI never overwrites the
+ * measurement) and its Markdown printed, with where the files went.
+ */
+export async function publishResults(
+  name: string,
+  opts: BenchOptions & { startedAt: Date },
+  result: unknown,
+  markdown: string,
+): Promise<void> {
+  const resultName = opts.quick ? `${name}-quick` : name;
+  const files = await writeResults(resultName, opts.startedAt, result, markdown);
+  console.log(markdown);
+  console.log(`\nwritten: ${files.json}\n         ${files.markdown} (and latest-${resultName}.json/.md)`);
+}
+
+/** The first fields of every stack benchmark's result: which, when, how large, on what machine. */
+export function resultHead(name: string, run: { startedAt: Date; quick: boolean; loadBefore: number }) {
+  return {
+    benchmark: name,
+    startedAt: run.startedAt.toISOString(),
+    quick: run.quick,
+    machine: machine(run.loadBefore),
+  };
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { oneLine as domainOneLine } from '../../domain/digest-render';
 import {
   feishuValue,
   markdownLines,
@@ -8,9 +9,8 @@ import {
   plainValue,
   validMobile,
   validUserId,
-} from '../../activities/notify/escape';
-import { projectLink } from '../../activities/notify/message';
-import { oneLine as domainOneLine } from '../../domain/digest-render';
+} from '../../notify/escape';
+import { projectLink } from '../../notify/message';
 
 /** The escaping rules one by one; test/security/notify-injection.test.ts checks whole payloads. */
 

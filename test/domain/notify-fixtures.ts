@@ -1,4 +1,4 @@
-import type { NotificationMessage, Recipient } from '../../activities/notify/message';
+import type { NotificationMessage, Recipient } from '../../notify/message';
 
 /** Factories for notification messages: a red card on a construction permit, told to a leader and others. */
 

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { dingtalkPayload, dingtalkVerdict } from '../../activities/notify/dingtalk';
-import { emailContent, emailMessageId } from '../../activities/notify/email';
-import { feishuContent, feishuVerdict } from '../../activities/notify/feishu';
-import { outcomeOf } from '../../activities/notify/http';
-import { formatInstantZh, projectLink, type Recipient, utf8Bytes } from '../../activities/notify/message';
-import { webhookBody } from '../../activities/notify/webhook';
-import { wecomPayload, wecomVerdict } from '../../activities/notify/wecom';
+import { dingtalkPayload, dingtalkVerdict } from '../../notify/dingtalk';
+import { emailContent, emailMessageId } from '../../notify/email';
+import { feishuContent, feishuVerdict } from '../../notify/feishu';
+import { outcomeOf } from '../../notify/http';
+import { formatInstantZh, projectLink, type Recipient, utf8Bytes } from '../../notify/message';
+import { webhookBody } from '../../notify/webhook';
+import { wecomPayload, wecomVerdict } from '../../notify/wecom';
 import { leader, message, secretary } from './notify-fixtures';
 
 const ctx = { publicUrl: 'https://greenlane.example.gov.cn/' };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { redact, urlSecrets } from '../../activities/notify/http';
+import { redact, urlSecrets } from '../../notify/http';
 import {
   channelLimits,
   freeSlots,
@@ -7,7 +7,7 @@ import {
   type RateLimit,
   retryDelayMs,
   WINDOW_MARGIN,
-} from '../../activities/notify/pacing';
+} from '../../notify/pacing';
 
 const MINUTE = 60_000;
 const widened = (ms: number) => Math.ceil(ms * (1 + WINDOW_MARGIN));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { type Directory, type Person, planDeliveries, type Route } from '../../activities/notify/recipients';
 import type { EscalationEvent } from '../../domain/project';
+import { type Directory, type Person, planDeliveries, type Route } from '../../notify/recipients';
 
 /** Who an escalation reaches and on which channel: the pure half of recipient resolution. */
 

@@ -1,8 +1,8 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { dingtalkSign, dingtalkSignedUrl } from '../../activities/notify/dingtalk';
-import { feishuPayload, feishuSign } from '../../activities/notify/feishu';
-import { verifyWebhookSignature, webhookSignature } from '../../activities/notify/webhook';
+import { dingtalkSign, dingtalkSignedUrl } from '../../notify/dingtalk';
+import { feishuPayload, feishuSign } from '../../notify/feishu';
+import { verifyWebhookSignature, webhookSignature } from '../../notify/webhook';
 import { message } from './notify-fixtures';
 
 /** The test vectors of shared/domain/approval-catalog.md §4.4, and the signing schemes around them. */

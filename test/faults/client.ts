@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Client, WorkflowUpdateFailedError } from '@temporalio/client';
-import { PROBLEM_CONTENT_TYPE, ProblemType } from '../../api/problem';
+import { PROBLEM_CONTENT_TYPE, ProblemType } from '../../api/http-problem';
 import type { Decision, DecisionBody } from '../../domain/decisions';
 import { decideItemUpdate } from '../../workflows/messages';
 import {

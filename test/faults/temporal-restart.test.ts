@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ProblemType } from '../../api/problem';
+import { ProblemType } from '../../api/http-problem';
 import type { Plan } from '../../domain/plan';
 import type { ProjectStateView } from '../../workflows/messages';
 import {

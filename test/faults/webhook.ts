@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { DELIVERY_HEADER, SIGNATURE_HEADER, verifyWebhookSignature } from '../../activities/notify/webhook';
+import { DELIVERY_HEADER, SIGNATURE_HEADER, verifyWebhookSignature } from '../../notify/webhook';
 
 /**
  * A city system receiving Greenlane's signed webhook on loopback, slow on purpose: it records each

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { ProblemType } from '../../api/problem';
+import { ProblemType } from '../../api/http-problem';
 import { jsonb, type NewEscalation } from '../../db/schema';
 import { type Greenlane, startGreenlane } from '../helpers/greenlane';
 

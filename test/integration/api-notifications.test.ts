@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDigestActivities } from '../../activities/digests';
-import { createNotificationDispatcher } from '../../activities/notify/dispatcher';
-import { ProblemType } from '../../api/problem';
+import { ProblemType } from '../../api/http-problem';
 import type { NotifySettings } from '../../config';
 import { jsonb } from '../../db/schema';
+import { createNotificationDispatcher } from '../../notify/dispatcher';
 import { type Greenlane, startGreenlane } from '../helpers/greenlane';
 import { type RobotReceiver, startRobotReceiver } from '../helpers/receivers';
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { ProblemType } from '../../api/http-problem';
 import { IdempotencyProblemType } from '../../api/idempotency';
-import { ProblemType } from '../../api/problem';
 import { loadCalendarYears } from '../../db/reference';
 import { makeCalendar } from '../../domain/calendar';
 import { type Greenlane, startGreenlane } from '../helpers/greenlane';

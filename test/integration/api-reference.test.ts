@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { ProblemType } from '../../api/problem';
+import { ProblemType } from '../../api/http-problem';
 import type { CalendarYearRow } from '../../db/schema';
 import { type CalendarYear, makeCalendar } from '../../domain/calendar';
 import { shippedCatalog } from '../../domain/catalog-data';

@@ -9,7 +9,7 @@ import { auditContext, recordAudit } from '../../api/audit';
 import { parseKey } from '../../api/auth/key-material';
 import { guard } from '../../api/auth/middleware';
 import { createKey, ensureAdminKey, revokeKey, upsertPerson } from '../../api/auth/people-and-keys';
-import { ProblemType } from '../../api/problem';
+import { ProblemType } from '../../api/http-problem';
 import { loadConfig } from '../../config';
 import { auditTrail } from '../../db/audit';
 import { createDb } from '../../db/connect';

@@ -1,7 +1,7 @@
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { DEFAULT_BODY_LIMIT_BYTES } from '../../api/app';
-import { PROBLEM_TYPE_BASE, ProblemType } from '../../api/problem';
+import { PROBLEM_TYPE_BASE, ProblemType } from '../../api/http-problem';
 import { type Greenlane, startGreenlane } from '../helpers/greenlane';
 
 /**

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { PROBLEM_TYPE_BASE } from '../../api/problem';
+import { PROBLEM_TYPE_BASE } from '../../api/http-problem';
 import { createDb } from '../../db/connect';
 import { migrateToLatest } from '../../db/migrate';
 import { projectRoot } from '../../scripts/toolchain';

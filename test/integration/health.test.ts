@@ -6,7 +6,7 @@ import { type Kysely, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { z } from 'zod';
 import { type App, type AppDeps, createApp } from '../../api/app';
-import { PROBLEM_TYPE_BASE, type Problem, ProblemType } from '../../api/problem';
+import { PROBLEM_TYPE_BASE, type Problem, ProblemType } from '../../api/http-problem';
 import { loadConfig } from '../../config';
 import { createDb } from '../../db/connect';
 import type { DB } from '../../db/schema';

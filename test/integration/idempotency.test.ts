@@ -8,13 +8,13 @@ import { auditWithAnswer } from '../../api/audit';
 import { parseKey } from '../../api/auth/key-material';
 import { guard } from '../../api/auth/middleware';
 import { createKey } from '../../api/auth/people-and-keys';
+import { ProblemError, ProblemType } from '../../api/http-problem';
 import {
   type IdempotencyOptions,
   IdempotencyProblemType,
   idempotent,
   requestHash,
 } from '../../api/idempotency';
-import { ProblemError, ProblemType } from '../../api/problem';
 import { loadConfig } from '../../config';
 import { createDb } from '../../db/connect';
 import type { DB } from '../../db/schema';

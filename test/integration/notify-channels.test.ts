@@ -5,15 +5,15 @@ import type { Kysely } from 'kysely';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it, vi } from 'vitest';
 import type { ProgressRecord } from '../../activities/contract';
 import { createActivities } from '../../activities/index';
-import { createNotificationDispatcher, type DispatcherDeps } from '../../activities/notify/dispatcher';
-import { claimDue } from '../../activities/notify/outbox';
-import { WINDOW_MARGIN } from '../../activities/notify/pacing';
 import type { NotifySettings, NotifyTargets } from '../../config';
 import { createDb } from '../../db/connect';
 import { listNotifications, retryFailedNotification } from '../../db/notification-views';
 import type { DB, NotificationChannel } from '../../db/schema';
 import { seedReferenceData } from '../../db/seed';
 import type { EscalationEvent } from '../../domain/project';
+import { createNotificationDispatcher, type DispatcherDeps } from '../../notify/dispatcher';
+import { claimDue } from '../../notify/outbox';
+import { WINDOW_MARGIN } from '../../notify/pacing';
 import {
   manualClock,
   type RobotKind,

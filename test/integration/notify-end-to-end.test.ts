@@ -3,12 +3,12 @@ import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { ProgressRecord } from '../../activities/contract';
 import { createActivities } from '../../activities/index';
-import { createNotificationDispatcher } from '../../activities/notify/dispatcher';
 import type { NotifyTargets } from '../../config';
 import { createDb } from '../../db/connect';
 import type { DB, NewNotificationRoute, NewPerson } from '../../db/schema';
 import { seedReferenceData } from '../../db/seed';
 import type { EscalationEvent } from '../../domain/project';
+import { createNotificationDispatcher } from '../../notify/dispatcher';
 import {
   type RobotReceiver,
   type SmtpReceiver,

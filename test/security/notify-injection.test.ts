@@ -1,16 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { dingtalkPayload } from '../../activities/notify/dingtalk';
-import { emailContent } from '../../activities/notify/email';
-import { feishuContent } from '../../activities/notify/feishu';
-import type { NotificationMessage } from '../../activities/notify/message';
-import {
-  type Directory,
-  type Person,
-  planDeliveries,
-  type Route,
-  recipientFor,
-} from '../../activities/notify/recipients';
-import { wecomPayload } from '../../activities/notify/wecom';
 import type { NotificationChannel } from '../../db/schema';
 import { makeCalendar } from '../../domain/calendar';
 import {
@@ -23,6 +11,18 @@ import {
 import { renderDigest } from '../../domain/digest-render';
 import type { EscalationEvent } from '../../domain/project';
 import type { ReportItem, ReportProject } from '../../domain/reports';
+import { dingtalkPayload } from '../../notify/dingtalk';
+import { emailContent } from '../../notify/email';
+import { feishuContent } from '../../notify/feishu';
+import type { NotificationMessage } from '../../notify/message';
+import {
+  type Directory,
+  type Person,
+  planDeliveries,
+  type Route,
+  recipientFor,
+} from '../../notify/recipients';
+import { wecomPayload } from '../../notify/wecom';
 import { testCalendarYears } from '../helpers/projects';
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ProblemError } from '../../api/problem';
+import { ProblemError } from '../../api/http-problem';
 import { ProjectLanes } from '../../api/project-lanes';
 
 /** A call that finishes when the test says so. */

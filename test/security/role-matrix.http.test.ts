@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseKey } from '../../api/auth/key-material';
 import type { Role } from '../../api/auth/principal';
-import { ProblemType } from '../../api/problem';
+import { ProblemType } from '../../api/http-problem';
 import { jsonb } from '../../db/schema';
 import { type Greenlane, startGreenlane } from '../helpers/greenlane';
 import {

@@ -118,3 +118,25 @@ export async function postAndJudge(
     return { ok: false, error: redact(describeError(error), secrets) };
   }
 }
+
+export type Verdict = { ok: true } | { ok: false; error: string; retryAfterMs?: number };
+
+/**
+ * The verdict of a robot that answers HTTP 200 with `errcode` (DingTalk, WeCom): 0 is the only
+ * success; `slowDown` says which codes mean "too fast" and how long the robot is silenced.
+ */
+export function errcodeVerdict(
+  provider: string,
+  json: unknown,
+  slowDown: Readonly<Record<number, number>>,
+): Verdict {
+  const body = (json ?? {}) as { errcode?: unknown; errmsg?: unknown };
+  if (body.errcode === 0) return { ok: true };
+  const code = body.errcode ?? 'missing';
+  const retryAfterMs = typeof code === 'number' ? slowDown[code] : undefined;
+  return {
+    ok: false,
+    error: `${provider} errcode ${String(code)}: ${String(body.errmsg ?? '')}`.trim(),
+    ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+  };
+}

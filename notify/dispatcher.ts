@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
-import type { NotifySettings } from '../../config';
-import { markAttemptFailed, markSent, releaseUntried } from '../../db/notifications';
-import type { DB } from '../../db/schema';
+import type { NotifySettings } from '../config';
+import { markAttemptFailed, markSent, releaseUntried } from '../db/notifications';
+import type { DB } from '../db/schema';
 import { adapters, targetOf } from './adapters';
 import type { ChannelAdapter, SendOutcome } from './channel';
 import { redact, snippet } from './http';

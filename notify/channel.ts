@@ -1,5 +1,5 @@
-import type { NotifyTargets } from '../../config';
-import type { NotificationChannel } from '../../db/schema';
+import type { NotifyTargets } from '../config';
+import type { NotificationChannel } from '../db/schema';
 import type { NotificationMessage } from './message';
 import type { RateLimit } from './pacing';
 

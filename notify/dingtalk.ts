@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import type { ChannelAdapter, SendOutcome, TargetOf } from './channel';
 import { markdownPolicy, validMobile, validUserId } from './escape';
-import { postAndJudge, urlSecrets } from './http';
+import { errcodeVerdict, postAndJudge, urlSecrets } from './http';
 import type { NotificationMessage, RenderContext } from './message';
 import * as msg from './message';
 import { channelLimits } from './pacing';
@@ -80,19 +80,12 @@ export function dingtalkPayload(messages: NotificationMessage[], ctx: RenderCont
 }
 
 /** DingTalk answers HTTP 200 with `errcode`; 0 is the only success. */
-export function dingtalkVerdict(
-  json: unknown,
-): { ok: true } | { ok: false; error: string; retryAfterMs?: number } {
-  const body = (json ?? {}) as { errcode?: unknown; errmsg?: unknown };
-  if (body.errcode === 0) return { ok: true };
-  const code = body.errcode ?? 'missing';
-  return {
-    ok: false,
-    error: `DingTalk errcode ${String(code)}: ${String(body.errmsg ?? '')}`.trim(),
-    // 130101: sending too fast (over 20 messages a minute); DingTalk silences the robot for 10 minutes.
-    ...(code === 130101 ? { retryAfterMs: 10 * 60_000 } : {}),
-  };
-}
+export const dingtalkVerdict = (json: unknown) => errcodeVerdict('DingTalk', json, SLOW_DOWN);
+
+const SLOW_DOWN: Readonly<Record<number, number>> = {
+  // 130101: sending too fast (over 20 messages a minute); DingTalk silences the robot for 10 minutes.
+  130101: 10 * 60_000,
+};
 
 export const dingtalk: ChannelAdapter<TargetOf<'dingtalk'>> = {
   channel: 'dingtalk',

@@ -1,14 +1,8 @@
 import type { Kysely, Transaction } from 'kysely';
-import { escalationsCreatedNow } from '../../db/escalations';
-import {
-  type Directory,
-  enqueueMessages,
-  loadDirectory,
-  type Person,
-  type Route,
-} from '../../db/notifications';
-import type { DB, NotificationChannel } from '../../db/schema';
-import type { EscalationEvent } from '../../domain/project';
+import { escalationsCreatedNow } from '../db/escalations';
+import { type Directory, enqueueMessages, loadDirectory, type Person, type Route } from '../db/notifications';
+import type { DB, NotificationChannel } from '../db/schema';
+import type { EscalationEvent } from '../domain/project';
 import type { NotificationMessage, Recipient } from './message';
 
 /**
@@ -21,7 +15,7 @@ import type { NotificationMessage, Recipient } from './message';
  */
 
 // What resolution reads (db/notifications.ts `loadDirectory`, gathered once per recordProgress).
-export type { Directory, Person, Route, RouteOwner } from '../../db/notifications';
+export type { Directory, Person, Route, RouteOwner } from '../db/notifications';
 
 export type Delivery = { channel: NotificationChannel; target: string; message: NotificationMessage };
 

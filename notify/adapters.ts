@@ -1,5 +1,5 @@
-import type { NotifyTargets } from '../../config';
-import type { NotificationChannel } from '../../db/schema';
+import type { NotifyTargets } from '../config';
+import type { NotificationChannel } from '../db/schema';
 import type { ChannelAdapter } from './channel';
 import { dingtalk } from './dingtalk';
 import { email } from './email';

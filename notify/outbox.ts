@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import type { NotifyTargets } from '../../config';
+import type { NotifyTargets } from '../config';
 import {
   claimRows,
   deferRows,
@@ -9,8 +9,8 @@ import {
   logRequest,
   pruneRequests,
   requestTimes,
-} from '../../db/notifications';
-import type { DB, NotificationChannel } from '../../db/schema';
+} from '../db/notifications';
+import type { DB, NotificationChannel } from '../db/schema';
 import { adapters, targetOf } from './adapters';
 import { freeSlots, planRequests, WINDOW_MARGIN } from './pacing';
 

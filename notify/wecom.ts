@@ -1,6 +1,6 @@
 import type { ChannelAdapter, SendOutcome, TargetOf } from './channel';
 import { markdownPolicy, validUserId } from './escape';
-import { postAndJudge, urlSecrets } from './http';
+import { errcodeVerdict, postAndJudge, urlSecrets } from './http';
 import type { NotificationMessage, RenderContext } from './message';
 import * as msg from './message';
 import { channelLimits } from './pacing';
@@ -58,19 +58,12 @@ export function wecomPayload(messages: NotificationMessage[], ctx: RenderContext
 }
 
 /** WeCom answers HTTP 200 with `errcode`; 0 is the only success. */
-export function wecomVerdict(
-  json: unknown,
-): { ok: true } | { ok: false; error: string; retryAfterMs?: number } {
-  const body = (json ?? {}) as { errcode?: unknown; errmsg?: unknown };
-  if (body.errcode === 0) return { ok: true };
-  const code = body.errcode ?? 'missing';
-  return {
-    ok: false,
-    error: `WeCom errcode ${String(code)}: ${String(body.errmsg ?? '')}`.trim(),
-    // 45009: API frequency over the limit.
-    ...(code === 45009 ? { retryAfterMs: 60_000 } : {}),
-  };
-}
+export const wecomVerdict = (json: unknown) => errcodeVerdict('WeCom', json, SLOW_DOWN);
+
+const SLOW_DOWN: Readonly<Record<number, number>> = {
+  // 45009: API frequency over the limit.
+  45009: 60_000,
+};
 
 export const wecom: ChannelAdapter<TargetOf<'wecom'>> = {
   channel: 'wecom',
