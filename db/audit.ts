@@ -1,4 +1,5 @@
-import type { Insertable, Kysely, Transaction } from 'kysely';
+import type { Insertable } from 'kysely';
+import type { Db } from './connect';
 import { type DB, jsonb, type PrincipalRole } from './schema';
 
 /**
@@ -6,8 +7,6 @@ import { type DB, jsonb, type PrincipalRole } from './schema';
  * entry (api/idempotency.ts writes that row with `auditValues`). Why and when entries are written:
  * api/audit.ts.
  */
-
-type Db = Kysely<DB> | Transaction<DB>;
 
 /** Who acted: the API's Principal, or any object with its key, person, role and department. */
 export type AuditPrincipal = {

@@ -1,6 +1,9 @@
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely, PostgresDialect, type Transaction } from 'kysely';
 import pg from 'pg';
 import type { DB } from './schema';
+
+/** What every repository function takes first: the pool, or a transaction the caller holds. */
+export type Db = Kysely<DB> | Transaction<DB>;
 
 /** Pool and timeout settings; the defaults suit one API or worker process against one PostgreSQL. */
 export interface DbOptions {

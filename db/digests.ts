@@ -1,13 +1,11 @@
-import type { Kysely, Transaction } from 'kysely';
 import type { DigestKind } from '../domain/digest';
-import { type DB, jsonb } from './schema';
+import type { Db } from './connect';
+import { jsonb } from './schema';
 
 /**
  * The in-app inbox of the digests (每日督办 for secretaries, 每周督办 for leaders): every statement on
  * `digests`. One entry per (kind, day, person), id `digest/<kind>/<day>/<person>`.
  */
-
-type Db = Kysely<DB> | Transaction<DB>;
 
 export type DigestEntry = {
   /** `digest/<kind>/<day>/<person>`. */

@@ -1,13 +1,10 @@
-import type { Kysely, Transaction } from 'kysely';
-import type { DB } from './schema';
+import type { Db } from './connect';
 
 /**
  * The directory (people and departments) as the rest of the system asks about it: does everyone a
  * request names exist, in the role the request gives them? A project whose leader is `ghost-leader`
  * would never reach a real leader, and its escalations would go wherever that id later points.
  */
-
-type Db = Kysely<DB> | Transaction<DB>;
 
 /** A name a request uses, where it uses it (`field`), and the role the person must hold, if any. */
 export type DirectoryRef =

@@ -1,20 +1,13 @@
-import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
+import { type Selectable, sql } from 'kysely';
 import type { EscalationEvent } from '../domain/project';
-import {
-  type DB,
-  type EscalationRung,
-  type EscalationSubjectKind,
-  type EscalationsTable,
-  jsonb,
-} from './schema';
+import type { Db } from './connect';
+import { type EscalationRung, type EscalationSubjectKind, type EscalationsTable, jsonb } from './schema';
 
 /**
  * Escalations (督办) and the in-app inbox: every statement on `escalations`. The workflow's dedupe key
  * is the primary key, so a retried or replayed activity inserts nothing twice. Readers get
  * `Escalation` objects (camelCase, instants as ISO strings), the shape the API answers with.
  */
-
-type Db = Kysely<DB> | Transaction<DB>;
 
 export type Escalation = {
   /** The dedupe key, e.g. `PRJ-1/item/EIA/1/red`. */

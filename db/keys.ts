@@ -1,12 +1,11 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
+import type { Db } from './connect';
 import type { ApiKeyRow, DB } from './schema';
 
 /**
  * API keys: every statement on `api_keys`. Only the SHA-256 of a key's secret is stored; making and
  * checking keys is api/auth/key-material.ts, the rules for issuing them api/auth/people-and-keys.ts.
  */
-
-type Db = Kysely<DB> | Transaction<DB>;
 
 /** A key as issued: never revoked, never used. */
 export type NewKeyValues = Pick<

@@ -1,9 +1,7 @@
-import type { Kysely, Transaction } from 'kysely';
-import type { DB, NotificationChannel, NotificationStatus } from './schema';
+import type { Db } from './connect';
+import type { NotificationChannel, NotificationStatus } from './schema';
 
 /** What operators read of the notification outbox, and the retry they may ask for. */
-
-type Db = Kysely<DB> | Transaction<DB>;
 
 // --- What operators read and do -----------------------------------------------------------------------
 

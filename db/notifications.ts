@@ -1,4 +1,5 @@
-import { type Kysely, sql, type Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
+import type { Db } from './connect';
 import { type DB, jsonb, type NotificationChannel, type PersonRow } from './schema';
 
 /**
@@ -9,8 +10,6 @@ import { type DB, jsonb, type NotificationChannel, type PersonRow } from './sche
  * the database's. No secret is ever in these rows: URLs and keys live in the configuration, and every
  * error text was redacted before it was stored.
  */
-
-type Db = Kysely<DB> | Transaction<DB>;
 
 // --- Writing the outbox -------------------------------------------------------------------------------
 

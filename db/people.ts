@@ -1,9 +1,7 @@
-import type { Kysely, Transaction } from 'kysely';
-import type { DB, PersonRow } from './schema';
+import type { Db } from './connect';
+import type { PersonRow } from './schema';
 
 /** The people keys belong to and notifications reach: every statement on `people`. */
-
-type Db = Kysely<DB> | Transaction<DB>;
 
 /** A person as written: every column but `created_at`, which keeps the first registration's time. */
 export type PersonValues = Omit<PersonRow, 'created_at'>;

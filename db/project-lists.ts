@@ -1,13 +1,11 @@
-import { type Kysely, sql, type Transaction } from 'kysely';
-import type { DB } from './schema';
+import { sql } from 'kysely';
+import type { Db } from './connect';
 
 /**
  * The read model as people browse it: the project list, a department's queue, counts for the metrics
  * page, and the facts authorization needs about a project. The writer and the report loaders are in
  * db/read-model.ts.
  */
-
-type Db = Kysely<DB> | Transaction<DB>;
 
 const iso = (d: Date | null) => (d === null ? null : d.toISOString());
 

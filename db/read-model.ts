@@ -1,9 +1,9 @@
-import type { Kysely, Transaction } from 'kysely';
 import type { DigestProblem } from '../domain/digest';
 import type { ProblemState } from '../domain/project';
 import type { ItemRecord, ProjectRecord } from '../domain/records';
 import type { ReportItem, ReportProject, ScoreRow } from '../domain/reports';
-import { type DB, jsonb } from './schema';
+import type { Db } from './connect';
+import { jsonb } from './schema';
 
 /**
  * The read model: projects, their items and problems, and department scores, as the project workflow
@@ -11,8 +11,6 @@ import { type DB, jsonb } from './schema';
  * is here: the writer (recordProgress) and the readers (lists, queues, ledgers, reports, digests,
  * authorization facts). Readers return domain-shaped objects (camelCase, instants as ISO strings).
  */
-
-type Db = Kysely<DB> | Transaction<DB>;
 
 const iso = (d: Date | null) => (d === null ? null : d.toISOString());
 

@@ -1,14 +1,13 @@
-import { type Kysely, sql, type Transaction } from 'kysely';
+import { sql } from 'kysely';
 import { type Calendar, type CalendarYear, makeCalendar } from '../domain/calendar';
 import type { Department } from '../domain/catalog';
-import { type DB, jsonb } from './schema';
+import type { Db } from './connect';
+import { jsonb } from './schema';
 
 /**
  * Reference data that is not workflow state: the departments and the working-day calendar years
  * (holiday-cn). Every statement on `departments` and `calendar_years` but the seed (db/seed.ts).
  */
-
-type Db = Kysely<DB> | Transaction<DB>;
 
 // --- Departments --------------------------------------------------------------------------------------
 

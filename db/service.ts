@@ -1,20 +1,13 @@
-import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { Selectable } from 'kysely';
 import type { ReturnVisit, ServiceContact } from '../domain/service-report';
-import {
-  type DB,
-  jsonb,
-  type ReturnVisitsTable,
-  type ServiceContactType,
-  type ServiceLogRow,
-} from './schema';
+import type { Db } from './connect';
+import { jsonb, type ReturnVisitsTable, type ServiceContactType, type ServiceLogRow } from './schema';
 
 /**
  * The secretary's service to a project: the service log (服务日志) and the return visits (回访) after each
  * stage. Every statement on `service_log` and `return_visits`; entries come back camelCase, instants as
  * ISO strings, the shape the API answers with.
  */
-
-type Db = Kysely<DB> | Transaction<DB>;
 
 // --- The service log ----------------------------------------------------------------------------------
 

@@ -1,9 +1,8 @@
-import { type Kysely, sql, type Transaction } from 'kysely';
-import type { DB, PrincipalRole } from './schema';
+import { sql } from 'kysely';
+import type { Db } from './connect';
+import type { PrincipalRole } from './schema';
 
 /** Web sessions (the dashboard's sign-in): every statement on `web_sessions`. */
-
-type Db = Kysely<DB> | Transaction<DB>;
 
 export type NewSession = {
   /** SHA-256 hex of the token the browser holds. */

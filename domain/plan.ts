@@ -1,15 +1,5 @@
 import { z } from 'zod';
-import {
-  type ApprovalItem,
-  type Catalog,
-  DepartmentCode,
-  ItemCode,
-  ItemKind,
-  Lane,
-  ProjectCategory,
-  Stage,
-  TimeLimit,
-} from './catalog';
+import { ApprovalItem, type Catalog, ItemCode, ProjectCategory, TimeLimit } from './catalog';
 
 /**
  * A project's plan: its template instantiated from the catalog and tailored (waived, added, limits
@@ -35,16 +25,21 @@ export const Tailoring = z.object({
 });
 export type Tailoring = z.infer<typeof Tailoring>;
 
-export const PlanItem = z.object({
-  code: ItemCode,
-  nameZh: z.string().min(1),
-  nameEn: z.string().min(1),
-  department: DepartmentCode,
-  stage: Stage,
-  lane: Lane,
-  kind: ItemKind,
-  legalLimit: TimeLimit.nullable(),
-  committedLimit: TimeLimit,
+/**
+ * An item as a project's plan holds it: the catalog's item, its flags settled (no defaults left to
+ * apply), without the catalog's bookkeeping (row number, categories, note).
+ */
+export const PlanItem = ApprovalItem.pick({
+  code: true,
+  nameZh: true,
+  nameEn: true,
+  department: true,
+  stage: true,
+  lane: true,
+  kind: true,
+  legalLimit: true,
+  committedLimit: true,
+}).extend({
   prerequisites: z.array(ItemCode),
   earlyStart: z.boolean(),
   commitment: z.boolean(),
