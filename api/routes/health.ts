@@ -1,6 +1,6 @@
 import { createRoute } from '@hono/zod-openapi';
 import { optionalTsToMs } from '@temporalio/common/lib/time';
-import { temporal as proto } from '@temporalio/proto';
+import proto from '@temporalio/proto';
 import { sql } from 'kysely';
 import { z } from 'zod';
 import type { App, AppDeps } from '../app';
@@ -128,7 +128,7 @@ async function countWorkers({ temporal, config }: AppDeps): Promise<number> {
     temporal.client.workflowService.describeTaskQueue({
       namespace: temporal.namespace,
       taskQueue: { name: config.temporal.taskQueue },
-      taskQueueType: proto.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+      taskQueueType: proto.temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
     }),
   );
   const { pollers } = await withTimeout(call, HEALTH_CHECK_TIMEOUT_MS, 'temporal task queue');
