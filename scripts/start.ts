@@ -4,6 +4,8 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
+import { createDb } from '../db/connect';
+import { releaseUnansweredIdempotencyKeys } from '../db/idempotency';
 import { type PostgresServer, startPostgres } from './postgres';
 import { PROCESS_SCRIPTS, waitForHealthz } from './processes';
 import {
@@ -169,7 +171,11 @@ async function main(): Promise<void> {
   // Side by side, each until it says it is ready; a Ctrl-C meanwhile waits for them, to stop them.
   const startingChildren = Promise.allSettled([
     superviseChild('worker', () => startNodeChild('worker', childEnv)),
-    superviseChild('api', () => startNodeChild('api', childEnv)),
+    superviseChild('api', async () => {
+      // On its own database the API is the only one: claims left unanswered are a dead API's.
+      if (pg) await releaseClaimsOfDeadApi(databaseUrl);
+      return startNodeChild('api', childEnv);
+    }),
   ]);
   startingServers = startingChildren;
   const [worker, api] = await startingChildren;
@@ -290,6 +296,27 @@ function startNodeChild(name: 'worker' | 'api', env: Record<string, string>): Pr
       if (!isReady) reject(new Error(`${name} exited (${how}) before it was ready`));
     });
   });
+}
+
+/**
+ * Before the API starts (again): the claims on Idempotency-Keys of the requests it was answering when
+ * it died are released, so their retries run at once instead of after the 5-minute lease (the Temporal
+ * update id keeps a decision that did land from landing twice). Best effort: with PostgreSQL down
+ * they wait out the lease, as in any deployment.
+ */
+async function releaseClaimsOfDeadApi(databaseUrl: string): Promise<void> {
+  const db = createDb(databaseUrl, { applicationName: 'greenlane-start' });
+  try {
+    const n = await releaseUnansweredIdempotencyKeys(db);
+    if (n > 0)
+      say(`released ${n} unanswered Idempotency-Key claim${n === 1 ? '' : 's'}: their retries run afresh`);
+  } catch (error) {
+    say(
+      `could not release unanswered Idempotency-Key claims (they expire after 5 min): ${error instanceof Error ? error.message : String(error)}`,
+    );
+  } finally {
+    await db.destroy();
+  }
 }
 
 /**
