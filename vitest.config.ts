@@ -12,6 +12,7 @@ export default defineConfig({
             'test/domain/**/*.test.ts',
             'test/deploy/**/*.test.ts',
             'test/setup/**/*.test.ts',
+            'test/scripts/**/*.test.ts',
             'test/security/**/*.test.ts',
           ],
           // Security tests that need the servers run with the integration tier.

@@ -34,6 +34,7 @@ import { registerServiceRoutes } from './routes/service';
 import { registerUiRoutes } from './routes/ui';
 import { securityHeaders } from './security-headers';
 import { registerStorableText } from './storable-text';
+import type { Supervision } from './supervision';
 
 /** What the API needs from the outside world; api/server.ts builds it, tests build their own. */
 export interface AppDeps {
@@ -46,6 +47,8 @@ export interface AppDeps {
   accessCache?: AccessCache;
   /** Where unexpected errors are reported (default console.error). */
   logError?: (message: string, err: unknown) => void;
+  /** What `npm start` is restarting (api/supervision.ts), for /healthz; nothing when not given. */
+  supervision?: Supervision;
 }
 
 export type AppEnv = { Variables: { requestId: string } };

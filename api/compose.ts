@@ -8,6 +8,7 @@ import type { DB } from '../db/schema';
 import { seedReferenceData } from '../db/seed';
 import { liveAccessCache } from './access';
 import { type App, createApp } from './app';
+import type { Supervision } from './supervision';
 
 /**
  * The API's composition, for api/server.ts and for the tests and benchmarks that run an API in their
@@ -24,6 +25,8 @@ export type ApiOptions = {
   db?: Kysely<DB>;
   /** Wraps the app's fetch handler, e.g. to time every request. */
   fetch?: (appFetch: App['fetch']) => App['fetch'];
+  /** What `npm start` is restarting, for /healthz (api/supervision.ts). */
+  supervision?: Supervision;
 };
 
 export type RunningApi = {
@@ -72,6 +75,7 @@ export async function startApi(config: Config, options: ApiOptions = {}): Promis
       db,
       config,
       accessCache: access.cache,
+      supervision: options.supervision,
     });
     const server = await listen(
       options.fetch ? options.fetch(app.fetch) : app.fetch,

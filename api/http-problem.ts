@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { z } from 'zod';
+import { SupervisedPiece } from './supervision';
 
 /**
  * RFC 9457 problem details (`application/problem+json`): the one error shape of the API.
@@ -73,6 +74,10 @@ export const Problem = z
       .array(z.enum(['temporal', 'postgres']))
       .optional()
       .describe('The dependencies that could not be reached (unavailable problems only)'),
+    restarting: z
+      .array(SupervisedPiece)
+      .optional()
+      .describe('What `npm start` is restarting after it exited (unavailable problems of /healthz only)'),
   })
   .catchall(z.unknown())
   // `id` makes it one shared component in the OpenAPI document (#/components/schemas/Problem).
@@ -157,8 +162,15 @@ export const RETRY_AFTER_SECONDS = 5;
 
 export type Dependency = 'temporal' | 'postgres';
 
-/** A 503 naming the dependencies that cannot be reached, with its Retry-After header. */
-export function unavailableProblem(dependencies: Dependency[], detail?: string): ProblemError {
+/**
+ * A 503 naming the dependencies that cannot be reached, with its Retry-After header; `extensions` adds
+ * members to the problem (e.g. what is restarting).
+ */
+export function unavailableProblem(
+  dependencies: Dependency[],
+  detail?: string,
+  extensions: Record<string, unknown> = {},
+): ProblemError {
   return new ProblemError(
     {
       status: 503,
@@ -166,6 +178,7 @@ export function unavailableProblem(dependencies: Dependency[], detail?: string):
       title: 'A service Greenlane depends on is unavailable',
       detail: detail ?? `cannot reach ${dependencies.join(' and ')}; retry shortly`,
       dependencies,
+      ...extensions,
     },
     { headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) } },
   );

@@ -7,6 +7,7 @@ import { auditValues } from '../db/audit';
 import {
   claimIdempotencyKey,
   findIdempotencyRecord,
+  type IdempotencyOwner,
   releaseIdempotencyKey,
   storeIdempotentAnswer,
   storeIdempotentAnswerWithAudit,
@@ -28,7 +29,9 @@ import { PROBLEM_TYPE_BASE, ProblemError, problemResponse } from './http-problem
  * - Same key, same request (method, path and canonical JSON body hash the same): the stored answer is
  *   replayed — status, headers, body, plus `Idempotent-Replayed: true` — and nothing runs.
  * - Same key, another request: 422 `idempotency-key-reused`.
- * - A 5xx (or a thrown error) releases the key, so a retry runs afresh.
+ * - A 5xx (or a thrown error) releases the key, so a retry runs afresh. When PostgreSQL is what failed,
+ *   the release fails too: it is tried again every second in the background (for the lease at most),
+ *   so a retry runs as soon as PostgreSQL is back instead of waiting out the lease.
  * - Concurrent requests with the same key: exactly one claims the row (a primary-key insert) and runs;
  *   the others *wait* for its answer by polling the row (25 ms doubling to 250 ms), for at most
  *   `waitMs` (10 s), then get 409 `idempotency-key-in-flight` with Retry-After. Waiting was chosen
@@ -38,7 +41,8 @@ import { PROBLEM_TYPE_BASE, ProblemError, problemResponse } from './http-problem
  * - A crashed process leaves its row in flight; after `leaseMs` (5 min, well beyond any handler's
  *   Temporal and PostgreSQL timeouts) a retry with the same request takes it over and runs. Should the
  *   first still be running after all, the Temporal update id (`c.var.updateId`) makes the workflow
- *   apply the decision once.
+ *   apply the decision once. (`npm start`, whose API is the only one on its database, releases them
+ *   before it restarts a crashed API: `releaseUnansweredIdempotencyKeys`.)
  *
  * Handlers get `c.var.idempotencyKey` (as sent) and `c.var.updateId` (`<key id>:<idempotency key>`).
  * Pass `updateId` as the Temporal update id: Temporal deduplicates update ids per workflow, so it must
@@ -229,19 +233,23 @@ export function idempotent(
 
     c.set('idempotencyKey', key);
     c.set('updateId', `${principal.keyId}:${key}`);
-    const release = () => releaseIdempotencyKey(db, owner);
+    // If PostgreSQL is what failed, the release fails too: it is tried again until it succeeds.
+    const release = () =>
+      releaseIdempotencyKey(db, owner).catch((err) => {
+        warn(c, 'could not release (trying again every second)', err);
+        releaseWhenPossible(db, owner, leaseSeconds * 1000);
+      });
 
     try {
       await next();
     } catch (err) {
-      await release().catch(() => {});
+      await release();
       throw err;
     }
     const res = c.res;
     if (res.status >= 500) {
-      // Released so a retry runs afresh. If PostgreSQL is what failed, this fails too and the claim
-      // stays until the lease expires; the 5xx goes out either way.
-      await release().catch((err) => warn(c, 'could not release', err));
+      // Released so a retry runs afresh; the 5xx goes out either way.
+      await release();
       return;
     }
     const stored: StoredResponse = { headers: storableHeaders(res.headers), body: await res.clone().text() };
@@ -257,7 +265,7 @@ export function idempotent(
       } catch (err) {
         // Neither was written: the answer must not go out as if it had been (nor its Location).
         c.header('Location', undefined);
-        await release().catch(() => {});
+        await release();
         throw err;
       }
       if (written === 0n)
@@ -287,6 +295,24 @@ function replay(c: Context, status: number, stored: StoredResponse): Response {
     ...stored.headers,
     'Idempotent-Replayed': 'true',
   });
+}
+
+/** How often a claim whose release failed is released again. */
+export const RELEASE_RETRY_MS = 1_000;
+
+/**
+ * Releases `owner`'s claim in the background, every RELEASE_RETRY_MS until it succeeds or `forMs` has
+ * passed (the lease: then a retry takes the claim over anyway). It deletes the row only while `owner`
+ * still holds it, so a late success harms nobody.
+ */
+function releaseWhenPossible(db: Kysely<DB>, owner: IdempotencyOwner, forMs: number): void {
+  const giveUpAt = Date.now() + forMs;
+  const attempt = () => {
+    releaseIdempotencyKey(db, owner).catch(() => {
+      if (Date.now() < giveUpAt) setTimeout(attempt, RELEASE_RETRY_MS).unref();
+    });
+  };
+  setTimeout(attempt, RELEASE_RETRY_MS).unref();
 }
 
 function warn(c: Context, what: string, err: unknown): void {

@@ -1,5 +1,6 @@
 import { loadConfig } from '../config';
 import { startApi } from './compose';
+import { supervisionFromParent } from './supervision';
 
 /**
  * The API's process: read the config once, start the API (api/compose.ts), and close everything on
@@ -8,7 +9,8 @@ import { startApi } from './compose';
  */
 async function main(): Promise<void> {
   const config = loadConfig();
-  const api = await startApi(config);
+  // Under `npm start`: its IPC channel says which pieces it is restarting, for /healthz.
+  const api = await startApi(config, { supervision: supervisionFromParent() });
   console.log(`Greenlane API listening on ${api.url} (public URL ${config.api.publicUrl})`);
 
   let stopping = false;

@@ -118,3 +118,12 @@ export async function deleteExpiredIdempotencyKeys(db: Db, before: Date): Promis
   const result = await db.deleteFrom('idempotency_keys').where('created_at', '<', before).executeTakeFirst();
   return Number(result.numDeletedRows);
 }
+
+/**
+ * Deletes every unanswered claim; returns how many. Only for a database whose one API process has just
+ * died (`npm start` restarting it): then no claim can belong to a request still running.
+ */
+export async function releaseUnansweredIdempotencyKeys(db: Db): Promise<number> {
+  const result = await db.deleteFrom('idempotency_keys').where('completed_at', 'is', null).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

@@ -11,8 +11,9 @@ import { projectRoot } from './toolchain';
  * major project (a hospital, on the gov-building template) with its first items decided, so the API,
  * the department queues and the Temporal UI have something real to show.
  *
- * Keys are printed at every start. Their plaintext is kept in .data/demo-keys.json (git-ignored, this
- * machine only) because the database stores only hashes; delete .data/ to start afresh.
+ * Keys are printed at every start. Their plaintext is kept in .data/demo-keys.json (in the data folder
+ * npm start was given; git-ignored, this machine only) because the database stores only hashes; delete
+ * .data/ to start afresh.
  */
 
 const DEMO_PROJECT = 'DEMO-2026-001';
@@ -37,7 +38,7 @@ export async function loadDemo(env: Record<string, string>): Promise<void> {
     const admin = await ensureAdminKey(db);
     if (admin) say(`admin key (shown once, keep it): ${admin.key}`);
 
-    const keysFile = join(projectRoot, '.data', 'demo-keys.json');
+    const keysFile = join(env.GREENLANE_DATA_DIR ?? join(projectRoot, '.data'), 'demo-keys.json');
     const keys: Keys = existsSync(keysFile) ? (JSON.parse(readFileSync(keysFile, 'utf8')) as Keys) : {};
     for (const p of people) {
       if (keys[p.id]) continue;

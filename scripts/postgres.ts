@@ -26,7 +26,12 @@ export type PostgresServer = {
   url: string;
   port: number;
   dataDir: string;
-  /** Fast shutdown (disconnects clients), then deletes dataDir unless `keep`. Safe to call twice. */
+  /** The postmaster's pid (pg_ctl daemonises it: it is nobody's child here, watch it by pid). */
+  pid: number;
+  /**
+   * Fast shutdown (disconnects clients), then deletes dataDir unless `keep`. Safe to call twice, and
+   * after the server died: it never stops another server started on the same folder since.
+   */
   stop(): Promise<void>;
 };
 
@@ -76,11 +81,15 @@ export async function startPostgres(options: StartPostgresOptions): Promise<Post
     }
   }
 
+  const pid = postmasterPid(dataDir);
+  /** Whether the server on the folder is still the one started here (it may have died, another started). */
+  const stillOurs = () => pid > 0 && postmasterPid(dataDir) === pid;
+
   // Last resort when this process exits without stop() (a crashed test run): stop the cluster
   // synchronously ('exit' handlers cannot wait) so no postgres outlives us.
   const stopOnExit = () => {
     try {
-      runner.runSync('pg_ctl', ['-D', dataDir, '-m', 'immediate', '-w', 'stop']);
+      if (stillOurs()) runner.runSync('pg_ctl', ['-D', dataDir, '-m', 'immediate', '-w', 'stop']);
       if (!options.keep) rmSync(dataDir, { recursive: true, force: true });
     } catch {
       // nothing more can be done while exiting
@@ -92,7 +101,7 @@ export async function startPostgres(options: StartPostgresOptions): Promise<Post
   const stop = () => {
     stopped ??= (async () => {
       process.removeListener('exit', stopOnExit);
-      if (existsSync(join(dataDir, 'postmaster.pid'))) {
+      if (stillOurs()) {
         await runner.run('pg_ctl', ['-D', dataDir, '-m', 'fast', '-w', '-t', '60', 'stop']);
       }
       if (!options.keep) rmSync(dataDir, { recursive: true, force: true });
@@ -107,7 +116,7 @@ export async function startPostgres(options: StartPostgresOptions): Promise<Post
     throw error;
   }
   log(`postgres: ready on 127.0.0.1:${port} (${dataDir})`);
-  return { url: `postgres://${SUPERUSER}@127.0.0.1:${port}/${DATABASE_NAME}`, port, dataDir, stop };
+  return { url: `postgres://${SUPERUSER}@127.0.0.1:${port}/${DATABASE_NAME}`, port, dataDir, pid, stop };
 }
 
 type PgRunner = {
@@ -207,19 +216,40 @@ async function initCluster(dataDir: string, runner: PgRunner, keep: boolean): Pr
 
 /**
  * A run that was killed leaves postmaster.pid behind. PostgreSQL ignores it only when no process has
- * that pid; after a restart the pid may belong to anything, which would wedge the start. Remove it
- * when its process is not a postgres, and stop a postgres still running on this folder (left over by
- * a killed `npm start`) so this start owns the cluster.
+ * that pid; after a reboot the pid may belong to anything, which would wedge the start. Remove it
+ * when its process is something else, and stop a postgres still running on this folder (left over by
+ * a killed `npm start`) so this start owns the cluster. When nothing has that pid (a postmaster killed
+ * a moment ago) the file stays: PostgreSQL then checks that none of the dead server's backends still
+ * holds its shared memory, and refuses to start until they are gone (the caller retries).
  */
 async function clearStalePid(dataDir: string, runner: PgRunner, log: (line: string) => void): Promise<void> {
   const pidFile = join(dataDir, 'postmaster.pid');
   if (!existsSync(pidFile)) return;
-  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+  const pid = postmasterPid(dataDir);
   if (pid > 0 && isPostmasterOf(pid, dataDir)) {
     log(`postgres: a server left running by an earlier run (pid ${pid}) holds ${dataDir}; stopping it`);
     await runner.run('pg_ctl', ['-D', dataDir, '-m', 'fast', '-w', '-t', '60', 'stop']);
-  } else {
+  } else if (pid > 0 && processExists(pid)) {
     unlinkSync(pidFile);
+  }
+}
+
+/** The pid on the first line of the folder's postmaster.pid; 0 when there is none. */
+export function postmasterPid(dataDir: string): number {
+  try {
+    const pid = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    return Number.isInteger(pid) && pid > 0 ? pid : 0;
+  } catch {
+    return 0;
+  }
+}
+
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -15,7 +15,8 @@ import { projectRoot } from './toolchain';
 
 export type ProcessKind = 'worker' | 'api';
 
-const SCRIPTS: Record<ProcessKind, { script: string; ready: RegExp }> = {
+/** Each process's script and the line it prints once it is ready (scripts/start.ts waits for it too). */
+export const PROCESS_SCRIPTS: Record<ProcessKind, { script: string; ready: RegExp }> = {
   worker: { script: 'worker.ts', ready: /greenlane worker: polling/ },
   api: { script: 'api/server.ts', ready: /Greenlane API listening on (http:\/\/\S+)/ },
 };
@@ -57,7 +58,7 @@ export type ProcessOptions = {
 type Run = { child: ChildProcess; exited: Promise<string>; done: boolean };
 
 export function greenlaneProcess(kind: ProcessKind, options: ProcessOptions): GreenlaneProcess {
-  const { script, ready } = SCRIPTS[kind];
+  const { script, ready } = PROCESS_SCRIPTS[kind];
   const env = { ...options.env };
   const lines: string[] = [];
   let runs = 0;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # npm start: set up what is missing, then run Greenlane on this machine (scripts/start.ts).
 # Environment: PGPORT, TEMPORAL_PORT (7233), TEMPORAL_UI_PORT (8233), API_PORT (3000); DATABASE_URL
-# or TEMPORAL_ADDRESS to use servers you already run instead of local ones.
+# or TEMPORAL_ADDRESS to use servers you already run instead of local ones; GREENLANE_DATA_DIR (.data)
+# and GREENLANE_DEMO=false (production, docs/single-vm.md).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh

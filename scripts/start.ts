@@ -1,19 +1,32 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
-import { startPostgres } from './postgres';
-import { waitForHealthz } from './processes';
-import { startTemporalDevServer } from './temporal';
+import { createDb } from '../db/connect';
+import { releaseUnansweredIdempotencyKeys } from '../db/idempotency';
+import { type PostgresServer, startPostgres } from './postgres';
+import { PROCESS_SCRIPTS, waitForHealthz } from './processes';
+import {
+  type ChildRun,
+  DEFAULT_RESTART_POLICY,
+  formatDuration,
+  type SupervisedChild,
+  supervise,
+} from './supervisor';
+import { startTemporalDevServer, type TemporalDevServer } from './temporal';
 import { portIsFree, projectRoot } from './toolchain';
 
 /**
  * `npm start`: all of Greenlane on one machine. PostgreSQL (.data/pg) and the Temporal dev server
  * (.data/temporal.sqlite, with the UI), migrations, then the worker and the API as child processes.
- * Ctrl-C or SIGTERM stops everything in reverse order; a child that dies stops the rest (exit 1).
- * Everything is kept in .data/, so a second start reuses it and is ready in seconds.
+ * Everything is kept in .data/ (GREENLANE_DATA_DIR), so a second start reuses it and is ready in seconds.
+ *
+ * Each of the four is supervised (scripts/supervisor.ts): one that exits unexpectedly is started again,
+ * on the same ports and data, after 1, 2, 4, 8, 16 s; a sixth exit within 10 minutes stops everything
+ * (exit 1). The API hears over its IPC channel which pieces are restarting, and /healthz says so.
+ * Ctrl-C or SIGTERM stops everything in reverse order, and nothing restarts from then on.
  *
  * Composition root of the dev environment: this is the one place it reads process.env.
  */
@@ -27,19 +40,30 @@ const Env = z.object({
   TEMPORAL_UI_URL: z.string().url().optional(),
   API_HOST: z.string().min(1).default('127.0.0.1'),
   API_PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  /** Where PostgreSQL's cluster, Temporal's SQLite file, the logs and the pid file live. */
+  GREENLANE_DATA_DIR: z.string().min(1).optional(),
+  /** `false` in production: no demo people, keys or project. */
+  GREENLANE_DEMO: z.enum(['true', 'false']).default('true'),
 });
 
-const dataDir = join(projectRoot, '.data');
-const pidFile = join(dataDir, 'start.pids.json');
+const DEFAULT_DATA_DIR = join(projectRoot, '.data');
+let dataDir = DEFAULT_DATA_DIR;
+let pidFile = join(dataDir, 'start.pids.json');
 const CHILD_STOP_GRACE_MS = 15_000;
+const CHILD_READY_TIMEOUT_MS = 90_000;
+const POSTMASTER_WATCH_MS = 500;
 
 /** Something running that must be stopped, newest first on shutdown. */
 type Running = { name: string; stop(): Promise<void> };
 const running: Running[] = [];
 let shuttingDown = false;
-/** Aborted when shutting down: whatever start-up still waits for stops waiting. */
+/** Aborted when shutting down: whatever start-up still waits for stops waiting, and nothing restarts. */
 const stopping = new AbortController();
-/** PostgreSQL and Temporal while they start: a Ctrl-C then waits for them, to stop them in order. */
+/** The supervised children by name, for the status the API is told. */
+const children = new Map<string, SupervisedChild>();
+/** The API's current process: its IPC channel carries which pieces are restarting. */
+let apiProcess: ChildProcess | undefined;
+/** The servers, then the worker and the API, while they start: a Ctrl-C waits for them, to stop them in order. */
 let startingServers: Promise<unknown> = Promise.resolve();
 
 function say(line: string): void {
@@ -57,7 +81,11 @@ async function main(): Promise<void> {
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.on(signal, () => void shutdown(0, `${signal} received`));
   }
+  dataDir = resolve(env.GREENLANE_DATA_DIR ?? DEFAULT_DATA_DIR);
+  pidFile = join(dataDir, 'start.pids.json');
   mkdirSync(dataDir, { recursive: true });
+  // Run as root, PostgreSQL runs as the `postgres` OS user, which must reach .data/pg through it.
+  if (process.getuid?.() === 0) chmodSync(dataDir, 0o755);
   await stopLeftovers();
 
   // --- PostgreSQL and Temporal, side by side ---------------------------------------------------
@@ -67,47 +95,55 @@ async function main(): Promise<void> {
   }
   await mustBeFree(env.API_PORT, 'API_PORT', 'the API', env.API_HOST);
   if (shuttingDown) return;
+  let pg: PostgresServer | undefined;
+  const startPg = async (): Promise<ChildRun> => {
+    // The same folder and port every time: clients reconnect where they were.
+    pg = await startPostgres({
+      dataDir: join(dataDir, 'pg'),
+      port: pg?.port ?? env.PGPORT,
+      keep: true,
+      log: say,
+    });
+    return watchPostmaster(pg);
+  };
+  let temporal: TemporalDevServer | undefined;
+  const startTemporal = async (): Promise<ChildRun> => {
+    const server = await startTemporalDevServer({
+      port: env.TEMPORAL_PORT,
+      uiPort: env.TEMPORAL_UI_PORT,
+      dbFile: join(dataDir, 'temporal.sqlite'),
+      logFile: join(dataDir, 'temporal.log'),
+      log: say,
+    });
+    temporal = server;
+    // Once it has ended, stop() only drops its last-resort exit handler.
+    void server.exited.then(() => server.stop());
+    return server;
+  };
   const starting = Promise.allSettled([
     env.DATABASE_URL
       ? undefined
-      : startPostgres({ dataDir: join(dataDir, 'pg'), port: env.PGPORT, keep: true, log: say }),
+      : superviseChild('postgres', startPg, `see ${join(dataDir, 'pg', 'greenlane-postgres.log')}`),
     env.TEMPORAL_ADDRESS
       ? undefined
-      : startTemporalDevServer({
-          port: env.TEMPORAL_PORT,
-          uiPort: env.TEMPORAL_UI_PORT,
-          dbFile: join(dataDir, 'temporal.sqlite'),
-          logFile: join(dataDir, 'temporal.log'),
-          log: say,
-        }),
+      : superviseChild('temporal', startTemporal, `see ${join(dataDir, 'temporal.log')}`),
   ]);
   startingServers = starting;
   const [pgResult, temporalResult] = await starting;
   // Registered in start order; shutdown stops them in reverse (Temporal before PostgreSQL).
-  const pg = pgResult.status === 'fulfilled' ? pgResult.value : undefined;
-  if (pg) {
-    const unwatch = watchPostgres(pg.dataDir);
-    running.push({
-      name: 'PostgreSQL',
-      stop: async () => {
-        unwatch();
-        await pg.stop();
-      },
-    });
+  if (pgResult.status === 'fulfilled' && pgResult.value) {
+    running.push({ name: 'PostgreSQL', stop: pgResult.value.stop });
   }
-  const server = temporalResult.status === 'fulfilled' ? temporalResult.value : undefined;
-  if (server) {
-    running.push({ name: 'Temporal dev server', stop: server.stop });
-    recordPid('temporal', server.pid);
-    void server.exited.then((how) =>
-      shutdown(1, `the Temporal dev server exited (${how}); see .data/temporal.log`),
-    );
+  if (temporalResult.status === 'fulfilled' && temporalResult.value) {
+    running.push({ name: 'Temporal dev server', stop: temporalResult.value.stop });
   }
   if (pgResult.status === 'rejected') throw pgResult.reason;
   if (temporalResult.status === 'rejected') throw temporalResult.reason;
   if (shuttingDown) return;
   const databaseUrl = pg?.url ?? env.DATABASE_URL!;
-  const temporal = server ?? { address: env.TEMPORAL_ADDRESS!, uiUrl: env.TEMPORAL_UI_URL };
+  const temporalAt = temporal
+    ? { address: temporal.address, uiUrl: temporal.uiUrl }
+    : { address: env.TEMPORAL_ADDRESS!, uiUrl: env.TEMPORAL_UI_URL };
 
   // --- Schema -------------------------------------------------------------------------------------
   const migrate = join(projectRoot, 'db', 'migrate.ts');
@@ -126,24 +162,43 @@ async function main(): Promise<void> {
   const apiUrl = `http://${env.API_HOST}:${env.API_PORT}`;
   const childEnv: Record<string, string> = {
     ...(process.env as Record<string, string>),
-    TEMPORAL_ADDRESS: temporal.address,
+    TEMPORAL_ADDRESS: temporalAt.address,
     DATABASE_URL: databaseUrl,
     API_HOST: env.API_HOST,
     API_PORT: String(env.API_PORT),
-    ...(temporal.uiUrl ? { TEMPORAL_UI_URL: temporal.uiUrl } : {}),
+    ...(temporalAt.uiUrl ? { TEMPORAL_UI_URL: temporalAt.uiUrl } : {}),
   };
-  startChild('worker', 'worker.ts', childEnv);
-  startChild('api', 'api/server.ts', childEnv);
+  // Side by side, each until it says it is ready; a Ctrl-C meanwhile waits for them, to stop them.
+  const startingChildren = Promise.allSettled([
+    superviseChild('worker', () => startNodeChild('worker', childEnv)),
+    superviseChild('api', async () => {
+      // On its own database the API is the only one: claims left unanswered are a dead API's.
+      if (pg) await releaseClaimsOfDeadApi(databaseUrl);
+      return startNodeChild('api', childEnv);
+    }),
+  ]);
+  startingServers = startingChildren;
+  const [worker, api] = await startingChildren;
+  for (const [name, result] of [
+    ['worker', worker],
+    ['api', api],
+  ] as const) {
+    if (result.status === 'fulfilled') running.push({ name, stop: result.value.stop });
+  }
+  if (worker.status === 'rejected') throw worker.reason;
+  if (api.status === 'rejected') throw api.reason;
   await waitForHealthz(apiUrl, { signal: stopping.signal });
 
   // --- Demo data, when the project has a loader ------------------------------------------------------
   const demo = join(projectRoot, 'scripts', 'demo.ts');
-  if (existsSync(demo)) {
+  if (env.GREENLANE_DEMO === 'false') {
+    say('no demo data (GREENLANE_DEMO=false): issue keys with npm run keys -- create');
+  } else if (existsSync(demo)) {
     try {
       const { loadDemo } = (await import(pathToFileURL(demo).href)) as {
         loadDemo?: (env: Record<string, string>) => Promise<void>;
       };
-      await loadDemo?.({ ...childEnv, API_URL: apiUrl });
+      await loadDemo?.({ ...childEnv, API_URL: apiUrl, GREENLANE_DATA_DIR: dataDir });
     } catch (error) {
       say(`demo data not loaded: ${error instanceof Error ? error.message : String(error)}`);
     }
@@ -155,36 +210,138 @@ async function main(): Promise<void> {
     'Greenlane is running',
     `  API           ${apiUrl}`,
     `  API docs      ${apiUrl}/docs`,
-    `  Temporal UI   ${temporal.uiUrl ?? '(not run here: TEMPORAL_ADDRESS was given)'}`,
-    `  Temporal      ${temporal.address} (namespace default)`,
+    `  Temporal UI   ${temporalAt.uiUrl ?? '(not run here: TEMPORAL_ADDRESS was given)'}`,
+    `  Temporal      ${temporalAt.address} (namespace default)`,
     `  PostgreSQL    ${databaseUrl}`,
-    `  Data          ${env.DATABASE_URL && env.TEMPORAL_ADDRESS ? '(external)' : '.data/ (delete it to start afresh)'}`,
+    `  Data          ${env.DATABASE_URL && env.TEMPORAL_ADDRESS ? '(external)' : `${dataDir === DEFAULT_DATA_DIR ? '.data/' : dataDir} (delete it to start afresh)`}`,
+    `  Restarts      a process that exits is started again (at most ${DEFAULT_RESTART_POLICY.maxRestarts} times within ${formatDuration(DEFAULT_RESTART_POLICY.windowMs)} each)`,
     `Stop with Ctrl-C (or kill -TERM ${process.pid}).`,
     '',
   ];
   console.log(lines.join('\n'));
 }
 
-/** Runs `node --import tsx <script>` with its output prefixed by its name. */
-function startChild(name: string, script: string, env: Record<string, string>): void {
-  if (shuttingDown) return;
+/**
+ * Starts a child under supervision (scripts/supervisor.ts): its first start here, its restarts there.
+ * Too many restarts stop everything.
+ */
+async function superviseChild(
+  name: string,
+  start: () => Promise<ChildRun>,
+  hint?: string,
+): Promise<SupervisedChild> {
+  return supervise({
+    name,
+    start,
+    signal: stopping.signal,
+    hint,
+    log: say,
+    onGiveUp: (reason) => {
+      say(reason);
+      void shutdown(1, `too many restarts of ${name}`);
+    },
+    onChange: (child) => {
+      children.set(child.name, child);
+      recordPid(child.name, child.pid);
+      tellApi();
+    },
+  });
+}
+
+/** The API learns, over its IPC channel, which pieces are restarting (its /healthz reports them). */
+function tellApi(): void {
+  if (!apiProcess?.connected) return;
+  const restarting = [...children.values()].filter((c) => c.restarting).map((c) => c.name);
+  apiProcess.send({ type: 'greenlane-supervision', restarting }, (error) => {
+    if (error) say(`could not tell the API what is restarting: ${error.message}`);
+  });
+}
+
+/**
+ * Runs `node --import tsx <script>` with its output prefixed by its name, and resolves once it
+ * printed its ready line (the worker: polling; the API: listening).
+ */
+function startNodeChild(name: 'worker' | 'api', env: Record<string, string>): Promise<ChildRun> {
+  const { script, ready } = PROCESS_SCRIPTS[name];
   // detached: its own process group, so a terminal Ctrl-C reaches only us and we stop it in order.
   const child = spawn(process.execPath, ['--import', 'tsx', script], {
     cwd: projectRoot,
     env,
     detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: name === 'api' ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
   });
-  for (const stream of [child.stdout, child.stderr]) {
-    createInterface({ input: stream }).on('line', (line) => console.log(`[${name}] ${line}`));
-  }
+  if (name === 'api') apiProcess = child;
   const exited = new Promise<string>((resolveExit) => {
     child.once('error', (error) => resolveExit(`failed to start: ${error.message}`));
     child.once('exit', (code, signal) => resolveExit(signal ?? `exit code ${code}`));
   });
-  void exited.then((how) => shutdown(1, `${name} exited unexpectedly (${how})`));
-  recordPid(name, child.pid);
-  running.push({ name, stop: () => stopChild(child, exited) });
+  const run: ChildRun = { pid: child.pid, exited, stop: () => stopChild(child, exited) };
+  return new Promise<ChildRun>((resolveReady, reject) => {
+    let isReady = false;
+    const timer = setTimeout(() => {
+      if (child.pid) killQuietly(-child.pid, 'SIGKILL');
+      reject(new Error(`${name} did not say it was ready within ${CHILD_READY_TIMEOUT_MS / 1000} s`));
+    }, CHILD_READY_TIMEOUT_MS);
+    for (const stream of [child.stdout, child.stderr]) {
+      createInterface({ input: stream! }).on('line', (line) => {
+        console.log(`[${name}] ${line}`);
+        if (isReady || !ready.test(line)) return;
+        isReady = true;
+        clearTimeout(timer);
+        resolveReady(run);
+      });
+    }
+    void exited.then((how) => {
+      clearTimeout(timer);
+      if (!isReady) reject(new Error(`${name} exited (${how}) before it was ready`));
+    });
+  });
+}
+
+/**
+ * Before the API starts (again): the claims on Idempotency-Keys of the requests it was answering when
+ * it died are released, so their retries run at once instead of after the 5-minute lease (the Temporal
+ * update id keeps a decision that did land from landing twice). Best effort: with PostgreSQL down
+ * they wait out the lease, as in any deployment.
+ */
+async function releaseClaimsOfDeadApi(databaseUrl: string): Promise<void> {
+  const db = createDb(databaseUrl, { applicationName: 'greenlane-start' });
+  try {
+    const n = await releaseUnansweredIdempotencyKeys(db);
+    if (n > 0)
+      say(`released ${n} unanswered Idempotency-Key claim${n === 1 ? '' : 's'}: their retries run afresh`);
+  } catch (error) {
+    say(
+      `could not release unanswered Idempotency-Key claims (they expire after 5 min): ${error instanceof Error ? error.message : String(error)}`,
+    );
+  } finally {
+    await db.destroy();
+  }
+}
+
+/**
+ * pg_ctl daemonises the postmaster, so it is nobody's child here: it is watched by its pid. How it
+ * ended is not ours to know (its log may say).
+ */
+function watchPostmaster(pg: PostgresServer): ChildRun {
+  let timer: NodeJS.Timeout | undefined;
+  let ended: (how: string) => void = () => {};
+  const exited = new Promise<string>((resolveExit) => {
+    ended = resolveExit;
+    timer = setInterval(() => {
+      if (!isAlive(pg.pid)) resolveExit(`its postmaster, pid ${pg.pid}, is gone`);
+    }, POSTMASTER_WATCH_MS);
+  });
+  void exited.then(() => clearInterval(timer));
+  return {
+    pid: pg.pid,
+    exited,
+    async stop() {
+      clearInterval(timer);
+      await pg.stop();
+      ended('stopped');
+    },
+  };
 }
 
 async function stopChild(child: ChildProcess, exited: Promise<string>): Promise<void> {
@@ -225,17 +382,6 @@ async function mustBeFree(port: number, variable: string, what: string, host = '
   }
 }
 
-/** pg_ctl daemonises the postmaster, so it is watched by its pid file rather than as a child. */
-function watchPostgres(pgDataDir: string): () => void {
-  const timer = setInterval(() => {
-    const pid = Number(readFileSafe(join(pgDataDir, 'postmaster.pid')).split('\n')[0]);
-    if (!(pid > 0 && isAlive(pid)))
-      void shutdown(1, 'PostgreSQL stopped unexpectedly; see .data/pg/greenlane-postgres.log');
-  }, 2_000);
-  timer.unref();
-  return () => clearInterval(timer);
-}
-
 // --- Processes left by a start that was killed (SIGKILL, a closed terminal) ---------------------------
 // The children run in their own process groups and outlive a killed `npm start`; their pids are
 // recorded with their command lines, and the next start stops the ones still running those commands.
@@ -259,9 +405,10 @@ async function stopLeftovers(): Promise<void> {
     throw new Error(`Greenlane is already running from this folder (pid ${owner.pid}): stop it first`);
   }
   delete records[OWNER];
-  // Newest first, as a normal shutdown would: api, worker, then Temporal.
+  // Newest first, as a normal shutdown would: api, worker, then Temporal. (PostgreSQL's record is for
+  // people and tests; scripts/postgres.ts stops a leftover postmaster through its postmaster.pid.)
   for (const [name, { pid, cmdline }] of Object.entries(records).reverse()) {
-    if (!cmdline || cmdlineOf(pid) !== cmdline) continue;
+    if (name === 'postgres' || !cmdline || cmdlineOf(pid) !== cmdline) continue;
     say(`stopping ${name} (pid ${pid}) left running by an earlier npm start`);
     killQuietly(pid, 'SIGTERM');
     for (let waited = 0; isAlive(pid) && waited < 10_000; waited += 100)

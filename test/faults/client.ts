@@ -183,21 +183,35 @@ export type ProjectRun = { code: string; steps: Step[] };
 /**
  * Runs every project's steps in order (a step waits for the answer to the one before), `concurrency`
  * projects at a time. A step that does not end in 200 stops its project: its successors would be refused.
+ * `runs` may be a function handing out the next project (undefined: no more), for a stream of decisions
+ * that lasts as long as the test needs; `stop` ends it sooner (no further step is sent, the one in flight
+ * is answered first), and `beforeRun` prepares a project (registers it) before its first step.
  */
 export async function drive(
   apiUrl: string,
   cast: Cast,
-  runs: ProjectRun[],
-  opts: { concurrency: number; onAnswer?: (s: Sent) => void },
+  runs: ProjectRun[] | (() => ProjectRun | undefined),
+  opts: {
+    concurrency: number;
+    onAnswer?: (s: Sent) => void;
+    /** Before each step is sent: its project and step number (`seq` in the log). */
+    onSend?: (project: string, seq: number) => void;
+    stop?: () => boolean;
+    beforeRun?: (run: ProjectRun) => Promise<void>;
+  },
 ): Promise<Sent[]> {
   const log: Sent[] = [];
-  const queue = [...runs];
+  const queue = Array.isArray(runs) ? [...runs] : [];
+  const next = () => (opts.stop?.() ? undefined : Array.isArray(runs) ? queue.shift() : runs());
   const lane = async () => {
-    for (let run = queue.shift(); run; run = queue.shift()) {
+    for (let run = next(); run; run = next()) {
+      await opts.beforeRun?.(run);
       for (const [seq, step] of run.steps.entries()) {
+        if (opts.stop?.()) break;
         const credential = credentialOf(cast, step);
         const idempotencyKey = randomUUID();
         const sentAt = Date.now();
+        opts.onSend?.(run.code, seq);
         const url = `${apiUrl}/projects/${run.code}/items/${step.item}/decisions`;
         const answer = await postUntilAnswered(url, credential.key, step.body, idempotencyKey);
         const sent: Sent = {

@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { createServer } from 'node:net';
 import { serve } from '@hono/node-server';
 import { createRoute } from '@hono/zod-openapi';
@@ -7,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { z } from 'zod';
 import { type App, type AppDeps, createApp } from '../../api/app';
 import { PROBLEM_TYPE_BASE, type Problem, ProblemType } from '../../api/http-problem';
+import { type Supervision, supervisionFromParent } from '../../api/supervision';
 import { loadConfig } from '../../config';
 import { createDb } from '../../db/connect';
 import type { DB } from '../../db/schema';
@@ -50,14 +53,36 @@ async function listen(app: App): Promise<{ url: string; close: () => Promise<voi
   });
 }
 
-function depsFor(client: Client, db: Kysely<DB>, databaseUrlForConfig: string): AppDeps {
+/** A task queue of this file's own: no worker polls it but the ones these tests pretend. */
+const taskQueue = `health-${randomUUID()}`;
+
+function depsFor(
+  client: Client,
+  db: Kysely<DB>,
+  databaseUrlForConfig: string,
+  supervision?: Supervision,
+): AppDeps {
   const config = loadConfig({
     DATABASE_URL: databaseUrlForConfig,
     TEMPORAL_ADDRESS: temporalAddress,
+    TEMPORAL_TASK_QUEUE: taskQueue,
     PUBLIC_URL: 'https://greenlane.example.test',
   });
   // Expected errors are logged by the app; keep the test output readable.
-  return { temporal: { client, namespace }, db, config, logError: () => {} };
+  return { temporal: { client, namespace }, db, config, logError: () => {}, supervision };
+}
+
+/**
+ * One workflow-task poll of the task queue under a worker's identity, as a worker's long polls are but
+ * shorter: Temporal records the poller when the poll arrives, and answers empty about 3 s later (it
+ * refuses a poll whose deadline is much shorter).
+ */
+async function pollAsWorker(client: Client, identity: string): Promise<void> {
+  await client
+    .withDeadline(Date.now() + 5_000, () =>
+      client.workflowService.pollWorkflowTaskQueue({ namespace, taskQueue: { name: taskQueue }, identity }),
+    )
+    .catch(() => {});
 }
 
 // A test-only route with a JSON body, for validation, malformed-body and size-limit checks, and two
@@ -109,15 +134,53 @@ describe('api over HTTP', () => {
     await connection?.close();
   });
 
-  it('GET /healthz is 200 when Temporal and PostgreSQL both answer', async () => {
+  it('GET /healthz is 200 when Temporal and PostgreSQL both answer, and degraded while no worker polls', async () => {
     const res = await fetch(`${up.url}/healthz`);
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ status: 'ok', temporal: 'ok', postgres: 'ok' });
+    expect(await res.json()).toEqual({
+      status: 'degraded',
+      temporal: 'ok',
+      postgres: 'ok',
+      worker: 'missing',
+      workers: 0,
+      restarting: [],
+    });
     // A request id is generated when the caller sends none…
     expect(res.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
     // …and echoed when it sends one.
     const again = await fetch(`${up.url}/healthz`, { headers: { 'X-Request-Id': 'probe-42' } });
     expect(again.headers.get('x-request-id')).toBe('probe-42');
+  });
+
+  it('GET /healthz is ok once a worker polls the task queue, and counts the workers', async () => {
+    await pollAsWorker(client, '101@worker-host-a');
+    const one = await fetch(`${up.url}/healthz`);
+    expect(one.status).toBe(200);
+    expect(await one.json()).toEqual({
+      status: 'ok',
+      temporal: 'ok',
+      postgres: 'ok',
+      worker: 'ok',
+      workers: 1,
+      restarting: [],
+    });
+    await Promise.all([pollAsWorker(client, '102@worker-host-b'), pollAsWorker(client, '101@worker-host-a')]);
+    expect(await (await fetch(`${up.url}/healthz`)).json()).toMatchObject({ status: 'ok', workers: 2 });
+  });
+
+  it('GET /healthz says the worker is restarting while npm start restarts it (its old poll still fresh)', async () => {
+    const restarting = { restarting: () => ['worker'] as const };
+    const app = createApp(depsFor(client, db, databaseUrl, restarting));
+    const res = await app.request('/healthz');
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({
+      status: 'degraded',
+      temporal: 'ok',
+      postgres: 'ok',
+      worker: 'restarting',
+      workers: 2,
+      restarting: ['worker'],
+    });
   });
 
   it('an unknown path is a 404 problem', async () => {
@@ -321,7 +384,48 @@ describe('with a dependency down', () => {
     const res = await fetch(`${server.url}/healthz`);
     expect(res.status).toBe(503);
     expect(res.headers.get('retry-after')).toBe('5');
-    expect(await res.json()).toMatchObject({ type: ProblemType.unavailable, dependencies: ['temporal'] });
+    const body = (await res.json()) as Problem;
+    expect(body).toMatchObject({ type: ProblemType.unavailable, dependencies: ['temporal'] });
+    expect(body).not.toHaveProperty('restarting');
     expect(Date.now() - started).toBeLessThan(5_000);
+
+    // Under npm start, while it restarts the Temporal dev server, the problem says so.
+    const supervised = createApp(depsFor(client, db, databaseUrl, { restarting: () => ['temporal'] }));
+    const during = await supervised.request('/healthz');
+    expect(during.status).toBe(503);
+    expect(during.headers.get('retry-after')).toBe('5');
+    expect(await during.json()).toMatchObject({
+      type: ProblemType.unavailable,
+      dependencies: ['temporal'],
+      restarting: ['temporal'],
+      detail: 'cannot reach temporal (temporal restarting); retry shortly',
+    });
+  });
+});
+
+describe('what npm start tells its API (api/supervision.ts)', () => {
+  /** A stand-in for `process` with an IPC channel. */
+  const channel = () => Object.assign(new EventEmitter(), { send: () => true, channel: { unref: vi.fn() } });
+
+  it('keeps the last list of pieces being restarted, and forgets it when the parent goes', () => {
+    const proc = channel();
+    const supervision = supervisionFromParent(proc)!;
+    expect(proc.channel.unref).toHaveBeenCalled();
+    expect(supervision.restarting()).toEqual([]);
+    proc.emit('message', { type: 'greenlane-supervision', restarting: ['worker', 'postgres'] });
+    expect(supervision.restarting()).toEqual(['worker', 'postgres']);
+    // Anything else on the channel is not a status.
+    proc.emit('message', { type: 'greenlane-supervision', restarting: ['everything'] });
+    proc.emit('message', 'hello');
+    expect(supervision.restarting()).toEqual(['worker', 'postgres']);
+    proc.emit('message', { type: 'greenlane-supervision', restarting: [] });
+    expect(supervision.restarting()).toEqual([]);
+    proc.emit('message', { type: 'greenlane-supervision', restarting: ['temporal'] });
+    proc.emit('disconnect');
+    expect(supervision.restarting()).toEqual([]);
+  });
+
+  it('is nothing for a process without an IPC channel (compose, npm run api)', () => {
+    expect(supervisionFromParent(new EventEmitter())).toBeUndefined();
   });
 });

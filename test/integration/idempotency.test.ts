@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { serve } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
 import { type Kysely, sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { type App, createApp } from '../../api/app';
 import { auditWithAnswer } from '../../api/audit';
 import { parseKey } from '../../api/auth/key-material';
@@ -266,6 +266,44 @@ describe('idempotent state-changing requests over HTTP', () => {
     expect(replayed.headers.get('idempotent-replayed')).toBe('true');
     expect(await json(replayed)).toEqual({ run: 2 });
     expect(runs.get(k)).toBe(2);
+  });
+
+  it('a release that fails (PostgreSQL down) is tried again, so the retry runs without waiting out the lease', async () => {
+    const k = randomUUID();
+    failNext.add(k);
+    // PostgreSQL refuses the first delete of this request's row, as a server that went away would.
+    const name = `refuse_release_${tag}`;
+    const [seq, fn, trigger] = [name, `${name}_fn`, `${name}_trg`].map((n) => sql.id(n));
+    await sql`create sequence ${seq}`.execute(db);
+    await sql`create function ${fn}() returns trigger language plpgsql as $$
+    begin
+      if old.idempotency_key = ${sql.lit(k)} and nextval(${sql.lit(name)}) = 1 then
+        raise exception 'refused this delete once';
+      end if;
+      return old;
+    end $$`.execute(db);
+    await sql`create trigger ${trigger} before delete on idempotency_keys for each row execute function ${fn}()`.execute(
+      db,
+    );
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    try {
+      const failed = await post('/test/flaky', {}, k);
+      expect(failed.status).toBe(500);
+      const left = () =>
+        db.selectFrom('idempotency_keys').select('key_id').where('idempotency_key', '=', k).execute();
+      expect(await left()).toHaveLength(1);
+      expect(warn.mock.calls.flat().join(' ')).toContain('could not release (trying again every second)');
+      // Released in the background about RELEASE_RETRY_MS later, then the retry runs.
+      await vi.waitFor(async () => expect(await left()).toEqual([]), { timeout: 5_000, interval: 100 });
+      const retried = await post('/test/flaky', {}, k);
+      expect(retried.status).toBe(200);
+      expect(await json(retried)).toEqual({ run: 2 });
+    } finally {
+      warn.mockRestore();
+      await sql`drop trigger ${trigger} on idempotency_keys`.execute(db);
+      await sql`drop function ${fn}()`.execute(db);
+      await sql`drop sequence ${seq}`.execute(db);
+    }
   });
 
   it('an audited action writes its audit entry and its stored answer together, once', async () => {
