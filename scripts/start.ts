@@ -1,11 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { createDb } from '../db/connect';
 import { releaseUnansweredIdempotencyKeys } from '../db/idempotency';
+import { isAlive, killQuietly, PidRecords } from './pid-records';
 import { type PostgresServer, startPostgres } from './postgres';
 import { PROCESS_SCRIPTS, waitForHealthz } from './processes';
 import {
@@ -48,7 +49,7 @@ const Env = z.object({
 
 const DEFAULT_DATA_DIR = join(projectRoot, '.data');
 let dataDir = DEFAULT_DATA_DIR;
-let pidFile = join(dataDir, 'start.pids.json');
+let pids = new PidRecords(join(dataDir, 'start.pids.json'));
 const CHILD_STOP_GRACE_MS = 15_000;
 const CHILD_READY_TIMEOUT_MS = 90_000;
 const POSTMASTER_WATCH_MS = 500;
@@ -82,11 +83,11 @@ async function main(): Promise<void> {
     process.on(signal, () => void shutdown(0, `${signal} received`));
   }
   dataDir = resolve(env.GREENLANE_DATA_DIR ?? DEFAULT_DATA_DIR);
-  pidFile = join(dataDir, 'start.pids.json');
+  pids = new PidRecords(join(dataDir, 'start.pids.json'));
   mkdirSync(dataDir, { recursive: true });
   // Run as root, PostgreSQL runs as the `postgres` OS user, which must reach .data/pg through it.
   if (process.getuid?.() === 0) chmodSync(dataDir, 0o755);
-  await stopLeftovers();
+  await pids.stopLeftovers(say);
 
   // --- PostgreSQL and Temporal, side by side ---------------------------------------------------
   if (!env.TEMPORAL_ADDRESS) {
@@ -242,7 +243,7 @@ async function superviseChild(
     },
     onChange: (child) => {
       children.set(child.name, child);
-      recordPid(child.name, child.pid);
+      pids.record(child.name, child.pid);
       tellApi();
     },
   });
@@ -371,7 +372,7 @@ async function shutdown(code: number, reason: string): Promise<void> {
       code = 1;
     }
   }
-  if (readPidRecords()[OWNER]?.pid === process.pid) rmSync(pidFile, { force: true });
+  pids.removeIfMine();
   say('stopped');
   process.exit(code);
 }
@@ -379,80 +380,6 @@ async function shutdown(code: number, reason: string): Promise<void> {
 async function mustBeFree(port: number, variable: string, what: string, host = '127.0.0.1'): Promise<void> {
   if (!(await portIsFree(port, host))) {
     throw new Error(`port ${port} for ${what} is in use (another npm start?): stop that, or set ${variable}`);
-  }
-}
-
-// --- Processes left by a start that was killed (SIGKILL, a closed terminal) ---------------------------
-// The children run in their own process groups and outlive a killed `npm start`; their pids are
-// recorded with their command lines, and the next start stops the ones still running those commands.
-// (A PostgreSQL left running is handled by scripts/postgres.ts through its own postmaster.pid.)
-
-type PidRecord = Record<string, { pid: number; cmdline: string }>;
-/** The record of the `npm start` itself: while it lives, its children are not leftovers. */
-const OWNER = 'start';
-
-function recordPid(name: string, pid: number | undefined): void {
-  if (!pid) return;
-  const records = readPidRecords();
-  records[name] = { pid, cmdline: cmdlineOf(pid) };
-  writeFileSync(pidFile, JSON.stringify(records, null, 2));
-}
-
-async function stopLeftovers(): Promise<void> {
-  const records = readPidRecords();
-  const owner = records[OWNER];
-  if (owner && owner.pid !== process.pid && cmdlineOf(owner.pid) === owner.cmdline) {
-    throw new Error(`Greenlane is already running from this folder (pid ${owner.pid}): stop it first`);
-  }
-  delete records[OWNER];
-  // Newest first, as a normal shutdown would: api, worker, then Temporal. (PostgreSQL's record is for
-  // people and tests; scripts/postgres.ts stops a leftover postmaster through its postmaster.pid.)
-  for (const [name, { pid, cmdline }] of Object.entries(records).reverse()) {
-    if (name === 'postgres' || !cmdline || cmdlineOf(pid) !== cmdline) continue;
-    say(`stopping ${name} (pid ${pid}) left running by an earlier npm start`);
-    killQuietly(pid, 'SIGTERM');
-    for (let waited = 0; isAlive(pid) && waited < 10_000; waited += 100)
-      await new Promise((r) => setTimeout(r, 100));
-    if (isAlive(pid)) killQuietly(-pid, 'SIGKILL');
-  }
-  writeFileSync(pidFile, '{}');
-  recordPid(OWNER, process.pid);
-}
-
-function readPidRecords(): PidRecord {
-  try {
-    return JSON.parse(readFileSync(pidFile, 'utf8')) as PidRecord;
-  } catch {
-    return {};
-  }
-}
-
-function cmdlineOf(pid: number): string {
-  return readFileSafe(`/proc/${pid}/cmdline`);
-}
-
-function readFileSafe(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return '';
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return cmdlineOf(pid) !== ''; // a zombie has no command line
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-function killQuietly(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(pid, signal);
-  } catch {
-    // already gone
   }
 }
 
