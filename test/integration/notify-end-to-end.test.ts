@@ -16,6 +16,17 @@ import {
   startSmtpReceiver,
 } from '../helpers/receivers';
 
+/** Fast delivery settings for these tests: poll often, retry soon. */
+const DELIVERY = {
+  enabled: true,
+  pollMs: 50,
+  maxAttempts: 5,
+  sendTimeoutMs: 5_000,
+  backoffBaseMs: 1_000,
+  backoffCapMs: 60_000,
+  digestMax: 10,
+};
+
 /**
  * From the workflow's write to the leader's phone: recordProgress (the real activity, real PostgreSQL)
  * stores a red card and a reminder with their outbox rows in one transaction, resolved from the
@@ -263,16 +274,7 @@ describe('an escalation from recordProgress to every channel', () => {
     );
     const dispatcher = createNotificationDispatcher({
       db,
-      settings: {
-        enabled: true,
-        pollMs: 50,
-        maxAttempts: 5,
-        sendTimeoutMs: 5_000,
-        backoffBaseMs: 1_000,
-        backoffCapMs: 60_000,
-        digestMax: 10,
-        targets,
-      },
+      settings: { ...DELIVERY, targets },
       publicUrl: PUBLIC_URL,
       only,
     });
@@ -376,13 +378,7 @@ describe('a project named with Markdown', () => {
       const dispatcher = createNotificationDispatcher({
         db,
         settings: {
-          enabled: true,
-          pollMs: 50,
-          maxAttempts: 5,
-          sendTimeoutMs: 5_000,
-          backoffBaseMs: 1_000,
-          backoffCapMs: 60_000,
-          digestMax: 10,
+          ...DELIVERY,
           targets: {
             dingtalk: { [target('x-leaders')]: { url: ding.url, secret: 'SECxleaders0123456789' } },
             wecom: { [target('x-secretaries')]: { url: wecom.url } },
