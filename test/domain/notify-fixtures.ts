@@ -1,4 +1,5 @@
 import type { NotificationMessage, Recipient } from '../../notify/message';
+import type { Person } from '../../notify/recipients';
 
 /** Factories for notification messages: a red card on a construction permit, told to a leader and others. */
 
@@ -40,3 +41,15 @@ export function message(over: Partial<NotificationMessage> = {}): NotificationMe
     ...over,
   };
 }
+
+/** A person of the directory with no contact but those given. */
+export const person = (id: string, name: string, contacts: Partial<Person> = {}): Person => ({
+  id,
+  name,
+  mobile: null,
+  email: null,
+  dingtalk_user_id: null,
+  wecom_user_id: null,
+  feishu_open_id: null,
+  ...contacts,
+});

@@ -1,19 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { EscalationEvent } from '../../domain/project';
-import { type Directory, type Person, planDeliveries, type Route } from '../../notify/recipients';
+import { type Directory, planDeliveries, type Route } from '../../notify/recipients';
+import { person } from './notify-fixtures';
 
 /** Who an escalation reaches and on which channel: the pure half of recipient resolution. */
-
-const person = (id: string, name: string, contacts: Partial<Person> = {}): Person => ({
-  id,
-  name,
-  mobile: null,
-  email: null,
-  dingtalk_user_id: null,
-  wecom_user_id: null,
-  feishu_open_id: null,
-  ...contacts,
-});
 
 function directory(routes: Route[], over: Partial<Directory> = {}): Directory {
   return {

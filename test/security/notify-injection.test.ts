@@ -23,6 +23,7 @@ import {
   recipientFor,
 } from '../../notify/recipients';
 import { wecomPayload } from '../../notify/wecom';
+import { person } from '../domain/notify-fixtures';
 import { testCalendarYears } from '../helpers/projects';
 
 /**
@@ -69,17 +70,6 @@ const INVISIBLE =
   /[\u0000-\u0009\u000B-\u001F\u007F-\u009F\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]/;
 
 // --- The directory: good mention ids, and ids no robot may receive ------------------------------------
-
-const person = (id: string, name: string, contacts: Partial<Person> = {}): Person => ({
-  id,
-  name,
-  mobile: null,
-  email: null,
-  dingtalk_user_id: null,
-  wecom_user_id: null,
-  feishu_open_id: null,
-  ...contacts,
-});
 
 const MOBILES = new Set(['13800000001', '13900000002']);
 const DINGTALK_IDS = new Set(['dt-sun']);
