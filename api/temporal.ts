@@ -169,8 +169,31 @@ async function call<T>(code: string, fn: () => Promise<T>, deps: TemporalDeps): 
   try {
     return await deps.client.withDeadline(Date.now() + CALL_DEADLINE_MS, fn);
   } catch (err) {
+    // Temporal answers "not found" to an update of a workflow that has finished: ask it which.
+    if (err instanceof WorkflowNotFoundError && (await hasFinished(deps, code))) throw projectClosed(code);
     throw toProblem(code, err) ?? err;
   }
+}
+
+/** Whether the project's workflow exists and has finished (false when it cannot be told). */
+async function hasFinished(deps: TemporalDeps, code: string): Promise<boolean> {
+  try {
+    const described = await deps.client.withDeadline(Date.now() + CALL_DEADLINE_MS, () =>
+      projectHandle(deps, code).describe(),
+    );
+    return described.status.name !== 'RUNNING';
+  } catch {
+    return false; // not there at all, or Temporal unreachable: the first answer stands
+  }
+}
+
+function projectClosed(code: string): ProblemError {
+  return new ProblemError({
+    status: 409,
+    type: ProblemType.projectClosed,
+    title: 'Project closed',
+    detail: `project ${code} has completed; it takes no more decisions`,
+  });
 }
 
 /** A Temporal failure as the caller should see it, or undefined for the generic handlers (503/500). */
@@ -198,15 +221,6 @@ export function toProblem(code: string, err: unknown): ProblemError | undefined 
       type: ProblemType.invalidTransition,
       title: 'The project refused this decision',
       detail: reason,
-    });
-  }
-  const text = err instanceof Error ? err.message : '';
-  if (/workflow execution already completed|workflow is closed/i.test(text)) {
-    return new ProblemError({
-      status: 409,
-      type: ProblemType.projectClosed,
-      title: 'Project closed',
-      detail: `project ${code} has completed; it takes no more decisions`,
     });
   }
   return undefined;

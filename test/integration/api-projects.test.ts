@@ -116,6 +116,17 @@ describe('a project driven through the API only', () => {
       stage: 5,
       overdueItems: 0,
     });
+    // A completed project's workflow ends; after that it takes nothing more: 409 project-closed, not 404.
+    await until(
+      () => g.client.workflow.getHandle(`project-${code}`).describe(),
+      (d) => d.status.name === 'COMPLETED',
+      'the workflow to complete',
+    );
+    const late = await g.call('POST', `/projects/${code}/problems`, keys.secretary!, {
+      title: '竣工后的问题',
+      description: '项目已完成后提出',
+    });
+    expect([late.status, late.body.type]).toEqual([409, ProblemType.projectClosed]);
     const others = await g.call('GET', '/projects', keys.otherSecretary!);
     expect(others.body.projects.map((p: { code: string }) => p.code)).not.toContain(code);
     const items = await g.db
