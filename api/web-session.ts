@@ -1,9 +1,10 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { Kysely } from 'kysely';
 import type { DB } from '../db/schema';
 import { endSession, insertSession, liveSession, touchSession } from '../db/sessions';
+import { hashSecret } from './auth/key-material';
 import type { Principal } from './auth/principal';
 
 /**
@@ -24,7 +25,6 @@ export const SESSION_ABSOLUTE_MS = 12 * 3_600_000;
 /** Requests closer together than this do not move `last_seen_at` (one write a minute at most). */
 const TOUCH_RESOLUTION_MS = 60_000;
 
-const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
 const token = () => randomBytes(32).toString('base64url');
 
 /**
@@ -51,10 +51,10 @@ export class WebSessions {
   /** Signs in: a new session for this key (ending the one the browser had), its cookie set. */
   async start(c: Context, subject: { keyId: string }): Promise<void> {
     const previous = getCookie(c, SESSION_COOKIE);
-    if (previous) await endSession(this.db, sha256(previous));
+    if (previous) await endSession(this.db, hashSecret(previous));
     const secret = token();
     await insertSession(this.db, {
-      id: sha256(secret),
+      id: hashSecret(secret),
       keyId: subject.keyId,
       csrfToken: token(),
       expiresAt: new Date(Date.now() + SESSION_ABSOLUTE_MS),
@@ -74,7 +74,7 @@ export class WebSessions {
   async current(c: Context): Promise<WebSession | null> {
     const secret = getCookie(c, SESSION_COOKIE);
     if (!secret) return null;
-    const row = await liveSession(this.db, sha256(secret), SESSION_IDLE_MS);
+    const row = await liveSession(this.db, hashSecret(secret), SESSION_IDLE_MS);
     if (!row || row.role === null) return null;
     if (Date.now() - row.lastSeenAt.getTime() > TOUCH_RESOLUTION_MS) await touchSession(this.db, row.id);
     return {
@@ -93,7 +93,7 @@ export class WebSessions {
   /** Signs out: the session ended on the server and its cookie cleared. */
   async end(c: Context): Promise<void> {
     const secret = getCookie(c, SESSION_COOKIE);
-    if (secret) await endSession(this.db, sha256(secret));
+    if (secret) await endSession(this.db, hashSecret(secret));
     deleteCookie(c, SESSION_COOKIE, { path: '/', secure: this.secure });
   }
 

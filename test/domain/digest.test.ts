@@ -10,8 +10,8 @@ import {
   sendInstant,
 } from '../../domain/digest';
 import { renderDigest } from '../../domain/digest-render';
-import type { ReportItem, ReportProject } from '../../domain/reports';
 import { testCalendarYears } from '../helpers/projects';
+import { reportItem, reportProject } from '../helpers/report-rows';
 
 // 2035 as in test/helpers/projects.ts: Thu 06-14 and Fri 06-15 off, Sat 06-16 a make-up workday (调休).
 const calendar = makeCalendar(testCalendarYears());
@@ -21,43 +21,8 @@ function nextMidnight(date: string): string {
   return new Date(Date.parse(`${date}T00:00:00+08:00`) + 86_400_000).toISOString();
 }
 
-function project(code: string, over: Partial<ReportProject> = {}): ReportProject {
-  return {
-    code,
-    name: `项目${code}`,
-    leader: 'leader-li',
-    secretary: 'sec-wang',
-    targetStart: null,
-    stage: 1,
-    status: 'active',
-    overdueItems: 0,
-    escalationLevel: 0,
-    ...over,
-  };
-}
-
-function item(projectCode: string, itemCode: string, over: Partial<ReportItem> = {}): ReportItem {
-  return {
-    projectCode,
-    itemCode,
-    nameZh: `事项${itemCode}`,
-    department: 'ZJ',
-    departmentName: '住建局',
-    stage: 1,
-    status: 'accepted',
-    plannedStart: null,
-    plannedFinish: null,
-    latestStart: null,
-    submittedAt: cst('2035-06-01T09:00:00'),
-    acceptedAt: cst('2035-06-01T10:00:00'),
-    dueAt: null,
-    finishedAt: null,
-    workingDaysUsed: null,
-    returns: 0,
-    rung: 0,
-    ...over,
-  };
-}
+const project = reportProject;
+const item = reportItem;
 
 function problem(projectCode: string, problemId: string, over: Partial<DigestProblem> = {}): DigestProblem {
   return {

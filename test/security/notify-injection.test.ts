@@ -25,6 +25,7 @@ import {
 import { wecomPayload } from '../../notify/wecom';
 import { person } from '../domain/notify-fixtures';
 import { testCalendarYears } from '../helpers/projects';
+import { reportItem, reportProject } from '../helpers/report-rows';
 
 /**
  * Values set by people — a project's name, a problem's title, person and department names, an item's
@@ -179,38 +180,10 @@ const nextMidnight = (date: string) =>
   new Date(Date.parse(`${date}T00:00:00+08:00`) + 86_400_000).toISOString();
 
 function digestSource(v: string): DigestSource {
-  const project = (code: string, over: Partial<ReportProject> = {}): ReportProject => ({
-    code,
-    name: v,
-    leader: 'lead',
-    secretary: 'sec',
-    targetStart: null,
-    stage: 1,
-    status: 'active',
-    overdueItems: 0,
-    escalationLevel: 0,
-    ...over,
-  });
-  const item = (projectCode: string, itemCode: string, over: Partial<ReportItem>): ReportItem => ({
-    projectCode,
-    itemCode,
-    nameZh: v,
-    department: 'ZJ',
-    departmentName: v,
-    stage: 1,
-    status: 'accepted',
-    plannedStart: null,
-    plannedFinish: null,
-    latestStart: null,
-    submittedAt: '2035-06-01T01:00:00.000Z',
-    acceptedAt: '2035-06-01T02:00:00.000Z',
-    dueAt: null,
-    finishedAt: null,
-    workingDaysUsed: null,
-    returns: 0,
-    rung: 0,
-    ...over,
-  });
+  const project = (code: string, over: Partial<ReportProject> = {}) =>
+    reportProject(code, { name: v, leader: 'lead', secretary: 'sec', ...over });
+  const item = (projectCode: string, itemCode: string, over: Partial<ReportItem>) =>
+    reportItem(projectCode, itemCode, { nameZh: v, departmentName: v, ...over });
   const problem = (projectCode: string, problemId: string, over: Partial<DigestProblem>): DigestProblem => ({
     projectCode,
     problemId,
