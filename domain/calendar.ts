@@ -192,6 +192,8 @@ export interface Calendar {
   shiftWorkingDays(at: number, n: number): { at: number; provisional: boolean };
   /** Working days d, dateOf(from) < d <= dateOf(to), not paused: the working days used so far. */
   workingDaysBetween(from: number, to: number, pauses?: readonly Pause[]): number;
+  /** The days `workingDaysBetween` counts, in order: to join the counts of items that overlap. */
+  workingDates(from: number, to: number, pauses?: readonly Pause[]): LocalDate[];
   /** The nth working day after (n > 0) or before (n < 0) `date`; n = 0 returns `date` itself. */
   addWorkingDays(date: LocalDate, n: number): { date: LocalDate; provisional: boolean };
   /** The first working day after `date` (strictly after: addWorkingDays(date, 1)). */
@@ -304,6 +306,16 @@ export function makeCalendar(years: readonly CalendarYear[]): Calendar {
         if (pausedBy(spans, d) === null && working(d)) used++;
       }
       return used;
+    },
+
+    workingDates(from, to, pauses = []) {
+      if (!(to > from)) return [];
+      const spans = toSpans(pauses);
+      const dates: LocalDate[] = [];
+      for (let d = dayOfInstant(from) + 1, last = dayOfInstant(to); d <= last; d++) {
+        if (pausedBy(spans, d) === null && working(d)) dates.push(formatDay(d));
+      }
+      return dates;
     },
 
     addWorkingDays(date, n) {

@@ -149,7 +149,8 @@ const stage1: ItemInput[] = [
     legalLimit: null,
     committedLimit: wd(20, true),
     appliesTo: G,
-    note: '10–20 WD [EST]; 发改 or the sector department; needs the draft feasibility study.',
+    timeKind: 'technical',
+    note: '10–20 WD [EST]; 发改 or the sector department; needs the draft feasibility study. Time kind: technical — a risk assessment, usually written by a commissioned body; Licensing Law Art. 45 excludes appraisal and expert review from the authority\'s time [LAW]; classing it here is our reading [EST].',
   },
   {
     code: 'FEASIBILITY',
@@ -197,7 +198,8 @@ const stage1: ItemInput[] = [
     committedLimit: wd(0, true),
     commitment: true,
     appliesTo: GE,
-    note: 'Hazard-prone areas; filing, about immediate [EST]. 区域评估 reuse.',
+    timeKind: 'technical',
+    note: 'Hazard-prone areas; filing, about immediate [EST]. 区域评估 reuse. Time kind: technical — the assessment is an intermediary\'s; the filing itself is immediate [EST].',
   },
   {
     code: 'ARCHAEOLOGY',
@@ -212,7 +214,8 @@ const stage1: ItemInput[] = [
     committedLimit: wd(30, true),
     commitment: true,
     appliesTo: GE,
-    note: 'Large parcels, before land supply; field work takes weeks [EST]. 区域评估 reuse.',
+    timeKind: 'technical',
+    note: 'Large parcels, before land supply; field work takes weeks [EST]. 区域评估 reuse. Time kind: technical — survey and excavation fieldwork by an archaeology institute, not a decision [EST].',
   },
   {
     code: 'CLIMATE-FEASIBILITY',
@@ -227,7 +230,8 @@ const stage1: ItemInput[] = [
     committedLimit: wd(20, true),
     commitment: true,
     appliesTo: GE,
-    note: 'Major projects, at the feasibility stage [EST, no figure in the reference]. 区域评估 reuse.',
+    timeKind: 'technical',
+    note: 'Major projects, at the feasibility stage [EST, no figure in the reference]. 区域评估 reuse. Time kind: technical — a feasibility study (论证) by a technical body [EST].',
   },
   {
     code: 'FOREST-LAND',
@@ -286,7 +290,8 @@ const stage1: ItemInput[] = [
     committedLimit: cd(35, true),
     prerequisites: ['LAND-CONVERSION'],
     appliesTo: E,
-    note: '招拍挂 with fixed minimum periods: notice ≥20 days, listing ≥10 WD [UNVERIFIED]. Scheme fixed here under 带方案出让.',
+    timeKind: 'notice',
+    note: '招拍挂 with fixed minimum periods: notice ≥20 days, listing ≥10 WD [UNVERIFIED]. Scheme fixed here under 带方案出让. Time kind: notice — the listing / auction notice period (≥20 days) dominates; Licensing Law Art. 45 excludes auctions [LAW].',
   },
   {
     code: 'LAND-USE-PLANNING-PERMIT',
@@ -409,7 +414,8 @@ const parallel: ItemInput[] = [
     committedLimit: wd(20, true),
     commitment: true,
     appliesTo: GE,
-    note: 'Major or lifeline works; sets the design parameters. 20 WD [EST]; 地震 or 应急 by locality. 区域评估 reuse.',
+    timeKind: 'technical',
+    note: 'Major or lifeline works; sets the design parameters. 20 WD [EST]; 地震 or 应急 by locality. 区域评估 reuse. Time kind: technical — an evaluation by a qualified body (Licensing Law Art. 45: appraisal not counted) [LAW; classing EST].',
   },
   {
     code: 'RELICS-ZONE-WORKS',
@@ -466,7 +472,8 @@ const parallel: ItemInput[] = [
     legalLimit: null,
     committedLimit: wd(0, true),
     appliesTo: E,
-    note: 'Mostly enterprise self-management plus filing now [EST].',
+    timeKind: 'technical',
+    note: 'Mostly enterprise self-management plus filing now [EST]. Time kind: technical — pre-evaluation and protective design are the owner\'s consultants\' work [EST].',
   },
 ];
 
@@ -566,7 +573,8 @@ const stage3: ItemInput[] = [
     prerequisites: ['WORKS-PLANNING-PERMIT'],
     earlyStart: true,
     appliesTo: GE,
-    note: '≤15 WD large, ≤10 WD medium and smaller; revisions excluded [LAW 审查管理办法 Art. 12]; no committed figure, we promise the legal one [EST]. Many places run it alongside the planning permit.',
+    timeKind: 'technical',
+    note: '≤15 WD large, ≤10 WD medium and smaller; revisions excluded [LAW 审查管理办法 Art. 12]; no committed figure, we promise the legal one [EST]. Many places run it alongside the planning permit. Time kind: technical — review by a drawing-review body (中介 / 技术审查); cities differ on counting it, we do not [EST]; revision time is not counted in any case [SRC §1.5].',
   },
   {
     code: 'FIRE-DESIGN',
@@ -610,7 +618,8 @@ const stage3: ItemInput[] = [
     legalLimit: null,
     committedLimit: cd(30, true),
     appliesTo: GE,
-    note: 'Minimums, not ceilings: ≥20 days to the bid deadline, ≥3 days candidate publicity [UNVERIFIED: 招标投标法 Art. 24, 条例 Art. 54]. G mandatory.',
+    timeKind: 'owner',
+    note: 'Minimums, not ceilings: ≥20 days to the bid deadline, ≥3 days candidate publicity [UNVERIFIED: 招标投标法 Art. 24, 条例 Art. 54]. G mandatory. Time kind: owner — the owner\'s procurement with statutory minimum periods; Art. 45 excludes tendering [LAW].',
   },
   {
     code: 'QUALITY-SUPERVISION',
@@ -728,7 +737,8 @@ const utilities: ItemInput[] = [
     legalLimit: null,
     committedLimit: wd(40, true),
     appliesTo: GE,
-    note: 'State Grid internal limits [SRC taowenge]: plan ≤15 WD (one source; 30 for two), design review ≤10, mid and final checks ≤5 each, energise ≤5; summed here [EST], owner works excluded.',
+    timeKind: 'utility',
+    note: 'State Grid internal limits [SRC taowenge]: plan ≤15 WD (one source; 30 for two), design review ≤10, mid and final checks ≤5 each, energise ≤5; summed here [EST], owner works excluded. Time kind: utility — a utility service (市政公用服务), on the whole-process path but not approval time [EST].',
   },
   {
     code: 'WATER-SUPPLY',
@@ -742,7 +752,8 @@ const utilities: ItemInput[] = [
     legalLimit: null,
     committedLimit: wd(10, true),
     appliesTo: GE,
-    note: '5–10 WD excluding external works [EST].',
+    timeKind: 'utility',
+    note: '5–10 WD excluding external works [EST]. Time kind: utility [EST].',
   },
   {
     code: 'GAS',
@@ -756,7 +767,8 @@ const utilities: ItemInput[] = [
     legalLimit: null,
     committedLimit: wd(10, true),
     appliesTo: GE,
-    note: '[EST: no figure in the reference].',
+    timeKind: 'utility',
+    note: '[EST: no figure in the reference]. Time kind: utility [EST].',
   },
   {
     code: 'DRAINAGE',
@@ -784,7 +796,8 @@ const utilities: ItemInput[] = [
     legalLimit: null,
     committedLimit: wd(10, true),
     appliesTo: GE,
-    note: '[EST: no figure in the reference].',
+    timeKind: 'utility',
+    note: '[EST: no figure in the reference]. Time kind: utility [EST].',
   },
 ];
 
@@ -923,7 +936,8 @@ const stage4: ItemInput[] = [
     committedLimit: wd(20, true),
     prerequisites: ['EIA'],
     appliesTo: GE,
-    note: 'No government approval; 生态环境 supervises. Public notice about 20 WD [UNVERIFIED]. After the EIA the template uses.',
+    timeKind: 'owner',
+    note: 'No government approval; 生态环境 supervises. Public notice about 20 WD [UNVERIFIED]. After the EIA the template uses. Time kind: owner — the owner\'s own acceptance and its public notice; no government approval [SRC §2 #50].',
   },
   {
     code: 'SOIL-WATER-ACCEPTANCE',
@@ -938,7 +952,8 @@ const stage4: ItemInput[] = [
     committedLimit: wd(0, true),
     prerequisites: ['SOIL-WATER'],
     appliesTo: GE,
-    note: 'Owner accepts, then files with 水务; done at once [EST: no source in the reference].',
+    timeKind: 'owner',
+    note: 'Owner accepts, then files with 水务; done at once [EST: no source in the reference]. Time kind: owner — the owner\'s self-acceptance, filed [SRC §2 #51].',
   },
   {
     code: 'DISCHARGE-PERMIT',
@@ -988,6 +1003,13 @@ const stage4: ItemInput[] = [
 
 const rawCatalog: z.input<typeof Catalog> = {
   version: catalogVersion,
+  approvalTimeCommitment: {
+    government: 90,
+    social: 120,
+    basis:
+      'Whole process ≤120 WD: national target (国办发〔2018〕33号, 国办发〔2019〕11号) [SRC]; ' +
+      'government-invested 房建市政 ≤90 WD as in Suining 2019 (遂府函〔2019〕55号) [SRC]. Replace with the city\'s own.',
+  },
   departments,
   items: [...stage1, ...parallel, ...stage2, ...stage3, ...utilities, ...stage4],
   templates: shippedTemplates,

@@ -52,6 +52,21 @@ export type ItemKind = z.infer<typeof ItemKind>;
 export const ProjectCategory = z.enum(['government', 'social']);
 export type ProjectCategory = z.infer<typeof ProjectCategory>;
 
+/**
+ * What kind of time an item takes, for the reform's headline figure, approval time (审批用时): the working
+ * days departments hold accepted applications. Only `approval` counts; the others are on the project's
+ * path (elapsed time) but are not the government's approval time:
+ * - approval: an administrative licence or review decided by a department (部门审批);
+ * - technical: an intermediary or technical review, evaluation or survey (中介服务 / 技术审查);
+ * - notice: a statutory public notice or listing period (公示 / 挂牌);
+ * - owner: the owner's own work, procurement or self-acceptance (建设单位自办);
+ * - utility: a utility connection (市政公用服务).
+ * Inside an approval item, the time before acceptance (受理), returns for correction (补正) and the
+ * periods of Licensing Law Art. 45 (expert review, hearings, inspection, public notice) do not count.
+ */
+export const TimeKind = z.enum(['approval', 'technical', 'notice', 'owner', 'utility']);
+export type TimeKind = z.infer<typeof TimeKind>;
+
 export const ApprovalItem = z.object({
   code: ItemCode,
   /** Row number in the reference catalog (shared/domain/approval-catalog.md §2). */
@@ -74,6 +89,8 @@ export const ApprovalItem = z.object({
   commitment: z.boolean().default(false),
   /** 容缺受理: may be accepted with non-core materials missing. */
   acceptWithGaps: z.boolean().default(false),
+  /** Whether its time is the government's approval time; see `TimeKind`. */
+  timeKind: TimeKind.default('approval'),
   appliesTo: z.array(ProjectCategory).min(1),
   note: z.string().optional(),
 });
@@ -96,8 +113,21 @@ export const Template = z.object({
 });
 export type Template = z.infer<typeof Template>;
 
+/**
+ * The city's promise for a project's whole approval time (审批用时, working days, approval items only),
+ * per project category.
+ */
+export const ApprovalTimeCommitment = z.object({
+  government: z.number().int().min(1).max(400),
+  social: z.number().int().min(1).max(400),
+  /** Where the figures come from, for the pages and reports. */
+  basis: z.string().min(1),
+});
+export type ApprovalTimeCommitment = z.infer<typeof ApprovalTimeCommitment>;
+
 export const Catalog = z.object({
   version: z.string().min(1),
+  approvalTimeCommitment: ApprovalTimeCommitment,
   departments: z.array(Department).min(1),
   items: z.array(ApprovalItem).min(1),
   templates: z.array(Template),

@@ -18,7 +18,8 @@ import { refreshItemDeadline } from './supervision';
 
 /**
  * Decisions on approval items, by the secretary (submit, resubmit, waive) and by the responsible
- * department (accept 受理, return 补正, approve 办结, reject 不予许可, approve on commitment 告知承诺).
+ * department (accept 受理, return 补正, approve 办结, reject 不予许可, approve on commitment 告知承诺, and
+ * stop or restart the clock for a period the law keeps off it: suspend / resume).
  * `refuseDecision` answers why a decision cannot be taken (the workflow's update validator);
  * `applyDecision` takes it.
  */
@@ -26,6 +27,19 @@ import { refreshItemDeadline } from './supervision';
 const text = (max: number) => z.string().trim().min(1).max(max);
 
 const base = { item: ItemCode, actor: Actor, note: text(2000).optional() };
+
+/**
+ * Periods that Licensing Law Art. 45 keeps off the authority's clock: hearings, tendering and auctions,
+ * inspection, testing and appraisal, expert review; and the public notices some approvals require.
+ */
+export const ClockStop = z.enum(['expertReview', 'hearing', 'inspection', 'publicNotice']);
+export type ClockStop = z.infer<typeof ClockStop>;
+export const clockStopZh: Readonly<Record<ClockStop, string>> = {
+  expertReview: '专家评审',
+  hearing: '听证',
+  inspection: '检验检测鉴定',
+  publicNotice: '公示',
+};
 
 export const Decision = z.discriminatedUnion('action', [
   z.object({ action: z.literal('submit'), ...base }),
@@ -36,6 +50,14 @@ export const Decision = z.discriminatedUnion('action', [
   z.object({ action: z.literal('reject'), ...base, reason: text(2000) }),
   z.object({ action: z.literal('approveOnCommitment'), ...base, commitmentRef: text(100).optional() }),
   z.object({ action: z.literal('waive'), ...base, reason: text(2000) }),
+  z.object({
+    action: z.literal('suspend'),
+    ...base,
+    period: ClockStop,
+    /** What the applicant was told in writing (Art. 45): the expected length, in working days. */
+    expectedDays: z.number().int().min(1).max(400).optional(),
+  }),
+  z.object({ action: z.literal('resume'), ...base }),
 ]);
 export type Decision = z.infer<typeof Decision>;
 
@@ -50,6 +72,8 @@ export const DecisionBody = z.discriminatedUnion('action', [
   Decision.options[5].omit(routing),
   Decision.options[6].omit(routing),
   Decision.options[7].omit(routing),
+  Decision.options[8].omit(routing),
+  Decision.options[9].omit(routing),
 ]);
 export type DecisionBody = z.infer<typeof DecisionBody>;
 export type DecisionAction = Decision['action'];
@@ -60,6 +84,8 @@ const byDepartment: ReadonlySet<DecisionAction> = new Set([
   'approve',
   'reject',
   'approveOnCommitment',
+  'suspend',
+  'resume',
 ]);
 
 /** Which states each decision may be taken from. */
@@ -72,7 +98,14 @@ const allowedFrom: Record<DecisionAction, readonly ItemState['status'][]> = {
   reject: ['submitted', 'accepted'],
   approveOnCommitment: ['submitted', 'accepted'],
   waive: ['waiting', 'ready', 'submitted', 'accepted', 'returned', 'rejected'],
+  suspend: ['accepted'],
+  resume: ['accepted'],
 };
+
+/** The open Art. 45 period of an item, if its clock is stopped for one. */
+export function openClockStop(item: ItemState): ItemState['pauses'][number] | undefined {
+  return item.pauses.find((p) => p.to === null && p.reason !== 'return');
+}
 
 /**
  * Who may take which decision — the one copy of this rule, for the workflow's validator and for the
@@ -124,6 +157,14 @@ export function refuseDecision(state: ProjectState, decision: Decision): string 
 
   if (action === 'accept' && decision.withGaps && !def.acceptWithGaps) {
     return `${def.code} does not allow acceptance with missing materials (容缺受理)`;
+  }
+  if (action === 'suspend') {
+    if (!item.clockStart || item.preReview) return `${def.code} has no clock running to stop (it is in pre-review)`;
+    const stop = openClockStop(item);
+    if (stop) return `${def.code}'s clock is already stopped for ${stop.reason} since ${stop.from}`;
+  }
+  if (action === 'resume' && !openClockStop(item)) {
+    return `${def.code}'s clock is not stopped; resume follows a suspend`;
   }
   if (action === 'approveOnCommitment' && !def.commitment) {
     return `${def.code} cannot be approved on commitment (告知承诺 does not apply)`;
@@ -212,6 +253,12 @@ export function applyDecision(
     case 'waive':
       item.reason = decision.reason;
       finish(item, 'waived', at);
+      break;
+    case 'suspend':
+      item.pauses.push({ from: at, to: null, reason: decision.period });
+      break;
+    case 'resume':
+      for (const p of item.pauses) if (p.to === null && p.reason !== 'return') p.to = at;
       break;
   }
   refreshItemDeadline(state, item.code, calendar);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ApprovalItem, type Catalog, ItemCode, ProjectCategory, TimeLimit } from './catalog';
+import { ApprovalItem, type Catalog, ItemCode, ProjectCategory, TimeKind, TimeLimit } from './catalog';
 
 /**
  * A project's plan: its template instantiated from the catalog and tailored (waived, added, limits
@@ -40,6 +40,8 @@ export const PlanItem = ApprovalItem.pick({
   legalLimit: true,
   committedLimit: true,
 }).extend({
+  /** Absent in plans made before items carried it: read with `timeKindOf` (domain/approval-time.ts). */
+  timeKind: TimeKind.optional(),
   prerequisites: z.array(ItemCode),
   earlyStart: z.boolean(),
   commitment: z.boolean(),
@@ -222,6 +224,7 @@ function toPlanItem(source: ApprovalItem, prerequisites: ItemCode[] | undefined)
     earlyStart: source.earlyStart,
     commitment: source.commitment,
     acceptWithGaps: source.acceptWithGaps,
+    timeKind: source.timeKind,
   };
 }
 

@@ -27,9 +27,9 @@ const decide = createRoute({
   path: '/projects/{code}/items/{item}/decisions',
   tags: ['items'],
   summary:
-    'Take a decision on an item: submit, accept (受理), return (补正), resubmit, approve, reject, approveOnCommitment, waive',
+    'Take a decision on an item: submit, accept (受理), return (补正), resubmit, approve, reject, approveOnCommitment, waive, suspend, resume',
   description:
-    'Departments accept, return, approve, reject and approve on commitment their own items; the project secretary submits, resubmits and waives. The Idempotency-Key is the Temporal update id: a repeat replays the first answer.',
+    'Departments accept, return, approve, reject and approve on commitment their own items, and suspend and resume their clock for a period Licensing Law Art. 45 keeps off it (`period`: expertReview 专家评审, hearing 听证, inspection 检验检测鉴定, publicNotice 公示; the days do not count toward the deadline or the approval time); the project secretary submits, resubmits and waives. The Idempotency-Key is the Temporal update id: a repeat replays the first answer.',
   request: {
     params: z.object({ code: ProjectCode, item: ItemCode }),
     headers: z.object({ 'idempotency-key': z.string().min(1).max(200) }),

@@ -31,6 +31,7 @@ function item(code: string, over: Partial<ApprovalItem> = {}): ApprovalItem {
     earlyStart: false,
     commitment: false,
     acceptWithGaps: false,
+    timeKind: 'approval',
     appliesTo: ['government'],
     ...over,
   };
@@ -44,6 +45,7 @@ function template(id: string, items: TemplateItem[]): Template {
 function catalog(over: Partial<Catalog> = {}): Catalog {
   return {
     version: 'test-1',
+    approvalTimeCommitment: { government: 90, social: 120, basis: 'test' },
     departments: [dept('FGW'), dept('ZJ')],
     items: [
       item('AA'),

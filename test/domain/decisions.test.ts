@@ -76,6 +76,14 @@ const d = {
     actor,
     reason: '本项目不涉及',
   }),
+  suspend: (item: string, actor: Actor = fgw): Decision => ({
+    action: 'suspend',
+    item,
+    actor,
+    period: 'expertReview',
+    expectedDays: 5,
+  }),
+  resume: (item: string, actor: Actor = fgw): Decision => ({ action: 'resume', item, actor }),
 } satisfies Record<DecisionAction, (item: string, actor?: Actor) => Decision>;
 
 const refusal = (state: ProjectState, decision: Decision) => refuseDecision(state, Decision.parse(decision));
@@ -95,7 +103,15 @@ describe('refuseDecision: who may decide', () => {
   ])('refuses a department action by %s', (_, actor) => {
     const s = state();
     decide(s, d.submit('A'), MON);
-    for (const action of ['accept', 'return', 'approve', 'reject', 'approveOnCommitment'] as const) {
+    for (const action of [
+      'accept',
+      'return',
+      'approve',
+      'reject',
+      'approveOnCommitment',
+      'suspend',
+      'resume',
+    ] as const) {
       expect(refusal(s, d[action]('A', actor))).toBe(`only the responsible department (FGW) may ${action} A`);
     }
   });
@@ -173,6 +189,8 @@ describe('refuseDecision: the order of the lifecycle', () => {
     reject: ['submitted', 'accepted'],
     approveOnCommitment: ['submitted', 'accepted'],
     waive: ['waiting', 'ready', 'submitted', 'accepted', 'returned', 'rejected'],
+    suspend: ['accepted'],
+    resume: ['accepted'],
   };
   /** How item A (or W, for waiting) reaches each status. A allows 告知承诺 so only the order is judged. */
   const paths: Record<ItemStatus, (keyof typeof d)[]> = {
@@ -202,7 +220,10 @@ describe('refuseDecision: the order of the lifecycle', () => {
       .filter((s) => !allowed[action].includes(s) && !(action === 'submit' && s === 'waiting'))
       .map((status) => ({ action, status })),
   );
-  const permitted = actions.flatMap((action) => allowed[action].map((status) => ({ action, status })));
+  // resume follows a suspend: tested on its own below.
+  const permitted = actions
+    .filter((action) => action !== 'resume')
+    .flatMap((action) => allowed[action].map((status) => ({ action, status })));
 
   it.each(refused)('refuses $action on a $status item', ({ action, status }) => {
     const { state, code } = itemIn(status);
@@ -592,6 +613,58 @@ describe('applyDecision: the item lifecycle', () => {
     ].map((decision) => decide(state, decision, MON).revision);
     expect(revisions).toEqual([2, 3, 4, 5, 6, 7]);
     expect(state.revision).toBe(7);
+  });
+});
+
+describe('applyDecision: periods the law keeps off the clock (Art. 45)', () => {
+  it('stops the clock for expert review and moves the deadline by the working days it took', () => {
+    const state = project([planItem('A')]);
+    decide(state, d.submit('A'), MON);
+    decide(state, d.accept('A'), MON);
+    expect(state.items.A!.dueDate).toBe('2035-06-16');
+    const from = cst('2035-06-06T16:00:00');
+    decide(state, d.suspend('A'), from);
+    expect(state.items.A).toMatchObject({
+      status: 'accepted',
+      pauses: [{ from: iso(from), to: null, reason: 'expertReview' }],
+      dueAt: null,
+    });
+    const to = cst('2035-06-08T11:00:00');
+    decide(state, d.resume('A'), to);
+    // Thu 07 and Fri 08 do not count: 05 06, 11 12 13, 16, 18 19 → end of Tue 06-19.
+    expect(state.items.A).toMatchObject({
+      pauses: [{ from: iso(from), to: iso(to), reason: 'expertReview' }],
+      dueDate: '2035-06-19',
+    });
+  });
+
+  it('refuses to stop a clock that is not running, or twice; and to resume one that is not stopped', () => {
+    const state = project([planItem('A'), planItem('B', { prerequisites: ['A'], earlyStart: true })]);
+    decide(state, d.submit('A'), MON);
+    decide(state, d.accept('A'), MON);
+    expect(refusal(state, d.resume('A'))).toBe("A's clock is not stopped; resume follows a suspend");
+    decide(state, d.suspend('A'), MON + 3_600_000);
+    expect(refusal(state, d.suspend('A'))).toBe(
+      `A's clock is already stopped for expertReview since ${iso(MON + 3_600_000)}`,
+    );
+    decide(state, d.submit('B'), MON);
+    decide(state, d.accept('B'), MON);
+    expect(refusal(state, d.suspend('B'))).toBe('B has no clock running to stop (it is in pre-review)');
+  });
+
+  it('closes an open period when the item is approved, and a return keeps its own pause', () => {
+    const state = project([planItem('A')]);
+    decide(state, d.submit('A'), MON);
+    decide(state, d.accept('A'), MON);
+    decide(state, d.suspend('A'), MON + 3_600_000);
+    decide(state, d.return('A'), MON + 7_200_000);
+    decide(state, d.resubmit('A'), MON + 10_800_000);
+    expect(state.items.A!.pauses.map((p) => [p.reason, p.to === null])).toEqual([
+      ['expertReview', true],
+      ['return', false],
+    ]);
+    decide(state, d.approve('A'), MON + 14_400_000);
+    expect(state.items.A!.pauses.every((p) => p.to !== null)).toBe(true);
   });
 });
 

@@ -29,6 +29,7 @@ function item(code: string, over: Partial<ApprovalItem> = {}): ApprovalItem {
     earlyStart: false,
     commitment: false,
     acceptWithGaps: false,
+    timeKind: 'approval',
     appliesTo: ['government', 'social'],
     ...over,
   };
@@ -38,6 +39,7 @@ function item(code: string, over: Partial<ApprovalItem> = {}): ApprovalItem {
 function catalog(over: { items?: ApprovalItem[]; templates?: Template[] } = {}): Catalog {
   return {
     version: 'test-1',
+    approvalTimeCommitment: { government: 90, social: 120, basis: 'test' },
     departments: [
       { code: 'NDRC', nameZh: '发改委', nameEn: 'Development and Reform' },
       { code: 'NRP', nameZh: '自然资源和规划局', nameEn: 'Natural Resources and Planning' },
@@ -124,6 +126,7 @@ describe('instantiatePlan', () => {
       earlyStart: false,
       commitment: false,
       acceptWithGaps: false,
+      timeKind: 'approval',
     });
     expect(plan.items[5]!.prerequisites).toEqual(['PLANNING-PERMIT']);
   });

@@ -1,0 +1,130 @@
+import type { Calendar, LocalDate } from './calendar';
+import type { TimeKind } from './catalog';
+import { shippedCatalog } from './catalog-data';
+import { CONSTRUCTION_PERMIT } from './schedule';
+import { DONE_STATUSES } from './vocabulary';
+
+/**
+ * Approval time (审批用时), the reform's headline figure, beside elapsed time (历时).
+ *
+ * - An item's *counted* days are the working days its department held the accepted application: from
+ *   the day after acceptance (受理) to its decision, without the clock's pauses (补正, the periods of
+ *   Licensing Law Art. 45 such as expert review or public notice, a blocking problem). Only items whose
+ *   time kind is `approval` count (domain/catalog.ts `TimeKind`); the others are not the government's time.
+ * - An item's *elapsed* days run from the day after it was submitted to its end, nothing taken out: what
+ *   the applicant waited.
+ * - A project's counted days are the working days on which at least one of its approval items was on
+ *   the clock: parallel approvals (大并联) count once, which is the point of running them in parallel.
+ *   Its elapsed days run from registration to completion (or now), and to the construction permit.
+ * Working days are the calendar's (`workingDaysBetween`: days after the first instant's day, up to and
+ * including the last instant's day).
+ */
+
+/** The facts of one item the figures are computed from: the workflow's state or a read-model row. */
+export type ClockFacts = {
+  timeKind: TimeKind;
+  status: string;
+  submittedAt: string | null;
+  clockStart: string | null;
+  finishedAt: string | null;
+  /** The clock's pauses, as the workflow holds them (domain/supervision.ts `effectivePauses`). */
+  pauses: readonly { from: string; to: string | null }[];
+};
+
+export type ItemApprovalTime = {
+  /** Whether the item's time is approval time at all. */
+  counts: boolean;
+  /** Working days on the clock so far (or in all, once finished); null when it does not count or has no clock. */
+  countedDays: number | null;
+  /** Working days since submission; null before submission. */
+  elapsedDays: number | null;
+};
+
+const ms = (iso: string) => Date.parse(iso);
+const APPROVED: ReadonlySet<string> = new Set(['approved', 'approvedOnCommitment']);
+const DONE: ReadonlySet<string> = DONE_STATUSES;
+
+/** An item's time kind; plans made before items carried one read it from the shipped catalog. */
+export function timeKindOf(item: { code: string; timeKind?: TimeKind }): TimeKind {
+  return item.timeKind ?? catalogKinds.get(item.code) ?? 'approval';
+}
+const catalogKinds = new Map(shippedCatalog.items.map((i) => [i.code, i.timeKind]));
+
+/** The city's commitment for a project's whole approval time, in working days. */
+export function committedApprovalDays(category: 'government' | 'social'): number {
+  return shippedCatalog.approvalTimeCommitment[category];
+}
+
+const pausesOf = (item: ClockFacts) =>
+  item.pauses.map((p) => ({ from: ms(p.from), to: p.to === null ? null : ms(p.to) }));
+const endOf = (item: ClockFacts, now: number) => (item.finishedAt === null ? now : ms(item.finishedAt));
+
+/** The working days an item's clock ran, in order (empty when it does not count). */
+export function countedDates(item: ClockFacts, calendar: Calendar, now: number): LocalDate[] {
+  if (item.timeKind !== 'approval' || item.clockStart === null) return [];
+  return calendar.workingDates(ms(item.clockStart), endOf(item, now), pausesOf(item));
+}
+
+export function itemApprovalTime(item: ClockFacts, calendar: Calendar, now: number): ItemApprovalTime {
+  const counts = item.timeKind === 'approval';
+  const end = endOf(item, now);
+  return {
+    counts,
+    countedDays:
+      counts && item.clockStart !== null
+        ? calendar.workingDaysBetween(ms(item.clockStart), end, pausesOf(item))
+        : null,
+    elapsedDays: item.submittedAt === null ? null : calendar.workingDaysBetween(ms(item.submittedAt), end),
+  };
+}
+
+export type ProjectApprovalTime = {
+  /** Working days on which at least one approval item was on the clock. */
+  countedDays: number;
+  /** Working days from registration to completion, or to now while the project runs. */
+  elapsedDays: number;
+  /** The same two, up to the day the construction permit was issued; null until it is. */
+  toPermit: { date: LocalDate; countedDays: number; elapsedDays: number } | null;
+  /** The city's commitment for the whole approval time (domain/catalog.ts `ApprovalTimeCommitment`). */
+  committedDays: number;
+  /** committedDays − countedDays: negative once the commitment is broken. */
+  remainingDays: number;
+};
+
+/** A project's approval and elapsed time from its items' facts. */
+export function projectApprovalTime(
+  input: {
+    registeredAt: string;
+    category: 'government' | 'social';
+    items: readonly (ClockFacts & { code: string })[];
+  },
+  calendar: Calendar,
+  now: number,
+): ProjectApprovalTime {
+  const counted = new Set<LocalDate>();
+  for (const item of input.items) for (const d of countedDates(item, calendar, now)) counted.add(d);
+  const complete =
+    input.items.length > 0 && input.items.every((i) => DONE.has(i.status) && i.finishedAt);
+  const end = complete ? Math.max(...input.items.map((i) => ms(i.finishedAt!))) : now;
+  const start = ms(input.registeredAt);
+
+  const permit = input.items.find((i) => i.code === CONSTRUCTION_PERMIT);
+  const issued = permit && permit.finishedAt !== null && APPROVED.has(permit.status);
+  let toPermit: ProjectApprovalTime['toPermit'] = null;
+  if (issued) {
+    const date = calendar.dateOf(ms(permit.finishedAt!));
+    toPermit = {
+      date,
+      countedDays: [...counted].filter((d) => d <= date).length,
+      elapsedDays: calendar.workingDaysBetween(start, ms(permit.finishedAt!)),
+    };
+  }
+  const committedDays = committedApprovalDays(input.category);
+  return {
+    countedDays: counted.size,
+    elapsedDays: calendar.workingDaysBetween(start, end),
+    toPermit,
+    committedDays,
+    remainingDays: committedDays - counted.size,
+  };
+}
