@@ -9,7 +9,7 @@ import {
   type projectLedger,
   type returnsLedger,
 } from '../domain/reports';
-import { itemStatusZh } from '../domain/vocabulary';
+import { itemStatusLabelZh, timeKindZh } from '../domain/vocabulary';
 
 /**
  * The reports' CSV downloads (api/routes/reports.ts): their columns, with the Chinese headers people
@@ -17,7 +17,6 @@ import { itemStatusZh } from '../domain/vocabulary';
  * Standard Time, rates as percentages).
  */
 
-const statusZh = (s: string) => (itemStatusZh as Record<string, string>)[s] ?? s;
 const rungZh = (level: number) => {
   const rung = defaultEscalationPolicy.rungs.find((r) => r.level === level);
   return rung ? rungLabelZh[rung.name] : level === 0 ? '' : `第 ${level} 级`;
@@ -36,7 +35,7 @@ export const ledgerColumns = (calendar: Calendar): CsvColumn<Ledger>[] => [
   { header: '事项名称', value: (r) => r.nameZh },
   { header: '责任部门', value: (r) => r.departmentName ?? r.department },
   { header: '阶段', value: (r) => r.stage },
-  { header: '状态', value: (r) => statusZh(r.status) },
+  { header: '状态', value: (r) => itemStatusLabelZh(r.status) },
   { header: '计划开始', value: (r) => r.plannedStart },
   { header: '计划完成', value: (r) => r.plannedFinish },
   { header: '最晚开始', value: (r) => r.latestStart },
@@ -46,6 +45,9 @@ export const ledgerColumns = (calendar: Calendar): CsvColumn<Ledger>[] => [
   { header: '承诺时限', value: (r) => (r.dueAt === null ? null : calendar.dateOf(Date.parse(r.dueAt) - 1)) },
   { header: '办结时间', value: (r) => cst(r.finishedAt) },
   { header: '已用工作日', value: (r) => r.workingDaysUsed },
+  { header: '时间类型', value: (r) => timeKindZh[r.timeKind] },
+  { header: '计入审批用时（工作日）', value: (r) => r.countedDays },
+  { header: '历时（工作日）', value: (r) => r.elapsedDays },
   { header: '补正次数', value: (r) => r.returns },
   { header: '督办等级', value: (r) => rungZh(r.rung) },
   { header: '是否按时', value: (r) => r.onTime },
@@ -91,7 +93,7 @@ export const annualColumns: CsvColumn<Annual>[] = [
   { header: '阶段', value: (r) => r.stage },
   { header: '计划开始', value: (r) => r.plannedStart },
   { header: '计划完成', value: (r) => r.plannedFinish },
-  { header: '状态', value: (r) => statusZh(r.status) },
+  { header: '状态', value: (r) => itemStatusLabelZh(r.status) },
   { header: '办结时间', value: (r) => cst(r.finishedAt) },
   { header: '是否完成', value: (r) => r.done },
   { header: '是否滞后', value: (r) => r.behindPlan },
@@ -105,7 +107,7 @@ export const returnsColumns: CsvColumn<Returned>[] = [
   { header: '事项名称', value: (r) => r.nameZh },
   { header: '责任部门', value: (r) => r.departmentName ?? r.department },
   { header: '补正次数', value: (r) => r.returns },
-  { header: '状态', value: (r) => statusZh(r.status) },
+  { header: '状态', value: (r) => itemStatusLabelZh(r.status) },
 ];
 
 type OneTrip = ReturnType<typeof returnsLedger>['departments'][number];

@@ -1,7 +1,10 @@
+import { TimeKind } from '../domain/catalog';
 import type { DigestProblem } from '../domain/digest';
 import type { ProblemState } from '../domain/project';
 import type { ItemRecord, ProjectRecord } from '../domain/records';
-import type { ReportItem, ReportProject, ScoreRow } from '../domain/reports';
+import type { LedgerProject, ReportItem, ReportProject, ScoreRow } from '../domain/reports';
+import { committedApprovalDays } from '../domain/time-kinds';
+import { WITHDRAWN } from '../domain/vocabulary';
 import type { Db } from './connect';
 import { jsonb } from './schema';
 
@@ -52,6 +55,8 @@ export async function writeReadModel(trx: Db, snapshot: ReadModelSnapshot): Prom
       escalation_level: summary.escalationLevel,
       revision,
       snapshot: jsonb({ summary }),
+      planned_days: project.plannedDays === null ? null : jsonb(project.plannedDays),
+      committed_days: project.committedDays,
       created_at: project.registeredAt,
       updated_at: snapshot.syncedAt,
     })
@@ -69,6 +74,8 @@ export async function writeReadModel(trx: Db, snapshot: ReadModelSnapshot): Prom
           escalation_level: eb.ref('excluded.escalation_level'),
           revision: eb.ref('excluded.revision'),
           snapshot: eb.ref('excluded.snapshot'),
+          planned_days: eb.ref('excluded.planned_days'),
+          committed_days: eb.ref('excluded.committed_days'),
           updated_at: eb.ref('excluded.updated_at'),
         }))
         .where('projects.revision', '<', revision),
@@ -98,6 +105,9 @@ export async function writeReadModel(trx: Db, snapshot: ReadModelSnapshot): Prom
           working_days_used: i.workingDaysUsed,
           returns: i.returns,
           rung: i.rungLevel,
+          time_kind: i.timeKind,
+          clock_start: i.clockStart,
+          pauses: jsonb(i.pauses),
           revision,
         })),
       )
@@ -117,10 +127,25 @@ export async function writeReadModel(trx: Db, snapshot: ReadModelSnapshot): Prom
             working_days_used: eb.ref('excluded.working_days_used'),
             returns: eb.ref('excluded.returns'),
             rung: eb.ref('excluded.rung'),
+            time_kind: eb.ref('excluded.time_kind'),
+            clock_start: eb.ref('excluded.clock_start'),
+            pauses: eb.ref('excluded.pauses'),
             revision: eb.ref('excluded.revision'),
           }))
           .where('project_items.revision', '<', revision),
       )
+      .execute();
+  }
+
+  // Items an amendment took out of the plan stay in the ledger, withdrawn (已取消), never live.
+  if (project.planItems.length > 0) {
+    await trx
+      .updateTable('project_items')
+      .set({ status: WITHDRAWN, due_at: null, rung: 0, revision })
+      .where('project_code', '=', profile.code)
+      .where('item_code', 'not in', project.planItems)
+      .where('status', '!=', WITHDRAWN)
+      .where('revision', '<', revision)
       .execute();
   }
 
@@ -199,6 +224,8 @@ export type ReportScope = {
   plannedInYear?: number;
   /** Items accepted or decided before `to` and not finished before `from`: those a month's figures touch. */
   activeBetween?: { from: number; to: number };
+  /** Also the items taken out of their plans (only the ledger shows them). */
+  withWithdrawn?: boolean;
 };
 
 /** Items in scope, with their department's name, by project and item code. */
@@ -213,6 +240,7 @@ export async function loadItems(db: Db, scope: ReportScope = {}): Promise<Report
   if (scope.secretary !== undefined) q = q.where('p.secretary', '=', scope.secretary);
   if (scope.leader !== undefined) q = q.where('p.leader', '=', scope.leader);
   if (scope.department !== undefined) q = q.where('i.department', '=', scope.department);
+  if (!scope.withWithdrawn) q = q.where('i.status', '!=', WITHDRAWN);
   if (scope.plannedInYear !== undefined) {
     const [first, last] = [`${scope.plannedInYear}-01-01`, `${scope.plannedInYear}-12-31`];
     q = q.where((eb) =>
@@ -245,6 +273,9 @@ export async function loadItems(db: Db, scope: ReportScope = {}): Promise<Report
     workingDaysUsed: r.working_days_used,
     returns: r.returns,
     rung: r.rung,
+    timeKind: TimeKind.parse(r.time_kind), // the column's check constraint holds it to the enum
+    clockStart: iso(r.clock_start),
+    pauses: r.pauses,
   }));
 }
 
@@ -266,6 +297,23 @@ export async function loadProjects(db: Db, scope: ReportScope = {}): Promise<Rep
     overdueItems: r.overdue_items,
     escalationLevel: r.escalation_level,
   }));
+}
+
+/** What a project's ledger shows besides its items (domain/reports.ts `LedgerProject`); null if unknown. */
+export async function loadLedgerProject(db: Db, code: string): Promise<LedgerProject | null> {
+  const row = await db
+    .selectFrom('projects')
+    .select(['created_at', 'category', 'planned_days', 'committed_days'])
+    .where('code', '=', code)
+    .executeTakeFirst();
+  if (!row) return null;
+  return {
+    registeredAt: row.created_at.toISOString(),
+    plannedDays: row.planned_days,
+    // Rows written before the commitment was recorded: the category's current one.
+    committedDays:
+      row.committed_days ?? committedApprovalDays(row.category === 'social' ? 'social' : 'government'),
+  };
 }
 
 /** Points lost per department and project (department_scores). */

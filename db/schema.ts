@@ -69,9 +69,20 @@ export interface ProjectsTable {
   revision: number;
   /** The workflow's state as last reported; its shape belongs to the workflow and is parsed by the reader. */
   snapshot: Jsonb<unknown>;
+  /** The plan's approval and elapsed working days (domain/schedule.ts `Schedule.approvalDays`). */
+  planned_days: Jsonb<PlannedDays> | null;
+  /** The city's commitment for the project's whole approval time, in working days. */
+  committed_days: number | null;
   created_at: GeneratedTimestamp;
   updated_at: GeneratedTimestamp;
 }
+
+export type PlannedDays = {
+  counted: number;
+  elapsed: number;
+  countedToPermit: number | null;
+  elapsedToPermit: number | null;
+};
 
 export interface ProjectItemsTable {
   project_code: string;
@@ -96,6 +107,12 @@ export interface ProjectItemsTable {
   returns: Generated<number>;
   /** Escalation rung reached, 0 for none. */
   rung: Generated<number>;
+  /** approval | technical | notice | owner | utility: only approval time counts (domain/catalog.ts). */
+  time_kind: Generated<string>;
+  /** When the promised-time clock started (null in pre-review or before acceptance). */
+  clock_start: Timestamp | null;
+  /** The clock's pauses as ISO instants; `to` null while one is open. */
+  pauses: ColumnType<{ from: string; to: string | null }[], string | undefined, string>;
   revision: number;
 }
 

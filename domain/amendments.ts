@@ -97,5 +97,10 @@ function rebaseline(
             critical: i.critical,
           };
   }
-  return { start: schedule.start, permitFinish: schedule.permitFinish, items };
+  return {
+    start: schedule.start,
+    permitFinish: schedule.permitFinish,
+    approvalDays: schedule.approvalDays,
+    items,
+  };
 }

@@ -1,8 +1,9 @@
 import type { Calendar, LocalDate } from './calendar';
 import type { TimeKind } from './catalog';
-import { shippedCatalog } from './catalog-data';
-import { CONSTRUCTION_PERMIT } from './schedule';
-import { DONE_STATUSES } from './vocabulary';
+import type { ProjectState } from './project';
+import { effectivePauses } from './supervision';
+import { committedApprovalDays, timeKindOf } from './time-kinds';
+import { CONSTRUCTION_PERMIT, DONE_STATUSES } from './vocabulary';
 
 /**
  * Approval time (审批用时), the reform's headline figure, beside elapsed time (历时).
@@ -44,17 +45,6 @@ const ms = (iso: string) => Date.parse(iso);
 const APPROVED: ReadonlySet<string> = new Set(['approved', 'approvedOnCommitment']);
 const DONE: ReadonlySet<string> = DONE_STATUSES;
 
-/** An item's time kind; plans made before items carried one read it from the shipped catalog. */
-export function timeKindOf(item: { code: string; timeKind?: TimeKind }): TimeKind {
-  return item.timeKind ?? catalogKinds.get(item.code) ?? 'approval';
-}
-const catalogKinds = new Map(shippedCatalog.items.map((i) => [i.code, i.timeKind]));
-
-/** The city's commitment for a project's whole approval time, in working days. */
-export function committedApprovalDays(category: 'government' | 'social'): number {
-  return shippedCatalog.approvalTimeCommitment[category];
-}
-
 const pausesOf = (item: ClockFacts) =>
   item.pauses.map((p) => ({ from: ms(p.from), to: p.to === null ? null : ms(p.to) }));
 const endOf = (item: ClockFacts, now: number) => (item.finishedAt === null ? now : ms(item.finishedAt));
@@ -95,7 +85,8 @@ export type ProjectApprovalTime = {
 export function projectApprovalTime(
   input: {
     registeredAt: string;
-    category: 'government' | 'social';
+    /** The commitment the project is measured against (`committedApprovalDays` of its category). */
+    committedDays: number;
     items: readonly (ClockFacts & { code: string })[];
   },
   calendar: Calendar,
@@ -103,8 +94,7 @@ export function projectApprovalTime(
 ): ProjectApprovalTime {
   const counted = new Set<LocalDate>();
   for (const item of input.items) for (const d of countedDates(item, calendar, now)) counted.add(d);
-  const complete =
-    input.items.length > 0 && input.items.every((i) => DONE.has(i.status) && i.finishedAt);
+  const complete = input.items.length > 0 && input.items.every((i) => DONE.has(i.status) && i.finishedAt);
   const end = complete ? Math.max(...input.items.map((i) => ms(i.finishedAt!))) : now;
   const start = ms(input.registeredAt);
 
@@ -119,7 +109,7 @@ export function projectApprovalTime(
       elapsedDays: calendar.workingDaysBetween(start, ms(permit.finishedAt!)),
     };
   }
-  const committedDays = committedApprovalDays(input.category);
+  const { committedDays } = input;
   return {
     countedDays: counted.size,
     elapsedDays: calendar.workingDaysBetween(start, end),
@@ -127,4 +117,37 @@ export function projectApprovalTime(
     committedDays,
     remainingDays: committedDays - counted.size,
   };
+}
+
+/** An item's clock facts from the workflow's state. */
+export function clockFacts(state: ProjectState, code: string): ClockFacts & { code: string } {
+  const def = state.plan.items.find((i) => i.code === code)!;
+  const item = state.items[code]!;
+  const iso = (t: number) => new Date(t).toISOString();
+  return {
+    code,
+    timeKind: timeKindOf(def),
+    status: item.status,
+    submittedAt: item.submittedAt ?? null,
+    clockStart: item.preReview ? null : (item.clockStart ?? null),
+    finishedAt: item.finishedAt ?? null,
+    pauses: effectivePauses(state, item).map((p) => ({
+      from: iso(p.from),
+      to: p.to === null ? null : iso(p.to),
+    })),
+  };
+}
+
+/** A running project's approval time, as its workflow holds it, with the plan's figures beside it. */
+export function stateApprovalTime(state: ProjectState, calendar: Calendar, now: number) {
+  const actual = projectApprovalTime(
+    {
+      registeredAt: state.registeredAt,
+      committedDays: committedApprovalDays(state.profile.category),
+      items: state.plan.items.map((i) => clockFacts(state, i.code)),
+    },
+    calendar,
+    now,
+  );
+  return { ...actual, planned: state.baseline.approvalDays ?? null };
 }

@@ -150,7 +150,7 @@ const stage1: ItemInput[] = [
     committedLimit: wd(20, true),
     appliesTo: G,
     timeKind: 'technical',
-    note: '10–20 WD [EST]; 发改 or the sector department; needs the draft feasibility study. Time kind: technical — a risk assessment, usually written by a commissioned body; Licensing Law Art. 45 excludes appraisal and expert review from the authority\'s time [LAW]; classing it here is our reading [EST].',
+    note: "10–20 WD [EST]; 发改 or the sector department; needs the draft feasibility study. Time kind: technical — a risk assessment, usually written by a commissioned body; Licensing Law Art. 45 excludes appraisal and expert review from the authority's time [LAW]; classing it here is our reading [EST].",
   },
   {
     code: 'FEASIBILITY',
@@ -199,7 +199,7 @@ const stage1: ItemInput[] = [
     commitment: true,
     appliesTo: GE,
     timeKind: 'technical',
-    note: 'Hazard-prone areas; filing, about immediate [EST]. 区域评估 reuse. Time kind: technical — the assessment is an intermediary\'s; the filing itself is immediate [EST].',
+    note: "Hazard-prone areas; filing, about immediate [EST]. 区域评估 reuse. Time kind: technical — the assessment is an intermediary's; the filing itself is immediate [EST].",
   },
   {
     code: 'ARCHAEOLOGY',
@@ -473,7 +473,7 @@ const parallel: ItemInput[] = [
     committedLimit: wd(0, true),
     appliesTo: E,
     timeKind: 'technical',
-    note: 'Mostly enterprise self-management plus filing now [EST]. Time kind: technical — pre-evaluation and protective design are the owner\'s consultants\' work [EST].',
+    note: "Mostly enterprise self-management plus filing now [EST]. Time kind: technical — pre-evaluation and protective design are the owner's consultants' work [EST].",
   },
 ];
 
@@ -619,7 +619,7 @@ const stage3: ItemInput[] = [
     committedLimit: cd(30, true),
     appliesTo: GE,
     timeKind: 'owner',
-    note: 'Minimums, not ceilings: ≥20 days to the bid deadline, ≥3 days candidate publicity [UNVERIFIED: 招标投标法 Art. 24, 条例 Art. 54]. G mandatory. Time kind: owner — the owner\'s procurement with statutory minimum periods; Art. 45 excludes tendering [LAW].',
+    note: "Minimums, not ceilings: ≥20 days to the bid deadline, ≥3 days candidate publicity [UNVERIFIED: 招标投标法 Art. 24, 条例 Art. 54]. G mandatory. Time kind: owner — the owner's procurement with statutory minimum periods; Art. 45 excludes tendering [LAW].",
   },
   {
     code: 'QUALITY-SUPERVISION',
@@ -937,7 +937,7 @@ const stage4: ItemInput[] = [
     prerequisites: ['EIA'],
     appliesTo: GE,
     timeKind: 'owner',
-    note: 'No government approval; 生态环境 supervises. Public notice about 20 WD [UNVERIFIED]. After the EIA the template uses. Time kind: owner — the owner\'s own acceptance and its public notice; no government approval [SRC §2 #50].',
+    note: "No government approval; 生态环境 supervises. Public notice about 20 WD [UNVERIFIED]. After the EIA the template uses. Time kind: owner — the owner's own acceptance and its public notice; no government approval [SRC §2 #50].",
   },
   {
     code: 'SOIL-WATER-ACCEPTANCE',
@@ -953,7 +953,7 @@ const stage4: ItemInput[] = [
     prerequisites: ['SOIL-WATER'],
     appliesTo: GE,
     timeKind: 'owner',
-    note: 'Owner accepts, then files with 水务; done at once [EST: no source in the reference]. Time kind: owner — the owner\'s self-acceptance, filed [SRC §2 #51].',
+    note: "Owner accepts, then files with 水务; done at once [EST: no source in the reference]. Time kind: owner — the owner's self-acceptance, filed [SRC §2 #51].",
   },
   {
     code: 'DISCHARGE-PERMIT',
@@ -1008,7 +1008,7 @@ const rawCatalog: z.input<typeof Catalog> = {
     social: 120,
     basis:
       'Whole process ≤120 WD: national target (国办发〔2018〕33号, 国办发〔2019〕11号) [SRC]; ' +
-      'government-invested 房建市政 ≤90 WD as in Suining 2019 (遂府函〔2019〕55号) [SRC]. Replace with the city\'s own.',
+      "government-invested 房建市政 ≤90 WD as in Suining 2019 (遂府函〔2019〕55号) [SRC]. Replace with the city's own.",
   },
   departments,
   items: [...stage1, ...parallel, ...stage2, ...stage3, ...utilities, ...stage4],

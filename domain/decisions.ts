@@ -159,7 +159,8 @@ export function refuseDecision(state: ProjectState, decision: Decision): string 
     return `${def.code} does not allow acceptance with missing materials (容缺受理)`;
   }
   if (action === 'suspend') {
-    if (!item.clockStart || item.preReview) return `${def.code} has no clock running to stop (it is in pre-review)`;
+    if (!item.clockStart || item.preReview)
+      return `${def.code} has no clock running to stop (it is in pre-review)`;
     const stop = openClockStop(item);
     if (stop) return `${def.code}'s clock is already stopped for ${stop.reason} since ${stop.from}`;
   }

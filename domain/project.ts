@@ -3,7 +3,7 @@ import { type Calendar, type CalendarYear, LocalDate, makeCalendar } from './cal
 import { DepartmentCode, ItemCode, ProjectCategory } from './catalog';
 import { defaultEscalationPolicy, type EscalationPolicy } from './ladder';
 import type { Plan, PlanItem } from './plan';
-import { schedulePlan } from './schedule';
+import { type Schedule, schedulePlan } from './schedule';
 import { DONE_STATUSES } from './vocabulary';
 
 /**
@@ -169,6 +169,8 @@ export const RECENT_ESCALATIONS = 50;
 export type Baseline = {
   start: string;
   permitFinish: string | null;
+  /** The plan's approval and elapsed working days (Schedule.approvalDays); absent in older baselines. */
+  approvalDays?: Schedule['approvalDays'];
   items: Record<
     string,
     { plannedStart: string; plannedFinish: string; latestStart: string | null; critical: boolean }
@@ -181,10 +183,11 @@ export function baselineOf(plan: Plan, calendar: Calendar, start: string, target
 }
 
 /** The plan a project is measured against, from its schedule (planned dates, latest starts, critical path). */
-export function baselineFrom(schedule: ReturnType<typeof schedulePlan>): Baseline {
+export function baselineFrom(schedule: Schedule): Baseline {
   return {
     start: schedule.start,
     permitFinish: schedule.permitFinish,
+    approvalDays: schedule.approvalDays,
     items: Object.fromEntries(
       schedule.items.map((i) => [
         i.code,

@@ -1,6 +1,10 @@
+import { clockFacts } from './approval-time';
 import type { Calendar } from './calendar';
+import type { TimeKind } from './catalog';
 import type { ProblemState, ProjectProfile, ProjectState } from './project';
+import type { Schedule } from './schedule';
 import { effectivePauses, type ProjectSummary } from './supervision';
+import { committedApprovalDays } from './time-kinds';
 
 /**
  * Flat records of a project for the read model (项目台账): what PostgreSQL mirrors. The workflow sends only
@@ -27,6 +31,10 @@ export type ItemRecord = {
   plannedStart: string | null;
   plannedFinish: string | null;
   latestStart: string | null;
+  /** What approval time is computed from (domain/approval-time.ts `ClockFacts`). */
+  timeKind: TimeKind;
+  clockStart: string | null;
+  pauses: { from: string; to: string | null }[];
 };
 
 export type ProjectRecord = {
@@ -35,6 +43,11 @@ export type ProjectRecord = {
   registeredAt: string;
   revision: number;
   summary: ProjectSummary;
+  /** The plan's items now: the read model marks any other item of the project withdrawn (已取消). */
+  planItems: string[];
+  /** The plan's approval and elapsed days, null in baselines made before they were kept. */
+  plannedDays: Schedule['approvalDays'] | null;
+  committedDays: number;
 };
 
 export function itemRecords(state: ProjectState, calendar: Calendar): ItemRecord[] {
@@ -49,6 +62,7 @@ export function itemRecords(state: ProjectState, calendar: Calendar): ItemRecord
             effectivePauses(state, item),
           )
         : null;
+    const clock = clockFacts(state, def.code);
     return {
       code: def.code,
       nameZh: def.nameZh,
@@ -67,8 +81,25 @@ export function itemRecords(state: ProjectState, calendar: Calendar): ItemRecord
       plannedStart: planned?.plannedStart ?? null,
       plannedFinish: planned?.plannedFinish ?? null,
       latestStart: planned?.latestStart ?? null,
+      timeKind: clock.timeKind,
+      clockStart: clock.clockStart,
+      pauses: [...clock.pauses],
     };
   });
+}
+
+/** The project's own record: its profile and summary, and what its ledger's approval time needs. */
+export function projectRecord(state: ProjectState, summary: ProjectSummary): ProjectRecord {
+  return {
+    profile: state.profile,
+    templateId: state.plan.templateId,
+    registeredAt: state.registeredAt,
+    revision: state.revision,
+    summary,
+    planItems: state.plan.items.map((i) => i.code),
+    plannedDays: state.baseline.approvalDays ?? null,
+    committedDays: committedApprovalDays(state.profile.category),
+  };
 }
 
 export function problemRecords(state: ProjectState): ProblemState[] {

@@ -1,5 +1,13 @@
+import {
+  type ItemApprovalTime,
+  itemApprovalTime,
+  type ProjectApprovalTime,
+  projectApprovalTime,
+} from './approval-time';
 import type { Calendar, LocalDate } from './calendar';
-import { DECIDED_STATUSES, DONE_STATUSES } from './vocabulary';
+import type { TimeKind } from './catalog';
+import type { Schedule } from './schedule';
+import { DECIDED_STATUSES, DONE_STATUSES, WITHDRAWN } from './vocabulary';
 
 /**
  * Ledgers and reports (台账 and 月度通报) over read-model rows: pure functions of the rows, the working-day
@@ -13,8 +21,10 @@ import { DECIDED_STATUSES, DONE_STATUSES } from './vocabulary';
  *   before its clock started has no due date and counts as on time.
  * - *Overdue* at an instant t: accepted by t, due before t and not finished by t.
  * - Working days are the calendar's: finished items report what the workflow stored (pauses for
- *   correction excluded); open items are counted from acceptance to `now` with `workingDaysBetween`.
- *   The read model keeps no pause intervals, so an open item's count includes its pauses.
+ *   correction excluded); open items are counted from their clock's start to `now` without its pauses.
+ * - Approval time (审批用时) and elapsed time (历时): domain/approval-time.ts.
+ * - Items an amendment took out of the plan are `withdrawn` (已取消): the ledger lists them as such,
+ *   the other reports never see them (the loader leaves them out).
  * - Months are calendar months in China Standard Time.
  */
 
@@ -39,6 +49,10 @@ export type ReportItem = {
   returns: number;
   /** Escalation rung reached in the item's current round (0 none … 4 约谈). */
   rung: number;
+  /** What approval time is computed from (domain/approval-time.ts `ClockFacts`). */
+  timeKind: TimeKind;
+  clockStart: string | null;
+  pauses: { from: string; to: string | null }[];
 };
 
 /** One row of projects. */
@@ -79,9 +93,16 @@ export function overdueAt(i: ReportItem, at: number): boolean {
   return ms(i.dueAt) < at && (i.finishedAt === null || ms(i.finishedAt) > at);
 }
 
-/** Stored for a finished item; from acceptance to `now` for an open one; null before acceptance. */
+/**
+ * Stored for a finished item; for an open one, from its clock's start to `now` without its pauses (from
+ * acceptance, pauses included, for rows written before the read model kept the clock); null before.
+ */
 export function workingDaysUsed(i: ReportItem, calendar: Calendar, now: number): number | null {
   if (i.finishedAt !== null) return i.workingDaysUsed;
+  if (i.clockStart !== null) {
+    const pauses = i.pauses.map((p) => ({ from: ms(p.from), to: p.to === null ? null : ms(p.to) }));
+    return calendar.workingDaysBetween(ms(i.clockStart), now, pauses);
+  }
   return i.acceptedAt === null ? null : calendar.workingDaysBetween(ms(i.acceptedAt), now);
 }
 
@@ -100,7 +121,7 @@ export type LedgerLine = ReportItem & {
   onTime: boolean | null;
   /** Open and past due at `now`. */
   overdue: boolean;
-};
+} & ItemApprovalTime;
 
 /** Every item of a project, by stage, planned start and code. */
 export function projectLedger(items: readonly ReportItem[], calendar: Calendar, now: number): LedgerLine[] {
@@ -115,8 +136,34 @@ export function projectLedger(items: readonly ReportItem[], calendar: Calendar, 
       ...i,
       workingDaysUsed: workingDaysUsed(i, calendar, now),
       onTime: onTime(i),
-      overdue: overdueAt(i, now),
+      overdue: i.status !== WITHDRAWN && overdueAt(i, now),
+      ...itemApprovalTime(i, calendar, now),
     }));
+}
+
+/** What the ledger shows of a project besides its items: registration, the plan's days, the commitment. */
+export type LedgerProject = {
+  registeredAt: string;
+  plannedDays: Schedule['approvalDays'] | null;
+  committedDays: number;
+};
+
+/** The project's approval time from its ledger rows (withdrawn items left out), with the plan's beside it. */
+export function ledgerApprovalTime(
+  project: LedgerProject,
+  items: readonly ReportItem[],
+  calendar: Calendar,
+  now: number,
+): ProjectApprovalTime & { planned: Schedule['approvalDays'] | null } {
+  const live = items.filter((i) => i.status !== WITHDRAWN).map((i) => ({ ...i, code: i.itemCode }));
+  return {
+    ...projectApprovalTime(
+      { registeredAt: project.registeredAt, committedDays: project.committedDays, items: live },
+      calendar,
+      now,
+    ),
+    planned: project.plannedDays,
+  };
 }
 
 // --- 部门月度通报: the department monthly report ----------------------------------------------------------

@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { type Calendar, LocalDate } from './calendar';
 import { ItemCode, type TimeLimit } from './catalog';
 import { findPlanCycles, type Plan, type PlanItem } from './plan';
+import { timeKindOf } from './time-kinds';
+import { CONSTRUCTION_PERMIT } from './vocabulary';
 
 /**
  * The plan on the calendar (倒排工期): a forward pass for the earliest dates and the critical path, and,
@@ -18,9 +20,6 @@ import { findPlanCycles, type Plan, type PlanItem } from './plan';
  * - An item already done finishes on its actual date; a later item starts no earlier than `start`.
  *   A done date that is not a working day counts as the next working day (nothing is filed on a Sunday).
  */
-
-/** The item whose issue allows construction to start; the target is scheduled back from it. */
-export const CONSTRUCTION_PERMIT = 'CONSTRUCTION-PERMIT';
 
 /**
  * An item's duration in working days for planning. Working days count as they are; calendar days are
@@ -73,6 +72,18 @@ export const Schedule = z.object({
   shortfall: z.string().nullable(),
   /** Some date lies in, or was counted through, a year without calendar data. */
   provisional: z.boolean(),
+  /**
+   * The plan's time in working days (domain/approval-time.ts): `counted`, the days on which at least one
+   * open approval item is planned to be with its department (parallel items count once); `elapsed`,
+   * the days from the start to the finish, the critical path's length; and both to the construction
+   * permit (null without one). Done items take no planned time.
+   */
+  approvalDays: z.object({
+    counted: z.number().int(),
+    elapsed: z.number().int(),
+    countedToPermit: z.number().int().nullable(),
+    elapsedToPermit: z.number().int().nullable(),
+  }),
 });
 export type Schedule = z.infer<typeof Schedule>;
 
@@ -217,6 +228,20 @@ export function schedulePlan(plan: Plan, calendar: Calendar, opts: ScheduleOptio
   let provisional = false;
   for (let y = Math.min(...years); y <= Math.max(...years); y++) provisional ||= !calendar.hasData(y);
 
+  // Approval time: an item starting on offset s with duration d is on the clock on offsets s+1 … s+d.
+  const counted = new Set<number>();
+  for (const item of plan.items) {
+    if (done[item.code] !== undefined || timeKindOf(item) !== 'approval') continue;
+    for (let o = es.get(item.code)! + 1; o <= ef.get(item.code)!; o++) counted.add(o);
+  }
+  const permitAt = permit && done[CONSTRUCTION_PERMIT] === undefined ? ef.get(CONSTRUCTION_PERMIT)! : null;
+  const approvalDays = {
+    counted: counted.size,
+    elapsed: end,
+    countedToPermit: permitAt === null ? null : [...counted].filter((o) => o <= permitAt).length,
+    elapsedToPermit: permitAt,
+  };
+
   return {
     start: anchor,
     items,
@@ -229,6 +254,7 @@ export function schedulePlan(plan: Plan, calendar: Calendar, opts: ScheduleOptio
     targetFeasible,
     shortfall,
     provisional,
+    approvalDays,
   };
 }
 

@@ -1,9 +1,17 @@
+import type { TimeKind } from './catalog';
 import type { ItemStatus, ProblemStatus } from './project';
 
 /**
  * The programme's words, once: which item statuses mean what, their Chinese labels, the stages'
  * names. The workflow, the reports, the digests, the queue and the pages all read them from here.
  */
+
+/** The item whose issue allows construction to start (开工). */
+export const CONSTRUCTION_PERMIT = 'CONSTRUCTION-PERMIT';
+
+/** A read-model status, not a workflow one: the item was taken out of the plan by an amendment (已取消). */
+export const WITHDRAWN = 'withdrawn';
+export const withdrawnZh = '已取消';
 
 /** Finished for good: approved, approved on commitment, or waived (免办). */
 export const DONE_STATUSES: ReadonlySet<ItemStatus> = new Set(['approved', 'approvedOnCommitment', 'waived']);
@@ -41,6 +49,20 @@ export const itemStatusZh: Readonly<Record<ItemStatus, string>> = {
   approvedOnCommitment: '告知承诺办结',
   rejected: '不予许可',
   waived: '免办',
+};
+
+/** An item status as the read model holds it (withdrawn included), in Chinese; unknown ones as they are. */
+export function itemStatusLabelZh(status: string): string {
+  if (status === WITHDRAWN) return withdrawnZh;
+  return (itemStatusZh as Record<string, string>)[status] ?? status;
+}
+
+export const timeKindZh: Readonly<Record<TimeKind, string>> = {
+  approval: '部门审批',
+  technical: '技术审查/中介服务',
+  notice: '公示/挂牌期',
+  owner: '建设单位自办',
+  utility: '市政公用服务',
 };
 
 export const problemStatusZh: Readonly<Record<ProblemStatus, string>> = {

@@ -2,7 +2,7 @@ import { log } from '@temporalio/workflow';
 import type { ProgressRecord } from '../activities/contract';
 import type { Calendar } from '../domain/calendar';
 import type { EscalationEvent, ProjectState } from '../domain/project';
-import { itemRecords, problemRecords } from '../domain/records';
+import { itemRecords, problemRecords, projectRecord } from '../domain/records';
 import type { ProjectSummary } from '../domain/supervision';
 
 /**
@@ -78,13 +78,7 @@ function delta(
   };
   const scores = Object.fromEntries(Object.entries(state.scores).map(([d, s]) => [d, s.points]));
   const record: ProgressRecord = {
-    project: {
-      profile: state.profile,
-      templateId: state.plan.templateId,
-      registeredAt: state.registeredAt,
-      revision: state.revision,
-      summary,
-    },
+    project: projectRecord(state, summary),
     items: itemRecords(state, calendar).filter((r) => changed(`item:${r.code}`, r)),
     problems: problemRecords(state).filter((p) => changed(`problem:${p.id}`, p)),
     scores: changed('scores', scores) ? scores : {},

@@ -39,6 +39,24 @@ export const RegisterProject = z
     },
   });
 
+export const PlannedApprovalDays = z
+  .object({
+    counted: z
+      .number()
+      .int()
+      .describe(
+        'Planned approval time (审批用时): working days on which an approval item is with its department',
+      ),
+    elapsed: z.number().int().describe('Working days from the start to the finish of the whole plan'),
+    countedToPermit: z.number().int().nullable(),
+    elapsedToPermit: z.number().int().nullable(),
+    committed: z
+      .number()
+      .int()
+      .describe("The city's commitment for the whole approval time of a project of this category"),
+  })
+  .meta({ id: 'PlannedApprovalDays' });
+
 export const Registered = z.object({
   code: z.string(),
   workflowId: z.string(),
@@ -52,6 +70,7 @@ export const Registered = z.object({
     countdown: z.number().int().nullable(),
     targetFeasible: z.boolean().nullable(),
     shortfall: z.string().nullable().optional(),
+    approvalDays: PlannedApprovalDays,
   }),
 });
 

@@ -3,11 +3,13 @@ import { z } from 'zod';
 import { auditTrail } from '../../db/audit';
 import { listProjects } from '../../db/project-lists';
 import { loadCalendarYears } from '../../db/reference';
+import { stateApprovalTime } from '../../domain/approval-time';
 import { makeCalendar } from '../../domain/calendar';
 import { shippedCatalog } from '../../domain/catalog-data';
 import { amendPlan, instantiatePlan, Tailoring } from '../../domain/plan';
 import { baselineFrom, PersonId, ProjectProfile } from '../../domain/project';
 import { schedulePlan } from '../../domain/schedule';
+import { committedApprovalDays } from '../../domain/time-kinds';
 import { isHeld } from '../../domain/vocabulary';
 import { pinProjectAccess, projectAccess } from '../access';
 import type { App, AppDeps } from '../app';
@@ -17,7 +19,7 @@ import { actorOf, canActOnProject, canReadProject, canRegisterProject, forbidden
 import { requireInDirectory } from '../directory';
 import { ProblemError, ProblemType, problemResponse } from '../http-problem';
 import { IdempotencyKeyHeader, idempotent } from '../idempotency';
-import { jsonResponse, ProjectCodeParam } from '../openapi-shapes';
+import { jsonResponse, ProjectApprovalTime, ProjectCodeParam } from '../openapi-shapes';
 import { amendProjectPlan, queryProject, reassignProject, startProject } from '../temporal';
 import { ProjectListQuery, ProjectRow, Registered, RegisterProject } from './project-bodies';
 
@@ -59,7 +61,10 @@ const get = createRoute({
   summary: "The project's live state, from its workflow",
   request: { params: ProjectCodeParam },
   responses: {
-    200: jsonResponse(z.looseObject({}), 'The live plan state'),
+    200: jsonResponse(
+      z.looseObject({ approvalTime: ProjectApprovalTime }),
+      "The live plan state, with the project's approval time (审批用时) beside its elapsed time",
+    ),
     403: problemResponse('Not one of your projects'),
     404: problemResponse('No such project'),
   },
@@ -200,6 +205,7 @@ export function registerProjectRoutes(app: App, deps: AppDeps): void {
         countdown: schedule.countdown,
         targetFeasible: schedule.targetFeasible,
         shortfall: schedule.shortfall ?? null,
+        approvalDays: { ...schedule.approvalDays, committed: committedApprovalDays(profile.category) },
       },
     };
     auditWithAnswer(c, {
@@ -239,7 +245,11 @@ export function registerProjectRoutes(app: App, deps: AppDeps): void {
     if (!canReadProject(c.get('principal'), view.state.profile))
       throw forbidden(`project ${code} is not one of yours`);
     const { calendarYears: _calendars, ...state } = view.state;
-    return c.json({ ...state, summary: view.summary, nextEscalationAt: view.nextEscalationAt }, 200);
+    const approvalTime = stateApprovalTime(view.state, makeCalendar(view.state.calendarYears), Date.now());
+    return c.json(
+      { ...state, summary: view.summary, nextEscalationAt: view.nextEscalationAt, approvalTime },
+      200,
+    );
   });
 
   app.openapi(reassign, async (c) => {

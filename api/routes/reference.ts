@@ -2,7 +2,7 @@ import { createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
 import { findCalendarYear, listCalendarYears, listDepartments, storeCalendarYear } from '../../db/reference';
 import { CalendarYear, validateCalendarYear } from '../../domain/calendar';
-import { ApprovalItem, Department, ProjectCategory } from '../../domain/catalog';
+import { ApprovalItem, ApprovalTimeCommitment, Department, ProjectCategory } from '../../domain/catalog';
 import { shippedCatalog } from '../../domain/catalog-data';
 import { instantiatePlan, PlanItem } from '../../domain/plan';
 import type { App, AppDeps } from '../app';
@@ -34,6 +34,9 @@ const CatalogItem = ApprovalItem.extend({
 const CatalogAnswer = z
   .object({
     version: z.string(),
+    approvalTimeCommitment: ApprovalTimeCommitment.describe(
+      "The city's promise for a project's whole approval time (审批用时), in working days, per category",
+    ),
     departments: z.array(Department),
     items: z.array(CatalogItem),
   })
@@ -234,6 +237,7 @@ export function registerReferenceRoutes(app: App, deps: AppDeps): void {
     c.json(
       {
         version: shippedCatalog.version,
+        approvalTimeCommitment: shippedCatalog.approvalTimeCommitment,
         departments: shippedCatalog.departments,
         items: shippedCatalog.items.map((i) => ({
           ...i,

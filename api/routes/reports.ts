@@ -1,15 +1,23 @@
 import { createRoute } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { z } from 'zod';
-import { loadItems, loadProjects, loadScores, type ReportScope } from '../../db/read-model';
+import {
+  loadItems,
+  loadLedgerProject,
+  loadProjects,
+  loadScores,
+  type ReportScope,
+} from '../../db/read-model';
 import { listDepartments, loadCalendar } from '../../db/reference';
 import { loadReturnVisits, loadServiceContacts } from '../../db/service';
 import { annualPlan } from '../../domain/annual-plan';
+import { TimeKind } from '../../domain/catalog';
 import { toCsv } from '../../domain/csv';
 import { PersonId } from '../../domain/project';
 import {
   departmentMonthly,
   leaderProjects,
+  ledgerApprovalTime,
   monthBounds,
   projectLedger,
   returnsLedger,
@@ -21,7 +29,7 @@ import { authResponses } from '../auth/middleware';
 import { canReadProject, forbidden, isAdministrator } from '../auth/permissions';
 import type { Principal } from '../auth/principal';
 import { problemResponse } from '../http-problem';
-import { ProjectCodeParam } from '../openapi-shapes';
+import { ProjectApprovalTime, ProjectCodeParam } from '../openapi-shapes';
 import {
   annualColumns,
   leaderColumns,
@@ -85,6 +93,16 @@ const LedgerLine = Item.extend({
     .describe('Finished: as stored (pauses excluded); open: counted from acceptance to now'),
   onTime: z.boolean().nullable().describe('Decided at or before the due time; null until decided'),
   overdue: z.boolean().describe('Open and past due now'),
+  timeKind: TimeKind.describe('Only approval counts toward approval time (审批用时)'),
+  counts: z.boolean().describe("Whether the item's time is approval time"),
+  countedDays: z
+    .number()
+    .int()
+    .nullable()
+    .describe(
+      'Approval time: working days on the clock since acceptance, without its pauses (补正, Art. 45 periods)',
+    ),
+  elapsedDays: z.number().int().nullable().describe('Working days since submission, nothing taken out'),
 });
 const DepartmentMonth = z.object({
   department: z.string(),
@@ -165,7 +183,15 @@ const ledger = createRoute({
     "A project's ledger (项目台账): every item, planned, due and actual, working days, returns, ladder level",
   request: { params: ProjectCodeParam, query: z.object({ format: Format }) },
   responses: {
-    ...ok(z.object({ code: z.string(), asOf: z.string(), items: z.array(LedgerLine) }), 'The ledger'),
+    ...ok(
+      z.object({
+        code: z.string(),
+        asOf: z.string(),
+        approvalTime: ProjectApprovalTime.nullable(),
+        items: z.array(LedgerLine),
+      }),
+      'The ledger; items taken out of the plan are listed with status withdrawn (已取消)',
+    ),
     404: problemResponse('No such project'),
   },
 });
@@ -258,13 +284,19 @@ export function registerReportRoutes(app: App, deps: AppDeps): void {
     const { code } = c.req.valid('param');
     const access = await projectAccess(deps, code); // 404 for an unknown project
     if (!canReadProject(c.get('principal'), access)) throw forbidden(`project ${code} is not one of yours`);
-    const [calendar, items] = await Promise.all([loadCalendar(db), loadItems(db, { projectCode: code })]);
+    const [calendar, items, project] = await Promise.all([
+      loadCalendar(db),
+      loadItems(db, { projectCode: code, withWithdrawn: true }),
+      loadLedgerProject(db, code),
+    ]);
     const now = Date.now();
     const lines = projectLedger(items, calendar, now);
     if (wantsCsv(c, c.req.valid('query').format)) {
       return csv(c, `ledger-${code}.csv`, `项目台账-${code}.csv`, toCsv(ledgerColumns(calendar), lines));
     }
-    return c.json({ code, asOf: new Date(now).toISOString(), items: lines }, 200);
+    // Null for the moment between registration and the read model's first write.
+    const approvalTime = project ? ledgerApprovalTime(project, items, calendar, now) : null;
+    return c.json({ code, asOf: new Date(now).toISOString(), approvalTime, items: lines }, 200);
   });
 
   app.openapi(monthly, async (c) => {

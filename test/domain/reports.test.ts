@@ -67,6 +67,9 @@ function item(itemCode: string, department: string, over: Partial<ReportItem> = 
     workingDaysUsed: null,
     returns: 0,
     rung: 0,
+    timeKind: 'approval',
+    clockStart: null,
+    pauses: [],
     ...over,
   };
 }

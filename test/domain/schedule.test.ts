@@ -237,6 +237,37 @@ describe('schedulePlan, calendar coverage and bad input', () => {
   });
 });
 
+describe('schedulePlan: approval time (审批用时) beside elapsed time', () => {
+  // Offsets on the clock (s+1 … s+d): A 1–3, C 4–8, D 1–11, permit 12–13, E 1, F 14–17; B takes none.
+  it('counts each working day once however many approvals run on it, and ends at the critical path', () => {
+    const s = schedulePlan(dag, calendar, { start: '2027-04-01' });
+    expect(s.approvalDays).toEqual({ counted: 17, elapsed: 17, countedToPermit: 13, elapsedToPermit: 13 });
+  });
+
+  it('leaves out the days of items whose time is not the government’s', () => {
+    const kinds: Record<string, PlanItem['timeKind']> = { D: 'technical', F: 'owner' };
+    const mixed = plan(dag.items.map((i) => ({ ...i, timeKind: kinds[i.code] ?? 'approval' })));
+    const s = schedulePlan(mixed, calendar, { start: '2027-04-01' });
+    // Left: A 1–3, C 4–8, E 1, permit 12–13 → {1 … 8, 12, 13}; D's 9–11 and F's 14–17 drop out.
+    expect(s.approvalDays).toEqual({ counted: 10, elapsed: 17, countedToPermit: 10, elapsedToPermit: 13 });
+  });
+
+  it('plans no time for items already done, and has no permit figures once the permit is done', () => {
+    const s = schedulePlan(dag, calendar, {
+      start: '2027-04-01',
+      done: {
+        A: '2027-04-01',
+        B: '2027-04-01',
+        C: '2027-04-01',
+        D: '2027-04-01',
+        'CONSTRUCTION-PERMIT': '2027-04-01',
+      },
+    });
+    // E 1, F 1–4 (after the permit, done on offset 0).
+    expect(s.approvalDays).toEqual({ counted: 4, elapsed: 4, countedToPermit: null, elapsedToPermit: null });
+  });
+});
+
 describe('schedulePlan over the shipped gov-building template', () => {
   it('runs the permit’s critical path through the land items, on the shipped calendar', () => {
     const result = instantiatePlan(shippedCatalog, 'gov-building');

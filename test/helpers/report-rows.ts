@@ -41,6 +41,9 @@ export function reportItem(
     workingDaysUsed: null,
     returns: 0,
     rung: 0,
+    timeKind: 'approval',
+    clockStart: null,
+    pauses: [],
     ...over,
   };
 }
