@@ -149,5 +149,5 @@ export function stateApprovalTime(state: ProjectState, calendar: Calendar, now: 
     calendar,
     now,
   );
-  return { ...actual, planned: state.baseline.approvalDays ?? null };
+  return { ...actual, planned: state.baseline?.approvalDays ?? null };
 }

@@ -97,7 +97,8 @@ export function projectRecord(state: ProjectState, summary: ProjectSummary): Pro
     revision: state.revision,
     summary,
     planItems: state.plan.items.map((i) => i.code),
-    plannedDays: state.baseline.approvalDays ?? null,
+    // Carried states of projects registered before the baseline existed have none.
+    plannedDays: state.baseline?.approvalDays ?? null,
     committedDays: committedApprovalDays(state.profile.category),
   };
 }
