@@ -226,6 +226,8 @@ export type ReportScope = {
   activeBetween?: { from: number; to: number };
   /** Also the items taken out of their plans (only the ledger shows them). */
   withWithdrawn?: boolean;
+  /** Only these projects' items. */
+  projectCodes?: readonly string[];
 };
 
 /** Items in scope, with their department's name, by project and item code. */
@@ -241,6 +243,10 @@ export async function loadItems(db: Db, scope: ReportScope = {}): Promise<Report
   if (scope.leader !== undefined) q = q.where('p.leader', '=', scope.leader);
   if (scope.department !== undefined) q = q.where('i.department', '=', scope.department);
   if (!scope.withWithdrawn) q = q.where('i.status', '!=', WITHDRAWN);
+  if (scope.projectCodes !== undefined) {
+    if (scope.projectCodes.length === 0) return [];
+    q = q.where('p.code', 'in', scope.projectCodes);
+  }
   if (scope.plannedInYear !== undefined) {
     const [first, last] = [`${scope.plannedInYear}-01-01`, `${scope.plannedInYear}-12-31`];
     q = q.where((eb) =>
@@ -306,7 +312,15 @@ export async function loadLedgerProject(db: Db, code: string): Promise<LedgerPro
     .select(['created_at', 'category', 'planned_days', 'committed_days'])
     .where('code', '=', code)
     .executeTakeFirst();
-  if (!row) return null;
+  return row ? ledgerProjectOf(row) : null;
+}
+
+function ledgerProjectOf(row: {
+  created_at: Date;
+  category: string;
+  planned_days: LedgerProject['plannedDays'];
+  committed_days: number | null;
+}): LedgerProject {
   return {
     registeredAt: row.created_at.toISOString(),
     plannedDays: row.planned_days,
@@ -314,6 +328,21 @@ export async function loadLedgerProject(db: Db, code: string): Promise<LedgerPro
     committedDays:
       row.committed_days ?? committedApprovalDays(row.category === 'social' ? 'social' : 'government'),
   };
+}
+
+/** Projects registered before `to` and still running at `from` (or later), with their ledger facts. */
+export async function loadProjectsOfMonth(
+  db: Db,
+  { from, to }: { from: number; to: number },
+): Promise<(LedgerProject & { code: string; name: string })[]> {
+  const rows = await db
+    .selectFrom('projects')
+    .select(['code', 'name', 'created_at', 'category', 'planned_days', 'committed_days'])
+    .where('created_at', '<', new Date(to))
+    .where((eb) => eb.or([eb('status', '=', 'active'), eb('updated_at', '>=', new Date(from))]))
+    .orderBy('code')
+    .execute();
+  return rows.map((row) => ({ code: row.code, name: row.name, ...ledgerProjectOf(row) }));
 }
 
 /** Points lost per department and project (department_scores). */

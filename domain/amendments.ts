@@ -27,11 +27,20 @@ export function refusePlanAmendment(state: ProjectState, next: Plan): string | n
     // Anything the department is holding or has finished keeps the terms it was measured against.
     if (!isHeld(item.status)) continue;
     if (!after) return `${def.code} is ${item.status}; it cannot be taken out of the plan`;
-    if (JSON.stringify(after) !== JSON.stringify(def)) {
+    if (canonical(after) !== canonical(def)) {
       return `${def.code} is ${item.status}; its limit, department and prerequisites cannot change`;
     }
   }
   return null;
+}
+
+/** JSON with object keys in sorted order: a parsed plan item lists its keys in the schema's order. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
 }
 
 export type AmendmentResult = { added: string[]; removed: string[]; opened: string[]; revision: number };

@@ -151,3 +151,57 @@ export function stateApprovalTime(state: ProjectState, calendar: Calendar, now: 
   );
   return { ...actual, planned: state.baseline?.approvalDays ?? null };
 }
+
+/** An item's facts as they stood at `t`: what happened later is not known yet. */
+export function factsAsOf<T extends ClockFacts>(item: T, t: number): T {
+  const by = (iso: string | null) => (iso !== null && ms(iso) <= t ? iso : null);
+  return {
+    ...item,
+    submittedAt: by(item.submittedAt),
+    clockStart: by(item.clockStart),
+    finishedAt: by(item.finishedAt),
+    pauses: item.pauses.filter((p) => ms(p.from) <= t).map((p) => ({ from: p.from, to: by(p.to) })),
+  };
+}
+
+export type ProjectMonthLine = ProjectApprovalTime & {
+  code: string;
+  name: string;
+  /** The plan's approval days (Schedule.approvalDays.counted); null for baselines made before they were kept. */
+  plannedCountedDays: number | null;
+};
+
+/**
+ * Every project's approval time as of a month's end (or `now`, for the current month), for the monthly
+ * report: most approval time first, so a broken commitment leads.
+ */
+export function approvalTimeAsOf(
+  projects: readonly {
+    code: string;
+    name: string;
+    registeredAt: string;
+    committedDays: number;
+    plannedCountedDays: number | null;
+    items: readonly (ClockFacts & { code: string })[];
+  }[],
+  calendar: Calendar,
+  at: number,
+): ProjectMonthLine[] {
+  return projects
+    .filter((p) => ms(p.registeredAt) < at)
+    .map((p) => ({
+      code: p.code,
+      name: p.name,
+      plannedCountedDays: p.plannedCountedDays,
+      ...projectApprovalTime(
+        {
+          registeredAt: p.registeredAt,
+          committedDays: p.committedDays,
+          items: p.items.map((i) => factsAsOf(i, at)),
+        },
+        calendar,
+        at,
+      ),
+    }))
+    .sort((a, b) => b.countedDays - a.countedDays || a.code.localeCompare(b.code));
+}

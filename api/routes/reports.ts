@@ -5,13 +5,14 @@ import {
   loadItems,
   loadLedgerProject,
   loadProjects,
+  loadProjectsOfMonth,
   loadScores,
   type ReportScope,
 } from '../../db/read-model';
 import { listDepartments, loadCalendar } from '../../db/reference';
 import { loadReturnVisits, loadServiceContacts } from '../../db/service';
 import { annualPlan } from '../../domain/annual-plan';
-import { TimeKind } from '../../domain/catalog';
+import { approvalTimeAsOf } from '../../domain/approval-time';
 import { toCsv } from '../../domain/csv';
 import { PersonId } from '../../domain/project';
 import {
@@ -38,6 +39,17 @@ import {
   oneTripColumns,
   returnsColumns,
 } from '../report-csv';
+import {
+  AnnualDepartment,
+  AnnualLine,
+  DepartmentMonth,
+  Item,
+  LeaderProject,
+  LedgerLine,
+  OneTripRate,
+  Project,
+  ServiceMonth,
+} from './report-shapes';
 
 /**
  * Ledgers and reports (台账, 月度通报), as JSON or as CSV for Excel (`?format=csv`, or `Accept: text/csv`;
@@ -62,109 +74,6 @@ const Format = z
   .describe(
     'csv: a download for Excel (UTF-8 with BOM, Chinese headers); default JSON, or CSV when Accept asks for text/csv',
   );
-
-const Item = z.object({
-  projectCode: z.string(),
-  itemCode: z.string(),
-  nameZh: z.string(),
-  department: z.string(),
-  departmentName: z.string().nullable(),
-  stage: z.number().int(),
-  status: z.string(),
-  plannedStart: z.string().nullable(),
-  plannedFinish: z.string().nullable(),
-  latestStart: z
-    .string()
-    .nullable()
-    .describe('The latest start that still meets the target start (倒排工期)'),
-  submittedAt: z.string().nullable(),
-  acceptedAt: z.string().nullable(),
-  dueAt: z.string().nullable(),
-  finishedAt: z.string().nullable(),
-  workingDaysUsed: z.number().int().nullable(),
-  returns: z.number().int(),
-  rung: z.number().int(),
-});
-const LedgerLine = Item.extend({
-  workingDaysUsed: z
-    .number()
-    .int()
-    .nullable()
-    .describe('Finished: as stored (pauses excluded); open: counted from acceptance to now'),
-  onTime: z.boolean().nullable().describe('Decided at or before the due time; null until decided'),
-  overdue: z.boolean().describe('Open and past due now'),
-  timeKind: TimeKind.describe('Only approval counts toward approval time (审批用时)'),
-  counts: z.boolean().describe("Whether the item's time is approval time"),
-  countedDays: z
-    .number()
-    .int()
-    .nullable()
-    .describe(
-      'Approval time: working days on the clock since acceptance, without its pauses (补正, Art. 45 periods)',
-    ),
-  elapsedDays: z.number().int().nullable().describe('Working days since submission, nothing taken out'),
-});
-const DepartmentMonth = z.object({
-  department: z.string(),
-  nameZh: z.string().nullable(),
-  handled: z.number().int(),
-  onTime: z.number().int(),
-  onTimeRate: z.number().nullable(),
-  meanWorkingDays: z.number().nullable(),
-  p90WorkingDays: z.number().nullable(),
-  overdue: z.number().int(),
-  points: z.number(),
-  rank: z.number().int(),
-});
-const ServiceMonth = z
-  .object({
-    contacts: z
-      .object({
-        phone: z.number().int(),
-        visit: z.number().int(),
-        meeting: z.number().int(),
-        total: z.number().int(),
-      })
-      .describe('Service-log entries (服务日志) dated in the month, by contact type (电话, 走访, 会议)'),
-    projectsContacted: z.number().int().describe('Projects with at least one contact in the month'),
-    returnVisits: z
-      .object({ count: z.number().int(), meanSatisfaction: z.number().nullable() })
-      .describe('Return visits (回访) dated in the month, mean satisfaction 1–5 (null for none)'),
-  })
-  .describe('The service summary of the month, over every project');
-const Project = z.object({
-  code: z.string(),
-  name: z.string(),
-  leader: z.string(),
-  secretary: z.string(),
-  targetStart: z.string().nullable(),
-  stage: z.number().int(),
-  status: z.string(),
-  overdueItems: z.number().int(),
-  escalationLevel: z.number().int(),
-});
-const LeaderProject = Project.extend({
-  colour: z.enum(['green', 'yellow', 'red']),
-  reasons: z.array(z.string()),
-  lateStarts: z.array(z.string()),
-  countdown: z.number().int().nullable(),
-});
-const AnnualLine = Item.extend({ projectName: z.string(), done: z.boolean(), behindPlan: z.boolean() });
-const AnnualDepartment = z.object({
-  department: z.string(),
-  nameZh: z.string().nullable(),
-  planned: z.number().int(),
-  done: z.number().int(),
-  open: z.number().int(),
-  behindPlan: z.number().int(),
-});
-const OneTripRate = z.object({
-  department: z.string(),
-  nameZh: z.string().nullable(),
-  decided: z.number().int(),
-  withoutReturn: z.number().int(),
-  oneTripRate: z.number().nullable(),
-});
 
 const ok = <T extends z.ZodType>(schema: T, description: string) => ({
   200: {
@@ -218,6 +127,17 @@ const monthly = createRoute({
       asOf: z.string(),
       departments: z.array(DepartmentMonth),
       service: ServiceMonth,
+      approvalTime: z
+        .array(
+          ProjectApprovalTime.omit({ planned: true }).extend({
+            code: z.string(),
+            name: z.string(),
+            plannedCountedDays: z.number().int().nullable(),
+          }),
+        )
+        .describe(
+          "Each project running in the month: its approval time (审批用时) and elapsed time at the month's end (now, for the current month), the plan's approval days and the commitment; most approval time first",
+        ),
     }),
     'One row per department, in rank order, and the service summary (the CSV has the department rows)',
   ),
@@ -317,12 +237,28 @@ export function registerReportRoutes(app: App, deps: AppDeps): void {
     if (wantsCsv(c, format)) {
       return csv(c, `departments-${month}.csv`, `部门月度通报-${month}.csv`, toCsv(monthlyColumns, rows));
     }
-    const [contacts, visits] = await Promise.all([
+    const bounds = monthBounds(month);
+    const [contacts, visits, projects, calendar] = await Promise.all([
       loadServiceContacts(db, month),
       loadReturnVisits(db, month),
+      loadProjectsOfMonth(db, bounds),
+      loadCalendar(db),
     ]);
     const service = serviceMonth(month, contacts, visits);
-    return c.json({ month, asOf: new Date(now).toISOString(), departments: rows, service }, 200);
+    const projectItems = await loadItems(db, { projectCodes: projects.map((x) => x.code) });
+    const approvalTime = approvalTimeAsOf(
+      projects.map((x) => ({
+        ...x,
+        plannedCountedDays: x.plannedDays?.counted ?? null,
+        items: projectItems.filter((i) => i.projectCode === x.code).map((i) => ({ ...i, code: i.itemCode })),
+      })),
+      calendar,
+      Math.min(bounds.to, now),
+    );
+    return c.json(
+      { month, asOf: new Date(now).toISOString(), departments: rows, service, approvalTime },
+      200,
+    );
   });
 
   app.openapi(leader, async (c) => {

@@ -3,6 +3,7 @@ import { html } from 'hono/html';
 import { departmentQueue } from '../../db/project-lists';
 import { departmentPoints, loadItems, loadProjects } from '../../db/read-model';
 import { findDepartment, loadCalendar } from '../../db/reference';
+import { stateApprovalTime } from '../../domain/approval-time';
 import { makeCalendar } from '../../domain/calendar';
 import { colourLabelZh, projectStanding } from '../../domain/reports';
 import type { App, AppDeps } from '../app';
@@ -170,6 +171,7 @@ ${coloured.map(
       ? projectStanding(projectRow, await loadItems(deps.db, { projectCode: code }), calendar, Date.now())
       : null;
     const colour = standing?.colour ?? 'green';
+    const approval = stateApprovalTime(state, calendar, Date.now());
     const problems = Object.values(state.problems);
     const ui = `${deps.config.temporal.uiUrl}/namespaces/${deps.config.temporal.namespace}/workflows/project-${code}`;
     return c.html(
@@ -184,6 +186,13 @@ ${coloured.map(
   <div class="kpi">受阻事项<b id="kpi-blocked">${summary.blockedItems.length}</b></div>
   <div class="kpi">目标开工<b>${state.profile.targetStart ?? '—'}</b></div>
   <div class="kpi">计划取得施工许可<b>${state.baseline?.permitFinish ?? '—'}</b></div>
+  <div class="kpi" title="部门受理至办结、扣除补正与专家评审等法定不计时段的工作日，并联事项同日只计一次">审批用时（工作日）<b id="kpi-counted">${approval.countedDays}</b><small>承诺 ${approval.committedDays} · 计划 ${approval.planned?.counted ?? '—'}</small></div>
+  <div class="kpi" title="自登记起的工作日，含建设单位自办、中介技术审查、公示等">历时（工作日）<b id="kpi-elapsed">${approval.elapsedDays}</b><small>计划 ${approval.planned?.elapsed ?? '—'}</small></div>
+  ${
+    approval.toPermit
+      ? html`<div class="kpi">取得施工许可<b id="kpi-permit">${approval.toPermit.date}</b><small>审批用时 ${approval.toPermit.countedDays} · 历时 ${approval.toPermit.elapsedDays}</small></div>`
+      : ''
+  }
 </div>
 <p>责任领导 ${state.profile.leader} · 项目秘书 ${state.profile.secretary} · <a href="${ui}">在 Temporal UI 中查看工作流</a></p>
 <h2>审批事项甘特图（灰：计划，彩：实际；红框：关键路径；⛔ 受阻）</h2>

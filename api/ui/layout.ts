@@ -28,9 +28,10 @@ export const DASHBOARD_CSS = `  body { font-family: "Noto Sans CJK SC", "Microso
   .colour { display: inline-block; width: 14px; height: 14px; border-radius: 7px; vertical-align: middle; margin-right: 4px; }
   .green { background: #2f9e44; } .yellow { background: #f0b400; } .red { background: #d62728; }
   .muted { color: #7b8794; }
-  .kpis { display: flex; gap: 16px; margin-bottom: 16px; }
+  .kpis { display: flex; flex-wrap: wrap; gap: 16px; margin-bottom: 16px; }
   .kpi { background: #fff; border: 1px solid #d9e2ec; padding: 10px 16px; min-width: 120px; }
   .kpi b { display: block; font-size: 22px; }
+  .kpi small { display: block; color: #52606d; font-size: 12px; }
   form.login { background: #fff; padding: 24px; max-width: 520px; border: 1px solid #d9e2ec; }
   form.login input { width: 100%; padding: 8px; margin: 8px 0 16px; font-family: monospace; }
   .error { color: #d62728; }

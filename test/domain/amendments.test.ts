@@ -75,4 +75,17 @@ describe('amending a running plan', () => {
     ]);
     expect(refusePlanAmendment(state, cyclic)).toMatch(/cycle/);
   });
+
+  it('judges a held item by its terms, not by the order its fields arrive in (a parsed plan reorders them)', () => {
+    const state = project();
+    applyDecision(state, { action: 'submit', item: 'A', actor: secretary }, MON, calendar);
+    applyDecision(state, { action: 'accept', item: 'A', actor: fgw }, MON, calendar);
+    const reordered = Object.fromEntries(Object.entries(planItem('A', { timeKind: 'approval' })).reverse());
+    const held = {
+      ...state,
+      plan: { ...state.plan, items: [planItem('A', { timeKind: 'approval' }), ...state.plan.items.slice(1)] },
+    };
+    const next = smallPlan([reordered as ReturnType<typeof planItem>, ...state.plan.items.slice(1)]);
+    expect(refusePlanAmendment(held, next)).toBeNull();
+  });
 });

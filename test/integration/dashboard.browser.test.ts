@@ -160,6 +160,9 @@ describe('the battle-map dashboard in Chromium', () => {
     );
     expect(await page.locator('g.row[data-critical="true"]').count()).toBeGreaterThan(5);
     expect(await page.locator('#kpi-overdue').textContent()).toBe('0');
+    // Decided today: no whole working day on any clock yet; the plan's figures and the commitment beside.
+    expect(await page.locator('#kpi-counted').textContent()).toBe('0');
+    expect(await page.locator('.kpi', { hasText: '审批用时' }).textContent()).toMatch(/承诺 90 · 计划 \d+/);
     expect(await page.locator('#colour').getAttribute('data-colour')).toBe('green');
     await page.screenshot({ path: `${out}dashboard-gantt.png`, fullPage: true });
     expect(await cspViolations()).toEqual([]);
