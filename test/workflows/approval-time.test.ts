@@ -1,4 +1,7 @@
+import { writeFile } from 'node:fs/promises';
 import type { WorkflowHandle } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stateApprovalTime } from '../../domain/approval-time';
 import { makeCalendar } from '../../domain/calendar';
@@ -165,6 +168,21 @@ describe('the demo hospital to its construction permit', () => {
     );
     expect(ledger.toPermit).toEqual(time.toPermit);
     expect(ledger.countedDays).toBe(12);
+
+    // The run (returns, a stopped clock, escalations of the same-day items approved a day late) replays,
+    // and goes into the replay corpus when recorded.
+    const history = await handle.fetchHistory();
+    await Worker.runReplayHistory(
+      { workflowsPath: new URL('../../workflows/index.ts', import.meta.url).pathname },
+      history,
+      code,
+    );
+    if (process.env.RECORD_HISTORIES === '1') {
+      await writeFile(
+        new URL('./histories/demo-hospital-to-permit.json', import.meta.url),
+        historyToJSON(history),
+      );
+    }
   });
 });
 
