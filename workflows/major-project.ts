@@ -39,9 +39,7 @@ import {
   acknowledgeEscalationUpdate,
   amendPlanUpdate,
   calendarPublishedSignal,
-  decideItemSignal,
   decideItemUpdate,
-  type ProjectStateView,
   problemUpdate,
   projectStateQuery,
   reassignUpdate,
@@ -70,12 +68,9 @@ const { recordProgress, deliverInstruction } = proxyActivities<GreenlaneActiviti
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 
-const REFUSED_SIGNALS_KEPT = 20;
-
 export async function majorProjectWorkflow(input: MajorProjectInput): Promise<MajorProjectResult> {
   const state: ProjectState = input.kind === 'carried' ? input.state : createProjectState(input, Date.now());
   let calendar: Calendar = makeCalendar(state.calendarYears);
-  const refusedSignals: ProjectStateView['refusedSignals'] = [];
   let changed = true;
 
   const touch = () => {
@@ -86,7 +81,6 @@ export async function majorProjectWorkflow(input: MajorProjectInput): Promise<Ma
     state,
     summary: summarize(state, Date.now()),
     nextEscalationAt: isoOrNull(nextEscalationAt(state, calendar)),
-    refusedSignals,
   }));
 
   setHandler(
@@ -98,18 +92,6 @@ export async function majorProjectWorkflow(input: MajorProjectInput): Promise<Ma
     },
     { validator: (decision) => refuse(refuseDecision(state, parseOrRefuse(Decision, decision))) },
   );
-
-  setHandler(decideItemSignal, (raw) => {
-    const parsed = Decision.safeParse(raw);
-    const reason = parsed.success ? refuseDecision(state, parsed.data) : parsed.error.issues[0]!.message;
-    if (parsed.success && reason === null) {
-      applyDecision(state, parsed.data, Date.now(), calendar);
-      touch();
-      return;
-    }
-    refusedSignals.push({ at: new Date().toISOString(), decision: raw, reason: reason ?? 'malformed' });
-    if (refusedSignals.length > REFUSED_SIGNALS_KEPT) refusedSignals.shift();
-  });
 
   setHandler(
     problemUpdate,

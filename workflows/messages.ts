@@ -7,10 +7,11 @@ import type { ProblemAction, ProblemResult } from '../domain/problems';
 import type { Instruction, ProjectState } from '../domain/project';
 import type { ProjectSummary } from '../domain/supervision';
 
-/** A department's or the secretary's decision on an item; refused by the validator before history. */
+/**
+ * A department's or the secretary's decision on an item; refused by the validator before history. The
+ * only way a decision enters a project: the caller always learns whether it was taken.
+ */
 export const decideItemUpdate = defineUpdate<DecisionResult, [Decision]>('decideItem');
-/** The same decision, fire-and-forget, for integrations that cannot wait; refusals are kept in state. */
-export const decideItemSignal = defineSignal<[Decision]>('decideItemSignal');
 
 export const problemUpdate = defineUpdate<ProblemResult, [ProblemAction]>('problem');
 
@@ -34,6 +35,5 @@ export type ProjectStateView = {
   state: ProjectState;
   summary: ProjectSummary;
   nextEscalationAt: string | null;
-  refusedSignals: { at: string; decision: unknown; reason: string }[];
 };
 export const projectStateQuery = defineQuery<ProjectStateView>('projectState');
