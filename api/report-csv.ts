@@ -1,5 +1,5 @@
 import type { annualPlan } from '../domain/annual-plan';
-import type { Calendar } from '../domain/calendar';
+import { type Calendar, dueDateOf } from '../domain/calendar';
 import type { CsvColumn } from '../domain/csv';
 import { defaultEscalationPolicy, rungLabelZh } from '../domain/ladder';
 import {
@@ -42,7 +42,8 @@ export const ledgerColumns = (calendar: Calendar): CsvColumn<Ledger>[] => [
   { header: '申报时间', value: (r) => cst(r.submittedAt) },
   { header: '受理时间', value: (r) => cst(r.acceptedAt) },
   // dueAt is 00:00 of the day after the due day: the day itself is what people read.
-  { header: '承诺时限', value: (r) => (r.dueAt === null ? null : calendar.dateOf(Date.parse(r.dueAt) - 1)) },
+  { header: '承诺时限', value: (r) => (r.dueAt === null ? null : dueDateOf(calendar, r.dueAt)) },
+  { header: '时限暂定', value: (r) => r.provisional },
   { header: '办结时间', value: (r) => cst(r.finishedAt) },
   { header: '已用工作日', value: (r) => r.workingDaysUsed },
   { header: '时间类型', value: (r) => timeKindZh[r.timeKind] },

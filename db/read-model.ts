@@ -275,6 +275,7 @@ export async function loadItems(db: Db, scope: ReportScope = {}): Promise<Report
     submittedAt: iso(r.submitted_at),
     acceptedAt: iso(r.accepted_at),
     dueAt: iso(r.due_at),
+    provisional: r.provisional,
     finishedAt: iso(r.finished_at),
     workingDaysUsed: r.working_days_used,
     returns: r.returns,

@@ -172,6 +172,13 @@ export interface Calendar {
   isWorkingDay(date: LocalDate): boolean;
   /** False when the year is missing or its notice lists no days (not yet published). */
   hasData(year: number): boolean;
+  /**
+   * A guess: the date's year has no published notice, or the date lies in 25–31 December and the next
+   * year's notice, which may still claim those days (a New Year holiday, a make-up workday), is missing.
+   */
+  isProvisional(date: LocalDate): boolean;
+  /** Whether any day `workingDaysBetween(from, to)` looks at is provisional. */
+  provisionalBetween(from: number, to: number): boolean;
   dateOf(at: number): LocalDate;
   /** 00:00 CST of the next day, as epoch ms. */
   endOfDay(date: LocalDate): number;
@@ -198,6 +205,25 @@ export interface Calendar {
   addWorkingDays(date: LocalDate, n: number): { date: LocalDate; provisional: boolean };
   /** The first working day after `date` (strictly after: addWorkingDays(date, 1)). */
   nextWorkingDay(date: LocalDate): { date: LocalDate; provisional: boolean };
+}
+
+/**
+ * The China date a deadline instant belongs to: deadlines are stored as 00:00 CST of the day after the
+ * due day, so the instant itself would read as the next day.
+ */
+export function dueDateOf(calendar: Calendar, dueAt: string | number): LocalDate {
+  return calendar.dateOf((typeof dueAt === 'number' ? dueAt : Date.parse(dueAt)) - 1);
+}
+
+/**
+ * From 1 November (China time) of a year whose next year has no published notice, that next year: the
+ * State Council usually publishes in November, and until it is loaded every deadline reaching into it (and
+ * into the last week of this year) is a guess. Null otherwise.
+ */
+export function missingNextYearNotice(calendar: Calendar, now: number): number | null {
+  const today = calendar.dateOf(now);
+  const year = Number(today.slice(0, 4));
+  return today.slice(5) >= '11-01' && !calendar.hasData(year + 1) ? year + 1 : null;
 }
 
 /** Pauses as day-number spans [first, last]; `last` is Infinity while open. */
@@ -239,11 +265,15 @@ export function makeCalendar(years: readonly CalendarYear[]): Calendar {
     const off = offByDay.get(day);
     return off === undefined ? !isWeekend(day) : !off;
   };
-  /** A working-day lookup that remembers whether it ever left the published years. */
+  const provisionalDay = (day: number) => {
+    const [y, m, d] = civilFromDay(day);
+    return !withData.has(y) || (m === 12 && d >= DECEMBER_WINDOW_FROM && !withData.has(y + 1));
+  };
+  /** A working-day lookup that remembers whether it ever looked at a provisional day. */
   const probe = () => {
     const seen = { provisional: false };
     const check = (day: number) => {
-      if (!seen.provisional && !withData.has(civilFromDay(day)[0])) seen.provisional = true;
+      if (!seen.provisional && provisionalDay(day)) seen.provisional = true;
       return working(day);
     };
     return { seen, check };
@@ -264,6 +294,13 @@ export function makeCalendar(years: readonly CalendarYear[]): Calendar {
   return {
     isWorkingDay: (date) => working(dayOrThrow(date)),
     hasData: (year) => withData.has(year),
+    isProvisional: (date) => provisionalDay(dayOrThrow(date)),
+    provisionalBetween(from, to) {
+      for (let d = dayOfInstant(from) + 1, last = dayOfInstant(to); d <= last; d++) {
+        if (provisionalDay(d)) return true;
+      }
+      return false;
+    },
     dateOf: (at) => formatDay(dayOfInstant(at)),
     endOfDay: (date) => endOfDayNumber(dayOrThrow(date)),
 

@@ -43,6 +43,8 @@ export type ReportItem = {
   submittedAt: string | null;
   acceptedAt: string | null;
   dueAt: string | null;
+  /** The due date was computed over a provisional day (Calendar.isProvisional). */
+  provisional: boolean;
   finishedAt: string | null;
   /** Stored by the workflow once the item finished. */
   workingDaysUsed: number | null;

@@ -70,7 +70,7 @@ export const Schedule = z.object({
   targetFeasible: z.boolean().nullable(),
   /** Why the target cannot be met (or checked), in one sentence; null when it can or there is none. */
   shortfall: z.string().nullable(),
-  /** Some date lies in, or was counted through, a year without calendar data. */
+  /** Some date lies in, or was counted through, a provisional day (Calendar.isProvisional). */
   provisional: z.boolean(),
   /**
    * The plan's time in working days (domain/approval-time.ts): `counted`, the days on which at least one
@@ -224,9 +224,12 @@ export function schedulePlan(plan: Plan, calendar: Calendar, opts: ScheduleOptio
   }
 
   for (const d of Object.values(done)) touched.add(d);
-  const years = [...touched].map((d) => Number(d.slice(0, 4)));
-  let provisional = false;
-  for (let y = Math.min(...years); y <= Math.max(...years); y++) provisional ||= !calendar.hasData(y);
+  // Every day from the earliest date touched to the latest was counted or looked up on the way.
+  const sorted = [...touched].sort();
+  const first = sorted[0]!;
+  const provisional =
+    calendar.isProvisional(first) ||
+    calendar.provisionalBetween(calendar.endOfDay(first), calendar.endOfDay(sorted.at(-1)!));
 
   // Approval time: an item starting on offset s with duration d is on the clock on offsets s+1 … s+d.
   const counted = new Set<number>();

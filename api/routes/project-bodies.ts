@@ -71,6 +71,11 @@ export const Registered = z.object({
     targetFeasible: z.boolean().nullable(),
     shortfall: z.string().nullable().optional(),
     approvalDays: PlannedApprovalDays,
+    provisional: z
+      .boolean()
+      .describe(
+        'Some date of the schedule lies in, or was counted through, days a holiday notice not yet published may change (a year without a notice, or the last week of December before one)',
+      ),
   }),
 });
 

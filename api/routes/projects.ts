@@ -206,6 +206,7 @@ export function registerProjectRoutes(app: App, deps: AppDeps): void {
         targetFeasible: schedule.targetFeasible,
         shortfall: schedule.shortfall ?? null,
         approvalDays: { ...schedule.approvalDays, committed: committedApprovalDays(profile.category) },
+        provisional: schedule.provisional,
       },
     };
     auditWithAnswer(c, {

@@ -1,7 +1,13 @@
 import { createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
-import { findCalendarYear, listCalendarYears, listDepartments, storeCalendarYear } from '../../db/reference';
-import { CalendarYear, validateCalendarYear } from '../../domain/calendar';
+import {
+  findCalendarYear,
+  listCalendarYears,
+  listDepartments,
+  loadCalendar,
+  storeCalendarYear,
+} from '../../db/reference';
+import { CalendarYear, missingNextYearNotice, validateCalendarYear } from '../../domain/calendar';
 import { ApprovalItem, ApprovalTimeCommitment, Department, ProjectCategory } from '../../domain/catalog';
 import { shippedCatalog } from '../../domain/catalog-data';
 import { instantiatePlan, PlanItem } from '../../domain/plan';
@@ -166,7 +172,18 @@ const calendarsRoute = createRoute({
   summary: 'The working-day calendar years loaded, with their source and when they were loaded',
   security: apiKeySecurity,
   responses: {
-    200: jsonResponse(z.object({ calendars: z.array(CalendarSummary) }), 'Every year, ascending'),
+    200: jsonResponse(
+      z.object({
+        calendars: z.array(CalendarSummary),
+        missingNotice: z
+          .object({ year: z.number().int(), since: z.string() })
+          .nullable()
+          .describe(
+            "From 1 November (China time): next year's holiday notice is not loaded yet, so every deadline reaching into it, or into this year's last week, is provisional. Null otherwise.",
+          ),
+      }),
+      'Every year, ascending',
+    ),
     ...readResponses,
   },
 });
@@ -296,7 +313,9 @@ export function registerReferenceRoutes(app: App, deps: AppDeps): void {
       loadedAt,
       loadedBy,
     }));
-    return c.json({ calendars }, 200);
+    const missing = missingNextYearNotice(await loadCalendar(db), Date.now());
+    const missingNotice = missing === null ? null : { year: missing, since: `${missing - 1}-11-01` };
+    return c.json({ calendars, missingNotice }, 200);
   });
 
   app.openapi(calendarRoute, async (c) => {

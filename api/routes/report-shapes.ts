@@ -20,6 +20,11 @@ export const Item = z.object({
   submittedAt: z.string().nullable(),
   acceptedAt: z.string().nullable(),
   dueAt: z.string().nullable(),
+  provisional: z
+    .boolean()
+    .describe(
+      'The due date is a guess: it lies in, or was counted through, days a holiday notice not yet published may change',
+    ),
   finishedAt: z.string().nullable(),
   workingDaysUsed: z.number().int().nullable(),
   returns: z.number().int(),

@@ -4,11 +4,12 @@ import { departmentQueue } from '../../db/project-lists';
 import { departmentPoints, loadItems, loadProjects } from '../../db/read-model';
 import { findDepartment, loadCalendar } from '../../db/reference';
 import { stateApprovalTime } from '../../domain/approval-time';
-import { makeCalendar } from '../../domain/calendar';
+import { dueDateOf, makeCalendar, missingNextYearNotice } from '../../domain/calendar';
 import { colourLabelZh, projectStanding } from '../../domain/reports';
+import { itemStatusLabelZh, problemStatusZh } from '../../domain/vocabulary';
 import type { App, AppDeps } from '../app';
 import { principalForKey } from '../auth/middleware';
-import { canReadProject, canSeeQueue } from '../auth/permissions';
+import { canReadProject, canSeeQueue, isAdministrator } from '../auth/permissions';
 import type { Principal } from '../auth/principal';
 import { ProblemError } from '../http-problem';
 import { queryProject } from '../temporal';
@@ -103,11 +104,17 @@ export function registerUiRoutes(app: App, deps: AppDeps): void {
     const count = (colour: string) => coloured.filter((r) => r.colour === colour).length;
     const ui = deps.config.temporal.uiUrl;
     const ns = deps.config.temporal.namespace;
+    const missing = isAdministrator(principal) ? missingNextYearNotice(calendar, now) : null;
     return c.html(
       page(
         '项目总览',
         session,
         html`<h1>重大项目挂图作战 · 项目总览</h1>
+${
+  missing === null
+    ? ''
+    : html`<p class="warning" id="calendar-warning">尚未载入 ${missing} 年节假日安排（国务院办公厅通知）：截止日期在 ${missing - 1} 年 12 月 25 日及以后的，均为暂定。通知发布后，请以 PUT /calendars/${missing} 载入（holiday-cn 格式），各在办项目的时限将自动重算。</p>`
+}
 <div class="kpis">
   <div class="kpi">在库项目<b id="kpi-total">${coloured.length}</b></div>
   <div class="kpi"><span class="colour green"></span>绿灯<b id="kpi-green">${count('green')}</b></div>
@@ -172,6 +179,9 @@ ${coloured.map(
       : null;
     const colour = standing?.colour ?? 'green';
     const approval = stateApprovalTime(state, calendar, Date.now());
+    const provisionalItems = state.plan.items
+      .filter((i) => state.items[i.code]!.provisional && state.items[i.code]!.dueAt)
+      .map((i) => `${i.nameZh}（${state.items[i.code]!.dueDate}）`);
     const problems = Object.values(state.problems);
     const ui = `${deps.config.temporal.uiUrl}/namespaces/${deps.config.temporal.namespace}/workflows/project-${code}`;
     return c.html(
@@ -195,6 +205,11 @@ ${coloured.map(
   }
 </div>
 <p>责任领导 ${state.profile.leader} · 项目秘书 ${state.profile.secretary} · <a href="${ui}">在 Temporal UI 中查看工作流</a></p>
+${
+  provisionalItems.length > 0
+    ? html`<p class="warning" id="provisional-items">以下事项的承诺时限为暂定（涉及尚未公布节假日安排的日期）：${provisionalItems.join('、')}</p>`
+    : ''
+}
 <h2>审批事项甘特图（灰：计划，彩：实际；红框：关键路径；⛔ 受阻）</h2>
 ${ganttSvg(rows, today)}
 <h2>问题清单（钉住不放）</h2>
@@ -202,7 +217,7 @@ ${
   problems.length === 0
     ? html`<p class="muted">暂无问题</p>`
     : html`<table id="problems"><thead><tr><th>编号</th><th>问题</th><th>责任单位</th><th>时限</th><th>状态</th><th>阻塞事项</th></tr></thead><tbody>
-${problems.map((p) => html`<tr><td>${p.id}</td><td>${p.title}</td><td>${p.ownerDepartment ?? p.ownerPerson ?? '—'}</td><td>${date(p.deadlineAt)}</td><td>${p.status}</td><td>${p.blocksItem ?? '—'}</td></tr>`)}
+${problems.map((p) => html`<tr><td>${p.id}</td><td>${p.title}</td><td>${p.ownerDepartment ?? p.ownerPerson ?? '—'}</td><td>${dueDateOf(calendar, p.deadlineAt)}${p.deadlineProvisional ? html`<span class="provisional" title="节假日安排尚未公布，时限为暂定">暂定</span>` : ''}</td><td>${problemStatusZh[p.status]}</td><td>${p.blocksItem ?? '—'}</td></tr>`)}
 </tbody></table>`
 }`,
       ),
@@ -216,10 +231,11 @@ ${problems.map((p) => html`<tr><td>${p.id}</td><td>${p.title}</td><td>${p.ownerD
     const department = c.req.param('department');
     if (!canSeeQueue(principal, department))
       return c.html(page('无权访问', session, html`<p class="error">只能查看本部门的队列。</p>`), 403);
-    const [dept, items, points] = await Promise.all([
+    const [dept, items, points, calendar] = await Promise.all([
       findDepartment(deps.db, department),
       departmentQueue(deps.db, department),
       departmentPoints(deps.db, department),
+      loadCalendar(deps.db),
     ]);
     const now = Date.now();
     return c.html(
@@ -232,10 +248,10 @@ ${problems.map((p) => html`<tr><td>${p.id}</td><td>${p.title}</td><td>${p.ownerD
   <div class="kpi">超期<b id="kpi-overdue">${items.filter((i) => i.dueAt && Date.parse(i.dueAt) < now).length}</b></div>
   <div class="kpi">累计扣分<b id="kpi-points">${points}</b></div>
 </div>
-<table id="queue"><thead><tr><th>项目</th><th>事项</th><th>状态</th><th>承诺时限</th><th>督办级别</th><th>补正次数</th></tr></thead><tbody>
+<table id="queue"><thead><tr><th>项目</th><th>项目代码</th><th>事项</th><th>状态</th><th>承诺时限（北京时间，当日 24:00 前）</th><th>督办级别</th><th>补正次数</th></tr></thead><tbody>
 ${items.map(
   (i) =>
-    html`<tr data-item="${i.item}"><td><a href="/ui/projects/${i.projectCode}">${i.projectName}</a></td><td>${i.nameZh}</td><td>${i.status}</td><td>${i.dueAt ? i.dueAt.slice(0, 16).replace('T', ' ') : '—'}</td><td>${i.rung}</td><td>${i.returns}</td></tr>`,
+    html`<tr data-item="${i.item}" data-project="${i.projectCode}"><td><a href="/ui/projects/${i.projectCode}">${i.projectName}</a></td><td>${i.projectCode}</td><td>${i.nameZh}</td><td>${itemStatusLabelZh(i.status)}</td><td class="due">${i.dueAt ? dueDateOf(calendar, i.dueAt) : '—'}${i.provisional ? html`<span class="provisional" title="节假日安排尚未公布，时限为暂定">暂定</span>` : ''}</td><td>${i.rung}</td><td>${i.returns}</td></tr>`,
 )}
 </tbody></table>`,
       ),

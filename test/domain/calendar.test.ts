@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import {
   type CalendarYear,
+  dueDateOf,
   type LocalDate,
   makeCalendar,
+  missingNextYearNotice,
   syntheticYear,
   validateCalendarYear,
 } from '../../domain/calendar';
@@ -83,12 +85,37 @@ describe('deadline', () => {
       dueDate: '2027-01-01',
       provisional: true,
     });
-    expect(cal.deadline(cst('2026-12-24'), wd(3))?.provisional).toBe(false);
+    // 22 23 24: before the last week of 2026, whose days the 2027 notice may still claim.
+    expect(cal.deadline(cst('2026-12-21'), wd(3))).toMatchObject({
+      dueDate: '2026-12-24',
+      provisional: false,
+    });
+    // 25 28 29: inside it, so a guess until 2027's notice is loaded.
+    expect(cal.deadline(cst('2026-12-24'), wd(3))).toMatchObject({
+      dueDate: '2026-12-29',
+      provisional: true,
+    });
     const with2027 = makeCalendar([...shippedCalendarYears, syntheticYear(2027, { off: ['2027-01-01'] })]);
     expect(with2027.deadline(cst('2026-12-29'), wd(3))).toMatchObject({
       dueDate: '2027-01-04',
       provisional: false,
     });
+  });
+
+  it('says which dates are guesses: a year without a notice, and the last week before one', () => {
+    expect(cal.isProvisional('2026-12-24')).toBe(false);
+    expect(cal.isProvisional('2026-12-25')).toBe(true);
+    expect(cal.isProvisional('2026-12-31')).toBe(true);
+    expect(cal.isProvisional('2027-03-01')).toBe(true);
+    expect(cal.isProvisional('2025-12-31')).toBe(false); // 2026's notice is published
+    const span = (a: string, b: string) => cal.provisionalBetween(cst(a), cst(b));
+    expect(span('2026-12-20', '2026-12-24')).toBe(false);
+    expect(span('2026-12-20', '2026-12-25')).toBe(true);
+    expect(span('2026-12-25', '2026-12-20')).toBe(false);
+    const with2027 = makeCalendar([...shippedCalendarYears, syntheticYear(2027, { off: ['2027-01-01'] })]);
+    expect(with2027.isProvisional('2026-12-31')).toBe(false);
+    expect(with2027.isProvisional('2027-12-25')).toBe(true);
+    expect(with2027.provisionalBetween(cst('2026-12-20'), cst('2027-06-01'))).toBe(false);
   });
 
   it('moves a calendar-day limit that ends on a day off to the next working day', () => {
@@ -265,5 +292,27 @@ describe('synthetic years and makeCalendar', () => {
     expect(c.isWorkingDay('2031-03-05')).toBe(true);
     expect(c.isWorkingDay('2031-03-06')).toBe(false);
     expect(makeCalendar([corrected, syntheticYear(2031)]).hasData(2031)).toBe(false);
+  });
+});
+
+describe('the missing notice for next year, and due dates', () => {
+  const published = makeCalendar(shippedCalendarYears.filter((y) => y.year <= 2026));
+  const with2027 = makeCalendar([
+    ...shippedCalendarYears.filter((y) => y.year <= 2026),
+    syntheticYear(2027, { off: ['2027-01-01'] }),
+  ]);
+  it('warns from 1 November China time when next year has no notice, and not once it is loaded', () => {
+    expect(missingNextYearNotice(published, Date.parse('2026-10-31T23:59:00+08:00'))).toBeNull();
+    expect(missingNextYearNotice(published, Date.parse('2026-11-01T00:00:00+08:00'))).toBe(2027);
+    expect(missingNextYearNotice(published, Date.parse('2026-12-31T23:00:00+08:00'))).toBe(2027);
+    expect(missingNextYearNotice(with2027, Date.parse('2026-11-15T10:00:00+08:00'))).toBeNull();
+  });
+
+  it('reads a deadline instant (00:00 of the next day) as its own due date', () => {
+    const due = published.deadline(cst('2026-12-01'), wd(3))!;
+    expect(due.dueDate).toBe('2026-12-04');
+    expect(published.dateOf(due.dueAt)).toBe('2026-12-05');
+    expect(dueDateOf(published, due.dueAt)).toBe('2026-12-04');
+    expect(dueDateOf(published, new Date(due.dueAt).toISOString())).toBe('2026-12-04');
   });
 });

@@ -63,6 +63,7 @@ function item(itemCode: string, department: string, over: Partial<ReportItem> = 
     submittedAt: null,
     acceptedAt: null,
     dueAt: null,
+    provisional: false,
     finishedAt: null,
     workingDaysUsed: null,
     returns: 0,

@@ -237,6 +237,16 @@ describe('schedulePlan, calendar coverage and bad input', () => {
   });
 });
 
+describe('schedulePlan: the last week before an unpublished year', () => {
+  it('is firm when it ends before 25 December, provisional when it runs into that week', () => {
+    // 17 working days: from Mon 1 November 2027 the plan ends on 24 November; from Monday 6 December, on the 29th.
+    expect(schedulePlan(dag, calendar, { start: '2027-11-01' }).provisional).toBe(false);
+    const december = schedulePlan(dag, calendar, { start: '2027-12-06' });
+    expect(december.finish).toBe('2027-12-29');
+    expect(december.provisional).toBe(true);
+  });
+});
+
 describe('schedulePlan: approval time (审批用时) beside elapsed time', () => {
   // Offsets on the clock (s+1 … s+d): A 1–3, C 4–8, D 1–11, permit 12–13, E 1, F 14–17; B takes none.
   it('counts each working day once however many approvals run on it, and ends at the critical path', () => {

@@ -37,6 +37,7 @@ export function reportItem(
     submittedAt: '2035-06-01T01:00:00.000Z',
     acceptedAt: '2035-06-01T02:00:00.000Z',
     dueAt: null,
+    provisional: false,
     finishedAt: null,
     workingDaysUsed: null,
     returns: 0,

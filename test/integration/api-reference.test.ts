@@ -115,6 +115,15 @@ describe('reference data', () => {
     });
     expect(y2026.offDays).toBeGreaterThan(20);
     expect(Date.parse(y2026.loadedAt)).not.toBeNaN();
+    // From 1 November (China time), a next year without a published notice is called out.
+    const today = new Date(Date.now() + 8 * 3_600_000).toISOString().slice(0, 10);
+    const next = Number(today.slice(0, 4)) + 1;
+    const nextPublished = list.body.calendars.some(
+      (y: { year: number; published: boolean }) => y.year === next && y.published,
+    );
+    expect(list.body.missingNotice).toEqual(
+      today.slice(5) >= '11-01' && !nextPublished ? { year: next, since: `${next - 1}-11-01` } : null,
+    );
 
     const one = await g.call('GET', '/calendars/2026', keys.fgw!);
     expect(one.status).toBe(200);

@@ -140,6 +140,12 @@ describe('the battle-map dashboard in Chromium', () => {
     expect(await red.getAttribute('data-colour')).toBe('red');
     expect(await red.locator('td.overdue').textContent()).toBe('2');
     expect(await red.locator('.colour').evaluate(backgroundColour)).toBe('rgb(214, 39, 40)');
+    // The missing-notice warning shows exactly when the calendar API says next year's notice is missing.
+    const calendars = await g.call('GET', '/calendars', operatorKey);
+    const missing: { year: number } | null = calendars.body.missingNotice;
+    const warning = page.locator('#calendar-warning');
+    expect(await warning.count()).toBe(missing === null ? 0 : 1);
+    if (missing) expect(await warning.textContent()).toContain(`尚未载入 ${missing.year} 年节假日安排`);
     const temporalLink = await row.locator('a', { hasText: '工作流' }).getAttribute('href');
     expect(temporalLink).toBe(`${temporal.uiUrl}/namespaces/default/workflows/project-${code}`);
     await page.screenshot({ path: `${out}dashboard-board.png`, fullPage: true });
@@ -169,6 +175,22 @@ describe('the battle-map dashboard in Chromium', () => {
     // The API's own page too, which renders /openapi.json with its script.
     await page.goto(`${g.url}/docs`);
     await page.waitForSelector('details.op');
+    expect(await cspViolations()).toEqual([]);
+  });
+
+  it("shows a department's queue in China dates, with project codes, Chinese statuses and 暂定 marks", async () => {
+    const live = await g.call('GET', `/projects/${code}`, operatorKey);
+    const eia = live.body.items.EIA as { dueDate: string; provisional: boolean };
+    await login((await g.keyFor('department', { department: 'STHJ' })).key);
+    expect(page.url()).toContain('/ui/departments/STHJ');
+    const row = page.locator(`#queue tr[data-item="EIA"][data-project="${code}"]`);
+    const cells = await row.locator('td').allTextContents();
+    expect(cells[1]).toBe(code);
+    expect(cells[3]).toBe('已受理');
+    // The due date as the workflow holds it (China time), never a UTC clock time.
+    expect(cells[4]).toBe(`${eia.dueDate}${eia.provisional ? '暂定' : ''}`);
+    expect(await row.locator('.provisional').count()).toBe(eia.provisional ? 1 : 0);
+    await page.screenshot({ path: `${out}dashboard-queue.png`, fullPage: true });
     expect(await cspViolations()).toEqual([]);
   });
 

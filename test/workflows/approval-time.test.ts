@@ -221,6 +221,7 @@ function toReportItem(projectCode: string, r: ItemRecord): ReportItem {
     submittedAt: r.submittedAt,
     acceptedAt: r.acceptedAt,
     dueAt: r.dueAt,
+    provisional: r.provisional,
     finishedAt: r.finishedAt,
     workingDaysUsed: r.workingDaysUsed,
     returns: r.returns,
