@@ -88,6 +88,11 @@ const byDepartment: ReadonlySet<DecisionAction> = new Set([
   'resume',
 ]);
 
+/** Whether a decision is the department's to take (受理, 补正, 办结, …) rather than the secretary's. */
+export function isDepartmentDecision(action: DecisionAction): boolean {
+  return byDepartment.has(action);
+}
+
 /** Which states each decision may be taken from. */
 const allowedFrom: Record<DecisionAction, readonly ItemState['status'][]> = {
   submit: ['ready', 'rejected'],

@@ -147,6 +147,8 @@ export type ProjectState = {
   profile: ProjectProfile;
   plan: Plan;
   registeredAt: string;
+  /** Set when the project was brought in with its history (domain/import.ts): when Greenlane took it over. */
+  importedAt?: string;
   items: Record<string, ItemState>;
   problems: Record<string, ProblemState>;
   nextProblemNo: number;
