@@ -27,6 +27,7 @@ import { registerMetaRoutes } from './routes/meta';
 import { registerMetricsRoutes } from './routes/metrics';
 import { registerNotificationRoutes } from './routes/notifications';
 import { registerProblemRoutes } from './routes/problems';
+import { registerProjectImportRoutes } from './routes/project-import';
 import { registerProjectRoutes } from './routes/projects';
 import { registerReferenceRoutes } from './routes/reference';
 import { registerReportRoutes } from './routes/reports';
@@ -67,6 +68,7 @@ const routeRegistrations: ReadonlyArray<(app: App, deps: AppDeps) => void> = [
   registerKeyRoutes,
   registerMetaRoutes,
   registerReferenceRoutes,
+  registerProjectImportRoutes,
   registerProjectRoutes,
   registerItemRoutes,
   registerReportRoutes,

@@ -8,7 +8,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { CalendarYear } from '../domain/calendar';
 import type { Decision, DecisionResult } from '../domain/decisions';
 import type { ProblemAction, ProblemResult } from '../domain/problems';
-import type { Instruction, NewProject } from '../domain/project';
+import type { Instruction, NewProject, ProjectProfile, ProjectState } from '../domain/project';
 import type { MajorProjectInput, majorProjectWorkflow } from '../workflows/major-project';
 import {
   type AcknowledgeEscalation,
@@ -46,11 +46,15 @@ const CALL_DEADLINE_MS = 10_000;
  * Temporal UI shows, and the search attributes known at registration (the workflow keeps them current).
  */
 export function projectStartOptions(taskQueue: string, project: NewProject) {
-  const { profile } = project;
-  const input: MajorProjectInput = { kind: 'new', ...project };
+  return startOptions(taskQueue, project.profile, { kind: 'new', ...project });
+}
+
+function startOptions(taskQueue: string, profile: ProjectProfile, input: MajorProjectInput) {
   return {
     taskQueue,
     workflowId: projectWorkflowId(profile.code),
+    // A project code (项目代码) names one project for good: a finished project's code is not registered again.
+    workflowIdReusePolicy: 'REJECT_DUPLICATE' as const,
     args: [input] as [MajorProjectInput],
     staticSummary: `${profile.name} (${profile.code})`,
     staticDetails: `项目秘书 ${profile.secretary} · 责任领导 ${profile.leader}`,
@@ -63,17 +67,31 @@ export function projectStartOptions(taskQueue: string, project: NewProject) {
   };
 }
 
+/** Start a newly registered project's workflow; 409 when the code is taken. */
 export async function startProject(
   deps: TemporalDeps,
   project: NewProject,
 ): Promise<{ workflowId: string; runId: string }> {
-  const { profile } = project;
+  return start(deps, projectStartOptions(deps.taskQueue, project), project.profile.code);
+}
+
+/** Start the workflow of a project brought in with its history, from the state its history left (domain/import.ts). */
+export async function startImportedProject(
+  deps: TemporalDeps,
+  state: ProjectState,
+): Promise<{ workflowId: string; runId: string }> {
+  const options = startOptions(deps.taskQueue, state.profile, { kind: 'carried', state });
+  return start(deps, options, state.profile.code);
+}
+
+async function start(
+  deps: TemporalDeps,
+  options: ReturnType<typeof startOptions>,
+  code: string,
+): Promise<{ workflowId: string; runId: string }> {
   try {
     const handle = await deps.client.withDeadline(Date.now() + CALL_DEADLINE_MS, () =>
-      deps.client.workflow.start<typeof majorProjectWorkflow>(
-        'majorProjectWorkflow',
-        projectStartOptions(deps.taskQueue, project),
-      ),
+      deps.client.workflow.start<typeof majorProjectWorkflow>('majorProjectWorkflow', options),
     );
     return { workflowId: handle.workflowId, runId: handle.firstExecutionRunId };
   } catch (err) {
@@ -82,7 +100,7 @@ export async function startProject(
         status: 409,
         type: ProblemType.projectExists,
         title: 'Project already registered',
-        detail: `a project with code ${profile.code} is already registered`,
+        detail: `a project with code ${code} is already registered`,
       });
     }
     throw err;

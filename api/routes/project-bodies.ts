@@ -1,6 +1,9 @@
 import { z } from 'zod';
+import type { ProjectCategory } from '../../domain/catalog';
 import { Tailoring } from '../../domain/plan';
 import { LocalDate, PersonId, ProjectCode } from '../../domain/project';
+import type { Schedule } from '../../domain/schedule';
+import { committedApprovalDays } from '../../domain/time-kinds';
 
 /** The bodies and answers of the project routes (api/routes/projects.ts), as the OpenAPI document shows them. */
 
@@ -57,6 +60,7 @@ export const PlannedApprovalDays = z
   })
   .meta({ id: 'PlannedApprovalDays' });
 
+export type Registered = z.infer<typeof Registered>;
 export const Registered = z.object({
   code: z.string(),
   workflowId: z.string(),
@@ -78,6 +82,21 @@ export const Registered = z.object({
       ),
   }),
 });
+
+/** A schedule as registration and import answer it: the one the project keeps. */
+export function scheduleAnswer(schedule: Schedule, category: ProjectCategory): Registered['schedule'] {
+  return {
+    start: schedule.start,
+    permitFinish: schedule.permitFinish,
+    finish: schedule.finish,
+    criticalPath: schedule.criticalPath,
+    countdown: schedule.countdown,
+    targetFeasible: schedule.targetFeasible,
+    shortfall: schedule.shortfall ?? null,
+    approvalDays: { ...schedule.approvalDays, committed: committedApprovalDays(category) },
+    provisional: schedule.provisional,
+  };
+}
 
 export const ProjectListQuery = z.object({
   category: z.enum(['government', 'social']).optional(),

@@ -9,7 +9,6 @@ import { shippedCatalog } from '../../domain/catalog-data';
 import { amendPlan, instantiatePlan, Tailoring } from '../../domain/plan';
 import { baselineFrom, PersonId, ProjectProfile } from '../../domain/project';
 import { schedulePlan } from '../../domain/schedule';
-import { committedApprovalDays } from '../../domain/time-kinds';
 import { isHeld } from '../../domain/vocabulary';
 import { pinProjectAccess, projectAccess } from '../access';
 import type { App, AppDeps } from '../app';
@@ -21,7 +20,7 @@ import { ProblemError, ProblemType, problemResponse } from '../http-problem';
 import { IdempotencyKeyHeader, idempotent } from '../idempotency';
 import { jsonResponse, ProjectApprovalTime, ProjectCodeParam } from '../openapi-shapes';
 import { amendProjectPlan, queryProject, reassignProject, startProject } from '../temporal';
-import { ProjectListQuery, ProjectRow, Registered, RegisterProject } from './project-bodies';
+import { ProjectListQuery, ProjectRow, Registered, RegisterProject, scheduleAnswer } from './project-bodies';
 
 /** Projects: register (starts the workflow), list from the read model, the live state, reassignment. */
 
@@ -196,18 +195,8 @@ export function registerProjectRoutes(app: App, deps: AppDeps): void {
       code: profile.code,
       workflowId: started.workflowId,
       items: result.plan.items.length,
-      warnings: result.warnings,
-      schedule: {
-        start: schedule.start,
-        permitFinish: schedule.permitFinish,
-        finish: schedule.finish,
-        criticalPath: schedule.criticalPath,
-        countdown: schedule.countdown,
-        targetFeasible: schedule.targetFeasible,
-        shortfall: schedule.shortfall ?? null,
-        approvalDays: { ...schedule.approvalDays, committed: committedApprovalDays(profile.category) },
-        provisional: schedule.provisional,
-      },
+      warnings: [...result.warnings, ...pastStartWarning(start, calendar.dateOf(Date.now()))],
+      schedule: scheduleAnswer(schedule, profile.category),
     };
     auditWithAnswer(c, {
       projectCode: profile.code,
@@ -319,8 +308,19 @@ export function registerProjectRoutes(app: App, deps: AppDeps): void {
   });
 }
 
+/**
+ * A start in the past plans the project from that date, but its items open today with no history: a
+ * project already under way comes in through POST /projects/import, with its decisions on their dates.
+ */
+function pastStartWarning(start: string, today: string): string[] {
+  if (start >= today) return [];
+  return [
+    `start ${start} is in the past: the plan is measured from it, but the items open today (${today}) with no history; to bring in a project already under way with its decisions, use POST /projects/import`,
+  ];
+}
+
 /** A plan refused by the domain: every problem listed, each as a field error on `tailoring`. */
-function planProblem(title: string, problems: string[]): ProblemError {
+export function planProblem(title: string, problems: string[]): ProblemError {
   return new ProblemError({
     status: 422,
     type: ProblemType.validation,
