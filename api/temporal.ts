@@ -205,6 +205,22 @@ async function hasFinished(deps: TemporalDeps, code: string): Promise<boolean> {
   }
 }
 
+/** 409 when a workflow with the project's code exists (running or finished): its code is taken. */
+export async function requireCodeFree(deps: TemporalDeps, code: string): Promise<void> {
+  try {
+    await deps.client.withDeadline(Date.now() + CALL_DEADLINE_MS, () => projectHandle(deps, code).describe());
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return;
+    throw toProblem(code, err) ?? err;
+  }
+  throw new ProblemError({
+    status: 409,
+    type: ProblemType.projectExists,
+    title: 'Project already registered',
+    detail: `a project with code ${code} is already registered`,
+  });
+}
+
 function projectClosed(code: string): ProblemError {
   return new ProblemError({
     status: 409,

@@ -38,7 +38,25 @@ export const RegisterProject = z
       templateId: 'gov-building',
       leader: 'leader-li',
       targetStart: '2028-06-30',
-      tailoring: { waive: ['FLOOD-IMPACT'] },
+      // Waiving an item others wait for says what they wait for instead.
+      tailoring: {
+        waive: ['FLOOD-IMPACT'],
+        prerequisites: [
+          {
+            code: 'CONSTRUCTION-PERMIT',
+            prerequisites: [
+              'LAND-ALLOCATION',
+              'WORKS-PLANNING-PERMIT',
+              'DRAWING-REVIEW',
+              'FIRE-DESIGN',
+              'TENDER',
+              'QUALITY-SUPERVISION',
+              'EIA',
+              'SOIL-WATER',
+            ],
+          },
+        ],
+      },
     },
   });
 

@@ -14,7 +14,7 @@ import { requireInDirectory } from '../directory';
 import { ProblemError, ProblemType, problemResponse } from '../http-problem';
 import { IdempotencyKeyHeader, idempotent } from '../idempotency';
 import { jsonResponse } from '../openapi-shapes';
-import { startImportedProject } from '../temporal';
+import { requireCodeFree, startImportedProject } from '../temporal';
 import { PlanningDate, Registered, RegisterProject, scheduleAnswer } from './project-bodies';
 import { invalid, planProblem } from './projects';
 
@@ -144,6 +144,7 @@ export function registerProjectImportRoutes(app: App, deps: AppDeps): void {
       Date.now(),
     );
     if (!outcome.ok) throw historyProblem(outcome.refusals);
+    if (dryRun) await requireCodeFree(temporal, profile.code);
     const started = dryRun ? null : await startImportedProject(temporal, outcome.state);
     if (started) {
       deps.accessCache?.set(profile.code, {

@@ -195,6 +195,8 @@ describe('POST /projects/import', () => {
     expect((await g.call('POST', '/projects/import', keys.operator!, body(code))).status).toBe(201);
     const again = await g.call('POST', '/projects/import', keys.operator!, body(code));
     expect([again.status, again.body.type]).toEqual([409, ProblemType.projectExists]);
+    const check = await g.call('POST', '/projects/import?dryRun=true', keys.operator!, body(code));
+    expect([check.status, check.body.type]).toEqual([409, ProblemType.projectExists]);
     const registered = await g.call('POST', '/projects', keys.secretary!, {
       code,
       name: '同码项目',
