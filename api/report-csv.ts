@@ -78,6 +78,7 @@ export const leaderColumns: CsvColumn<LeaderLine>[] = [
   { header: '当前阶段', value: (r) => r.stage },
   { header: '状态', value: (r) => (r.status === 'completed' ? '已完成' : '推进中') },
   { header: '开工目标', value: (r) => r.targetStart },
+  { header: '目标缺口（工作日）', value: (r) => r.targetShortBy },
   { header: '开工倒计时（工作日）', value: (r) => r.countdown },
   { header: '超期事项', value: (r) => r.overdueItems },
   { header: '督办等级', value: (r) => rungZh(r.escalationLevel) },

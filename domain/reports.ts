@@ -272,8 +272,17 @@ export type ProjectStanding = {
   reasons: string[];
   /** max(projects.overdue_items, items overdue at `now`). */
   overdueItems: number;
-  /** Open items not yet accepted whose latest start (倒排工期) has passed: the target start is out of reach. */
+  /**
+   * Open items not yet accepted whose latest start (倒排工期) has passed although the plan let them start
+   * in time: each one now pushes the target start back, and someone must act on it.
+   */
   lateStarts: string[];
+  /**
+   * Working days the plan was short of the target start from its first day (an item's latest start before
+   * its planned start); null when the plan can meet the target or there is none. Said once, beside the
+   * colour, never as a colour: nobody is late because of it.
+   */
+  targetShortBy: number | null;
   /** Working days from today to the target start; negative once it has passed; null without a target. */
   countdown: number | null;
 };
@@ -281,8 +290,8 @@ export type ProjectStanding = {
 /**
  * A project's colour (红黄绿灯):
  * - red: an open item or problem reached the red card or beyond (projects.escalation_level ≥ 3), or an open
- *   item not yet accepted has passed its latest start, so the target start of construction is no longer
- *   feasible;
+ *   item not yet accepted has passed a latest start the plan let it meet, so the target start slips now;
+ *   a target the plan could never meet is `targetShortBy`, not red (it would be red from the first day);
  * - yellow: a yellow card (escalation_level ≥ 2), or any item overdue (projects.overdue_items, or an
  *   accepted item past its due time at `now`, whichever is more: the read model counts only at its writes);
  * - green otherwise.
@@ -295,17 +304,23 @@ export function projectStanding(
 ): ProjectStanding {
   const today = calendar.dateOf(now);
   const open = items.filter((i) => !DONE.has(i.status));
+  const bornLate = (i: ReportItem) =>
+    i.latestStart !== null && i.plannedStart !== null && i.latestStart < i.plannedStart;
   const lateStarts = open
-    .filter((i) => i.acceptedAt === null && i.latestStart !== null && i.latestStart < today)
+    .filter((i) => i.acceptedAt === null && i.latestStart !== null && i.latestStart < today && !bornLate(i))
     .map((i) => i.itemCode)
     .sort();
+  const shortBy = items
+    .filter(bornLate)
+    .map((i) => workingDaysFrom(calendar, i.latestStart!, i.plannedStart!));
+  const targetShortBy = shortBy.length > 0 ? Math.max(...shortBy) : null;
   const overdueNow = open.filter((i) => i.status === 'accepted' && overdueAt(i, now)).length;
   const overdueItems = Math.max(project.overdueItems, overdueNow);
   const level = project.escalationLevel;
 
   const reasons: string[] = [];
   if (level >= RED_RUNG) reasons.push(`已触发红牌督办（第 ${level} 级）`);
-  if (lateStarts.length) reasons.push(`开工目标已不可行：${lateStarts.join('、')} 已过最晚开始日`);
+  if (lateStarts.length) reasons.push(`开工目标正在延误：${lateStarts.join('、')} 已过最晚开始日仍未受理`);
   if (level === YELLOW_RUNG) reasons.push('已触发黄牌预警');
   if (overdueItems > 0) reasons.push(`${overdueItems} 个事项超期`);
   const colour: Colour =
@@ -316,11 +331,25 @@ export function projectStanding(
         : 'green';
 
   const target = project.targetStart;
-  const between = (a: LocalDate, b: LocalDate) =>
-    calendar.workingDaysBetween(calendar.endOfDay(a) - 1, calendar.endOfDay(b) - 1);
   const countdown =
-    target === null ? null : target >= today ? between(today, target) : -between(target, today);
-  return { colour, reasons, overdueItems, lateStarts, countdown };
+    target === null
+      ? null
+      : target >= today
+        ? workingDaysFrom(calendar, today, target)
+        : -workingDaysFrom(calendar, target, today);
+  return { colour, reasons, overdueItems, lateStarts, targetShortBy, countdown };
+}
+
+/** Working days d with a < d ≤ b. */
+function workingDaysFrom(calendar: Calendar, a: LocalDate, b: LocalDate): number {
+  return calendar.workingDaysBetween(calendar.endOfDay(a) - 1, calendar.endOfDay(b) - 1);
+}
+
+/** The note beside the colour when the plan cannot meet the target start (ProjectStanding.targetShortBy). */
+export function targetShortZh(shortBy: number | null): string | null {
+  return shortBy === null
+    ? null
+    : `按当前计划，目标开工日不可行：关键路径需压缩 ${shortBy} 个工作日，或推迟目标开工日`;
 }
 
 export type LeaderProjectLine = ReportProject & ProjectStanding;

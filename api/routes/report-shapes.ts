@@ -92,6 +92,13 @@ export const LeaderProject = Project.extend({
   colour: z.enum(['green', 'yellow', 'red']),
   reasons: z.array(z.string()),
   lateStarts: z.array(z.string()),
+  targetShortBy: z
+    .number()
+    .int()
+    .nullable()
+    .describe(
+      'Working days the plan was short of the target start from its first day; not a colour (null: feasible or no target)',
+    ),
   countdown: z.number().int().nullable(),
 });
 export const AnnualLine = Item.extend({

@@ -5,7 +5,7 @@ import { departmentPoints, loadItems, loadProjects } from '../../db/read-model';
 import { findDepartment, loadCalendar } from '../../db/reference';
 import { stateApprovalTime } from '../../domain/approval-time';
 import { dueDateOf, makeCalendar, missingNextYearNotice } from '../../domain/calendar';
-import { colourLabelZh, projectStanding } from '../../domain/reports';
+import { colourLabelZh, projectStanding, targetShortZh } from '../../domain/reports';
 import { itemStatusLabelZh, problemStatusZh } from '../../domain/vocabulary';
 import type { App, AppDeps } from '../app';
 import { principalForKey } from '../auth/middleware';
@@ -129,7 +129,11 @@ ${coloured.map(
   <td><span class="colour ${r.colour}"></span>${colourLabelZh[r.colour]}</td>
   <td><a href="/ui/projects/${r.code}">${r.name}</a><br><span class="muted">${r.code}</span></td>
   <td>${r.stage >= 5 ? '已完成' : `阶段${r.stage}`}</td>
-  <td>${countdown(r)}</td>
+  <td>${countdown(r)}${
+    r.targetShortBy === null
+      ? ''
+      : html`<br><span class="muted target-short" title="${targetShortZh(r.targetShortBy)}">计划缺口 ${r.targetShortBy} 个工作日</span>`
+  }</td>
   <td class="overdue">${r.overdueItems}</td>
   <td>${r.escalationLevel}</td>
   <td>${r.leader}</td>
@@ -205,6 +209,11 @@ ${coloured.map(
   }
 </div>
 <p>责任领导 ${state.profile.leader} · 项目秘书 ${state.profile.secretary} · <a href="${ui}">在 Temporal UI 中查看工作流</a></p>
+${
+  standing?.targetShortBy == null
+    ? ''
+    : html`<p class="notice" id="target-infeasible">${targetShortZh(standing.targetShortBy)}（按计划最早 ${state.baseline?.permitFinish ?? '—'} 取得施工许可）。此为计划本身的缺口，不计入亮灯。</p>`
+}
 ${
   provisionalItems.length > 0
     ? html`<p class="warning" id="provisional-items">以下事项的承诺时限为暂定（涉及尚未公布节假日安排的日期）：${provisionalItems.join('、')}</p>`

@@ -36,6 +36,7 @@ export const DASHBOARD_CSS = `  body { font-family: "Noto Sans CJK SC", "Microso
   form.login input { width: 100%; padding: 8px; margin: 8px 0 16px; font-family: monospace; }
   .error { color: #d62728; }
   .warning { background: #fff4e5; border: 1px solid #f0a202; padding: 8px 12px; margin-bottom: 16px; }
+  .notice { background: #eef4fb; border: 1px solid #7aa7d9; padding: 8px 12px; margin-bottom: 16px; }
   .provisional { color: #b54708; font-size: 12px; margin-left: 4px; }
   form.logout { display: inline; margin-left: 16px; }
   form.logout button { background: none; border: 1px solid #fff; color: #fff; cursor: pointer; padding: 2px 8px; font: inherit; }

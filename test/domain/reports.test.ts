@@ -12,6 +12,7 @@ import {
   type ReportProject,
   rankDepartments,
   returnsLedger,
+  targetShortZh,
 } from '../../domain/reports';
 
 /**
@@ -378,7 +379,30 @@ describe('a leader’s projects and their colour', () => {
       overdueItems: 1, // D
       // Working days after Tue 3 June up to Mon 16 June: 4, 5, 6, 9, 10, 11, 12, 13, 16 = 9.
       countdown: 9,
-      reasons: ['已触发红牌督办（第 4 级）', '开工目标已不可行：E 已过最晚开始日', '1 个事项超期'],
+      targetShortBy: null,
+      reasons: ['已触发红牌督办（第 4 级）', '开工目标正在延误：E 已过最晚开始日仍未受理', '1 个事项超期'],
+    });
+  });
+
+  it('does not colour a target the plan could never meet: it says by how much, once', () => {
+    const quiet = { ...P1, escalationLevel: 0, overdueItems: 0 };
+    // K's latest start lies before its planned start: from the first day the plan was short of the target.
+    // Working days after Mon 12 May up to Mon 19 May: 13, 14, 15, 16, 19 = 5.
+    const K = item('K', 'ZJ', {
+      plannedStart: '2031-05-19',
+      plannedFinish: '2031-05-26',
+      latestStart: '2031-05-12',
+    });
+    const closed = p1Items.filter((i) => i !== E && i !== D);
+    const standing = projectStanding(quiet, [...closed, K], calendar, now);
+    expect(standing).toMatchObject({ colour: 'green', lateStarts: [], targetShortBy: 5, reasons: [] });
+    expect(targetShortZh(standing.targetShortBy)).toBe(
+      '按当前计划，目标开工日不可行：关键路径需压缩 5 个工作日，或推迟目标开工日',
+    );
+    // Once it is red for what someone must act on, the shortfall stays beside it.
+    expect(projectStanding({ ...quiet, escalationLevel: 3 }, [...closed, K], calendar, now)).toMatchObject({
+      colour: 'red',
+      targetShortBy: 5,
     });
   });
 

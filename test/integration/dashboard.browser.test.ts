@@ -41,6 +41,15 @@ beforeAll(async () => {
     targetStart: '2028-06-30',
   });
   expect(reg.status).toBe(201);
+  // A project whose target start the plan can never meet: said beside the colour, not as red.
+  const short = await g.call('POST', '/projects', sec.key, {
+    code: `SHORT-${g.tag}`,
+    name: '应急物资储备中心',
+    templateId: 'social-industrial',
+    leader,
+    targetStart: new Date(Date.now() + 20 * 86_400_000).toISOString().slice(0, 10),
+  });
+  expect([short.status, short.body.schedule.targetFeasible]).toEqual([201, false]);
   // The proposal approved; the EIA accepted (its clock running).
   const decide = async (item: string, department: string, actions: Record<string, unknown>[]) => {
     const dept = (await g.keyFor('department', { department })).key;
@@ -140,6 +149,11 @@ describe('the battle-map dashboard in Chromium', () => {
     expect(await red.getAttribute('data-colour')).toBe('red');
     expect(await red.locator('td.overdue').textContent()).toBe('2');
     expect(await red.locator('.colour').evaluate(backgroundColour)).toBe('rgb(214, 39, 40)');
+    const short = page.locator(`tr[data-project="SHORT-${g.tag}"]`);
+    await short.waitFor();
+    expect(await short.getAttribute('data-colour')).toBe('green');
+    expect(await short.locator('.target-short').textContent()).toMatch(/^计划缺口 \d+ 个工作日$/);
+    expect(await row.locator('.target-short').count()).toBe(0);
     // The missing-notice warning shows exactly when the calendar API says next year's notice is missing.
     const calendars = await g.call('GET', '/calendars', operatorKey);
     const missing: { year: number } | null = calendars.body.missingNotice;
@@ -170,11 +184,23 @@ describe('the battle-map dashboard in Chromium', () => {
     expect(await page.locator('#kpi-counted').textContent()).toBe('0');
     expect(await page.locator('.kpi', { hasText: '审批用时' }).textContent()).toMatch(/承诺 90 · 计划 \d+/);
     expect(await page.locator('#colour').getAttribute('data-colour')).toBe('green');
+    expect(await page.locator('#target-infeasible').count()).toBe(0);
     await page.screenshot({ path: `${out}dashboard-gantt.png`, fullPage: true });
     expect(await cspViolations()).toEqual([]);
     // The API's own page too, which renders /openapi.json with its script.
     await page.goto(`${g.url}/docs`);
     await page.waitForSelector('details.op');
+    expect(await cspViolations()).toEqual([]);
+  });
+
+  it('says once, on the page, that the plan cannot meet a target, and what it is short by', async () => {
+    await page.goto(`${g.url}/ui/projects/SHORT-${g.tag}`);
+    const note = page.locator('#target-infeasible');
+    await note.waitFor();
+    expect(await note.textContent()).toMatch(
+      /^按当前计划，目标开工日不可行：关键路径需压缩 \d+ 个工作日，或推迟目标开工日（按计划最早 \d{4}-\d{2}-\d{2} 取得施工许可）/,
+    );
+    expect(await page.locator('#colour').getAttribute('data-colour')).toBe('green');
     expect(await cspViolations()).toEqual([]);
   });
 
