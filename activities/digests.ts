@@ -20,6 +20,7 @@ import {
 } from '../domain/digest';
 import { renderDigest } from '../domain/digest-render';
 import type { ReportProject } from '../domain/reports';
+import { isLiveProject } from '../domain/vocabulary';
 import type { NotificationMessage } from '../notify/message';
 import { recipientFor } from '../notify/recipients';
 import type { DigestActivities, DigestWriteResult } from './contract';
@@ -63,7 +64,7 @@ export function createDigestActivities({ db, clock = Date.now }: DigestActivityD
       const role = roleOf[kind];
       const [calendar, projects] = await Promise.all([loadCalendar(db), loadProjects(db)]);
       const byPerson = new Map<string, ReportProject[]>();
-      for (const p of projects.filter((x) => x.status !== 'completed')) {
+      for (const p of projects.filter((x) => isLiveProject(x.status))) {
         byPerson.set(p[role], [...(byPerson.get(p[role]) ?? []), p]);
       }
       const personIds = [...byPerson.keys()].filter((id) => !only || only.includes(id)).sort();

@@ -28,6 +28,7 @@ import { registerMetricsRoutes } from './routes/metrics';
 import { registerNotificationRoutes } from './routes/notifications';
 import { registerProblemRoutes } from './routes/problems';
 import { registerProjectImportRoutes } from './routes/project-import';
+import { registerProjectLifecycleRoutes } from './routes/project-lifecycle';
 import { registerProjectRoutes } from './routes/projects';
 import { registerReferenceRoutes } from './routes/reference';
 import { registerReportRoutes } from './routes/reports';
@@ -70,6 +71,7 @@ const routeRegistrations: ReadonlyArray<(app: App, deps: AppDeps) => void> = [
   registerReferenceRoutes,
   registerProjectImportRoutes,
   registerProjectRoutes,
+  registerProjectLifecycleRoutes,
   registerItemRoutes,
   registerReportRoutes,
   registerProblemRoutes,

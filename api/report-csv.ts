@@ -9,7 +9,7 @@ import {
   type projectLedger,
   type returnsLedger,
 } from '../domain/reports';
-import { itemStatusLabelZh, timeKindZh } from '../domain/vocabulary';
+import { itemStatusLabelZh, projectStatusZh, timeKindZh } from '../domain/vocabulary';
 
 /**
  * The reports' CSV downloads (api/routes/reports.ts): their columns, with the Chinese headers people
@@ -76,7 +76,7 @@ export const leaderColumns: CsvColumn<LeaderLine>[] = [
   { header: '项目名称', value: (r) => r.name },
   { header: '项目秘书', value: (r) => r.secretary },
   { header: '当前阶段', value: (r) => r.stage },
-  { header: '状态', value: (r) => (r.status === 'completed' ? '已完成' : '推进中') },
+  { header: '状态', value: (r) => projectStatusZh[r.status] ?? r.status },
   { header: '开工目标', value: (r) => r.targetStart },
   { header: '目标缺口（工作日）', value: (r) => r.targetShortBy },
   { header: '开工倒计时（工作日）', value: (r) => r.countdown },

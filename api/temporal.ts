@@ -7,6 +7,7 @@ import {
 import { ApplicationFailure } from '@temporalio/common';
 import type { CalendarYear } from '../domain/calendar';
 import type { Decision, DecisionResult } from '../domain/decisions';
+import type { LifecycleAction } from '../domain/lifecycle';
 import type { ProblemAction, ProblemResult } from '../domain/problems';
 import type { Instruction, NewProject, ProjectProfile, ProjectState } from '../domain/project';
 import type { MajorProjectInput, majorProjectWorkflow } from '../workflows/major-project';
@@ -17,6 +18,7 @@ import {
   amendPlanUpdate,
   calendarPublishedSignal,
   decideItemUpdate,
+  lifecycleUpdate,
   type ProjectStateView,
   problemUpdate,
   projectStateQuery,
@@ -172,6 +174,19 @@ export async function reassignProject(deps: TemporalDeps, code: string, r: Reass
   return update(
     code,
     () => projectHandle(deps, code).executeUpdate(reassignUpdate, { args: [r], updateId }),
+    deps,
+  );
+}
+
+export async function changeLifecycle(
+  deps: TemporalDeps,
+  code: string,
+  action: LifecycleAction,
+  updateId?: string,
+) {
+  return update(
+    code,
+    () => projectHandle(deps, code).executeUpdate(lifecycleUpdate, { args: [action], updateId }),
     deps,
   );
 }

@@ -50,7 +50,7 @@ export async function writeReadModel(trx: Db, snapshot: ReadModelSnapshot): Prom
       leader: profile.leader,
       target_start: profile.targetStart ?? null,
       stage: summary.stage,
-      status: summary.done ? 'completed' : 'active',
+      status: project.status ?? (summary.done ? 'completed' : 'active'),
       overdue_items: summary.overdueItems.length,
       escalation_level: summary.escalationLevel,
       revision,
@@ -340,7 +340,9 @@ export async function loadProjectsOfMonth(
     .selectFrom('projects')
     .select(['code', 'name', 'created_at', 'category', 'planned_days', 'committed_days'])
     .where('created_at', '<', new Date(to))
-    .where((eb) => eb.or([eb('status', '=', 'active'), eb('updated_at', '>=', new Date(from))]))
+    .where((eb) =>
+      eb.or([eb('status', 'in', ['active', 'suspended']), eb('updated_at', '>=', new Date(from))]),
+    )
     .orderBy('code')
     .execute();
   return rows.map((row) => ({ code: row.code, name: row.name, ...ledgerProjectOf(row) }));

@@ -2,7 +2,12 @@ import { z } from 'zod';
 import { type Calendar, LocalDate } from './calendar';
 import { defaultEscalationPolicy, rungLabelZh } from './ladder';
 import { type Colour, leaderProjects, overdueAt, type ReportItem, type ReportProject } from './reports';
-import { AT_DEPARTMENT_STATUSES, CLOSED_PROBLEM_STATUSES, ON_CLOCK_STATUSES } from './vocabulary';
+import {
+  AT_DEPARTMENT_STATUSES,
+  CLOSED_PROBLEM_STATUSES,
+  isLiveProject,
+  ON_CLOCK_STATUSES,
+} from './vocabulary';
 
 /**
  * The rhythm of the programme: what the digests say. A morning digest (每日督办) for
@@ -223,7 +228,7 @@ const workingDaysPast = (calendar: Calendar, deadline: string, now: number) =>
   Date.parse(deadline) < now ? calendar.workingDaysBetween(Date.parse(deadline) - 1, now) : 0;
 
 function scope(src: DigestSource) {
-  const active = src.projects.filter((p) => p.status !== 'completed');
+  const active = src.projects.filter((p) => isLiveProject(p.status));
   const names = new Map(active.map((p) => [p.code, p.name]));
   const items = src.items.filter((i) => names.has(i.projectCode));
   const problems = src.problems.filter((p) => names.has(p.projectCode) && !CLOSED_PROBLEM.has(p.status));

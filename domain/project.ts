@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { type Calendar, type CalendarYear, LocalDate, makeCalendar } from './calendar';
 import { DepartmentCode, ItemCode, ProjectCategory } from './catalog';
 import { defaultEscalationPolicy, type EscalationPolicy } from './ladder';
+import type { Lifecycle } from './lifecycle';
 import type { Plan, PlanItem } from './plan';
 import { type Schedule, schedulePlan } from './schedule';
 import { DONE_STATUSES } from './vocabulary';
@@ -147,6 +148,8 @@ export type ProjectState = {
   profile: ProjectProfile;
   plan: Plan;
   registeredAt: string;
+  /** Suspended, cancelled or closed (domain/lifecycle.ts); absent while the project simply runs. */
+  lifecycle?: Lifecycle;
   /** Set when the project was brought in with its history (domain/import.ts): when Greenlane took it over. */
   importedAt?: string;
   items: Record<string, ItemState>;

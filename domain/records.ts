@@ -1,10 +1,13 @@
 import { clockFacts } from './approval-time';
 import type { Calendar } from './calendar';
 import type { TimeKind } from './catalog';
+import { hasEnded, phaseOf } from './lifecycle';
 import type { ProblemState, ProjectProfile, ProjectState } from './project';
+import { isDone } from './project';
 import type { Schedule } from './schedule';
 import { effectivePauses, type ProjectSummary } from './supervision';
 import { committedApprovalDays } from './time-kinds';
+import { WITHDRAWN } from './vocabulary';
 
 /**
  * Flat records of a project for the read model (项目台账): what PostgreSQL mirrors. The workflow sends only
@@ -43,6 +46,8 @@ export type ProjectRecord = {
   registeredAt: string;
   revision: number;
   summary: ProjectSummary;
+  /** The read model's status (domain/vocabulary.ts projectStatusZh); absent from records of older code. */
+  status?: 'active' | 'suspended' | 'completed' | 'cancelled' | 'closed';
   /** The plan's items now: the read model marks any other item of the project withdrawn (已取消). */
   planItems: string[];
   /** The plan's approval and elapsed days, null in baselines made before they were kept. */
@@ -51,8 +56,10 @@ export type ProjectRecord = {
 };
 
 export function itemRecords(state: ProjectState, calendar: Calendar): ItemRecord[] {
+  const ended = hasEnded(state);
   return state.plan.items.map((def) => {
     const item = state.items[def.code]!;
+    const withdrawn = ended && !isDone(item);
     const planned = state.baseline?.items[def.code];
     const used =
       item.finishedAt && item.clockStart
@@ -69,10 +76,11 @@ export function itemRecords(state: ProjectState, calendar: Calendar): ItemRecord
       department: def.department,
       stage: def.stage,
       lane: def.lane,
-      status: item.status,
+      // Items left open when the project was cancelled or closed are withdrawn (已取消), never live.
+      status: withdrawn ? WITHDRAWN : item.status,
       submittedAt: item.submittedAt ?? null,
       acceptedAt: item.acceptedAt ?? null,
-      dueAt: item.dueAt ?? null,
+      dueAt: withdrawn ? null : (item.dueAt ?? null),
       provisional: item.provisional,
       finishedAt: item.finishedAt ?? null,
       workingDaysUsed: used,
@@ -96,11 +104,17 @@ export function projectRecord(state: ProjectState, summary: ProjectSummary): Pro
     registeredAt: state.registeredAt,
     revision: state.revision,
     summary,
+    status: projectStatus(state, summary),
     planItems: state.plan.items.map((i) => i.code),
     // Carried states of projects registered before the baseline existed have none.
     plannedDays: state.baseline?.approvalDays ?? null,
     committedDays: committedApprovalDays(state.profile.category),
   };
+}
+
+function projectStatus(state: ProjectState, summary: ProjectSummary): ProjectRecord['status'] {
+  const phase = phaseOf(state);
+  return phase === 'active' ? (summary.done ? 'completed' : 'active') : phase;
 }
 
 export function problemRecords(state: ProjectState): ProblemState[] {

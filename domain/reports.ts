@@ -303,7 +303,9 @@ export function projectStanding(
   now: number,
 ): ProjectStanding {
   const today = calendar.dateOf(now);
-  const open = items.filter((i) => !DONE.has(i.status));
+  // A suspended project (缓建) has its clocks stopped: nothing in it is late until it resumes.
+  const suspended = project.status === 'suspended';
+  const open = suspended ? [] : items.filter((i) => !DONE.has(i.status));
   const bornLate = (i: ReportItem) =>
     i.latestStart !== null && i.plannedStart !== null && i.latestStart < i.plannedStart;
   const lateStarts = open
@@ -318,7 +320,7 @@ export function projectStanding(
   const overdueItems = Math.max(project.overdueItems, overdueNow);
   const level = project.escalationLevel;
 
-  const reasons: string[] = [];
+  const reasons: string[] = suspended ? ['项目缓建中，时限与督办暂停'] : [];
   if (level >= RED_RUNG) reasons.push(`已触发红牌督办（第 ${level} 级）`);
   if (lateStarts.length) reasons.push(`开工目标正在延误：${lateStarts.join('、')} 已过最晚开始日仍未受理`);
   if (level === YELLOW_RUNG) reasons.push('已触发黄牌预警');

@@ -98,6 +98,8 @@ type Subject = {
 
 function subjects(state: ProjectState): Subject[] {
   const out: Subject[] = [];
+  // A suspended (缓建), cancelled or closed project escalates nothing.
+  if (state.lifecycle && state.lifecycle.phase !== 'active') return out;
   for (const item of Object.values(state.items)) {
     if (!running(item)) continue;
     const def = itemDef(state, item.code)!;

@@ -9,6 +9,26 @@ import type { ItemStatus, ProblemStatus } from './project';
 /** The item whose issue allows construction to start (开工). */
 export const CONSTRUCTION_PERMIT = 'CONSTRUCTION-PERMIT';
 
+/** The completion acceptance (联合验收): once it is done, a project may be closed with other items left open. */
+export const COMPLETION_ACCEPTANCE = 'JOINT-ACCEPTANCE';
+
+/**
+ * A project's status in the read model: active or suspended (缓建) while it lives; completed (every item
+ * done), cancelled (撤销) or closed (关闭 after completion acceptance) once its workflow has ended.
+ */
+export const projectStatusZh: Readonly<Record<string, string>> = {
+  active: '推进中',
+  suspended: '缓建',
+  completed: '已完成',
+  cancelled: '已撤销',
+  closed: '已关闭',
+};
+
+/** Still followed: digests, leader lists and the board's colours are about these. */
+export function isLiveProject(status: string): boolean {
+  return status === 'active' || status === 'suspended';
+}
+
 /** A read-model status, not a workflow one: the item was taken out of the plan by an amendment (已取消). */
 export const WITHDRAWN = 'withdrawn';
 export const withdrawnZh = '已取消';

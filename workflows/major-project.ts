@@ -24,6 +24,14 @@ import {
   refuseAcknowledgement,
   refuseReassignment,
 } from '../domain/leadership';
+import {
+  applyLifecycle,
+  hasEnded,
+  LifecycleAction,
+  phaseOf,
+  refuseInPhase,
+  refuseLifecycle,
+} from '../domain/lifecycle';
 import { Plan } from '../domain/plan';
 import { applyProblemAction, ProblemAction, refuseProblemAction } from '../domain/problems';
 import { createProjectState, type NewProject, type ProjectState } from '../domain/project';
@@ -40,6 +48,7 @@ import {
   amendPlanUpdate,
   calendarPublishedSignal,
   decideItemUpdate,
+  lifecycleUpdate,
   problemUpdate,
   projectStateQuery,
   reassignUpdate,
@@ -60,7 +69,14 @@ export type MajorProjectInput =
   | ({ kind: 'new'; maxHistoryEvents?: number } & NewProject)
   | { kind: 'carried'; state: ProjectState; maxHistoryEvents?: number };
 
-export type MajorProjectResult = { code: string; completedAt: string; escalations: number; revision: number };
+export type MajorProjectResult = {
+  code: string;
+  /** How the project ended: every item done, or cancelled / closed by an operator (absent in older results). */
+  outcome?: 'completed' | 'cancelled' | 'closed';
+  completedAt: string;
+  escalations: number;
+  revision: number;
+};
 
 const { recordProgress, deliverInstruction } = proxyActivities<GreenlaneActivities>({
   startToCloseTimeout: '30 seconds',
@@ -90,7 +106,12 @@ export async function majorProjectWorkflow(input: MajorProjectInput): Promise<Ma
       touch();
       return result;
     },
-    { validator: (decision) => refuse(refuseDecision(state, parseOrRefuse(Decision, decision))) },
+    {
+      validator: (decision) => {
+        const parsed = parseOrRefuse(Decision, decision);
+        refuse(refuseInPhase(state) ?? refuseDecision(state, parsed));
+      },
+    },
   );
 
   setHandler(
@@ -150,6 +171,16 @@ export async function majorProjectWorkflow(input: MajorProjectInput): Promise<Ma
     { validator: (r) => refuse(refuseReassignment(r)) },
   );
 
+  setHandler(
+    lifecycleUpdate,
+    (action) => {
+      const result = applyLifecycle(state, LifecycleAction.parse(action), Date.now(), calendar);
+      touch();
+      return result;
+    },
+    { validator: (action) => refuse(refuseLifecycle(state, parseOrRefuse(LifecycleAction, action))) },
+  );
+
   setHandler(calendarPublishedSignal, (raw) => {
     const parsed = CalendarYear.safeParse(raw);
     if (!parsed.success) {
@@ -174,7 +205,7 @@ export async function majorProjectWorkflow(input: MajorProjectInput): Promise<Ma
     lastSearchAttributes = publishVisibility(state, summary, lastSearchAttributes);
     progress.write(state, summary, calendar, now);
 
-    if (summary.done && allHandlersFinished()) break;
+    if ((summary.done || hasEnded(state)) && allHandlersFinished()) break;
     if (shouldContinueAsNew(input.maxHistoryEvents)) {
       await condition(allHandlersFinished);
       await progress.flush(state, () => summarize(state, Date.now()), calendar);
@@ -202,10 +233,16 @@ export async function majorProjectWorkflow(input: MajorProjectInput): Promise<Ma
   await progress.flush(state, () => summarize(state, Date.now()), calendar);
   return {
     code: state.profile.code,
+    outcome: endedAs(state),
     completedAt: nowIso(),
     escalations: state.escalationCount,
     revision: state.revision,
   };
+}
+
+function endedAs(state: ProjectState): NonNullable<MajorProjectResult['outcome']> {
+  const phase = phaseOf(state);
+  return phase === 'cancelled' || phase === 'closed' ? phase : 'completed';
 }
 
 function startTimer(at: number) {

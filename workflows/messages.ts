@@ -2,6 +2,7 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { AmendmentResult } from '../domain/amendments';
 import type { CalendarYear } from '../domain/calendar';
 import type { Decision, DecisionResult } from '../domain/decisions';
+import type { LifecycleAction, LifecycleResult } from '../domain/lifecycle';
 import type { Plan } from '../domain/plan';
 import type { ProblemAction, ProblemResult } from '../domain/problems';
 import type { Instruction, ProjectState } from '../domain/project';
@@ -27,6 +28,9 @@ export const amendPlanUpdate = defineUpdate<AmendmentResult, [AmendPlan]>('amend
 
 export type Reassign = { secretary?: string; leader?: string; by: string };
 export const reassignUpdate = defineUpdate<{ secretary: string; leader: string }, [Reassign]>('reassign');
+
+/** Suspend (缓建), resume, cancel (撤销) or close the project (domain/lifecycle.ts). */
+export const lifecycleUpdate = defineUpdate<LifecycleResult, [LifecycleAction]>('lifecycle');
 
 /** A calendar year published (or corrected) after the workflow started: deadlines move with it. */
 export const calendarPublishedSignal = defineSignal<[CalendarYear]>('calendarPublished');

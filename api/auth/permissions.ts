@@ -58,6 +58,11 @@ export function canAnswerEscalation(p: Principal, project: ProjectOwners): boole
   return isAdministrator(p) || (p.role === 'leader' && p.personId === project.leader);
 }
 
+/** Suspend, resume, cancel or close a project: operators, and the project's responsible leader. */
+export function canChangeLifecycle(p: Principal, project: ProjectOwners): boolean {
+  return isAdministrator(p) || (p.role === 'leader' && p.personId === project.leader);
+}
+
 export function canAdminister(p: Principal): boolean {
   return isAdministrator(p);
 }

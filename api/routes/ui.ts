@@ -5,8 +5,9 @@ import { departmentPoints, loadItems, loadProjects } from '../../db/read-model';
 import { findDepartment, loadCalendar } from '../../db/reference';
 import { stateApprovalTime } from '../../domain/approval-time';
 import { dueDateOf, makeCalendar, missingNextYearNotice } from '../../domain/calendar';
+import { projectPhaseZh } from '../../domain/lifecycle';
 import { colourLabelZh, projectStanding, targetShortZh } from '../../domain/reports';
-import { itemStatusLabelZh, problemStatusZh } from '../../domain/vocabulary';
+import { itemStatusLabelZh, problemStatusZh, projectStatusZh } from '../../domain/vocabulary';
 import type { App, AppDeps } from '../app';
 import { principalForKey } from '../auth/middleware';
 import { canReadProject, canSeeQueue, isAdministrator } from '../auth/permissions';
@@ -87,7 +88,10 @@ export function registerUiRoutes(app: App, deps: AppDeps): void {
     const now = Date.now();
     const byProject = new Map<string, typeof items>();
     for (const i of items) byProject.set(i.projectCode, [...(byProject.get(i.projectCode) ?? []), i]);
+    // Suspended, cancelled and closed projects are listed apart: their colour would mean nothing.
+    const apart = projects.filter((p) => p.status !== 'active' && p.status !== 'completed');
     const coloured = projects
+      .filter((p) => p.status === 'active' || p.status === 'completed')
       .map((p) => ({ ...p, ...projectStanding(p, byProject.get(p.code) ?? [], calendar, now) }))
       .sort(
         (a, b) =>
@@ -142,7 +146,26 @@ ${coloured.map(
 </tr>`,
 )}
 </tbody>
-</table>`,
+</table>
+${
+  apart.length === 0
+    ? ''
+    : html`<h2>缓建、撤销与关闭的项目</h2>
+<table id="board-apart">
+<thead><tr><th>状态</th><th>项目</th><th>阶段</th><th>责任领导</th><th>项目秘书</th></tr></thead>
+<tbody>
+${apart.map(
+  (r) => html`<tr data-project="${r.code}" data-status="${r.status}">
+  <td>${projectStatusZh[r.status] ?? r.status}</td>
+  <td><a href="/ui/projects/${r.code}">${r.name}</a><br><span class="muted">${r.code}</span></td>
+  <td>${r.stage >= 5 ? '已完成' : `阶段${r.stage}`}</td>
+  <td>${r.leader}</td>
+  <td>${r.secretary}</td>
+</tr>`,
+)}
+</tbody>
+</table>`
+}`,
       ),
     );
   });
@@ -209,6 +232,13 @@ ${coloured.map(
   }
 </div>
 <p>责任领导 ${state.profile.leader} · 项目秘书 ${state.profile.secretary} · <a href="${ui}">在 Temporal UI 中查看工作流</a></p>
+${
+  state.lifecycle && state.lifecycle.phase !== 'active'
+    ? html`<p class="notice" id="phase" data-phase="${state.lifecycle.phase}">${projectPhaseZh[state.lifecycle.phase]}（自 ${calendar.dateOf(Date.parse(state.lifecycle.since))}）${
+        state.lifecycle.events.at(-1)?.reason ? `：${state.lifecycle.events.at(-1)!.reason}` : ''
+      }</p>`
+    : ''
+}
 ${
   standing?.targetShortBy == null
     ? ''
