@@ -10,6 +10,18 @@ const Env = z.object({
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('greenlane'),
   TEMPORAL_UI_URL: z.string().url().default('http://127.0.0.1:8233'),
+  // Worker Versioning: with a deployment name the worker runs as one version of that Worker Deployment
+  // (build id: TEMPORAL_BUILD_ID, else the package version and the git commit); operators make a version
+  // current with the Temporal CLI, or the worker does at start when TEMPORAL_PROMOTE=on-start (npm start).
+  TEMPORAL_DEPLOYMENT: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/)
+    .optional(),
+  TEMPORAL_BUILD_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.+-]{0,62}$/)
+    .optional(),
+  TEMPORAL_PROMOTE: z.enum(['on-start', 'manual']).default('manual'),
   DATABASE_URL: z.string().url().optional(),
   API_HOST: z.string().min(1).default('127.0.0.1'),
   API_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -133,8 +145,17 @@ export type NotifySettings = Readonly<
   }
 >;
 
+export type Deployment = Readonly<{ name: string; buildId: string | undefined; promoteOnStart: boolean }>;
+
 export type Config = Readonly<{
-  temporal: Readonly<{ address: string; namespace: string; taskQueue: string; uiUrl: string }>;
+  temporal: Readonly<{
+    address: string;
+    namespace: string;
+    taskQueue: string;
+    uiUrl: string;
+    /** Absent: an unversioned worker (tests, the benchmarks). */
+    deployment?: Deployment;
+  }>;
   databaseUrl: string;
   api: Readonly<{ host: string; port: number; publicUrl: string }>;
   logLevel: z.infer<typeof Env>['LOG_LEVEL'];
@@ -159,6 +180,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       namespace: e.TEMPORAL_NAMESPACE,
       taskQueue: e.TEMPORAL_TASK_QUEUE,
       uiUrl: e.TEMPORAL_UI_URL,
+      ...(e.TEMPORAL_DEPLOYMENT
+        ? {
+            deployment: Object.freeze({
+              name: e.TEMPORAL_DEPLOYMENT,
+              buildId: e.TEMPORAL_BUILD_ID,
+              promoteOnStart: e.TEMPORAL_PROMOTE === 'on-start',
+            }),
+          }
+        : {}),
     }),
     databaseUrl: e.DATABASE_URL,
     api: Object.freeze({

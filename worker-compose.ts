@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { Kysely } from 'kysely';
 import { createActivities } from './activities/index';
@@ -33,9 +35,54 @@ export type RunningWorker = {
   stop(): Promise<void>;
 };
 
+type Version = { deploymentName: string; buildId: string };
+
+/** The build id when none is configured: the package version and the git commit, e.g. 0.1.0+3f2a9c1. */
+export function buildIdOfThisCheckout(): string {
+  const root = new URL('.', import.meta.url).pathname;
+  const { version } = JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as { version: string };
+  try {
+    const commit = execFileSync('git', ['rev-parse', '--short=10', 'HEAD'], {
+      cwd: root,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
+    return `${version}+${commit}`;
+  } catch {
+    return version; // not a git checkout (an installed package): the version alone
+  }
+}
+
+/**
+ * Make `version` the deployment's current version (npm start: the build it just started is the one to
+ * run). The server knows a version once its worker has polled: until then it refuses, so this retries
+ * for a while, then gives up with the server's last answer.
+ */
+async function makeCurrent(connection: NativeConnection, namespace: string, version: Version): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      await connection.workflowService.setWorkerDeploymentCurrentVersion({
+        namespace,
+        deploymentName: version.deploymentName,
+        buildId: version.buildId,
+        identity: `greenlane-worker@${version.buildId}`,
+      });
+      return;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
 export async function startWorker(config: Config, options: WorkerOptions = {}): Promise<RunningWorker> {
   const db = options.db ?? createDb(config.databaseUrl, { applicationName: 'greenlane-worker' });
   const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const deployment = config.temporal.deployment;
+  const version = deployment
+    ? { deploymentName: deployment.name, buildId: deployment.buildId ?? buildIdOfThisCheckout() }
+    : null;
   const create = () =>
     Worker.create({
       connection,
@@ -43,6 +90,17 @@ export async function startWorker(config: Config, options: WorkerOptions = {}): 
       taskQueue: config.temporal.taskQueue,
       workflowsPath: new URL('./workflows/index.ts', import.meta.url).pathname,
       activities: createActivities({ db }),
+      // Projects live for years: each one moves to the current version at its next task (auto-upgrade);
+      // a change that would replay differently goes behind patched() (workflows/major-project.ts).
+      ...(version
+        ? {
+            workerDeploymentOptions: {
+              useWorkerVersioning: true,
+              version,
+              defaultVersioningBehavior: 'AUTO_UPGRADE' as const,
+            },
+          }
+        : {}),
     });
   let worker: Worker;
   try {
@@ -53,7 +111,9 @@ export async function startWorker(config: Config, options: WorkerOptions = {}): 
     throw error;
   }
   options.console?.log(
-    `greenlane worker: polling ${config.temporal.taskQueue} on ${config.temporal.address}`,
+    `greenlane worker: polling ${config.temporal.taskQueue} on ${config.temporal.address}${
+      version ? ` as ${version.deploymentName} build ${version.buildId}` : ''
+    }`,
   );
   // Not fatal: projects do not depend on digests, and the next worker to start tries again.
   if (options.schedules) {
@@ -73,6 +133,12 @@ export async function startWorker(config: Config, options: WorkerOptions = {}): 
   dispatcher?.start();
   // Worker.run() installs SIGINT/SIGTERM handlers and drains in-flight tasks before it resolves.
   let running = worker.run();
+  if (version && deployment?.promoteOnStart) {
+    await makeCurrent(connection, config.temporal.namespace, version);
+    options.console?.log(
+      `greenlane worker: build ${version.buildId} is the current version of ${version.deploymentName}`,
+    );
+  }
 
   const drain = async () => {
     if (worker.getState() === 'RUNNING') worker.shutdown();

@@ -223,6 +223,8 @@ export function applyDecision(
       item.preReview = !prerequisitesDone(state, def);
       item.status = 'submitted';
       item.submittedAt = at;
+      item.acceptanceFrom = at;
+      item.acceptanceRung = 0;
       break;
     case 'accept':
       item.status = 'accepted';
@@ -239,6 +241,11 @@ export function applyDecision(
       break;
     case 'resubmit':
       item.status = item.returnedFrom ?? 'submitted';
+      // Back with the department before acceptance: its acceptance window starts again.
+      if (item.status === 'submitted') {
+        item.acceptanceFrom = at;
+        item.acceptanceRung = 0;
+      }
       item.returnedFrom = undefined;
       item.missing = [];
       closePause(item, 'return', at);

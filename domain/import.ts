@@ -115,6 +115,9 @@ export function importProject(input: ImportInput, now: number): ImportOutcome {
     if (refusal) return { ok: false, refusals: [{ path: f.path, message: `${f.on}: ${refusal}` }] };
   }
   state.importedAt = new Date(now).toISOString();
+  // Imported by this build: the acceptance clock (domain/acceptance.ts) applies from the start, and the
+  // preview below already counts its rungs.
+  state.acceptanceClock = true;
   const preview = fireDueEscalations(structuredClone(state), now, calendar);
   return {
     ok: true,

@@ -89,6 +89,12 @@ export type ItemState = {
   /** Highest ladder level fired in this round (0 = none). */
   rungLevel: number;
   finishedAt?: string;
+  /** When the acceptance window (domain/acceptance.ts) started: the last submission or resubmission. */
+  acceptanceFrom?: string;
+  /** Highest rung of the acceptance window fired for the current submission (0 or absent = none). */
+  acceptanceRung?: number;
+  /** Accepted by law when the window passed without an answer (视为受理), not by the department. */
+  deemedAccepted?: boolean;
   documentNo?: string;
   reason?: string;
   lastActor?: Actor;
@@ -148,6 +154,11 @@ export type ProjectState = {
   profile: ProjectProfile;
   plan: Plan;
   registeredAt: string;
+  /**
+   * The acceptance clock applies (domain/acceptance.ts): set by the workflow behind
+   * patched('acceptance-clock'), so projects begun on an earlier build take it on when they upgrade.
+   */
+  acceptanceClock?: boolean;
   /** Suspended, cancelled or closed (domain/lifecycle.ts); absent while the project simply runs. */
   lifecycle?: Lifecycle;
   /** Set when the project was brought in with its history (domain/import.ts): when Greenlane took it over. */

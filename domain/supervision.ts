@@ -1,3 +1,4 @@
+import { acceptanceSubjects } from './acceptance';
 import type { Calendar, Pause as CalendarPause } from './calendar';
 import { pointsFor, type Rung, rungLabelZh } from './ladder';
 import {
@@ -82,8 +83,12 @@ function rungAt(rung: Rung, deadline: number, calendar: Calendar): number {
     : calendar.shiftWorkingDays(deadline, rung.offsetWorkingDays).at;
 }
 
-type Subject = {
+export type Subject = {
   kind: 'item' | 'problem';
+  /** The ladder it climbs: the policy's (promised time), or the acceptance window's (domain/acceptance.ts). */
+  rungs: readonly Rung[];
+  /** Part of the escalation key, so two ladders of one item never share keys. */
+  keyKind: string;
   id: string;
   round: number;
   /** When the clock started; a rung whose instant is not after it is passed over silently. */
@@ -94,9 +99,13 @@ type Subject = {
   ownDelay: boolean;
   label: string;
   setFired: (level: number) => void;
+  /** What a fired rung says after the project and the subject; the promised-time wording by default. */
+  body?: (rungLabel: string, points: number) => string;
+  /** What the rung does beyond telling people (the acceptance window's end: deemed accepted). */
+  onFired?: (rung: Rung) => void;
 };
 
-function subjects(state: ProjectState): Subject[] {
+function subjects(state: ProjectState, calendar: Calendar): Subject[] {
   const out: Subject[] = [];
   // A suspended (缓建), cancelled or closed project escalates nothing.
   if (state.lifecycle && state.lifecycle.phase !== 'active') return out;
@@ -105,6 +114,8 @@ function subjects(state: ProjectState): Subject[] {
     const def = itemDef(state, item.code)!;
     out.push({
       kind: 'item',
+      rungs: state.policy.rungs,
+      keyKind: 'item',
       id: item.code,
       round: item.round,
       start: ms(item.clockStart!),
@@ -123,6 +134,8 @@ function subjects(state: ProjectState): Subject[] {
     if (isClosed(p)) continue;
     out.push({
       kind: 'problem',
+      rungs: state.policy.rungs,
+      keyKind: 'problem',
       id: p.id,
       round: p.round,
       start: ms(p.raisedAt),
@@ -136,14 +149,15 @@ function subjects(state: ProjectState): Subject[] {
       },
     });
   }
+  if (state.acceptanceClock) out.push(...acceptanceSubjects(state, calendar));
   return out;
 }
 
 /** The earliest instant at which a rung is still to fire, or null when nothing is pending. */
 export function nextEscalationAt(state: ProjectState, calendar: Calendar): number | null {
   let next: number | null = null;
-  for (const s of subjects(state)) {
-    const rung = state.policy.rungs.find((r) => r.level > s.firedLevel);
+  for (const s of subjects(state, calendar)) {
+    const rung = s.rungs.find((r) => r.level > s.firedLevel);
     if (!rung) continue;
     const at = rungAt(rung, s.deadline, calendar);
     if (next === null || at < next) next = at;
@@ -156,20 +170,21 @@ export function fireDueEscalations(state: ProjectState, now: number, calendar: C
   const events: EscalationEvent[] = [];
   let advanced = false;
   const { code, name } = state.profile;
-  for (const s of subjects(state)) {
-    for (const rung of state.policy.rungs) {
+  for (const s of subjects(state, calendar)) {
+    for (const rung of s.rungs) {
       if (rung.level <= s.firedLevel) continue;
       const at = rungAt(rung, s.deadline, calendar);
       if (at > now) break;
       s.firedLevel = rung.level;
       s.setFired(rung.level);
+      s.onFired?.(rung);
       advanced = true;
       // A reminder due before the clock even started (a same-day problem, a one-day item) tells no one.
       if (at <= s.start) continue;
       const points = s.department ? pointsFor(rung, s.ownDelay, state.policy) : 0;
       const label = rungLabelZh[rung.name];
       events.push({
-        key: `${code}/${s.kind}/${s.id}/${s.round}/${rung.name}`,
+        key: `${code}/${s.keyKind}/${s.id}/${s.round}/${rung.name}`,
         subjectKind: s.kind,
         subjectId: s.id,
         rung: rung.name,
@@ -181,9 +196,13 @@ export function fireDueEscalations(state: ProjectState, now: number, calendar: C
         firedAt: iso(now),
         points,
         title: `【${label}】${name} · ${s.label}`,
-        body: `${name}（${code}）的${s.label}承诺时限为 ${iso(s.deadline)}，已触发${label}${
-          s.department ? `，责任单位 ${s.department}` : ''
-        }${points > 0 ? `，扣 ${points} 分` : ''}。`,
+        body: `${name}（${code}）的${s.label}${
+          s.body
+            ? s.body(label, points)
+            : `承诺时限为 ${iso(s.deadline)}，已触发${label}${s.department ? `，责任单位 ${s.department}` : ''}${
+                points > 0 ? `，扣 ${points} 分` : ''
+              }。`
+        }`,
       });
       if (s.department && points > 0) events.push(...deduct(state, s.department, points, now));
     }

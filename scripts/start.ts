@@ -168,6 +168,10 @@ async function main(): Promise<void> {
     API_HOST: env.API_HOST,
     API_PORT: String(env.API_PORT),
     ...(temporalAt.uiUrl ? { TEMPORAL_UI_URL: temporalAt.uiUrl } : {}),
+    // The worker runs as a version of the `greenlane` Worker Deployment and makes itself current: after a
+    // `git pull` and a restart, every project moves to the new build at its next task (README, "Upgrades").
+    TEMPORAL_DEPLOYMENT: process.env.TEMPORAL_DEPLOYMENT ?? 'greenlane',
+    TEMPORAL_PROMOTE: process.env.TEMPORAL_PROMOTE ?? 'on-start',
   };
   // Side by side, each until it says it is ready; a Ctrl-C meanwhile waits for them, to stop them.
   const startingChildren = Promise.allSettled([

@@ -6,6 +6,7 @@ import {
   continueAsNew,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -68,6 +69,9 @@ import * as SA from './search-attributes';
 export type MajorProjectInput =
   | ({ kind: 'new'; maxHistoryEvents?: number } & NewProject)
   | { kind: 'carried'; state: ProjectState; maxHistoryEvents?: number };
+
+/** The acceptance clock's patch id: never reuse it for another change. */
+export const ACCEPTANCE_CLOCK_PATCH = 'acceptance-clock';
 
 export type MajorProjectResult = {
   code: string;
@@ -199,6 +203,9 @@ export async function majorProjectWorkflow(input: MajorProjectInput): Promise<Ma
   let timer: { at: number; scope: CancellationScope; fired: Promise<void> } | undefined;
 
   for (;;) {
+    // Build B's change (domain/acceptance.ts): projects begun on an earlier build take it on from their
+    // first task on this one; the marker keeps their replay on the old path before that point.
+    if (!state.acceptanceClock && patched(ACCEPTANCE_CLOCK_PATCH)) state.acceptanceClock = true;
     const now = Date.now();
     progress.escalate(fireDueEscalations(state, now, calendar));
     const summary = summarize(state, now);
