@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { dueDateOf, type LocalDate } from '../domain/calendar';
 import type { Db } from './connect';
 
 /**
@@ -75,6 +76,8 @@ export type QueueItem = {
   submittedAt: string | null;
   acceptedAt: string | null;
   dueAt: string | null;
+  /** The China date dueAt ends: the day people read. */
+  dueDate: LocalDate | null;
   provisional: boolean;
   rung: number;
   returns: number;
@@ -116,6 +119,7 @@ export async function departmentQueue(db: Db, department: string): Promise<Queue
     submittedAt: iso(r.submitted_at),
     acceptedAt: iso(r.accepted_at),
     dueAt: iso(r.due_at),
+    dueDate: r.due_at === null ? null : dueDateOf(r.due_at.getTime()),
     provisional: r.provisional,
     rung: r.rung,
     returns: r.returns,

@@ -43,6 +43,8 @@ export type ReportItem = {
   submittedAt: string | null;
   acceptedAt: string | null;
   dueAt: string | null;
+  /** The China date dueAt ends (calendar.ts dueDateOf): the day people read. */
+  dueDate: LocalDate | null;
   /** The due date was computed over a provisional day (Calendar.isProvisional). */
   provisional: boolean;
   finishedAt: string | null;

@@ -10,6 +10,7 @@ import { auditWithAnswer } from '../audit';
 import { actorOf, canSeeQueue, forbidden } from '../auth/permissions';
 import { ProblemError, ProblemType, problemResponse } from '../http-problem';
 import { idempotent } from '../idempotency';
+import { deadlineDate } from '../openapi-shapes';
 import { decideItem } from '../temporal';
 
 /** Decisions on items (departments and secretaries) and a department's queue across projects. */
@@ -56,6 +57,7 @@ const QueueItem = z.object({
   submittedAt: z.string().nullable(),
   acceptedAt: z.string().nullable(),
   dueAt: z.string().nullable(),
+  dueDate: deadlineDate('dueAt').nullable(),
   provisional: z.boolean(),
   rung: z.number().int(),
   returns: z.number().int(),

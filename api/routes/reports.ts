@@ -212,7 +212,7 @@ export function registerReportRoutes(app: App, deps: AppDeps): void {
     const now = Date.now();
     const lines = projectLedger(items, calendar, now);
     if (wantsCsv(c, c.req.valid('query').format)) {
-      return csv(c, `ledger-${code}.csv`, `项目台账-${code}.csv`, toCsv(ledgerColumns(calendar), lines));
+      return csv(c, `ledger-${code}.csv`, `项目台账-${code}.csv`, toCsv(ledgerColumns, lines));
     }
     // Null for the moment between registration and the read model's first write.
     const approvalTime = project ? ledgerApprovalTime(project, items, calendar, now) : null;
