@@ -12,6 +12,7 @@ import { ProblemError, ProblemType, problemResponse } from '../http-problem';
 import { IdempotencyKeyHeader, idempotencyResponses, idempotent } from '../idempotency';
 import { deadlineDate } from '../openapi-shapes';
 import { acknowledgeEscalation, queryProject } from '../temporal';
+import { instructionView, ProjectInstruction } from './project-view';
 
 /**
  * Escalations (督办): each caller's inbox, from the `escalations` read model, and the leader's answer
@@ -111,12 +112,7 @@ const acknowledge = createRoute({
         'application/json': {
           schema: z.object({
             escalation: Escalation,
-            instruction: z.object({
-              escalationKey: z.string(),
-              leader: z.string(),
-              text: z.string(),
-              at: z.string(),
-            }),
+            instruction: ProjectInstruction,
           }),
         },
       },
@@ -217,7 +213,7 @@ export function registerEscalationRoutes(app: App, deps: AppDeps): void {
     // The update returns after deliverInstruction ran, so the row now carries the answer.
     const updated = await findEscalation(deps.db, key);
     if (!updated) throw new Error(`escalation ${id} vanished while it was acknowledged`);
-    const result = { escalation: updated, instruction: answer };
+    const result = { escalation: updated, instruction: instructionView(answer) };
     auditWithAnswer(c, {
       projectCode: code,
       action: 'escalation.acknowledge',

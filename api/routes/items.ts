@@ -12,11 +12,12 @@ import { ProblemError, ProblemType, problemResponse } from '../http-problem';
 import { idempotent } from '../idempotency';
 import { deadlineDate } from '../openapi-shapes';
 import { decideItem } from '../temporal';
+import { DecidedItem, itemView } from './project-view';
 
 /** Decisions on items (departments and secretaries) and a department's queue across projects. */
 
 const DecisionAnswer = z.object({
-  item: z.looseObject({ code: z.string(), status: z.string() }),
+  item: DecidedItem,
   opened: z
     .array(z.string())
     .describe('Items that became ready because this decision finished their last prerequisite'),
@@ -103,7 +104,8 @@ export function registerItemRoutes(app: App, deps: AppDeps): void {
     });
     if (refusal) throw forbidden(refusal);
     const decision = { ...body, item, actor } as Decision;
-    const result = await decideItem(temporal, code, decision, c.get('updateId'));
+    const decided = await decideItem(temporal, code, decision, c.get('updateId'));
+    const result = { ...decided, item: itemView(decided.item) };
     auditWithAnswer(c, {
       projectCode: code,
       action: `item.${body.action}`,
