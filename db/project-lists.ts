@@ -168,3 +168,16 @@ export async function projectFacts(db: Db, code: string): Promise<ProjectFacts |
     revision: project.revision,
   };
 }
+
+/** The workflow revision the read model holds for project `code`, and whether it completed; null: no row yet. */
+export async function readModelRevision(
+  db: Db,
+  code: string,
+): Promise<{ revision: number; completed: boolean } | null> {
+  const row = await db
+    .selectFrom('projects')
+    .select(['revision', 'status'])
+    .where('code', '=', code)
+    .executeTakeFirst();
+  return row ? { revision: row.revision, completed: row.status === 'completed' } : null;
+}
