@@ -254,9 +254,10 @@ function publishVisibility(state: ProjectState, summary: ProjectSummary, last: s
 }
 
 /**
- * TargetStartDate holds the target date at 00:00 UTC, which is what operators type in the Temporal UI
- * (`TargetStartDate = "2027-07-07T00:00:00Z"` finds a target of 7 July; `<` leaves it out). Before the
- * patch it held 00:00 China time (16:00Z the day before); runs that upserted that keep it on replay.
+ * TargetStartDate holds the target date at 00:00 UTC, which is what operators type in the Temporal UI:
+ * `TargetStartDate < "2027-07-07T00:00:00Z"` leaves out a target of 7 July, `>=` finds it (README).
+ * Before the patch it held 00:00 China time (16:00Z the day before); runs that upserted that keep it on
+ * replay.
  */
 function targetStartAttribute(date: string): Date {
   return patched('target-start-as-utc-date')

@@ -9,10 +9,11 @@ import { type Harness, startHarness } from '../helpers/workflow-harness';
 
 /**
  * What operators compare against in the Temporal UI: TargetStartDate holds the target start of
- * construction as the date itself at 00:00 UTC, so `TargetStartDate = "2035-07-07T00:00:00Z"` finds a
- * project whose target is 7 July, and `< "2035-07-07T00:00:00Z"` does not. Projects that upserted the
- * old value (00:00 China time, 16:00Z the day before) replay unchanged: the new value is behind
- * `patched()`, and their recorded history is in the replay corpus.
+ * construction as the date itself at 00:00 UTC, so `TargetStartDate < "2035-07-07T00:00:00Z"` leaves
+ * out a project whose target is 7 July and `>=` finds it (the queries themselves are tried on the dev
+ * server in test/integration/china-time.test.ts). Projects that upserted the old value (00:00 China
+ * time, 16:00Z the day before) replay unchanged: the new value is behind `patched()`, and a history
+ * recorded before it is in the replay corpus.
  */
 
 let h: Harness;
