@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ProjectCode } from '../domain/project';
+import { LocalDate, ProjectCode } from '../domain/project';
 
 /** Pieces every route declaration uses, once. */
 
@@ -11,6 +11,16 @@ export const jsonResponse = <T extends z.ZodType>(schema: T, description: string
 
 /** The `{code}` of a project in a path. */
 export const ProjectCodeParam = z.object({ code: ProjectCode });
+
+/**
+ * A deadline as people read it: the China date (UTC+8) that its instant ends. Every answer with a
+ * deadline instant carries it beside the instant (`dueDate` beside `dueAt`, `deadlineDate` beside
+ * `deadlineAt`), and the instant is 00:00 China time of the next day, i.e. 16:00Z of the date itself.
+ */
+export const deadlineDate = (instant: string) =>
+  LocalDate.describe(
+    `The China date (UTC+8) the deadline ends: the day people read. \`${instant}\` is 00:00 China time of the day after it (16:00Z of this date)`,
+  );
 
 const Days = z.number().int();
 

@@ -1,5 +1,4 @@
 import type { annualPlan } from '../domain/annual-plan';
-import { type Calendar, dueDateOf } from '../domain/calendar';
 import type { CsvColumn } from '../domain/csv';
 import { defaultEscalationPolicy, rungLabelZh } from '../domain/ladder';
 import {
@@ -29,7 +28,7 @@ const cst = (iso: string | null) =>
 const percent = (rate: number | null) => (rate === null ? null : `${Math.round(rate * 10_000) / 100}%`);
 
 type Ledger = ReturnType<typeof projectLedger>[number];
-export const ledgerColumns = (calendar: Calendar): CsvColumn<Ledger>[] => [
+export const ledgerColumns: CsvColumn<Ledger>[] = [
   { header: '项目代码', value: (r) => r.projectCode },
   { header: '事项编码', value: (r) => r.itemCode },
   { header: '事项名称', value: (r) => r.nameZh },
@@ -41,8 +40,8 @@ export const ledgerColumns = (calendar: Calendar): CsvColumn<Ledger>[] => [
   { header: '最晚开始', value: (r) => r.latestStart },
   { header: '申报时间', value: (r) => cst(r.submittedAt) },
   { header: '受理时间', value: (r) => cst(r.acceptedAt) },
-  // dueAt is 00:00 of the day after the due day: the day itself is what people read.
-  { header: '承诺时限', value: (r) => (r.dueAt === null ? null : dueDateOf(calendar, r.dueAt)) },
+  // The due day people read, not dueAt (00:00 of the day after it).
+  { header: '承诺时限', value: (r) => r.dueDate },
   { header: '时限暂定', value: (r) => r.provisional },
   { header: '办结时间', value: (r) => cst(r.finishedAt) },
   { header: '已用工作日', value: (r) => r.workingDaysUsed },

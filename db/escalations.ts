@@ -1,4 +1,6 @@
 import { type Selectable, sql } from 'kysely';
+import { dueDateOf, type LocalDate } from '../domain/calendar';
+import { escalationIdOf } from '../domain/escalation-ids';
 import type { EscalationEvent } from '../domain/project';
 import type { Db } from './connect';
 import { type EscalationRung, type EscalationSubjectKind, type EscalationsTable, jsonb } from './schema';
@@ -10,8 +12,10 @@ import { type EscalationRung, type EscalationSubjectKind, type EscalationsTable,
  */
 
 export type Escalation = {
-  /** The dedupe key, e.g. `PRJ-1/item/EIA/1/red`. */
+  /** The id people and URLs use, e.g. `PRJ-1.item.EIA.1.red` (domain/escalation-ids.ts). */
   id: string;
+  /** The workflow's dedupe key, e.g. `PRJ-1/item/EIA/1/red`: the row's primary key. */
+  key: string;
   projectCode: string;
   subjectKind: EscalationSubjectKind;
   subjectId: string;
@@ -21,6 +25,8 @@ export type Escalation = {
   title: string;
   body: string;
   dueAt: string | null;
+  /** The China date dueAt ends. */
+  dueDate: LocalDate | null;
   firedAt: string;
   acknowledgedAt: string | null;
   acknowledgedBy: string | null;
@@ -48,7 +54,8 @@ const columns = [
 type Row = Omit<Selectable<EscalationsTable>, 'created_at'>;
 
 const escalationOf = (r: Row): Escalation => ({
-  id: r.id,
+  id: escalationIdOf(r.id),
+  key: r.id,
   projectCode: r.project_code,
   subjectKind: r.subject_kind,
   subjectId: r.subject_id,
@@ -58,6 +65,7 @@ const escalationOf = (r: Row): Escalation => ({
   title: r.title,
   body: r.body,
   dueAt: r.due_at?.toISOString() ?? null,
+  dueDate: r.due_at ? dueDateOf(r.due_at.getTime()) : null,
   firedAt: r.fired_at.toISOString(),
   acknowledgedAt: r.acknowledged_at?.toISOString() ?? null,
   acknowledgedBy: r.acknowledged_by,
@@ -125,16 +133,20 @@ export async function recordInstruction(
     .execute();
 }
 
-export async function findEscalation(db: Db, id: string): Promise<Escalation | undefined> {
+/** The escalation with this key (the workflow's, not the URL-safe id). */
+export async function findEscalation(db: Db, key: string): Promise<Escalation | undefined> {
   const row = await db
     .selectFrom('escalations as e')
     .select(columns)
-    .where('e.id', '=', id)
+    .where('e.id', '=', key)
     .executeTakeFirst();
   return row && escalationOf(row);
 }
 
-/** Whose inbox: a leader's (addressed to the leader, on projects they lead), a secretary's, a department's. */
+/**
+ * Whose inbox: a leader's (every escalation on the projects they lead: each is one they may answer, the
+ * yellow cards to a department head included), a secretary's (their projects), a department's.
+ */
 export type InboxOwner =
   | { leader: string }
   | { secretary: string }
@@ -148,7 +160,7 @@ export type InboxQuery = {
   projectCode?: string;
   /** Fired at or after this instant. */
   since?: Date;
-  /** The id of the last escalation of the previous page: continue strictly after its (fired_at, id). */
+  /** The key of the last escalation of the previous page: continue strictly after its (fired_at, id). */
   after?: string;
   limit: number;
 };
@@ -164,9 +176,7 @@ export async function inboxPage(
     .select(columns);
   const { owner } = q;
   if (owner !== 'all' && 'leader' in owner) {
-    query = query
-      .where('p.leader', '=', owner.leader)
-      .where(sql<boolean>`e.recipients @> '["leader"]'::jsonb`);
+    query = query.where('p.leader', '=', owner.leader);
   } else if (owner !== 'all' && 'secretary' in owner) {
     query = query.where('p.secretary', '=', owner.secretary);
   } else if (owner !== 'all') {

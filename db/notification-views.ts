@@ -1,3 +1,4 @@
+import { escalationIdOf } from '../domain/escalation-ids';
 import type { Db } from './connect';
 import type { NotificationChannel, NotificationStatus } from './schema';
 
@@ -77,7 +78,7 @@ export async function listNotifications(
   return rows.map((r) => ({
     id: r.id,
     kind: r.digest_id === null ? 'escalation' : 'digest',
-    escalationId: r.digest_id === null ? r.escalation_id : null,
+    escalationId: r.digest_id === null ? escalationIdOf(r.escalation_id) : null,
     digestId: r.digest_id,
     projectCode: r.project_code,
     channel: r.channel,

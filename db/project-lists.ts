@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { dueDateOf, type LocalDate } from '../domain/calendar';
 import type { Db } from './connect';
 
 /**
@@ -75,6 +76,8 @@ export type QueueItem = {
   submittedAt: string | null;
   acceptedAt: string | null;
   dueAt: string | null;
+  /** The China date dueAt ends: the day people read. */
+  dueDate: LocalDate | null;
   provisional: boolean;
   rung: number;
   returns: number;
@@ -116,6 +119,7 @@ export async function departmentQueue(db: Db, department: string): Promise<Queue
     submittedAt: iso(r.submitted_at),
     acceptedAt: iso(r.accepted_at),
     dueAt: iso(r.due_at),
+    dueDate: r.due_at === null ? null : dueDateOf(r.due_at.getTime()),
     provisional: r.provisional,
     rung: r.rung,
     returns: r.returns,
@@ -163,4 +167,17 @@ export async function projectFacts(db: Db, code: string): Promise<ProjectFacts |
     itemDepartments: new Map(items.map((i) => [i.item_code, i.department])),
     revision: project.revision,
   };
+}
+
+/** The workflow revision the read model holds for project `code`, and whether it completed; null: no row yet. */
+export async function readModelRevision(
+  db: Db,
+  code: string,
+): Promise<{ revision: number; completed: boolean } | null> {
+  const row = await db
+    .selectFrom('projects')
+    .select(['revision', 'status'])
+    .where('code', '=', code)
+    .executeTakeFirst();
+  return row ? { revision: row.revision, completed: row.status === 'completed' } : null;
 }

@@ -1,3 +1,4 @@
+import { dueDateOf } from '../domain/calendar';
 import { TimeKind } from '../domain/catalog';
 import type { DigestProblem } from '../domain/digest';
 import type { ProblemState } from '../domain/project';
@@ -275,6 +276,7 @@ export async function loadItems(db: Db, scope: ReportScope = {}): Promise<Report
     submittedAt: iso(r.submitted_at),
     acceptedAt: iso(r.accepted_at),
     dueAt: iso(r.due_at),
+    dueDate: r.due_at === null ? null : dueDateOf(r.due_at.getTime()),
     provisional: r.provisional,
     finishedAt: iso(r.finished_at),
     workingDaysUsed: r.working_days_used,

@@ -207,12 +207,18 @@ export interface Calendar {
   nextWorkingDay(date: LocalDate): { date: LocalDate; provisional: boolean };
 }
 
+/** The China date (UTC+8) of an instant; needs no holiday data (Calendar.dateOf is the same). */
+export function chinaDateOf(at: number): LocalDate {
+  return formatDay(dayOfInstant(at));
+}
+
 /**
  * The China date a deadline instant belongs to: deadlines are stored as 00:00 CST of the day after the
- * due day, so the instant itself would read as the next day.
+ * due day, so the instant itself would read as the next day. What every answer shows beside the instant
+ * (`dueDate` beside `dueAt`, `deadlineDate` beside `deadlineAt`) and every page shows instead of it.
  */
-export function dueDateOf(calendar: Calendar, dueAt: string | number): LocalDate {
-  return calendar.dateOf((typeof dueAt === 'number' ? dueAt : Date.parse(dueAt)) - 1);
+export function dueDateOf(dueAt: string | number): LocalDate {
+  return chinaDateOf((typeof dueAt === 'number' ? dueAt : Date.parse(dueAt)) - 1);
 }
 
 /**
@@ -301,7 +307,7 @@ export function makeCalendar(years: readonly CalendarYear[]): Calendar {
       }
       return false;
     },
-    dateOf: (at) => formatDay(dayOfInstant(at)),
+    dateOf: chinaDateOf,
     endOfDay: (date) => endOfDayNumber(dayOrThrow(date)),
 
     deadline(start, limit, pauses = []) {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type Calendar, LocalDate } from './calendar';
+import { type Calendar, dueDateOf, LocalDate } from './calendar';
 import { defaultEscalationPolicy, rungLabelZh } from './ladder';
 import { type Colour, leaderProjects, overdueAt, type ReportItem, type ReportProject } from './reports';
 import {
@@ -222,7 +222,6 @@ export function dayLabelZh(date: LocalDate, calendar: Calendar, relativeTo?: Loc
 }
 
 /** The due day of a deadline stored as the end of the day (00:00 CST of the next). */
-const dueDateOf = (calendar: Calendar, dueAt: string) => calendar.dateOf(Date.parse(dueAt) - 1);
 /** Working days after the due day, up to and including today's (0 while not past due). */
 const workingDaysPast = (calendar: Calendar, deadline: string, now: number) =>
   Date.parse(deadline) < now ? calendar.workingDaysBetween(Date.parse(deadline) - 1, now) : 0;
@@ -255,7 +254,7 @@ function problemLines(
 ): ProblemLine[] {
   return problems
     .map((p) => {
-      const deadlineDate = dueDateOf(src.calendar, p.deadlineAt);
+      const deadlineDate = dueDateOf(p.deadlineAt);
       const past = workingDaysPast(src.calendar, p.deadlineAt, src.now);
       return {
         projectCode: p.projectCode,
@@ -290,7 +289,7 @@ export function secretaryDigest(src: DigestSource): SecretaryDigest {
   const dueSoon: DueSoonLine[] = [];
   for (const i of items) {
     if (!ON_CLOCK.has(i.status) || i.dueAt === null) continue;
-    const dueDate = dueDateOf(calendar, i.dueAt);
+    const dueDate = dueDateOf(i.dueAt);
     if (overdueAt(i, now)) {
       const workingDaysOverdue = workingDaysPast(calendar, i.dueAt, now);
       overdue.push({ ...base(i), dueDate, dueLabel: label(dueDate), workingDaysOverdue, rung: i.rung });
@@ -340,7 +339,7 @@ export function leaderDigest(src: DigestSource): LeaderDigest {
   const cardItems: CardLine[] = items
     .filter((i) => AT_DEPARTMENT.has(i.status) && i.rung >= YELLOW_RUNG)
     .map((i) => {
-      const dueDate = i.dueAt === null ? null : dueDateOf(calendar, i.dueAt);
+      const dueDate = i.dueAt === null ? null : dueDateOf(i.dueAt);
       const name = rungNameOf(i.rung);
       const past = i.dueAt === null ? 0 : workingDaysPast(calendar, i.dueAt, now);
       const left =

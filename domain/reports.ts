@@ -42,7 +42,9 @@ export type ReportItem = {
   latestStart: LocalDate | null;
   submittedAt: string | null;
   acceptedAt: string | null;
+  /** The deadline instant, and the China date it ends (calendar.ts dueDateOf), the day people read. */
   dueAt: string | null;
+  dueDate: LocalDate | null;
   /** The due date was computed over a provisional day (Calendar.isProvisional). */
   provisional: boolean;
   finishedAt: string | null;
@@ -85,8 +87,7 @@ export const round = (x: number, places: number) => Math.round(x * 10 ** places)
 
 /** Decided at or before its due time; null until decided. */
 export function onTime(i: ReportItem): boolean | null {
-  if (!isDecided(i)) return null;
-  return i.dueAt === null || ms(i.finishedAt!) <= ms(i.dueAt);
+  return isDecided(i) ? i.dueAt === null || ms(i.finishedAt!) <= ms(i.dueAt) : null;
 }
 
 /** Accepted by `at`, due before `at` and not finished by `at`. */

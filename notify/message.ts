@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { dueDateOf } from '../domain/calendar';
 import type { TextPolicy } from './escape';
 
 /**
@@ -67,7 +68,7 @@ export function formatInstantZh(iso: string): string {
     local.getUTCMinutes() === 0 &&
     local.getUTCSeconds() === 0 &&
     local.getUTCMilliseconds() === 0;
-  if (midnight) return new Date(t + CST_OFFSET_MS - 1).toISOString().slice(0, 10);
+  if (midnight) return dueDateOf(t);
   return local.toISOString().slice(0, 16).replace('T', ' ');
 }
 

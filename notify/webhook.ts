@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { dueDateOf } from '../domain/calendar';
 import type { ChannelAdapter, SendOutcome, TargetOf } from './channel';
 import { postAndJudge, urlSecrets } from './http';
 import { bodyZh, type NotificationMessage, projectLink, type RenderContext } from './message';
@@ -52,6 +53,8 @@ export function webhookBody(
       subject: m.subject,
       department: m.department,
       dueAt: m.dueAt,
+      // The China date the deadline ends (dueAt is 00:00 China time of the day after it).
+      dueDate: m.dueAt === null ? null : dueDateOf(m.dueAt),
       firedAt: m.firedAt,
       link: projectLink(ctx.publicUrl, m.projectCode),
       recipients: m.recipients.map((r) => ({ personId: r.personId, name: r.name, roles: r.roles })),

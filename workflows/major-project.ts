@@ -289,13 +289,23 @@ function publishVisibility(state: ProjectState, summary: ProjectSummary, last: s
     { key: SA.Secretary, value: p.secretary },
     { key: SA.OverdueItems, value: summary.overdueItems.length },
     { key: SA.EscalationLevel, value: summary.escalationLevel },
-    ...(p.targetStart
-      ? [{ key: SA.TargetStartDate, value: new Date(`${p.targetStart}T00:00:00+08:00`) }]
-      : []),
+    ...(p.targetStart ? [{ key: SA.TargetStartDate, value: targetStartAttribute(p.targetStart) }] : []),
   ];
   upsertSearchAttributes(pairs);
   setCurrentDetails(currentDetails(state, summary));
   return key;
+}
+
+/**
+ * TargetStartDate holds the target date at 00:00 UTC, which is what operators type in the Temporal UI:
+ * `TargetStartDate < "2027-07-07T00:00:00Z"` leaves out a target of 7 July, `>=` finds it (README).
+ * Before the patch it held 00:00 China time (16:00Z the day before); runs that upserted that keep it on
+ * replay.
+ */
+function targetStartAttribute(date: string): Date {
+  return patched('target-start-as-utc-date')
+    ? new Date(`${date}T00:00:00Z`)
+    : new Date(`${date}T00:00:00+08:00`);
 }
 
 function currentDetails(state: ProjectState, summary: ProjectSummary): string {

@@ -2,6 +2,7 @@ import { createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
 import { findEscalation, type InboxOwner, inboxPage } from '../../db/escalations';
 import { escalationRungs, escalationSubjectKinds } from '../../db/schema';
+import { escalationKeyOf } from '../../domain/escalation-ids';
 import { LocalDate, ProjectCode } from '../../domain/project';
 import type { App, AppDeps } from '../app';
 import { auditWithAnswer } from '../audit';
@@ -9,20 +10,28 @@ import { authResponses } from '../auth/middleware';
 import { canAnswerEscalation, forbidden } from '../auth/permissions';
 import { ProblemError, ProblemType, problemResponse } from '../http-problem';
 import { IdempotencyKeyHeader, idempotencyResponses, idempotent } from '../idempotency';
+import { deadlineDate } from '../openapi-shapes';
 import { acknowledgeEscalation, queryProject } from '../temporal';
+import { instructionView, ProjectInstruction } from './project-view';
 
 /**
  * Escalations (督办): each caller's inbox, from the `escalations` read model, and the leader's answer
  * with an instruction (批示), which goes to the project workflow; the workflow records it and hands it
  * to the secretary through its deliverInstruction activity, which marks the row acknowledged.
  *
- * Escalation ids are the workflow's dedupe keys and contain `/` (`PRJ-1/item/EIA/1/red`): in a path
- * they are sent URL-encoded (`PRJ-1%2Fitem%2FEIA%2F1%2Fred`).
+ * An escalation's id needs no encoding in a path (`PRJ-1.item.EIA.1.red`); its `key` is the workflow's
+ * dedupe key (`PRJ-1/item/EIA/1/red`), which instructions name. A key sent URL-encoded still works.
  */
 
 const Escalation = z
   .object({
-    id: z.string().describe('The dedupe key, e.g. `PRJ-1/item/EIA/1/red`; URL-encode it in paths'),
+    id: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]+$/)
+      .describe('Its id, e.g. `PRJ-1.item.EIA.1.red`: used in paths as it is, no encoding needed'),
+    key: z
+      .string()
+      .describe("The workflow's dedupe key, e.g. `PRJ-1/item/EIA/1/red`, as `instructions[].escalationKey`"),
     projectCode: z.string(),
     subjectKind: z.enum(escalationSubjectKinds),
     subjectId: z.string(),
@@ -32,6 +41,7 @@ const Escalation = z
     title: z.string(),
     body: z.string(),
     dueAt: z.iso.datetime().nullable(),
+    dueDate: deadlineDate('dueAt').nullable(),
     firedAt: z.iso.datetime(),
     acknowledgedAt: z.iso.datetime().nullable(),
     acknowledgedBy: z.string().nullable(),
@@ -56,7 +66,7 @@ const inbox = createRoute({
   tags: ['escalations'],
   summary: "The caller's escalations, newest first",
   description:
-    'A leader sees the escalations addressed to the leader on projects they lead; a department those naming it; a secretary those of their projects; operators all.',
+    'A leader sees every escalation on the projects they lead (each is one they may answer, yellow cards to a department head included); a department those naming it; a secretary those of their projects; operators all.',
   request: { query: InboxQuery },
   responses: {
     200: {
@@ -80,7 +90,13 @@ const acknowledge = createRoute({
   description:
     "The project's responsible leader, or an operator entering the leader's instruction on their behalf. An escalation is answered once: a second answer is 409 (a retry with the same Idempotency-Key replays the first).",
   request: {
-    params: z.object({ id: z.string().min(1).max(300).describe('The escalation id, URL-encoded') }),
+    params: z.object({
+      id: z
+        .string()
+        .min(1)
+        .max(300)
+        .describe('The escalation id (`PRJ-1.item.EIA.1.red`); its key URL-encoded is taken too'),
+    }),
     headers: IdempotencyKeyHeader,
     body: {
       required: true,
@@ -96,12 +112,7 @@ const acknowledge = createRoute({
         'application/json': {
           schema: z.object({
             escalation: Escalation,
-            instruction: z.object({
-              escalationKey: z.string(),
-              leader: z.string(),
-              text: z.string(),
-              at: z.string(),
-            }),
+            instruction: ProjectInstruction,
           }),
         },
       },
@@ -113,7 +124,7 @@ const acknowledge = createRoute({
   },
 });
 
-// The cursor is the last row's id: the next page continues strictly after its (fired_at, id), read
+// The cursor is the last row's key: the next page continues strictly after its (fired_at, id), read
 // from the row itself so the comparison keeps PostgreSQL's microseconds.
 const encodeCursor = (id: string) => Buffer.from(id, 'utf8').toString('base64url');
 const decodeCursor = (cursor: string) => Buffer.from(cursor, 'base64url').toString('utf8');
@@ -153,15 +164,16 @@ export function registerEscalationRoutes(app: App, deps: AppDeps): void {
       after,
       limit: q.limit,
     });
-    const nextCursor = more ? encodeCursor(escalations.at(-1)!.id) : null;
+    const nextCursor = more ? encodeCursor(escalations.at(-1)!.key) : null;
     return c.json({ escalations, nextCursor }, 200);
   });
 
   app.openapi(acknowledge, async (c) => {
     const { id } = c.req.valid('param');
+    const key = escalationKeyOf(id);
     const { instruction } = c.req.valid('json');
     const principal = c.get('principal');
-    const row = await findEscalation(deps.db, id);
+    const row = await findEscalation(deps.db, key);
     if (!row) {
       throw new ProblemError({
         status: 404,
@@ -179,7 +191,7 @@ export function registerEscalationRoutes(app: App, deps: AppDeps): void {
         `only the responsible leader of project ${code} (or an operator) answers its escalations`,
       );
     }
-    const earlier = state.instructions.find((i) => i.escalationKey === id);
+    const earlier = state.instructions.find((i) => i.escalationKey === key);
     if (row.acknowledgedAt || earlier) {
       const by = row.acknowledgedBy ?? earlier?.leader;
       const at = row.acknowledgedAt ?? earlier?.at;
@@ -195,17 +207,17 @@ export function registerEscalationRoutes(app: App, deps: AppDeps): void {
     const answer = await acknowledgeEscalation(
       temporal,
       code,
-      { escalationKey: id, leader: state.profile.leader, instruction },
+      { escalationKey: key, leader: state.profile.leader, instruction },
       c.get('updateId'),
     );
     // The update returns after deliverInstruction ran, so the row now carries the answer.
-    const updated = await findEscalation(deps.db, id);
+    const updated = await findEscalation(deps.db, key);
     if (!updated) throw new Error(`escalation ${id} vanished while it was acknowledged`);
-    const result = { escalation: updated, instruction: answer };
+    const result = { escalation: updated, instruction: instructionView(answer) };
     auditWithAnswer(c, {
       projectCode: code,
       action: 'escalation.acknowledge',
-      subject: id,
+      subject: key,
       body: { instruction },
       result,
     });

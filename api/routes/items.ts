@@ -10,12 +10,14 @@ import { auditWithAnswer } from '../audit';
 import { actorOf, canSeeQueue, forbidden } from '../auth/permissions';
 import { ProblemError, ProblemType, problemResponse } from '../http-problem';
 import { idempotent } from '../idempotency';
+import { deadlineDate } from '../openapi-shapes';
 import { decideItem } from '../temporal';
+import { DecidedItem, itemView } from './project-view';
 
 /** Decisions on items (departments and secretaries) and a department's queue across projects. */
 
 const DecisionAnswer = z.object({
-  item: z.looseObject({ code: z.string(), status: z.string() }),
+  item: DecidedItem,
   opened: z
     .array(z.string())
     .describe('Items that became ready because this decision finished their last prerequisite'),
@@ -56,6 +58,7 @@ const QueueItem = z.object({
   submittedAt: z.string().nullable(),
   acceptedAt: z.string().nullable(),
   dueAt: z.string().nullable(),
+  dueDate: deadlineDate('dueAt').nullable(),
   provisional: z.boolean(),
   rung: z.number().int(),
   returns: z.number().int(),
@@ -101,7 +104,8 @@ export function registerItemRoutes(app: App, deps: AppDeps): void {
     });
     if (refusal) throw forbidden(refusal);
     const decision = { ...body, item, actor } as Decision;
-    const result = await decideItem(temporal, code, decision, c.get('updateId'));
+    const decided = await decideItem(temporal, code, decision, c.get('updateId'));
+    const result = { ...decided, item: itemView(decided.item) };
     auditWithAnswer(c, {
       projectCode: code,
       action: `item.${body.action}`,

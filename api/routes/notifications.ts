@@ -26,7 +26,7 @@ const Delivery = z
   .object({
     id: z.number().int(),
     kind: z.enum(['escalation', 'digest']),
-    escalationId: z.string().nullable(),
+    escalationId: z.string().nullable().describe('The escalation’s id, as `GET /escalations` lists it'),
     digestId: z.string().nullable(),
     projectCode: z.string().nullable().describe("The escalation's project; null for a digest"),
     channel: z.enum(notificationChannels),

@@ -13,6 +13,7 @@ import { ProblemError, ProblemType, problemResponse } from '../http-problem';
 import { IdempotencyKeyHeader, idempotencyResponses, idempotent } from '../idempotency';
 import { jsonResponse, ProjectCodeParam } from '../openapi-shapes';
 import { actOnProblem, queryProject } from '../temporal';
+import { ProjectProblem, problemView } from './project-view';
 
 /**
  * Problems that block a project (钉住不放): raise, assign, plan, resolve, verify, list. The bodies are
@@ -46,16 +47,7 @@ export const ProblemActionBody = z
 
 const statuses = ['open', 'assigned', 'planned', 'resolved', 'verified'] as const satisfies readonly Status[];
 const ProblemStatus = z.enum(statuses);
-const Problem = z
-  .looseObject({
-    id: z.string().describe('P1, P2, … per project'),
-    title: z.string(),
-    status: ProblemStatus,
-    deadlineAt: z.string(),
-    blocksItem: z.string().optional(),
-  })
-  .meta({ id: 'ProjectProblem' });
-const ProblemAnswer = z.object({ problem: Problem, revision: z.number().int() });
+const ProblemAnswer = z.object({ problem: ProjectProblem, revision: z.number().int() });
 
 const ProblemParams = z.object({ code: ProjectCode, id: z.string().min(1).max(32) });
 const workflowRefusal = problemResponse(
@@ -117,7 +109,7 @@ const list = createRoute({
     }),
   },
   responses: {
-    200: jsonResponse(z.object({ problems: z.array(Problem) }), 'The problems'),
+    200: jsonResponse(z.object({ problems: z.array(ProjectProblem) }), 'The problems'),
     ...authResponses,
     404: problemResponse('No such project'),
   },
@@ -162,7 +154,8 @@ export function registerProblemRoutes(app: App, deps: AppDeps): void {
         `only ${blockedDepartment}, the secretary and leader of project ${code} and operators may block ${body.blocksItem}`,
       );
     }
-    const result = await actOnProblem(temporal, code, { action: 'raise', ...body, actor }, c.get('updateId'));
+    const raised = await actOnProblem(temporal, code, { action: 'raise', ...body, actor }, c.get('updateId'));
+    const result = { ...raised, problem: problemView(raised.problem) };
     auditWithAnswer(c, {
       projectCode: code,
       action: 'problem.raise',
@@ -204,12 +197,13 @@ export function registerProblemRoutes(app: App, deps: AppDeps): void {
         ...(body.ownerPerson ? [{ field: 'ownerPerson', person: body.ownerPerson }] : []),
       ]);
     }
-    const result = await actOnProblem(
+    const acted = await actOnProblem(
       temporal,
       code,
       { ...body, problemId: id, actor: actorOf(principal) },
       c.get('updateId'),
     );
+    const result = { ...acted, problem: problemView(acted.problem) };
     auditWithAnswer(c, {
       projectCode: code,
       action: `problem.${body.action}`,
@@ -237,6 +231,6 @@ export function registerProblemRoutes(app: App, deps: AppDeps): void {
     if (q.status) problems = problems.filter((p) => p.status === q.status);
     if (q.open) problems = problems.filter((p) => isOpen(p) === (q.open === 'true'));
     problems.sort((a, b) => Number(a.id.slice(1)) - Number(b.id.slice(1)));
-    return c.json({ problems }, 200);
+    return c.json({ problems: problems.map(problemView) }, 200);
   });
 }

@@ -3,7 +3,6 @@ import { z } from 'zod';
 import { auditTrail } from '../../db/audit';
 import { listProjects } from '../../db/project-lists';
 import { loadCalendarYears } from '../../db/reference';
-import { stateApprovalTime } from '../../domain/approval-time';
 import { makeCalendar } from '../../domain/calendar';
 import { shippedCatalog } from '../../domain/catalog-data';
 import { amendPlan, instantiatePlan, Tailoring } from '../../domain/plan';
@@ -18,9 +17,10 @@ import { actorOf, canActOnProject, canReadProject, canRegisterProject, forbidden
 import { requireInDirectory } from '../directory';
 import { ProblemError, ProblemType, problemResponse } from '../http-problem';
 import { IdempotencyKeyHeader, idempotent } from '../idempotency';
-import { jsonResponse, ProjectApprovalTime, ProjectCodeParam } from '../openapi-shapes';
+import { jsonResponse, ProjectCodeParam } from '../openapi-shapes';
 import { amendProjectPlan, queryProject, reassignProject, startProject } from '../temporal';
 import { ProjectListQuery, ProjectRow, Registered, RegisterProject, scheduleAnswer } from './project-bodies';
+import { ProjectView, projectView } from './project-view';
 
 /** Projects: register (starts the workflow), list from the read model, the live state, reassignment. */
 
@@ -61,8 +61,8 @@ const get = createRoute({
   request: { params: ProjectCodeParam },
   responses: {
     200: jsonResponse(
-      z.looseObject({ approvalTime: ProjectApprovalTime }),
-      "The live plan state, with the project's approval time (审批用时) beside its elapsed time",
+      ProjectView,
+      "The live plan state, with the China date beside every deadline and the project's approval time (审批用时) beside its elapsed time",
     ),
     403: problemResponse('Not one of your projects'),
     404: problemResponse('No such project'),
@@ -234,12 +234,7 @@ export function registerProjectRoutes(app: App, deps: AppDeps): void {
     const view = await queryProject(temporal, code);
     if (!canReadProject(c.get('principal'), view.state.profile))
       throw forbidden(`project ${code} is not one of yours`);
-    const { calendarYears: _calendars, ...state } = view.state;
-    const approvalTime = stateApprovalTime(view.state, makeCalendar(view.state.calendarYears), Date.now());
-    return c.json(
-      { ...state, summary: view.summary, nextEscalationAt: view.nextEscalationAt, approvalTime },
-      200,
-    );
+    return c.json(projectView(view, Date.now()), 200);
   });
 
   app.openapi(reassign, async (c) => {

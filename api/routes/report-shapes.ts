@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { TimeKind } from '../../domain/catalog';
+import { deadlineDate } from '../openapi-shapes';
 
 /** The answers of the report routes (api/routes/reports.ts), as the OpenAPI document shows them. */
 
@@ -20,6 +21,7 @@ export const Item = z.object({
   submittedAt: z.string().nullable(),
   acceptedAt: z.string().nullable(),
   dueAt: z.string().nullable(),
+  dueDate: deadlineDate('dueAt').nullable(),
   provisional: z
     .boolean()
     .describe(

@@ -31,6 +31,7 @@ import { canReadProject, forbidden, isAdministrator } from '../auth/permissions'
 import type { Principal } from '../auth/principal';
 import { problemResponse } from '../http-problem';
 import { ProjectApprovalTime, ProjectCodeParam } from '../openapi-shapes';
+import { awaitReadModel } from '../read-your-writes';
 import {
   annualColumns,
   leaderColumns,
@@ -96,6 +97,17 @@ const ledger = createRoute({
       z.object({
         code: z.string(),
         asOf: z.string(),
+        revision: z
+          .number()
+          .int()
+          .nullable()
+          .describe("The project workflow's revision the rows reflect (a decision's answer names its own)"),
+        upToDate: z
+          .boolean()
+          .nullable()
+          .describe(
+            'true: every change the project held when asked is in the rows (the ledger waits up to 3 s for it, so a decision just answered shows); false: the read model lags (an outage) and the rows are older; null: the workflow could not be asked',
+          ),
         approvalTime: ProjectApprovalTime.nullable(),
         items: z.array(LedgerLine),
       }),
@@ -204,6 +216,8 @@ export function registerReportRoutes(app: App, deps: AppDeps): void {
     const { code } = c.req.valid('param');
     const access = await projectAccess(deps, code); // 404 for an unknown project
     if (!canReadProject(c.get('principal'), access)) throw forbidden(`project ${code} is not one of yours`);
+    // Read your own write: a decision answered a moment ago is in the rows (api/read-your-writes.ts).
+    const freshness = await awaitReadModel(deps, code);
     const [calendar, items, project] = await Promise.all([
       loadCalendar(db),
       loadItems(db, { projectCode: code, withWithdrawn: true }),
@@ -212,11 +226,11 @@ export function registerReportRoutes(app: App, deps: AppDeps): void {
     const now = Date.now();
     const lines = projectLedger(items, calendar, now);
     if (wantsCsv(c, c.req.valid('query').format)) {
-      return csv(c, `ledger-${code}.csv`, `项目台账-${code}.csv`, toCsv(ledgerColumns(calendar), lines));
+      return csv(c, `ledger-${code}.csv`, `项目台账-${code}.csv`, toCsv(ledgerColumns, lines));
     }
     // Null for the moment between registration and the read model's first write.
     const approvalTime = project ? ledgerApprovalTime(project, items, calendar, now) : null;
-    return c.json({ code, asOf: new Date(now).toISOString(), approvalTime, items: lines }, 200);
+    return c.json({ code, asOf: new Date(now).toISOString(), ...freshness, approvalTime, items: lines }, 200);
   });
 
   app.openapi(monthly, async (c) => {

@@ -256,7 +256,7 @@ ${
   problems.length === 0
     ? html`<p class="muted">暂无问题</p>`
     : html`<table id="problems"><thead><tr><th>编号</th><th>问题</th><th>责任单位</th><th>时限</th><th>状态</th><th>阻塞事项</th></tr></thead><tbody>
-${problems.map((p) => html`<tr><td>${p.id}</td><td>${p.title}</td><td>${p.ownerDepartment ?? p.ownerPerson ?? '—'}</td><td>${dueDateOf(calendar, p.deadlineAt)}${p.deadlineProvisional ? html`<span class="provisional" title="节假日安排尚未公布，时限为暂定">暂定</span>` : ''}</td><td>${problemStatusZh[p.status]}</td><td>${p.blocksItem ?? '—'}</td></tr>`)}
+${problems.map((p) => html`<tr><td>${p.id}</td><td>${p.title}</td><td>${p.ownerDepartment ?? p.ownerPerson ?? '—'}</td><td>${dueDateOf(p.deadlineAt)}${p.deadlineProvisional ? html`<span class="provisional" title="节假日安排尚未公布，时限为暂定">暂定</span>` : ''}</td><td>${problemStatusZh[p.status]}</td><td>${p.blocksItem ?? '—'}</td></tr>`)}
 </tbody></table>`
 }`,
       ),
@@ -270,11 +270,10 @@ ${problems.map((p) => html`<tr><td>${p.id}</td><td>${p.title}</td><td>${p.ownerD
     const department = c.req.param('department');
     if (!canSeeQueue(principal, department))
       return c.html(page('无权访问', session, html`<p class="error">只能查看本部门的队列。</p>`), 403);
-    const [dept, items, points, calendar] = await Promise.all([
+    const [dept, items, points] = await Promise.all([
       findDepartment(deps.db, department),
       departmentQueue(deps.db, department),
       departmentPoints(deps.db, department),
-      loadCalendar(deps.db),
     ]);
     const now = Date.now();
     return c.html(
@@ -290,7 +289,7 @@ ${problems.map((p) => html`<tr><td>${p.id}</td><td>${p.title}</td><td>${p.ownerD
 <table id="queue"><thead><tr><th>项目</th><th>项目代码</th><th>事项</th><th>状态</th><th>承诺时限（北京时间，当日 24:00 前）</th><th>督办级别</th><th>补正次数</th></tr></thead><tbody>
 ${items.map(
   (i) =>
-    html`<tr data-item="${i.item}" data-project="${i.projectCode}"><td><a href="/ui/projects/${i.projectCode}">${i.projectName}</a></td><td>${i.projectCode}</td><td>${i.nameZh}</td><td>${itemStatusLabelZh(i.status)}</td><td class="due">${i.dueAt ? dueDateOf(calendar, i.dueAt) : '—'}${i.provisional ? html`<span class="provisional" title="节假日安排尚未公布，时限为暂定">暂定</span>` : ''}</td><td>${i.rung}</td><td>${i.returns}</td></tr>`,
+    html`<tr data-item="${i.item}" data-project="${i.projectCode}"><td><a href="/ui/projects/${i.projectCode}">${i.projectName}</a></td><td>${i.projectCode}</td><td>${i.nameZh}</td><td>${itemStatusLabelZh(i.status)}</td><td class="due">${i.dueDate ?? '—'}${i.provisional ? html`<span class="provisional" title="节假日安排尚未公布，时限为暂定">暂定</span>` : ''}</td><td>${i.rung}</td><td>${i.returns}</td></tr>`,
 )}
 </tbody></table>`,
       ),

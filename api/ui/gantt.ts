@@ -1,5 +1,5 @@
 import { html, raw } from 'hono/html';
-import { stageNameZh } from '../../domain/vocabulary';
+import { itemStatusLabelZh, stageNameZh } from '../../domain/vocabulary';
 
 /**
  * A project's Gantt chart as server-side SVG: items grouped by stage, the planned bar (from the baseline
@@ -72,6 +72,8 @@ export function ganttSvg(rows: GanttRow[], today: string) {
     const state = barState(r, today);
     parts.push(
       `<g class="row" data-item="${esc(r.code)}" data-state="${state}"${r.critical ? ' data-critical="true"' : ''}>`,
+      // The tooltip: the status in Chinese and the China due date (承诺时限).
+      `<title>${esc(r.nameZh)} · ${esc(itemStatusLabelZh(r.status))}${r.dueDate ? ` · 承诺时限 ${r.dueDate}` : ''}</title>`,
       `<text x="14" y="${y + 15}" font-size="12">${r.blocked ? '⛔ ' : ''}${esc(r.nameZh)} <tspan fill="#7b8794">${esc(r.department)}</tspan></text>`,
     );
     if (r.plannedStart && r.plannedFinish) {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   type CalendarYear,
+  chinaDateOf,
   dueDateOf,
   type LocalDate,
   makeCalendar,
@@ -312,7 +313,11 @@ describe('the missing notice for next year, and due dates', () => {
     const due = published.deadline(cst('2026-12-01'), wd(3))!;
     expect(due.dueDate).toBe('2026-12-04');
     expect(published.dateOf(due.dueAt)).toBe('2026-12-05');
-    expect(dueDateOf(published, due.dueAt)).toBe('2026-12-04');
-    expect(dueDateOf(published, new Date(due.dueAt).toISOString())).toBe('2026-12-04');
+    expect(dueDateOf(due.dueAt)).toBe('2026-12-04');
+    expect(dueDateOf(new Date(due.dueAt).toISOString())).toBe('2026-12-04');
+    // A deadline typed as a date (a problem's) reads as that date, not the next; 16:00Z is its end.
+    expect(new Date(published.endOfDay('2027-01-01')).toISOString()).toBe('2027-01-01T16:00:00.000Z');
+    expect(dueDateOf(published.endOfDay('2027-01-01'))).toBe('2027-01-01');
+    expect(chinaDateOf(Date.parse('2027-01-01T16:00:00Z'))).toBe('2027-01-02');
   });
 });

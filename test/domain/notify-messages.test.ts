@@ -127,6 +127,8 @@ describe('webhook body', () => {
     expect(body.escalations[0]).toMatchObject({
       notificationId: 7,
       key: 'SI-001/item/SGXK/0/red',
+      dueAt: '2027-03-04T16:00:00.000Z',
+      dueDate: '2027-03-04',
       link,
       department: { code: 'ZJ', name: '住房和城乡建设局' },
     });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { annualPlan } from '../../domain/annual-plan';
-import { makeCalendar, type Pause, syntheticYear } from '../../domain/calendar';
+import { dueDateOf, makeCalendar, type Pause, syntheticYear } from '../../domain/calendar';
 import {
   departmentMonthly,
   leaderProjects,
@@ -64,6 +64,7 @@ function item(itemCode: string, department: string, over: Partial<ReportItem> = 
     submittedAt: null,
     acceptedAt: null,
     dueAt: null,
+    dueDate: over.dueAt ? dueDateOf(over.dueAt) : null,
     provisional: false,
     finishedAt: null,
     workingDaysUsed: null,

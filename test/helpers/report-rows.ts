@@ -1,3 +1,4 @@
+import { dueDateOf } from '../../domain/calendar';
 import type { ReportItem, ReportProject } from '../../domain/reports';
 
 /** Read-model rows as the reports and digests take them, with plain defaults a test overrides. */
@@ -37,6 +38,7 @@ export function reportItem(
     submittedAt: '2035-06-01T01:00:00.000Z',
     acceptedAt: '2035-06-01T02:00:00.000Z',
     dueAt: null,
+    dueDate: over.dueAt ? dueDateOf(over.dueAt) : null,
     provisional: false,
     finishedAt: null,
     workingDaysUsed: null,

@@ -27,7 +27,9 @@ type Seed = {
   minutesAgo: number;
 };
 const seeds: Record<string, Seed> = {};
-const idOf = (name: string) => `${seeds[name]!.project}/${seeds[name]!.path}`;
+/** The workflow's key of a seeded escalation, and the id the API shows (no encoding needed in a path). */
+const keyOf = (name: string) => `${seeds[name]!.project}/${seeds[name]!.path}`;
+const idOf = (name: string) => keyOf(name).replaceAll('/', '.');
 const enc = (id: string) => encodeURIComponent(id);
 
 beforeAll(async () => {
@@ -92,7 +94,7 @@ beforeAll(async () => {
         ),
         title: `${s.rung} card`,
         body: `${s.path} is overdue`,
-        due_at: new Date(now - 86_400_000),
+        due_at: new Date('2026-12-04T16:00:00Z'), // the end of 4 December, China time
         fired_at: new Date(now - s.minutesAgo * 60_000),
         acknowledged_at: null,
         acknowledged_by: null,
@@ -108,7 +110,7 @@ beforeAll(async () => {
       acknowledged_by: people.lead!,
       instruction: '限期解决',
     })
-    .where('id', '=', idOf('aProblem'))
+    .where('id', '=', keyOf('aProblem'))
     .execute();
 });
 afterAll(async () => {
@@ -132,14 +134,21 @@ const inbox = async (key: string, query = '') => {
 const ids = (page: { escalations: { id: string }[] }) => page.escalations.map((e) => e.id);
 
 describe('GET /escalations: each caller their own inbox, newest first', () => {
-  it('shows a leader the cards addressed to the leader on the projects they lead', async () => {
-    expect(ids(await inbox(keys.lead!))).toEqual([idOf('aProblem'), idOf('aRed')]);
-    expect(ids(await inbox(keys.lead!, 'acknowledged=false'))).toEqual([idOf('aRed')]);
+  it('shows a leader every escalation they may answer on the projects they lead, yellow cards too', async () => {
+    // The yellow card is addressed to the department head, not the leader; the leader may answer it.
+    expect(ids(await inbox(keys.lead!))).toEqual([idOf('aProblem'), idOf('aRed'), idOf('aYellow')]);
+    expect(ids(await inbox(keys.lead!, 'acknowledged=false'))).toEqual([idOf('aRed'), idOf('aYellow')]);
     expect(ids(await inbox(keys.lead!, 'acknowledged=true'))).toEqual([idOf('aProblem')]);
     expect(ids(await inbox(keys.lead2!))).toEqual([idOf('bRed')]);
+    // Ids go into paths as they are.
+    for (const id of ids(await inbox(keys.lead!))) expect(encodeURIComponent(id)).toBe(id);
     expect(ids(await inbox(keys.lead2!, `project=${A}`))).toEqual([]);
     const first = (await inbox(keys.lead!, 'acknowledged=true')).escalations[0];
     expect(first).toMatchObject({
+      id: idOf('aProblem'),
+      key: keyOf('aProblem'),
+      dueAt: '2026-12-04T16:00:00.000Z',
+      dueDate: '2026-12-04',
       projectCode: A,
       subjectKind: 'problem',
       subjectId: 'P1',
@@ -198,7 +207,7 @@ describe('POST /escalations/{id}/acknowledge: the leader’s instruction (批示
     key: string | null,
     body: unknown = { instruction: '请住建局三日内办结，每日报进度' },
     headers?: Record<string, string>,
-  ) => g.call('POST', `/escalations/${enc(idOf(name))}/acknowledge`, key, body, headers);
+  ) => g.call('POST', `/escalations/${idOf(name)}/acknowledge`, key, body, headers);
 
   it('refuses everyone but the responsible leader and operators, unknown ids and bad bodies', async () => {
     expect((await ack('aRed', null)).status).toBe(401);
@@ -217,8 +226,8 @@ describe('POST /escalations/{id}/acknowledge: the leader’s instruction (批示
     );
     expect([unknown.status, unknown.body.type]).toEqual([404, ProblemType.notFound]);
     expect(unknown.body.detail).toBe(`no escalation ${A}/item/NOPE/1/red`);
-    // Unencoded, the slashes make another path: no such route.
-    const raw = await g.call('POST', `/escalations/${idOf('aRed')}/acknowledge`, keys.lead!, {
+    // A key with its slashes unencoded makes another path: no such route.
+    const raw = await g.call('POST', `/escalations/${keyOf('aRed')}/acknowledge`, keys.lead!, {
       instruction: '阅',
     });
     expect(raw.status).toBe(404);
@@ -240,12 +249,13 @@ describe('POST /escalations/{id}/acknowledge: the leader’s instruction (批示
     const answered = await ack('aRed', keys.lead!, { instruction }, headers);
     expect(answered.status, JSON.stringify(answered.body)).toBe(200);
     expect(answered.body.instruction).toMatchObject({
-      escalationKey: idOf('aRed'),
+      escalationKey: keyOf('aRed'),
       leader: people.lead,
       text: instruction,
     });
     expect(answered.body.escalation).toMatchObject({
       id: idOf('aRed'),
+      key: keyOf('aRed'),
       acknowledgedBy: people.lead,
       instruction,
     });
@@ -253,7 +263,7 @@ describe('POST /escalations/{id}/acknowledge: the leader’s instruction (批示
     // Written by the workflow's deliverInstruction activity, not by the API.
     const row = await until(
       () =>
-        g.db.selectFrom('escalations').selectAll().where('id', '=', idOf('aRed')).executeTakeFirstOrThrow(),
+        g.db.selectFrom('escalations').selectAll().where('id', '=', keyOf('aRed')).executeTakeFirstOrThrow(),
       (r) => r.acknowledged_at !== null,
       'the activity to record the instruction',
     );
@@ -268,14 +278,14 @@ describe('POST /escalations/{id}/acknowledge: the leader’s instruction (批示
     expect([second.status, second.body.type]).toEqual([409, ProblemType.conflict]);
     expect((await g.call('GET', `/projects/${A}`, keys.sec!)).body.instructions).toHaveLength(1);
 
-    expect(ids(await inbox(keys.lead!, 'acknowledged=false'))).toEqual([]);
+    expect(ids(await inbox(keys.lead!, 'acknowledged=false'))).toEqual([idOf('aYellow')]);
     const audit = await g.call('GET', `/projects/${A}/audit`, keys.lead!);
     const entries = audit.body.entries.filter(
       (e: { action: string }) => e.action === 'escalation.acknowledge',
     );
     expect(entries).toHaveLength(1);
     expect(entries[0]).toMatchObject({
-      subject: idOf('aRed'),
+      subject: keyOf('aRed'),
       role: 'leader',
       personId: people.lead,
       body: { instruction },
@@ -283,7 +293,13 @@ describe('POST /escalations/{id}/acknowledge: the leader’s instruction (批示
   });
 
   it("lets an operator enter the leader's instruction on their behalf, audited as the operator", async () => {
-    const answered = await ack('aYellow', keys.operator!, { instruction: '转领导批示：督促办理' });
+    // Sent as clients did before ids needed no encoding: the key, URL-encoded, still names it.
+    const answered = await g.call(
+      'POST',
+      `/escalations/${enc(keyOf('aYellow'))}/acknowledge`,
+      keys.operator!,
+      { instruction: '转领导批示：督促办理' },
+    );
     expect(answered.status, JSON.stringify(answered.body)).toBe(200);
     expect(answered.body.escalation).toMatchObject({
       acknowledgedBy: people.lead,
@@ -292,7 +308,7 @@ describe('POST /escalations/{id}/acknowledge: the leader’s instruction (批示
     const audit = await g.call('GET', `/projects/${A}/audit`, keys.operator!);
     expect(audit.body.entries.at(-1)).toMatchObject({
       action: 'escalation.acknowledge',
-      subject: idOf('aYellow'),
+      subject: keyOf('aYellow'),
       role: 'operator',
     });
   });

@@ -148,7 +148,7 @@ describe('notifications for operators', () => {
       expect.objectContaining({
         id: ids.failed,
         kind: 'escalation',
-        escalationId: `${code}/item/EIA/1/yellow`,
+        escalationId: `${code}.item.EIA.1.yellow`,
         digestId: null,
         projectCode: code,
         channel: 'wecom',

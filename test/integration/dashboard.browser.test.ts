@@ -175,6 +175,11 @@ describe('the battle-map dashboard in Chromium', () => {
     expect(await page.locator('g.row[data-item="PROPOSAL"]').getAttribute('data-state')).toBe('done-on-time');
     expect(await page.locator('g.row[data-item="EIA"]').getAttribute('data-state')).toBe('open');
     expect(await page.locator('g.row[data-item="EIA"] rect.actual').getAttribute('fill')).toBe('#1c7ed6');
+    // Its tooltip: the status in Chinese and the due date as a China date.
+    const eia = (await g.call('GET', `/projects/${code}`, operatorKey)).body.items.EIA as { dueDate: string };
+    expect(await page.locator('g.row[data-item="EIA"] > title').textContent()).toMatch(
+      new RegExp(` · 已受理 · 承诺时限 ${eia.dueDate}$`),
+    );
     expect(await page.locator('g.row[data-item="CONSTRUCTION-PERMIT"]').getAttribute('data-state')).toBe(
       'not-started',
     );

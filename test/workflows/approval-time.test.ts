@@ -4,7 +4,7 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stateApprovalTime } from '../../domain/approval-time';
-import { makeCalendar } from '../../domain/calendar';
+import { dueDateOf, makeCalendar } from '../../domain/calendar';
 import { shippedCatalog } from '../../domain/catalog-data';
 import type { Decision } from '../../domain/decisions';
 import { instantiatePlan } from '../../domain/plan';
@@ -221,6 +221,7 @@ function toReportItem(projectCode: string, r: ItemRecord): ReportItem {
     submittedAt: r.submittedAt,
     acceptedAt: r.acceptedAt,
     dueAt: r.dueAt,
+    dueDate: r.dueAt === null ? null : dueDateOf(r.dueAt),
     provisional: r.provisional,
     finishedAt: r.finishedAt,
     workingDaysUsed: r.workingDaysUsed,
