@@ -34,7 +34,7 @@ export const PersonInput = z
 export type PersonInput = z.infer<typeof PersonInput>;
 
 export const NewKeyRequest = z
-  .object({
+  .strictObject({
     role: Role,
     department: DepartmentCode.optional().describe('Required for role department, refused otherwise'),
     label: z.string().trim().min(1).max(200).describe('What the key is for, e.g. 住建局窗口'),

@@ -5,7 +5,10 @@ import { LocalDate, PersonId, ProjectCode } from '../../domain/project';
 import type { Schedule } from '../../domain/schedule';
 import { committedApprovalDays } from '../../domain/time-kinds';
 
-/** The bodies and answers of the project routes (api/routes/projects.ts), as the OpenAPI document shows them. */
+/**
+ * The bodies and answers of the project routes (api/routes/projects.ts), as the OpenAPI document shows
+ * them. Bodies and queries are strict: a field the API does not know is a 422 naming it, never dropped.
+ */
 
 // The schedule counts working days between these dates and today: centuries away it gave up with a
 // RangeError (a 500), and a plan starting in year 0000 could never be written to the read model.
@@ -14,7 +17,7 @@ export const PlanningDate = LocalDate.refine((d) => d >= '2000-01-01' && d <= '2
 });
 
 export const RegisterProject = z
-  .object({
+  .strictObject({
     code: ProjectCode.describe(
       'The online-platform project code (项目代码); the workflow id derives from it',
     ),
@@ -116,7 +119,16 @@ export function scheduleAnswer(schedule: Schedule, category: ProjectCategory): R
   };
 }
 
-export const ProjectListQuery = z.object({
+export const ReassignBody = z
+  .strictObject({ secretary: PersonId.optional(), leader: PersonId.optional() })
+  .refine((b) => b.secretary || b.leader, 'name a new secretary or a new leader');
+
+export const AmendPlanBody = z.strictObject({
+  tailoring: Tailoring,
+  reason: z.string().trim().min(1).max(2000),
+});
+
+export const ProjectListQuery = z.strictObject({
   category: z.enum(['government', 'social']).optional(),
   stage: z.coerce.number().int().min(1).max(5).optional(),
   leader: PersonId.optional(),
