@@ -13,6 +13,7 @@ import { ProblemError, ProblemType, problemResponse } from '../http-problem';
 import { IdempotencyKeyHeader, idempotencyResponses, idempotent } from '../idempotency';
 import { jsonResponse, ProjectCodeParam } from '../openapi-shapes';
 import { actOnProblem, queryProject } from '../temporal';
+import { invalid } from './projects';
 
 /**
  * Problems that block a project (钉住不放): raise, assign, plan, resolve, verify, list. The bodies are
@@ -70,7 +71,7 @@ const raise = createRoute({
   tags: ['problems'],
   summary: 'Raise a problem on a project; its deadline defaults to the end of the working day (不让问题过夜)',
   description:
-    "The project secretary and leader, departments with items in the project, and operators raise problems. A problem that blocks an item stops its approval and its clock until it is resolved; only the item's own department, the project's secretary and leader, and operators may block an item (403 otherwise). The owner department and owner person must exist in the directory (422); a field the API does not know is refused (422).",
+    "The project secretary and leader, departments with items in the project, and operators raise problems. A problem that blocks an item stops its approval and its clock until it is resolved; only the item's own department, the project's secretary and leader, and operators may block an item (403 otherwise). The owner department and owner person must exist in the directory, and the blocked item in the project's plan (422); a field the API does not know is refused (422).",
   request: {
     params: ProjectCodeParam,
     headers: IdempotencyKeyHeader,
@@ -159,6 +160,9 @@ export function registerProblemRoutes(app: App, deps: AppDeps): void {
     ]);
     const actor = actorOf(principal);
     const blockedDepartment = body.blocksItem ? access.itemDepartments.get(body.blocksItem) : undefined;
+    if (body.blocksItem && blockedDepartment === undefined) {
+      throw invalid('blocksItem', `item ${body.blocksItem} is not in the plan of project ${code}`);
+    }
     if (blockedDepartment !== undefined && !mayBlockItem(access, actor, blockedDepartment)) {
       throw forbidden(
         `only ${blockedDepartment}, the secretary and leader of project ${code} and operators may block ${body.blocksItem}`,
