@@ -13,6 +13,7 @@ import { listDepartments, loadCalendar } from '../../db/reference';
 import { loadReturnVisits, loadServiceContacts } from '../../db/service';
 import { annualPlan } from '../../domain/annual-plan';
 import { approvalTimeAsOf } from '../../domain/approval-time';
+import { DepartmentCode } from '../../domain/catalog';
 import { toCsv } from '../../domain/csv';
 import { PersonId } from '../../domain/project';
 import {
@@ -29,6 +30,7 @@ import type { App, AppDeps } from '../app';
 import { authResponses } from '../auth/middleware';
 import { canReadProject, forbidden, isAdministrator } from '../auth/permissions';
 import type { Principal } from '../auth/principal';
+import { requireInDirectory } from '../directory';
 import { problemResponse } from '../http-problem';
 import { ProjectApprovalTime, ProjectCodeParam } from '../openapi-shapes';
 import {
@@ -183,7 +185,7 @@ const returns = createRoute({
     'Items not done in one trip (一次办结率): returned for correction more than once, and each department’s one-trip rate',
   request: {
     query: z.strictObject({
-      department: z.string().min(1).max(32).optional(),
+      department: DepartmentCode.optional().describe('A department of the directory (GET /departments)'),
       table: z
         .enum(['items', 'departments'])
         .optional()
@@ -302,6 +304,10 @@ export function registerReportRoutes(app: App, deps: AppDeps): void {
     const p = c.get('principal');
     if (department !== undefined && p.role === 'department' && p.department !== department) {
       throw forbidden(`department ${p.department} sees its own returns, not ${department}'s`);
+    }
+    // A misspelt department would otherwise read as one with nothing returned.
+    if (department !== undefined) {
+      await requireInDirectory(db, [{ field: 'department', department }], 'query');
     }
     const scope = {
       ...scopeOf(p),

@@ -472,14 +472,14 @@ describe('injection', () => {
     });
     expect(raised.status).toBe(201);
     expect(raised.body.problem.title).toBe("1' OR '1'='1");
-    // In filters: a value, not SQL — no rows for a department of that name, and a malformed id is a 422.
+    // In filters: never SQL — a department that is not a department code, and a malformed id, are 422s.
     const returns = await g.call(
       'GET',
       `/reports/returns?department=${encodeURIComponent("' OR '1'='1")}`,
       keys.operator,
     );
-    expect(returns.status).toBe(200);
-    expect(returns.body.items).toEqual([]);
+    expectProblem(returns, 422);
+    expect(returns.body.errors.map((e: { path: string }) => e.path)).toEqual(['department']);
     expectProblem(
       await g.call('GET', `/projects?leader=${encodeURIComponent("x' OR 1=1--")}`, keys.operator),
       422,
