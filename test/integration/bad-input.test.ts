@@ -382,6 +382,18 @@ describe('unknown fields, departments and items (422 naming the field)', () => {
         duration: 30,
       });
       expect(fields(log)).toEqual(['body:duration']);
+      // An import of a project under way, down to a decision of its history.
+      const imported = await g.call('POST', '/projects/import?dryRun=true', keys.operator, {
+        code: `IMP-${g.tag}`,
+        name: '存量项目',
+        templateId: 'gov-building',
+        leader,
+        secretary: 'bi-sec',
+        registeredOn: '2026-09-01',
+        history: [{ on: '2026-09-02', item, row: 2, decision: { action: 'submit', submittedAt: '09:00' } }],
+      });
+      expectProblem(imported, 422, ProblemType.validation);
+      expect(fields(imported).sort()).toEqual(['body:history.0.decision.submittedAt', 'body:history.0.row']);
       // A query parameter the route does not take (a misspelt filter would list every project).
       const list = await g.call('GET', '/projects?overdu=true', keys.operator);
       expectProblem(list, 422, ProblemType.validation);
