@@ -1,10 +1,17 @@
 import type { Kysely } from 'kysely';
 import { type DirectoryRef, missingFromDirectory } from '../db/directory';
 import type { DB } from '../db/schema';
-import { ProblemError, ProblemType } from './http-problem';
+import { type FieldError, ProblemError, ProblemType } from './http-problem';
 
-/** 422 problem naming each body field whose person or department is not in the directory. */
-export async function requireInDirectory(db: Kysely<DB>, refs: readonly DirectoryRef[]): Promise<void> {
+/**
+ * 422 problem naming each field whose person or department is not in the directory; the fields are in
+ * the body unless `where` says otherwise (a department in a query or a path).
+ */
+export async function requireInDirectory(
+  db: Kysely<DB>,
+  refs: readonly DirectoryRef[],
+  where: FieldError['in'] = 'body',
+): Promise<void> {
   const misses = await missingFromDirectory(db, refs);
   if (misses.length === 0) return;
   throw new ProblemError({
@@ -12,6 +19,6 @@ export async function requireInDirectory(db: Kysely<DB>, refs: readonly Director
     type: ProblemType.validation,
     title: 'The request names someone who is not in the directory',
     detail: misses.map((m) => `${m.field}: ${m.message}`).join('; '),
-    errors: misses.map((m) => ({ in: 'body', path: m.field, message: m.message, code: 'not_in_directory' })),
+    errors: misses.map((m) => ({ in: where, path: m.field, message: m.message, code: 'not_in_directory' })),
   });
 }

@@ -141,12 +141,20 @@ const partOf: Record<ValidationTarget, FieldError['in']> = {
 /** A zod error on part of the request → a 422 validation problem listing every failing field. */
 export function validationProblem(error: z.ZodError, target: string = 'json'): ProblemInit {
   const where = partOf[target as ValidationTarget] ?? 'body';
-  const errors: FieldError[] = error.issues.map((issue) => ({
-    in: where,
-    path: issue.path.map(String).join('.'),
-    message: issue.message,
-    code: issue.code,
-  }));
+  const errors = error.issues.flatMap((issue): FieldError[] => {
+    const at = issue.path.map(String);
+    // zod reports every unknown key of a strict object in one issue at the object's path: one entry
+    // per key, at the key itself, so the client is told which field (`acceptedAt`), not just where.
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((key) => ({
+        in: where,
+        path: [...at, key].join('.'),
+        message: `unknown field ${key}`,
+        code: issue.code,
+      }));
+    }
+    return [{ in: where, path: at.join('.'), message: issue.message, code: issue.code }];
+  });
   const n = errors.length;
   return {
     status: 422,

@@ -85,17 +85,27 @@ export const CalendarDay = z.object({
 });
 export type CalendarDay = z.infer<typeof CalendarDay>;
 
+const exceptionsOnly = 'Only the exceptions: any date not listed is a workday Monday–Friday';
+
 /** One year of the State Council's holiday notice, in the holiday-cn JSON shape (extra keys are dropped). */
 export const CalendarYear = z
   .object({
     year: z.number().int().min(1001).max(9999),
     papers: z.array(z.string()).describe('Links to the State Council notices'),
-    days: z
-      .array(CalendarDay)
-      .describe('Only the exceptions: any date not listed is a workday Monday–Friday'),
+    days: z.array(CalendarDay).describe(exceptionsOnly),
   })
   .describe("One year's statutory holidays and make-up workdays");
 export type CalendarYear = z.infer<typeof CalendarYear>;
+
+/**
+ * A holiday-cn file as published, as the API takes it: its `$schema` and `$id` too, and no key nothing
+ * reads (refused, not dropped). What is kept of it is its `CalendarYear`.
+ */
+export const HolidayCnFile = CalendarYear.extend({
+  $schema: z.string().max(500).optional(),
+  $id: z.string().max(500).optional(),
+  days: z.array(CalendarDay.strict()).describe(exceptionsOnly),
+}).strict();
 
 /** An item's clock stopped (e.g. returned for correction, 补正) from `from` to `to` (null: still stopped). */
 export const Pause = z.object({ from: z.number(), to: z.number().nullable() });

@@ -62,18 +62,22 @@ export const Decision = z.discriminatedUnion('action', [
 export type Decision = z.infer<typeof Decision>;
 
 const routing = { item: true, actor: true } as const;
-/** A decision as a caller sends it: the item comes from the URL and the actor from the caller's key. */
+/**
+ * A decision as a caller sends it: the item comes from the URL and the actor from the caller's key.
+ * Strict, unlike `Decision`: a field the API does not know (`acceptedAt`) is refused, not dropped. The
+ * workflow parses `Decision` as it was recorded, so that one stays tolerant for replay.
+ */
 export const DecisionBody = z.discriminatedUnion('action', [
-  Decision.options[0].omit(routing),
-  Decision.options[1].omit(routing),
-  Decision.options[2].omit(routing),
-  Decision.options[3].omit(routing),
-  Decision.options[4].omit(routing),
-  Decision.options[5].omit(routing),
-  Decision.options[6].omit(routing),
-  Decision.options[7].omit(routing),
-  Decision.options[8].omit(routing),
-  Decision.options[9].omit(routing),
+  Decision.options[0].omit(routing).strict(),
+  Decision.options[1].omit(routing).strict(),
+  Decision.options[2].omit(routing).strict(),
+  Decision.options[3].omit(routing).strict(),
+  Decision.options[4].omit(routing).strict(),
+  Decision.options[5].omit(routing).strict(),
+  Decision.options[6].omit(routing).strict(),
+  Decision.options[7].omit(routing).strict(),
+  Decision.options[8].omit(routing).strict(),
+  Decision.options[9].omit(routing).strict(),
 ]);
 export type DecisionBody = z.infer<typeof DecisionBody>;
 export type DecisionAction = Decision['action'];

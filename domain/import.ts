@@ -30,8 +30,11 @@ import { fireDueEscalations } from './supervision';
  * the workflow starts, each dated when it fell due (rungAt), fired at the import.
  */
 
-/** A decision already taken: on which day, on which item, and the decision as a department or secretary sends it. */
-export const ImportedDecision = z.object({
+/**
+ * A decision already taken: on which day, on which item, and the decision as a department or secretary
+ * sends it. Strict like the live bodies: a column the import does not read is refused, not dropped.
+ */
+export const ImportedDecision = z.strictObject({
   on: LocalDate,
   item: ItemCode,
   decision: DecisionBody,
@@ -39,7 +42,7 @@ export const ImportedDecision = z.object({
 export type ImportedDecision = z.infer<typeof ImportedDecision>;
 
 /** A problem still open: raised on a day, with its owner, deadline and the item it blocks, if any. */
-export const ImportedProblem = z.object({
+export const ImportedProblem = z.strictObject({
   raisedOn: LocalDate,
   title: z.string().trim().min(1).max(200),
   description: z.string().trim().min(1).max(4000),

@@ -17,12 +17,21 @@ import { ApprovalItem, type Catalog, ItemCode, ProjectCategory, TimeKind, TimeLi
  *   re-chain an item that has already finished (its ledger entry was measured against those terms).
  */
 
-export const Tailoring = z.object({
-  waive: z.array(ItemCode).optional(),
-  add: z.array(z.object({ code: ItemCode, prerequisites: z.array(ItemCode).optional() })).optional(),
-  overrideLimits: z.array(z.object({ code: ItemCode, committedLimit: TimeLimit })).optional(),
-  prerequisites: z.array(z.object({ code: ItemCode, prerequisites: z.array(ItemCode) })).optional(),
-});
+/**
+ * The tailoring of a plan, with item codes checked by `code` (the API passes the shipped catalog's, so
+ * an unknown item is refused at its own field, e.g. `tailoring.waive.0`). Strict at every level: a field
+ * nobody reads (`add[].department`) is refused rather than dropped, which would let the caller believe
+ * it took effect. The tailoring never enters a workflow's history; the plan made from it does.
+ */
+export function tailoringOf(code: z.ZodType<ItemCode, ItemCode>) {
+  return z.strictObject({
+    waive: z.array(code).optional(),
+    add: z.array(z.strictObject({ code, prerequisites: z.array(code).optional() })).optional(),
+    overrideLimits: z.array(z.strictObject({ code, committedLimit: TimeLimit.strict() })).optional(),
+    prerequisites: z.array(z.strictObject({ code, prerequisites: z.array(code) })).optional(),
+  });
+}
+export const Tailoring = tailoringOf(ItemCode);
 export type Tailoring = z.infer<typeof Tailoring>;
 
 /**

@@ -34,7 +34,7 @@ export const PersonInput = z
 export type PersonInput = z.infer<typeof PersonInput>;
 
 export const NewKeyRequest = z
-  .object({
+  .strictObject({
     role: Role,
     department: DepartmentCode.optional().describe('Required for role department, refused otherwise'),
     label: z.string().trim().min(1).max(200).describe('What the key is for, e.g. 住建局窗口'),
@@ -57,9 +57,18 @@ export const KeyInfo = z
   .meta({ id: 'KeyInfo', description: 'An API key, without its secret' });
 export type KeyInfo = z.infer<typeof KeyInfo>;
 
-/** A key request or person that breaks a rule (unknown person or department, role mismatch). */
+/**
+ * A key request or person that breaks a rule (unknown person or department, role mismatch); `field` is
+ * the field of the request at fault, for the API's 422.
+ */
 export class InvalidKeyRequest extends Error {
   override readonly name = 'InvalidKeyRequest';
+  constructor(
+    message: string,
+    readonly field: 'role' | 'department' | 'personId',
+  ) {
+    super(message);
+  }
 }
 
 type Db = Kysely<DB>;
@@ -89,25 +98,40 @@ export async function upsertPerson(db: Db, input: PersonInput): Promise<void> {
 export async function createKey(db: Db, request: NewKeyRequest): Promise<{ id: string; key: string }> {
   const r = NewKeyRequest.parse(request);
   if (r.role === 'department' && !r.department) {
-    throw new InvalidKeyRequest('a department key needs --department (the department code, e.g. ZJ)');
+    throw new InvalidKeyRequest(
+      'a department key needs --department (the department code, e.g. ZJ)',
+      'department',
+    );
   }
   if (r.role !== 'department' && r.department) {
-    throw new InvalidKeyRequest(`only department keys name a department; a ${r.role} key does not`);
+    throw new InvalidKeyRequest(
+      `only department keys name a department; a ${r.role} key does not`,
+      'department',
+    );
   }
   if ((r.role === 'secretary' || r.role === 'leader') && !r.personId) {
     throw new InvalidKeyRequest(
       `a ${r.role} key needs --person (the workflow knows ${r.role}s by person id)`,
+      'personId',
     );
   }
   if (r.department) await mustBeKnownDepartment(db, r.department);
   if (r.personId) {
     const person = await findPerson(db, r.personId);
-    if (!person) throw new InvalidKeyRequest(`no person ${r.personId}; add them first (keys person add)`);
+    if (!person) {
+      throw new InvalidKeyRequest(`no person ${r.personId}; add them first (keys person add)`, 'personId');
+    }
     if (person.role !== r.role) {
-      throw new InvalidKeyRequest(`${r.personId} is a ${person.role}; their key cannot have role ${r.role}`);
+      throw new InvalidKeyRequest(
+        `${r.personId} is a ${person.role}; their key cannot have role ${r.role}`,
+        'role',
+      );
     }
     if (r.department && person.department !== r.department) {
-      throw new InvalidKeyRequest(`${r.personId} belongs to ${person.department}, not ${r.department}`);
+      throw new InvalidKeyRequest(
+        `${r.personId} belongs to ${person.department}, not ${r.department}`,
+        'department',
+      );
     }
   }
   // 48 random bits per id: a collision is a primary-key error, not a silent overwrite.
@@ -158,6 +182,7 @@ async function mustBeKnownDepartment(db: Db, code: string): Promise<void> {
   if (misses.length > 0) {
     throw new InvalidKeyRequest(
       `unknown department ${code}: load the departments first (npm start seeds them)`,
+      'department',
     );
   }
 }

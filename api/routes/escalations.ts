@@ -49,7 +49,7 @@ const Escalation = z
   })
   .meta({ id: 'Escalation' });
 
-const InboxQuery = z.object({
+const InboxQuery = z.strictObject({
   acknowledged: z.enum(['true', 'false']).optional(),
   project: ProjectCode.optional(),
   since: z
@@ -101,7 +101,7 @@ const acknowledge = createRoute({
     body: {
       required: true,
       content: {
-        'application/json': { schema: z.object({ instruction: z.string().trim().min(1).max(4000) }) },
+        'application/json': { schema: z.strictObject({ instruction: z.string().trim().min(1).max(4000) }) },
       },
     },
   },

@@ -8,6 +8,7 @@ import { projectAccess } from '../access';
 import type { App, AppDeps } from '../app';
 import { auditWithAnswer } from '../audit';
 import { actorOf, canSeeQueue, forbidden } from '../auth/permissions';
+import { requireInDirectory } from '../directory';
 import { ProblemError, ProblemType, problemResponse } from '../http-problem';
 import { idempotent } from '../idempotency';
 import { deadlineDate } from '../openapi-shapes';
@@ -76,6 +77,7 @@ const queue = createRoute({
       content: { 'application/json': { schema: z.object({ items: z.array(QueueItem) }) } },
     },
     403: problemResponse("Another department's queue"),
+    422: problemResponse('No such department in the directory'),
   },
 });
 
@@ -122,6 +124,8 @@ export function registerItemRoutes(app: App, deps: AppDeps): void {
     if (!canSeeQueue(principal, department)) {
       throw forbidden(`the queue of ${department} is for ${department} and operators`);
     }
+    // An unknown department has no queue, not an empty one (a misspelt code would look like a quiet day).
+    await requireInDirectory(deps.db, [{ field: 'department', department }], 'path');
     return c.json({ items: await departmentQueue(deps.db, department) }, 200);
   });
 }

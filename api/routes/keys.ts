@@ -52,7 +52,7 @@ const listRoute = createRoute({
   summary: 'List API keys (never their secrets)',
   security: apiKeySecurity,
   request: {
-    query: z.object({
+    query: z.strictObject({
       includeRevoked: z.enum(['true', 'false']).optional().describe('`true` lists revoked keys too'),
     }),
   },
@@ -115,7 +115,7 @@ export function registerKeyRoutes(app: App, { db }: AppDeps): void {
     try {
       issued = await createKey(db, request);
     } catch (err) {
-      if (err instanceof InvalidKeyRequest) throw invalid(err.message);
+      if (err instanceof InvalidKeyRequest) throw invalid(err.field, err.message);
       throw err;
     }
     const info = (await listKeys(db)).find((k) => k.id === issued.id)!;
@@ -157,12 +157,12 @@ export function registerKeyRoutes(app: App, { db }: AppDeps): void {
   });
 }
 
-function invalid(message: string): ProblemError {
+function invalid(field: string, message: string): ProblemError {
   return new ProblemError({
     status: 422,
     type: ProblemType.validation,
     title: 'The request is not valid',
     detail: message,
-    errors: [{ in: 'body', path: '', message, code: 'custom' }],
+    errors: [{ in: 'body', path: field, message, code: 'custom' }],
   });
 }

@@ -67,7 +67,7 @@ const list = createRoute({
   description:
     'Filter by status (`failed`: given up after the last attempt, kept for a look), channel, kind or project. Keyset-paged: pass `nextBefore` as `before`.',
   request: {
-    query: z.object({
+    query: z.strictObject({
       status: z.enum(notificationStatuses).optional(),
       channel: z.enum(notificationChannels).optional(),
       kind: z.enum(['escalation', 'digest']).optional(),
@@ -110,7 +110,7 @@ const myDigests = createRoute({
   tags: ['notifications'],
   summary: "The caller's digests (每日督办 for secretaries, 每周督办 for leaders), newest first",
   request: {
-    query: z.object({
+    query: z.strictObject({
       kind: z.enum(digestKinds).optional(),
       before: LocalDate.optional().describe('Only digests for days before this one (paging)'),
       limit: z.coerce.number().int().min(1).max(100).default(20),

@@ -14,6 +14,7 @@ import { IdempotencyKeyHeader, idempotencyResponses, idempotent } from '../idemp
 import { jsonResponse, ProjectCodeParam } from '../openapi-shapes';
 import { actOnProblem, queryProject } from '../temporal';
 import { ProjectProblem, problemView } from './project-view';
+import { invalid } from './projects';
 
 /**
  * Problems that block a project (钉住不放): raise, assign, plan, resolve, verify, list. The bodies are
@@ -27,17 +28,19 @@ const [raiseShape, assignShape, planShape, resolveShape, verifyShape] = ProblemA
 const noActor = { actor: true } as const;
 const noActorOrId = { actor: true, problemId: true } as const;
 
+// Strict, unlike the workflow's `ProblemAction` (tolerant for replay): an unknown field is a 422 naming it.
 export const RaiseProblem = raiseShape
   .omit(noActor)
   .extend({ action: z.literal('raise').optional().describe('Implied; may be omitted') })
+  .strict()
   .meta({ id: 'RaiseProblem', description: 'A problem (问题/堵点) raised on a project' });
 
 export const ProblemActionBody = z
   .discriminatedUnion('action', [
-    assignShape.omit(noActorOrId),
-    planShape.omit(noActorOrId),
-    resolveShape.omit(noActorOrId),
-    verifyShape.omit(noActorOrId),
+    assignShape.omit(noActorOrId).strict(),
+    planShape.omit(noActorOrId).strict(),
+    resolveShape.omit(noActorOrId).strict(),
+    verifyShape.omit(noActorOrId).strict(),
   ])
   .meta({
     id: 'ProblemActionBody',
@@ -60,7 +63,7 @@ const raise = createRoute({
   tags: ['problems'],
   summary: 'Raise a problem on a project; its deadline defaults to the end of the working day (不让问题过夜)',
   description:
-    "The project secretary and leader, departments with items in the project, and operators raise problems. A problem that blocks an item stops its approval and its clock until it is resolved; only the item's own department, the project's secretary and leader, and operators may block an item (403 otherwise). The owner department and owner person must exist in the directory (422).",
+    "The project secretary and leader, departments with items in the project, and operators raise problems. A problem that blocks an item stops its approval and its clock until it is resolved; only the item's own department, the project's secretary and leader, and operators may block an item (403 otherwise). The owner department and owner person must exist in the directory, and the blocked item in the project's plan (422); a field the API does not know is refused (422).",
   request: {
     params: ProjectCodeParam,
     headers: IdempotencyKeyHeader,
@@ -103,7 +106,7 @@ const list = createRoute({
     "Read from the workflow (a query), not the read model: a problem raised a moment ago is listed, and its status is the one the next action will be checked against. The project's secretary and leader and operators see every problem; a department sees those it owns or raised.",
   request: {
     params: ProjectCodeParam,
-    query: z.object({
+    query: z.strictObject({
       status: ProblemStatus.optional(),
       open: z.enum(['true', 'false']).optional().describe('true: not yet resolved or verified'),
     }),
@@ -149,6 +152,9 @@ export function registerProblemRoutes(app: App, deps: AppDeps): void {
     ]);
     const actor = actorOf(principal);
     const blockedDepartment = body.blocksItem ? access.itemDepartments.get(body.blocksItem) : undefined;
+    if (body.blocksItem && blockedDepartment === undefined) {
+      throw invalid('blocksItem', `item ${body.blocksItem} is not in the plan of project ${code}`);
+    }
     if (blockedDepartment !== undefined && !mayBlockItem(access, actor, blockedDepartment)) {
       throw forbidden(
         `only ${blockedDepartment}, the secretary and leader of project ${code} and operators may block ${body.blocksItem}`,

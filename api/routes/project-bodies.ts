@@ -1,11 +1,27 @@
 import { z } from 'zod';
-import type { ProjectCategory } from '../../domain/catalog';
-import { Tailoring } from '../../domain/plan';
+import { ItemCode, type ProjectCategory } from '../../domain/catalog';
+import { shippedCatalog } from '../../domain/catalog-data';
+import { tailoringOf } from '../../domain/plan';
 import { LocalDate, PersonId, ProjectCode } from '../../domain/project';
 import type { Schedule } from '../../domain/schedule';
 import { committedApprovalDays } from '../../domain/time-kinds';
 
-/** The bodies and answers of the project routes (api/routes/projects.ts), as the OpenAPI document shows them. */
+/**
+ * The bodies and answers of the project routes (api/routes/projects.ts), as the OpenAPI document shows
+ * them. Bodies and queries are strict: a field the API does not know is a 422 naming it, never dropped.
+ */
+
+const catalogItems = new Set(shippedCatalog.items.map((i) => i.code));
+
+/** An item of the shipped catalog, which every plan is made and amended from (GET /catalog lists them). */
+export const CatalogItemCode = ItemCode.refine((code) => catalogItems.has(code), {
+  error: (iss) => `${String(iss.input)} is not an item of catalog ${shippedCatalog.version}`,
+  // A code that is not even well-formed has said so already.
+  when: (payload) => payload.issues.length === 0,
+});
+
+/** What the caller changes in the template's or the running plan's items; every code is a catalog item. */
+export const TailoringBody = tailoringOf(CatalogItemCode).meta({ id: 'Tailoring' });
 
 // The schedule counts working days between these dates and today: centuries away it gave up with a
 // RangeError (a 500), and a plan starting in year 0000 could never be written to the read model.
@@ -14,7 +30,7 @@ export const PlanningDate = LocalDate.refine((d) => d >= '2000-01-01' && d <= '2
 });
 
 export const RegisterProject = z
-  .object({
+  .strictObject({
     code: ProjectCode.describe(
       'The online-platform project code (项目代码); the workflow id derives from it',
     ),
@@ -28,7 +44,7 @@ export const RegisterProject = z
       'Target start of construction (开工), for the backward schedule',
     ),
     start: PlanningDate.optional().describe('Planning start date; defaults to today (China Standard Time)'),
-    tailoring: Tailoring.optional(),
+    tailoring: TailoringBody.optional(),
   })
   .meta({
     id: 'RegisterProject',
@@ -116,7 +132,16 @@ export function scheduleAnswer(schedule: Schedule, category: ProjectCategory): R
   };
 }
 
-export const ProjectListQuery = z.object({
+export const ReassignBody = z
+  .strictObject({ secretary: PersonId.optional(), leader: PersonId.optional() })
+  .refine((b) => b.secretary || b.leader, 'name a new secretary or a new leader');
+
+export const AmendPlanBody = z.strictObject({
+  tailoring: TailoringBody,
+  reason: z.string().trim().min(1).max(2000),
+});
+
+export const ProjectListQuery = z.strictObject({
   category: z.enum(['government', 'social']).optional(),
   stage: z.coerce.number().int().min(1).max(5).optional(),
   leader: PersonId.optional(),

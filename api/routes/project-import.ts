@@ -86,7 +86,7 @@ const importRoute = createRoute({
   summary: 'Bring in a project already under way, with its history (operators)',
   request: {
     headers: IdempotencyKeyHeader,
-    query: z.object({
+    query: z.strictObject({
       dryRun: z.enum(['true', 'false']).optional().describe('Check and answer; start nothing'),
     }),
     body: { required: true, content: { 'application/json': { schema: ImportProjectBody } } },

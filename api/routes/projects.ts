@@ -5,8 +5,8 @@ import { listProjects } from '../../db/project-lists';
 import { loadCalendarYears } from '../../db/reference';
 import { makeCalendar } from '../../domain/calendar';
 import { shippedCatalog } from '../../domain/catalog-data';
-import { amendPlan, instantiatePlan, Tailoring } from '../../domain/plan';
-import { baselineFrom, PersonId, ProjectProfile } from '../../domain/project';
+import { amendPlan, instantiatePlan } from '../../domain/plan';
+import { baselineFrom, ProjectProfile } from '../../domain/project';
 import { schedulePlan } from '../../domain/schedule';
 import { isHeld } from '../../domain/vocabulary';
 import { pinProjectAccess, projectAccess } from '../access';
@@ -19,7 +19,15 @@ import { ProblemError, ProblemType, problemResponse } from '../http-problem';
 import { IdempotencyKeyHeader, idempotent } from '../idempotency';
 import { jsonResponse, ProjectCodeParam } from '../openapi-shapes';
 import { amendProjectPlan, queryProject, reassignProject, startProject } from '../temporal';
-import { ProjectListQuery, ProjectRow, Registered, RegisterProject, scheduleAnswer } from './project-bodies';
+import {
+  AmendPlanBody,
+  ProjectListQuery,
+  ProjectRow,
+  ReassignBody,
+  Registered,
+  RegisterProject,
+  scheduleAnswer,
+} from './project-bodies';
 import { ProjectView, projectView } from './project-view';
 
 /** Projects: register (starts the workflow), list from the read model, the live state, reassignment. */
@@ -81,9 +89,7 @@ const reassign = createRoute({
       required: true,
       content: {
         'application/json': {
-          schema: z
-            .object({ secretary: PersonId.optional(), leader: PersonId.optional() })
-            .refine((b) => b.secretary || b.leader, 'name a new secretary or a new leader'),
+          schema: ReassignBody,
         },
       },
     },
@@ -109,7 +115,7 @@ const amend = createRoute({
       required: true,
       content: {
         'application/json': {
-          schema: z.object({ tailoring: Tailoring, reason: z.string().trim().min(1).max(2000) }),
+          schema: AmendPlanBody,
         },
       },
     },

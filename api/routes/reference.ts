@@ -7,7 +7,12 @@ import {
   loadCalendar,
   storeCalendarYear,
 } from '../../db/reference';
-import { CalendarYear, missingNextYearNotice, validateCalendarYear } from '../../domain/calendar';
+import {
+  CalendarYear,
+  HolidayCnFile,
+  missingNextYearNotice,
+  validateCalendarYear,
+} from '../../domain/calendar';
 import { ApprovalItem, ApprovalTimeCommitment, Department, ProjectCategory } from '../../domain/catalog';
 import { shippedCatalog } from '../../domain/catalog-data';
 import { instantiatePlan, PlanItem } from '../../domain/plan';
@@ -125,8 +130,8 @@ const departmentsRoute = createRoute({
 
 // --- Calendars --------------------------------------------------------------------------------------
 
-/** The PUT body: holiday-cn's shape. The example is illustrative, not the State Council's notice. */
-export const CalendarYearBody = CalendarYear.meta({
+/** The PUT body: a holiday-cn file, strict. The example is illustrative, not the State Council's notice. */
+export const CalendarYearBody = HolidayCnFile.meta({
   id: 'CalendarYear',
   example: {
     year: 2027,
@@ -217,7 +222,7 @@ const publishRoute = createRoute({
   security: apiKeySecurity,
   request: {
     params: YearParam,
-    query: z.object({
+    query: z.strictObject({
       source: z
         .string()
         .trim()

@@ -13,6 +13,7 @@ import { listDepartments, loadCalendar } from '../../db/reference';
 import { loadReturnVisits, loadServiceContacts } from '../../db/service';
 import { annualPlan } from '../../domain/annual-plan';
 import { approvalTimeAsOf } from '../../domain/approval-time';
+import { DepartmentCode } from '../../domain/catalog';
 import { toCsv } from '../../domain/csv';
 import { PersonId } from '../../domain/project';
 import {
@@ -29,6 +30,7 @@ import type { App, AppDeps } from '../app';
 import { authResponses } from '../auth/middleware';
 import { canReadProject, forbidden, isAdministrator } from '../auth/permissions';
 import type { Principal } from '../auth/principal';
+import { requireInDirectory } from '../directory';
 import { problemResponse } from '../http-problem';
 import { ProjectApprovalTime, ProjectCodeParam } from '../openapi-shapes';
 import { awaitReadModel } from '../read-your-writes';
@@ -91,7 +93,7 @@ const ledger = createRoute({
   tags: ['reports'],
   summary:
     "A project's ledger (项目台账): every item, planned, due and actual, working days, returns, ladder level",
-  request: { params: ProjectCodeParam, query: z.object({ format: Format }) },
+  request: { params: ProjectCodeParam, query: z.strictObject({ format: Format }) },
   responses: {
     ...ok(
       z.object({
@@ -126,7 +128,7 @@ const monthly = createRoute({
   description:
     'Handled: items approved, approved on commitment or rejected in the month (CST). On time: decided at or before the end of the due day. Overdue: open and past due at the month end (now, for the current month), plus items decided late in the month. p90: nearest rank. Points: lost to date across all projects. Ranking: on-time rate, highest first (no items handled: last), then points, fewest first; ties share a rank. service: the month’s service-log contacts by type and return visits with their mean satisfaction, by the dates they were made, over every project.',
   request: {
-    query: z.object({
+    query: z.strictObject({
       // 2000–2099, as the annual plan's years: Date.UTC reads years 0–99 as 1900–1999, and PostgreSQL
       // has no year 0 (month=0000-01 from schemathesis).
       month: z.string().regex(/^20\d{2}-(0[1-9]|1[0-2])$/, 'a month is YYYY-MM, 2000–2099'),
@@ -162,7 +164,7 @@ const leader = createRoute({
   summary: "A leader's projects with their colour (红黄绿灯)",
   description:
     'red: an open item or problem at the red card or beyond (escalation level ≥ 3), or an open item not yet accepted past its latest start (the target start is no longer feasible); yellow: a yellow card (level 2) or any item overdue; green otherwise. Red first.',
-  request: { params: z.object({ leader: PersonId }), query: z.object({ format: Format }) },
+  request: { params: z.object({ leader: PersonId }), query: z.strictObject({ format: Format }) },
   responses: ok(
     z.object({ leader: z.string(), asOf: z.string(), projects: z.array(LeaderProject) }),
     'The projects',
@@ -175,7 +177,7 @@ const annual = createRoute({
   tags: ['reports'],
   summary:
     'The annual approval plan (年度审批计划): items planned to start or finish in the year, with their status',
-  request: { query: z.object({ year: z.coerce.number().int().min(2000).max(2100), format: Format }) },
+  request: { query: z.strictObject({ year: z.coerce.number().int().min(2000).max(2100), format: Format }) },
   responses: ok(
     z.object({
       year: z.number().int(),
@@ -194,8 +196,8 @@ const returns = createRoute({
   summary:
     'Items not done in one trip (一次办结率): returned for correction more than once, and each department’s one-trip rate',
   request: {
-    query: z.object({
-      department: z.string().min(1).max(32).optional(),
+    query: z.strictObject({
+      department: DepartmentCode.optional().describe('A department of the directory (GET /departments)'),
       table: z
         .enum(['items', 'departments'])
         .optional()
@@ -316,6 +318,10 @@ export function registerReportRoutes(app: App, deps: AppDeps): void {
     const p = c.get('principal');
     if (department !== undefined && p.role === 'department' && p.department !== department) {
       throw forbidden(`department ${p.department} sees its own returns, not ${department}'s`);
+    }
+    // A misspelt department would otherwise read as one with nothing returned.
+    if (department !== undefined) {
+      await requireInDirectory(db, [{ field: 'department', department }], 'query');
     }
     const scope = {
       ...scopeOf(p),

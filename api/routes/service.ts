@@ -34,7 +34,7 @@ import { invalid } from './projects';
 const ContactType = z.enum(serviceContactTypes).describe('phone 电话, visit 走访 (site visit), meeting 会议');
 
 export const ServiceLogInput = z
-  .object({
+  .strictObject({
     date: LocalDate.describe('The day of the contact (China Standard Time); not in the future'),
     contactType: ContactType,
     participants: z
@@ -68,7 +68,7 @@ const ServiceLogEntry = z
   .meta({ id: 'ServiceLogEntry' });
 
 export const ReturnVisitInput = z
-  .object({
+  .strictObject({
     stage: z
       .number()
       .int()
@@ -132,7 +132,7 @@ const getLog = createRoute({
   summary: "The project's service log, newest first",
   request: {
     params: ProjectCodeParam,
-    query: z.object({
+    query: z.strictObject({
       from: LocalDate.optional().describe('From this day on'),
       to: LocalDate.optional().describe('Up to and including this day'),
       contactType: ContactType.optional(),

@@ -176,6 +176,19 @@ describe('publishing a calendar year', () => {
     expect(shape.body.errors.map((e: { path: string }) => e.path)).toEqual(
       expect.arrayContaining(['papers', 'days.0.name', 'days.0.date', 'days.0.isOffDay']),
     );
+    // A key the calendar does not read is refused, not dropped: at the top and in a day.
+    const extra = await put('/calendars/2093', keys.operator!, {
+      year: 2093,
+      papers: [],
+      days: [{ name: '元旦', date: '2093-01-01', isOffDay: true, isWorkday: false }],
+      holidays: [],
+    });
+    expect([extra.status, extra.body.type]).toEqual([422, ProblemType.validation]);
+    expect(extra.body.errors.map((e: { path: string; code: string }) => [e.path, e.code])).toEqual([
+      ['days.0.isWorkday', 'unrecognized_keys'],
+      ['holidays', 'unrecognized_keys'],
+    ]);
+    expect((await g.call('GET', '/calendars/2093', keys.operator!)).status).toBe(404);
     const noKey = await put(
       '/calendars/2093',
       keys.operator!,
@@ -248,7 +261,13 @@ describe('publishing a calendar year', () => {
 
     try {
       const idem = { 'idempotency-key': `publish-${g.tag}` };
-      const res = await put(`/calendars/${year}?source=test%20suite`, keys.operator!, published, idem);
+      // As holiday-cn publishes it: its `$schema` and `$id` are taken (and not kept).
+      const file = {
+        $schema: 'https://raw.githubusercontent.com/NateScarlet/holiday-cn/master/schema.json',
+        $id: `https://raw.githubusercontent.com/NateScarlet/holiday-cn/master/${year}.json`,
+        ...published,
+      };
+      const res = await put(`/calendars/${year}?source=test%20suite`, keys.operator!, file, idem);
       expect(res.status, JSON.stringify(res.body)).toBe(stored ? 200 : 201);
       expect(res.body).toEqual({ year, days: published.days.length, signalled: 1 });
 
@@ -260,12 +279,13 @@ describe('publishing a calendar year', () => {
       expect(after.body.items.PROPOSAL.dueDate).toBe(expectedDue);
 
       // A retry with the same key replays the answer and signals no one again.
-      const replay = await put(`/calendars/${year}?source=test%20suite`, keys.operator!, published, idem);
+      const replay = await put(`/calendars/${year}?source=test%20suite`, keys.operator!, file, idem);
       expect(replay.headers.get('idempotent-replayed')).toBe('true');
       expect(replay.body).toEqual(res.body);
 
       const shown = await g.call('GET', `/calendars/${year}`, keys.leader!);
       expect(shown.body).toMatchObject({ year, source: 'test suite', days: published.days });
+      expect(shown.body).not.toHaveProperty('$schema');
       expect(shown.body.loadedBy).toMatch(/^key-[0-9a-f]{12}$/);
       const audit = await g.db
         .selectFrom('audit_log')

@@ -2,12 +2,14 @@ import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { DEFAULT_BODY_LIMIT_BYTES } from '../../api/app';
 import { PROBLEM_TYPE_BASE, ProblemType } from '../../api/http-problem';
+import { shippedCatalog } from '../../domain/catalog-data';
 import { type Greenlane, startGreenlane } from '../helpers/greenlane';
 
 /**
  * Hand-written bad input (issue 6 §9), over real HTTP with a real worker, Temporal and PostgreSQL:
  * oversized bodies, wrong media types, malformed JSON, Unicode edge cases in names, SQL and script
- * injection, another department's key, a revoked key, path traversal, long headers. Every refusal is a
+ * injection, another department's key, a revoked key, path traversal, long headers, fields, departments
+ * and items the API does not know (issue 12: refused and named, never dropped). Every refusal is a
  * problem+json with its stable type, and a refused request writes nothing: no workflow, no read-model
  * row, no audit entry, no idempotency record, the project's revision unchanged.
  */
@@ -323,6 +325,193 @@ describe('media types and malformed JSON', () => {
   });
 });
 
+describe('unknown fields, departments and items (422 naming the field)', () => {
+  type FieldErrors = { errors: { in: string; path: string; code: string }[] };
+  /** Each field error as `in:path`, in the order the problem lists them. */
+  const fields = (res: Answer) => (res.body as FieldErrors).errors.map((e) => `${e.in}:${e.path}`);
+
+  it('refuses a field a body does not have, naming it, on every kind of body, and writes nothing', async () => {
+    await writesNothing(async () => {
+      // A decision with a time of its own: the workflow takes the decision's time, so it would be lost.
+      const decision = await g.call('POST', decisions(), keys.department, {
+        action: 'accept',
+        acceptedAt: '2026-01-05T09:00:00+08:00',
+        withGapz: true,
+      });
+      expectProblem(decision, 422, ProblemType.validation);
+      expect(fields(decision)).toEqual(['body:acceptedAt', 'body:withGapz']);
+      expect(decision.body.errors[0]).toMatchObject({
+        code: 'unrecognized_keys',
+        message: 'unknown field acceptedAt',
+      });
+      // The item and the actor come from the path and the key, never from the body.
+      const routed = await g.call('POST', decisions(), keys.secretary, {
+        action: 'submit',
+        item,
+        actor: 'x',
+      });
+      expect(fields(routed)).toEqual(['body:item', 'body:actor']);
+
+      const extra = await g.call('POST', '/projects', keys.secretary, {
+        code: `EXTRA2-${g.tag}`,
+        name: '多余字段',
+        templateId: 'gov-building',
+        leader,
+        owner: '市卫健委',
+      });
+      expectProblem(extra, 422, ProblemType.validation);
+      expect(fields(extra)).toEqual(['body:owner']);
+      expect((await g.call('GET', `/projects/EXTRA2-${g.tag}`, keys.operator)).status).toBe(404);
+
+      const raise = await g.call('POST', `/projects/${code}/problems`, keys.secretary, {
+        title: '电力迁改',
+        description: '线路迁改',
+        severity: 'high',
+      });
+      expect(fields(raise)).toEqual(['body:severity']);
+      const acknowledge = await g.call('POST', `/escalations/${code}%2FX%2F1/acknowledge`, keys.operator, {
+        instruction: '请加快',
+        urgent: true,
+      });
+      expect(fields(acknowledge)).toEqual(['body:urgent']);
+      const log = await g.call('POST', `/projects/${code}/service-log`, keys.secretary, {
+        date: '2026-01-05',
+        contactType: 'phone',
+        participants: ['王秘书'],
+        outcome: '电话沟通',
+        duration: 30,
+      });
+      expect(fields(log)).toEqual(['body:duration']);
+      // An import of a project under way, down to a decision of its history.
+      const imported = await g.call('POST', '/projects/import?dryRun=true', keys.operator, {
+        code: `IMP-${g.tag}`,
+        name: '存量项目',
+        templateId: 'gov-building',
+        leader,
+        secretary: 'bi-sec',
+        registeredOn: '2026-09-01',
+        history: [{ on: '2026-09-02', item, row: 2, decision: { action: 'submit', submittedAt: '09:00' } }],
+      });
+      expectProblem(imported, 422, ProblemType.validation);
+      expect(fields(imported).sort()).toEqual(['body:history.0.decision.submittedAt', 'body:history.0.row']);
+      // A query parameter the route does not take (a misspelt filter would list every project).
+      const list = await g.call('GET', '/projects?overdu=true', keys.operator);
+      expectProblem(list, 422, ProblemType.validation);
+      expect(fields(list)).toEqual(['query:overdu']);
+    });
+  });
+
+  it('refuses an unknown field inside a plan amendment instead of dropping it, and the plan stays as it was', async () => {
+    const live = await g.call('GET', `/projects/${code}`, keys.secretary);
+    const inPlan = new Set(live.body.plan.items.map((i: { code: string }) => i.code));
+    const outside = shippedCatalog.items.find((i) => !inPlan.has(i.code))!;
+    expect(outside).toBeDefined();
+    await writesNothing(async () => {
+      const amend = (tailoring: unknown, extra: Record<string, unknown> = {}) =>
+        g.call('POST', `/projects/${code}/plan`, keys.secretary, { tailoring, reason: '调整', ...extra });
+      // The department is the catalog's: a caller who sends another must hear it was not taken.
+      const withDepartment = await amend({ add: [{ code: outside.code, department: 'GAJ' }] });
+      expectProblem(withDepartment, 422, ProblemType.validation);
+      expect(fields(withDepartment)).toEqual(['body:tailoring.add.0.department']);
+      const limit = await amend({
+        overrideLimits: [{ code: item, committedLimit: { days: 5, dayType: 'working', unit: 'day' } }],
+      });
+      expect(fields(limit)).toEqual(['body:tailoring.overrideLimits.0.committedLimit.unit']);
+      expect(fields(await amend({ skip: [item] }))).toEqual(['body:tailoring.skip']);
+      expect(fields(await amend({ waive: [] }, { reasons: 'x' }))).toEqual(['body:reasons']);
+    });
+    const after = await g.call('GET', `/projects/${code}`, keys.secretary);
+    expect(after.body.plan).toEqual(live.body.plan);
+  });
+
+  it('refuses item codes the catalog or the plan does not have, at their own field', async () => {
+    const live = await g.call('GET', `/projects/${code}`, keys.secretary);
+    const inPlan = new Set(live.body.plan.items.map((i: { code: string }) => i.code));
+    const outside = shippedCatalog.items.find((i) => !inPlan.has(i.code))!;
+    await writesNothing(async () => {
+      const amend = await g.call('POST', `/projects/${code}/plan`, keys.secretary, {
+        tailoring: { waive: [item, 'NO-SUCH-ITEM'], add: [{ code: outside.code, prerequisites: ['NOPE'] }] },
+        reason: '调整',
+      });
+      expectProblem(amend, 422, ProblemType.validation);
+      expect(fields(amend)).toEqual(['body:tailoring.waive.1', 'body:tailoring.add.0.prerequisites.0']);
+      expect(amend.body.errors[0].message).toBe(
+        `NO-SUCH-ITEM is not an item of catalog ${shippedCatalog.version}`,
+      );
+      const registration = await g.call('POST', '/projects', keys.secretary, {
+        code: `ITEM-${g.tag}`,
+        name: '未知事项',
+        templateId: 'gov-building',
+        leader,
+        tailoring: { waive: ['NO-SUCH-ITEM'] },
+      });
+      expect(fields(registration)).toEqual(['body:tailoring.waive.0']);
+      expect((await g.call('GET', `/projects/ITEM-${g.tag}`, keys.operator)).status).toBe(404);
+      // A catalog item this project's plan does not hold cannot be blocked by one of its problems.
+      for (const blocksItem of [outside.code, 'NO-SUCH-ITEM']) {
+        const raise = await g.call('POST', `/projects/${code}/problems`, keys.secretary, {
+          title: '用地红线',
+          description: '红线不一致',
+          blocksItem,
+        });
+        expectProblem(raise, 422, ProblemType.validation);
+        expect(fields(raise)).toEqual(['body:blocksItem']);
+      }
+    });
+  });
+
+  it('refuses departments the directory does not have, naming the field, and creates nothing', async () => {
+    await writesNothing(async () => {
+      const raise = await g.call('POST', `/projects/${code}/problems`, keys.secretary, {
+        title: '交通管制',
+        description: '施工便道需交警审批',
+        ownerDepartment: 'GAJ',
+      });
+      expectProblem(raise, 422, ProblemType.validation);
+      expect(fields(raise)).toEqual(['body:ownerDepartment']);
+      expect(raise.body.errors[0]).toMatchObject({
+        code: 'not_in_directory',
+        message: 'no department GAJ in the directory',
+      });
+      const returns = await g.call('GET', '/reports/returns?department=GAJ', keys.operator);
+      expectProblem(returns, 422, ProblemType.validation);
+      expect(fields(returns)).toEqual(['query:department']);
+      const queue = await g.call('GET', '/departments/GAJ/queue', keys.operator);
+      expectProblem(queue, 422, ProblemType.validation);
+      expect(fields(queue)).toEqual(['path:department']);
+    });
+    const live = await g.call('GET', `/projects/${code}/problems`, keys.secretary);
+    expect(
+      live.body.problems.filter((p: { ownerDepartment?: string }) => p.ownerDepartment === 'GAJ'),
+    ).toEqual([]);
+  });
+
+  it('refuses a key for an unknown department or with an unknown field, naming it, and issues none', async () => {
+    const issued = () =>
+      g.db
+        .selectFrom('api_keys')
+        .select((eb) => eb.fn.countAll().as('n'))
+        .where('label', '=', `strict ${g.tag}`)
+        .executeTakeFirstOrThrow()
+        .then((r) => Number(r.n));
+    const unknown = await g.call('POST', '/keys', keys.operator, {
+      role: 'department',
+      department: 'GAJ',
+      label: `strict ${g.tag}`,
+    });
+    expectProblem(unknown, 422, ProblemType.validation);
+    expect(fields(unknown)).toEqual(['body:department']);
+    const extra = await g.call('POST', '/keys', keys.operator, {
+      role: 'department',
+      department,
+      label: `strict ${g.tag}`,
+      expiresAt: '2027-01-01',
+    });
+    expect(fields(extra)).toEqual(['body:expiresAt']);
+    expect(await issued()).toBe(0);
+  });
+});
+
 describe('unicode in names', () => {
   // Stored and returned exactly as sent: no normalisation (NFC would merge the combining accent).
   const kept: [string, string][] = [
@@ -472,14 +661,14 @@ describe('injection', () => {
     });
     expect(raised.status).toBe(201);
     expect(raised.body.problem.title).toBe("1' OR '1'='1");
-    // In filters: a value, not SQL — no rows for a department of that name, and a malformed id is a 422.
+    // In filters: never SQL — a department that is not a department code, and a malformed id, are 422s.
     const returns = await g.call(
       'GET',
       `/reports/returns?department=${encodeURIComponent("' OR '1'='1")}`,
       keys.operator,
     );
-    expect(returns.status).toBe(200);
-    expect(returns.body.items).toEqual([]);
+    expectProblem(returns, 422);
+    expect(returns.body.errors.map((e: { path: string }) => e.path)).toEqual(['department']);
     expectProblem(
       await g.call('GET', `/projects?leader=${encodeURIComponent("x' OR 1=1--")}`, keys.operator),
       422,
