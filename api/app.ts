@@ -191,14 +191,17 @@ function bodyRequired<R extends RouteConfig>(route: R): R {
  * when every route file has registered. HEAD is served by GET routes (hono dispatches it so).
  */
 function methodNotAllowed(app: App): MiddlewareHandler<AppEnv> {
-  let routes: { method: string; pattern: RegExp }[] | undefined;
+  let routes: { method: string; pattern: RegExp; literal: boolean }[] | undefined;
   return async (c, next) => {
     routes ??= app.routes
       .filter((r) => r.method !== 'ALL')
-      .map((r) => ({ method: r.method, pattern: routePattern(r.path) }));
+      .map((r) => ({ method: r.method, pattern: routePattern(r.path), literal: !/[:*]/.test(r.path) }));
     const method = c.req.method === 'HEAD' ? 'GET' : c.req.method;
     const path = c.req.path;
-    const matching = routes.filter((r) => r.pattern.test(path));
+    const candidates = routes.filter((r) => r.pattern.test(path));
+    // A path written out in full is its own resource: POST /projects/import is not GET /projects/{code}.
+    const literal = candidates.filter((r) => r.literal);
+    const matching = literal.length > 0 ? literal : candidates;
     if (matching.length === 0 || matching.some((r) => r.method === method)) return next();
     const allowed = new Set(matching.map((r) => r.method));
     if (allowed.has('GET')) allowed.add('HEAD');

@@ -217,6 +217,27 @@ export const RULES: Record<string, Rule> = {
     expect: only(...ACTORS),
   },
   'GET /projects/{code}/audit': { params: code, allowedStatus: 200, expect: only(...READERS) },
+  // Import (api/routes/project-import.ts): operators only; the fixture's own code is taken (409).
+  'POST /projects/import': {
+    body: (f) => ({
+      code: f.project,
+      name: '权限矩阵测试项目',
+      templateId: 'social-industrial',
+      secretary: f.secretary,
+      leader: f.leader,
+      registeredOn: '2026-09-01',
+    }),
+    allowedStatus: 409,
+    expect: only(...OPERATORS),
+  },
+  // Lifecycle (api/routes/project-lifecycle.ts, canChangeLifecycle): operators and the project's leader;
+  // resuming a project that is not suspended is refused by the workflow (409).
+  'POST /projects/{code}/lifecycle': {
+    params: code,
+    body: () => ({ action: 'resume' }),
+    allowedStatus: 409,
+    expect: only('leader', ...OPERATORS),
+  },
 
   // Items (api/routes/items.ts): departments decide their own items; "act on a project (amend, submit,
   // resubmit, waive, problems)" is the assigned secretary's and every operator's (api/auth.ts).
