@@ -82,6 +82,7 @@ const routeRegistrations: ReadonlyArray<(app: App, deps: AppDeps) => void> = [
 ];
 
 export const DEFAULT_BODY_LIMIT_BYTES = 256 * 1024;
+export const IMPORT_BODY_LIMIT_BYTES = 4 * 1024 * 1024;
 
 /** The HTTP API as a Hono app: no network of its own, so tests may call `app.request(...)`. */
 export function createApp(given: AppDeps): App {
@@ -104,8 +105,7 @@ export function createApp(given: AppDeps): App {
   app.use(httpMetrics.middleware());
   app.use(securityHeaders(deps.config.api.publicUrl));
   app.use(requestId());
-  const maxSize = deps.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
-  app.use(
+  const limited = (maxSize: number) =>
     bodyLimit({
       maxSize,
       // The rest of the body is never read, so the connection cannot carry another request: close it.
@@ -121,8 +121,11 @@ export function createApp(given: AppDeps): App {
           },
           { Connection: 'close' },
         ),
-    }),
-  );
+    });
+  const ordinary = limited(deps.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES);
+  // A project brought in with its history carries hundreds of dated facts.
+  const imports = limited(Math.max(deps.bodyLimitBytes ?? 0, IMPORT_BODY_LIMIT_BYTES));
+  app.use((c, next) => (c.req.path === '/projects/import' ? imports : ordinary)(c, next));
 
   // Before the routes' middleware: a method the path does not take is refused before the key check or
   // an idempotency claim, and never becomes a stored answer.

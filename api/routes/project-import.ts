@@ -96,6 +96,7 @@ const importRoute = createRoute({
     200: jsonResponse(Imported, 'Dry run: the import would succeed with this answer'),
     403: problemResponse('Only operators import projects'),
     409: problemResponse('A project with this code exists (it was registered or imported before)'),
+    413: problemResponse('The body is larger than 4 MiB'),
     422: problemResponse(
       'The body, the plan or a fact of the history is invalid; the row and rule are named',
     ),
