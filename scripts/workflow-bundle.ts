@@ -5,9 +5,10 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { bundleWorkflowCode } from '@temporalio/worker';
 
 /**
- * The project workflow as one build: the bundle a worker runs (Worker.create `workflowBundle`), without
- * its inline source map. `npm run bundle -- <file.js.gz>` writes one, gzipped; the upgrade drill keeps an
- * earlier build this way (test/fixtures/build-a/), and a deployment can ship the bundle it tested.
+ * The project workflow as one build: the bundle a worker runs (Worker.create `workflowBundle`), its
+ * inline source map (which the worker requires) kept without the sources' text. `npm run bundle --
+ * <file.js.gz>` writes one, gzipped; the upgrade drill keeps an earlier build this way
+ * (test/fixtures/build-a/), and a deployment can ship the bundle it tested.
  */
 
 export async function bundleWorkflows(): Promise<string> {
@@ -15,8 +16,12 @@ export async function bundleWorkflows(): Promise<string> {
     workflowsPath: new URL('../workflows/index.ts', import.meta.url).pathname,
     logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} },
   });
-  const map = code.lastIndexOf('//# sourceMappingURL=');
-  return map === -1 ? code : code.slice(0, map);
+  const at = code.lastIndexOf('//# sourceMappingURL=data:');
+  const comma = code.indexOf(',', at);
+  if (at === -1 || comma === -1) return code;
+  const map = JSON.parse(Buffer.from(code.slice(comma + 1).trim(), 'base64').toString('utf8'));
+  delete map.sourcesContent;
+  return `${code.slice(0, comma + 1)}${Buffer.from(JSON.stringify(map)).toString('base64')}\n`;
 }
 
 /** A bundle written by `npm run bundle`, as Worker.create takes it. */
