@@ -136,6 +136,25 @@ export async function countProjectsByStatus(db: Db): Promise<{ status: string; n
     .execute();
 }
 
+/** A project not completed, as the read model last heard, and who is on it. */
+export type HeldProject = { code: string; name: string; secretary: string; leader: string };
+
+/**
+ * The projects not completed that name one of these people (every person when not given) as secretary
+ * or leader, by code. The read model lags its workflows by a moment: a handover asks each workflow too.
+ */
+export async function projectsHeldBy(db: Db, personIds?: readonly string[]): Promise<HeldProject[]> {
+  if (personIds?.length === 0) return [];
+  let q = db
+    .selectFrom('projects')
+    .select(['code', 'name', 'secretary', 'leader'])
+    .where('status', '<>', 'completed');
+  if (personIds) {
+    q = q.where((eb) => eb.or([eb('secretary', 'in', personIds), eb('leader', 'in', personIds)]));
+  }
+  return q.orderBy('code').execute();
+}
+
 // --- Authorization facts -----------------------------------------------------------------------------
 
 /** Who is on a project, as the read model last heard: its secretary, leader and items' departments. */
