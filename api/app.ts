@@ -19,6 +19,7 @@ import {
   validationProblem,
 } from './http-problem';
 import { HttpMetrics } from './metrics';
+import { registerDepartmentContactRoutes } from './routes/department-contacts';
 import { registerEscalationRoutes } from './routes/escalations';
 import { registerHealthRoutes } from './routes/health';
 import { registerItemRoutes } from './routes/items';
@@ -26,6 +27,7 @@ import { registerKeyRoutes } from './routes/keys';
 import { registerMetaRoutes } from './routes/meta';
 import { registerMetricsRoutes } from './routes/metrics';
 import { registerNotificationRoutes } from './routes/notifications';
+import { registerPeopleRoutes } from './routes/people';
 import { registerProblemRoutes } from './routes/problems';
 import { registerProjectImportRoutes } from './routes/project-import';
 import { registerProjectLifecycleRoutes } from './routes/project-lifecycle';
@@ -78,6 +80,8 @@ const routeRegistrations: ReadonlyArray<(app: App, deps: AppDeps) => void> = [
   registerEscalationRoutes,
   registerServiceRoutes,
   registerNotificationRoutes,
+  registerPeopleRoutes,
+  registerDepartmentContactRoutes,
   registerUiRoutes,
 ];
 
