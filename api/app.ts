@@ -36,6 +36,7 @@ import { registerReferenceRoutes } from './routes/reference';
 import { registerReportRoutes } from './routes/reports';
 import { registerServiceRoutes } from './routes/service';
 import { registerUiRoutes } from './routes/ui';
+import { registerPeopleUiRoutes } from './routes/ui-people';
 import { securityHeaders } from './security-headers';
 import { registerStorableText } from './storable-text';
 import type { Supervision } from './supervision';
@@ -83,6 +84,7 @@ const routeRegistrations: ReadonlyArray<(app: App, deps: AppDeps) => void> = [
   registerPeopleRoutes,
   registerDepartmentContactRoutes,
   registerUiRoutes,
+  registerPeopleUiRoutes,
 ];
 
 export const DEFAULT_BODY_LIMIT_BYTES = 256 * 1024;

@@ -216,6 +216,31 @@ describe('people over HTTP', () => {
   });
 });
 
+describe('the people page', () => {
+  it('is for operators, and takes forms only with the session token', async () => {
+    const mine = await g.uiCookie(operator);
+    const page = await fetch(`${g.url}/ui/people`, { headers: { cookie: mine } });
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain(`data-person="${secretary.id}"`);
+    const theirs = await fetch(`${g.url}/ui/people`, {
+      headers: { cookie: await g.uiCookie(secretary.key) },
+    });
+    expect(theirs.status).toBe(403);
+    const forged = await fetch(`${g.url}/ui/people`, {
+      method: 'POST',
+      headers: { cookie: mine, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        mode: 'create',
+        id: id('forged'),
+        name: '伪造',
+        role: 'leader',
+      }).toString(),
+    });
+    expect(forged.status).toBe(403);
+    expect((await g.call('GET', `/people/${id('forged')}`, operator)).status).toBe(404);
+  });
+});
+
 describe("a leaver's handover", () => {
   it('reassigns both running projects of a leader in their workflows and revokes the old key', async () => {
     const old = await leaderWithKey('leader-old');
