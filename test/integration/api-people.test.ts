@@ -7,6 +7,7 @@ import { projectStartOptions } from '../../api/temporal';
 import { startWorker } from '../../worker-compose';
 import { type Greenlane, startGreenlane } from '../helpers/greenlane';
 import { newProject, planItem, smallPlan } from '../helpers/projects';
+import { until } from '../helpers/until';
 
 /**
  * The directory over HTTP against the real stack (PostgreSQL, Temporal, the worker): registering a
@@ -45,15 +46,6 @@ afterAll(async () => {
 
 const id = (name: string) => `${name}-${g.tag}`;
 const paths = (errors: { path: string }[]) => errors.map((e) => e.path);
-
-async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, what: string): Promise<T> {
-  for (let i = 0; i < 300; i++) {
-    const v = await read();
-    if (ok(v)) return v;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 async function leaderWithKey(name: string) {
   const person = id(name);
