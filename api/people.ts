@@ -6,7 +6,7 @@ import { findPerson, insertPersonRow, listPeople, upsertPersonRow } from '../db/
 import { projectsHeldBy } from '../db/project-lists';
 import type { DB, PersonRow } from '../db/schema';
 import { DepartmentCode } from '../domain/catalog';
-import { type Dependents, duties, refuseRoleChange } from '../domain/directory';
+import { type Dependents, duties, handoverRoles, refuseRoleChange } from '../domain/directory';
 import { type auditContext, recordAudit } from './audit';
 import { PersonInput, personValues } from './auth/people-and-keys';
 import { Role } from './auth/principal';
@@ -42,7 +42,7 @@ export const Person = z
     duties: z.array(DutyHeld).describe('The department duties they hold: head (一把手), handler (经办人)'),
     activeKeys: z.array(z.string()).describe('Ids of their unrevoked API keys'),
     projects: z
-      .array(z.object({ code: z.string(), name: z.string(), as: z.array(z.enum(['secretary', 'leader'])) }))
+      .array(z.object({ code: z.string(), name: z.string(), as: z.array(z.enum(handoverRoles)) }))
       .describe('Projects not completed that name them, as the read model last heard'),
     createdAt: z.iso.datetime(),
   })
@@ -101,10 +101,7 @@ export async function peopleViews(db: Db, id?: string): Promise<Person[]> {
       .map((h) => ({
         code: h.code,
         name: h.name,
-        as: [
-          ...(h.secretary === p.id ? ['secretary' as const] : []),
-          ...(h.leader === p.id ? ['leader' as const] : []),
-        ],
+        as: handoverRoles.filter((side) => h[side] === p.id),
       })),
     createdAt: p.created_at.toISOString(),
   }));

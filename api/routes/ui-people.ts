@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'hono';
 import { html } from 'hono/html';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { z } from 'zod';
 import { listDepartments } from '../../db/reference';
 import type { App, AppDeps } from '../app';
@@ -51,7 +52,7 @@ export function registerPeopleUiRoutes(app: App, deps: AppDeps): void {
     c: Context,
     session: WebSession,
     over: Partial<PeoplePageData>,
-    status: 200 | 403 | 404 | 409 | 422 | 503 = 200,
+    status: ContentfulStatusCode = 200,
   ) => {
     const [people, departments] = await Promise.all([peopleViews(db), listDepartments(db)]);
     const data: PeoplePageData = {
@@ -102,7 +103,7 @@ export function registerPeopleUiRoutes(app: App, deps: AppDeps): void {
         c,
         session,
         { form: typed, notice: { kind: 'error', text, where: 'person' } },
-        err.problem.status as 404,
+        err.problem.status,
       );
     }
     return c.redirect(`/ui/people?saved=${encodeURIComponent(given.id ?? '')}`, 303);
@@ -137,7 +138,7 @@ export function registerPeopleUiRoutes(app: App, deps: AppDeps): void {
         c,
         session,
         { ...again, notice: { kind: 'error', text, where: 'handover' } },
-        err.problem.status as 404,
+        err.problem.status,
       );
     }
   });
