@@ -34,7 +34,7 @@ const Env = z.object({
 });
 
 /** A target's name, as `notification_routes.target` refers to it. */
-const TargetName = z
+export const TargetName = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, 'a target name is 1–63 letters, digits, _ . -');
 const HttpUrl = z

@@ -19,6 +19,7 @@ import {
   validationProblem,
 } from './http-problem';
 import { HttpMetrics } from './metrics';
+import { registerDepartmentContactRoutes } from './routes/department-contacts';
 import { registerEscalationRoutes } from './routes/escalations';
 import { registerHealthRoutes } from './routes/health';
 import { registerItemRoutes } from './routes/items';
@@ -26,6 +27,7 @@ import { registerKeyRoutes } from './routes/keys';
 import { registerMetaRoutes } from './routes/meta';
 import { registerMetricsRoutes } from './routes/metrics';
 import { registerNotificationRoutes } from './routes/notifications';
+import { registerPeopleRoutes } from './routes/people';
 import { registerProblemRoutes } from './routes/problems';
 import { registerProjectImportRoutes } from './routes/project-import';
 import { registerProjectLifecycleRoutes } from './routes/project-lifecycle';
@@ -34,6 +36,7 @@ import { registerReferenceRoutes } from './routes/reference';
 import { registerReportRoutes } from './routes/reports';
 import { registerServiceRoutes } from './routes/service';
 import { registerUiRoutes } from './routes/ui';
+import { registerPeopleUiRoutes } from './routes/ui-people';
 import { securityHeaders } from './security-headers';
 import { registerStorableText } from './storable-text';
 import type { Supervision } from './supervision';
@@ -78,7 +81,10 @@ const routeRegistrations: ReadonlyArray<(app: App, deps: AppDeps) => void> = [
   registerEscalationRoutes,
   registerServiceRoutes,
   registerNotificationRoutes,
+  registerPeopleRoutes,
+  registerDepartmentContactRoutes,
   registerUiRoutes,
+  registerPeopleUiRoutes,
 ];
 
 export const DEFAULT_BODY_LIMIT_BYTES = 256 * 1024;

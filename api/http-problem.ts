@@ -40,6 +40,11 @@ export const ProblemType = {
   unsupportedMediaType: `${PROBLEM_TYPE_BASE}unsupported-media-type`,
   /** 429: too many requests for one project are waiting; retry after `Retry-After` seconds. */
   tooManyRequests: `${PROBLEM_TYPE_BASE}too-many-requests`,
+  /**
+   * 503: a leaver's handover did part of its work (`reassigned`, `failed`); the same request with the same
+   * Idempotency-Key, after `Retry-After` seconds, finishes the rest.
+   */
+  handoverIncomplete: `${PROBLEM_TYPE_BASE}handover-incomplete`,
   /** 503: Temporal or PostgreSQL cannot be reached; retry after `Retry-After` seconds. */
   unavailable: `${PROBLEM_TYPE_BASE}unavailable`,
   /** 500: a fault on our side; the detail is in the server log under `requestId`. */

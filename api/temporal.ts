@@ -292,13 +292,7 @@ const SIGNAL_DEADLINE_MS = 10_000;
  */
 export async function sendToRunningProjects(deps: TemporalDeps, year: CalendarYear): Promise<number> {
   const { client } = deps;
-  const taskQueue = deps.taskQueue.replaceAll("'", "\\'");
-  const query = `WorkflowType = 'majorProjectWorkflow' AND ExecutionStatus = 'Running' AND TaskQueue = '${taskQueue}'`;
-  const ids = await client.withDeadline(Date.now() + LIST_DEADLINE_MS, async () => {
-    const found = new Set<string>();
-    for await (const execution of client.workflow.list({ query })) found.add(execution.workflowId);
-    return [...found];
-  });
+  const ids = await runningProjectWorkflows(deps, `TaskQueue = ${quoted(deps.taskQueue)}`);
   let signalled = 0;
   let next = 0;
   const sendNext = async (): Promise<void> => {
@@ -318,3 +312,31 @@ export async function sendToRunningProjects(deps: TemporalDeps, year: CalendarYe
   await Promise.all(Array.from({ length: Math.min(SIGNAL_CONCURRENCY, ids.length) }, sendNext));
   return signalled;
 }
+
+/**
+ * The codes of the running projects whose secretary or leader is `personId`, as Temporal's visibility
+ * store knows them (search attributes the workflow keeps current; eventually consistent, like the read
+ * model). Every task queue of the namespace: a project that names the person is theirs wherever it runs.
+ */
+export async function runningProjectsNaming(deps: TemporalDeps, personId: string): Promise<string[]> {
+  const person = quoted(personId);
+  const ids = await runningProjectWorkflows(
+    deps,
+    `(${SA.Secretary.name} = ${person} OR ${SA.ResponsibleLeader.name} = ${person})`,
+  );
+  const prefix = projectWorkflowId('');
+  return ids.filter((id) => id.startsWith(prefix)).map((id) => id.slice(prefix.length));
+}
+
+/** The ids of running project workflows that also meet `condition` (a visibility query clause). */
+async function runningProjectWorkflows(deps: TemporalDeps, condition: string): Promise<string[]> {
+  const { client } = deps;
+  const query = `WorkflowType = 'majorProjectWorkflow' AND ExecutionStatus = 'Running' AND ${condition}`;
+  return client.withDeadline(Date.now() + LIST_DEADLINE_MS, async () => {
+    const found = new Set<string>();
+    for await (const execution of client.workflow.list({ query })) found.add(execution.workflowId);
+    return [...found];
+  });
+}
+
+const quoted = (value: string) => `'${value.replaceAll("'", "\\'")}'`;

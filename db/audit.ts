@@ -1,4 +1,4 @@
-import type { Insertable } from 'kysely';
+import type { Insertable, Selectable } from 'kysely';
 import type { Db } from './connect';
 import { type DB, jsonb, type PrincipalRole } from './schema';
 
@@ -83,7 +83,29 @@ export async function auditTrail(db: Db, projectCode: string): Promise<AuditReco
     .orderBy('at')
     .orderBy('id')
     .execute();
-  return rows.map((r) => ({
+  return rows.map(recordOf);
+}
+
+/** The entries of actions on `subject` that concern no project (a person, a department), oldest first. */
+export async function subjectAuditTrail(
+  db: Db,
+  subject: string,
+  actionPrefix: string,
+): Promise<AuditRecord[]> {
+  const rows = await db
+    .selectFrom('audit_log')
+    .selectAll()
+    .where('project_code', 'is', null)
+    .where('subject', '=', subject)
+    .where('action', 'like', `${actionPrefix}%`)
+    .orderBy('at')
+    .orderBy('id')
+    .execute();
+  return rows.map(recordOf);
+}
+
+function recordOf(r: Selectable<DB['audit_log']>): AuditRecord {
+  return {
     id: r.id,
     projectCode: r.project_code,
     action: r.action,
@@ -98,5 +120,5 @@ export async function auditTrail(db: Db, projectCode: string): Promise<AuditReco
     at: r.at.toISOString(),
     body: r.body,
     result: r.result,
-  }));
+  };
 }

@@ -24,14 +24,18 @@ export async function insertKey(db: Db, values: NewKeyValues): Promise<void> {
   await db.insertInto('api_keys').values(values).execute();
 }
 
-/** The keys, oldest first (ties by id); revoked ones only with `includeRevoked`. */
-export async function selectKeys(db: Db, options: { includeRevoked?: boolean } = {}): Promise<KeyListRow[]> {
+/** The keys (of one person, with `personId`), oldest first (ties by id); revoked ones only with `includeRevoked`. */
+export async function selectKeys(
+  db: Db,
+  options: { includeRevoked?: boolean; personId?: string } = {},
+): Promise<KeyListRow[]> {
   let q = db
     .selectFrom('api_keys')
     .select(['id', 'person_id', 'role', 'department', 'label', 'created_at', 'last_used_at', 'revoked_at'])
     .orderBy('created_at')
     .orderBy('id');
   if (!options.includeRevoked) q = q.where('revoked_at', 'is', null);
+  if (options.personId !== undefined) q = q.where('person_id', '=', options.personId);
   return q.execute();
 }
 

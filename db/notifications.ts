@@ -4,11 +4,11 @@ import { type DB, jsonb, type NotificationChannel, type PersonRow } from './sche
 
 /**
  * The notification outbox and what it is addressed with: every statement on `notifications`,
- * `notification_requests`, `notification_routes` and `department_contacts`, and the reads of `people`
- * that resolve recipients. The outbox's rules (recipients, pacing, retries) are the activities'
- * (notify/); these are the statements they run. Time is always the caller's clock, never
- * the database's. No secret is ever in these rows: URLs and keys live in the configuration, and every
- * error text was redacted before it was stored.
+ * `notification_requests`, `notification_routes` and `department_contacts` (but operators' edits of
+ * the last two, db/contacts.ts), and the reads of `people` that resolve recipients. The outbox's rules
+ * (recipients, pacing, retries) are the activities' (notify/); these are the statements they run.
+ * Time is always the caller's clock, never the database's. No secret is ever in these rows: URLs and
+ * keys live in the configuration, and every error text was redacted before it was stored.
  */
 
 // --- Writing the outbox -------------------------------------------------------------------------------

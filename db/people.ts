@@ -16,8 +16,25 @@ export async function upsertPersonRow(db: Db, row: PersonValues): Promise<void> 
     .execute();
 }
 
+/** Inserts the person unless one with this id exists; false when one does (nothing is changed). */
+export async function insertPersonRow(db: Db, row: PersonValues): Promise<boolean> {
+  const inserted = await db
+    .insertInto('people')
+    .values(row)
+    .onConflict((oc) => oc.column('id').doNothing())
+    .returning('id')
+    .executeTakeFirst();
+  return inserted !== undefined;
+}
+
 export async function findPerson(db: Db, id: string): Promise<PersonRow | undefined> {
   return db.selectFrom('people').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+/** These people (those not in the directory are left out), by id. */
+export async function findPeople(db: Db, ids: readonly string[]): Promise<PersonRow[]> {
+  if (ids.length === 0) return [];
+  return db.selectFrom('people').selectAll().where('id', 'in', ids).orderBy('id').execute();
 }
 
 /** Everyone, by id. */

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { dueDateOf, type LocalDate } from '../domain/calendar';
+import { isLiveProject } from '../domain/vocabulary';
 import type { Db } from './connect';
 
 /**
@@ -134,6 +135,26 @@ export async function countProjectsByStatus(db: Db): Promise<{ status: string; n
     .groupBy('status')
     .orderBy('status')
     .execute();
+}
+
+/** A live project (active or suspended), as the read model last heard, and who is on it. */
+export type HeldProject = { code: string; name: string; secretary: string; leader: string };
+
+/**
+ * The live projects (domain/vocabulary.ts isLiveProject) that name one of these people (every person
+ * when not given) as secretary or leader, by code. The read model lags its workflows by a moment: a
+ * handover asks each workflow too.
+ */
+export async function projectsHeldBy(db: Db, personIds?: readonly string[]): Promise<HeldProject[]> {
+  if (personIds?.length === 0) return [];
+  let q = db.selectFrom('projects').select(['code', 'name', 'secretary', 'leader', 'status']);
+  if (personIds) {
+    q = q.where((eb) => eb.or([eb('secretary', 'in', personIds), eb('leader', 'in', personIds)]));
+  }
+  const rows = await q.orderBy('code').execute();
+  return rows
+    .filter((r) => isLiveProject(r.status))
+    .map(({ code, name, secretary, leader }) => ({ code, name, secretary, leader }));
 }
 
 // --- Authorization facts -----------------------------------------------------------------------------

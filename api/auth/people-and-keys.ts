@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import { missingFromDirectory } from '../../db/directory';
 import { activeAdminKeyExists, insertKey, markKeyRevoked, selectKeys, withAdminKeyLock } from '../../db/keys';
-import { findPerson, upsertPersonRow } from '../../db/people';
+import { findPerson, type PersonValues, upsertPersonRow } from '../../db/people';
 import type { DB } from '../../db/schema';
 import { DepartmentCode } from '../../domain/catalog';
 import { PersonId } from '../../domain/project';
@@ -77,7 +77,12 @@ type Db = Kysely<DB>;
 export async function upsertPerson(db: Db, input: PersonInput): Promise<void> {
   const p = PersonInput.parse(input);
   if (p.department) await mustBeKnownDepartment(db, p.department);
-  await upsertPersonRow(db, {
+  await upsertPersonRow(db, personValues(p));
+}
+
+/** The `people` row of a person as registered: a contact not given is none. */
+export function personValues(p: PersonInput): PersonValues {
+  return {
     id: p.id,
     name: p.name,
     role: p.role,
@@ -87,7 +92,7 @@ export async function upsertPerson(db: Db, input: PersonInput): Promise<void> {
     dingtalk_user_id: p.dingtalkUserId ?? null,
     wecom_user_id: p.wecomUserId ?? null,
     feishu_open_id: p.feishuOpenId ?? null,
-  });
+  };
 }
 
 /**

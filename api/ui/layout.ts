@@ -1,10 +1,11 @@
 import { html } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
+import { isAdministrator } from '../auth/permissions';
 import type { Principal } from '../auth/principal';
 
 type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
 
-const roleZh: Record<string, string> = {
+export const roleZh: Record<string, string> = {
   department: '审批部门',
   secretary: '项目秘书',
   leader: '责任领导',
@@ -38,6 +39,12 @@ export const DASHBOARD_CSS = `  body { font-family: "Noto Sans CJK SC", "Microso
   .warning { background: #fff4e5; border: 1px solid #f0a202; padding: 8px 12px; margin-bottom: 16px; }
   .notice { background: #eef4fb; border: 1px solid #7aa7d9; padding: 8px 12px; margin-bottom: 16px; }
   .provisional { color: #b54708; font-size: 12px; margin-left: 4px; }
+  form.panel { background: #fff; border: 1px solid #d9e2ec; padding: 16px; max-width: 640px; }
+  form.panel label { display: block; margin: 10px 0 4px; font-size: 14px; }
+  form.panel input, form.panel select, form.panel textarea { width: 100%; padding: 6px; box-sizing: border-box; font: inherit; }
+  form.panel button { margin-top: 14px; padding: 6px 20px; }
+  div.panel { background: #fff; border: 1px solid #d9e2ec; padding: 8px 12px; margin-bottom: 16px; }
+  .ok { color: #2f9e44; }
   form.logout { display: inline; margin-left: 16px; }
   form.logout button { background: none; border: 1px solid #fff; color: #fff; cursor: pointer; padding: 2px 8px; font: inherit; }
 `;
@@ -63,6 +70,8 @@ export function page(title: string, session: PageSession | null, body: Html) {
     principal
       ? html`<span>${principal.name}（${roleZh[principal.role] ?? principal.role}）</span><a href="/ui">项目总览</a>${
           principal.department ? html`<a href="/ui/departments/${principal.department}">本部门</a>` : ''
+        }${
+          isAdministrator(principal) ? html`<a href="/ui/people">人员名录</a>` : ''
         }<form class="logout" method="post" action="/ui/logout"><input type="hidden" name="csrf" value="${session?.csrfToken}"><button type="submit">退出</button></form>`
       : ''
   }</nav>

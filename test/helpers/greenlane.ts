@@ -14,12 +14,14 @@ export async function startGreenlane(opts: {
   databaseUrl: string;
   temporalAddress: string;
   temporalUiUrl?: string;
+  /** More configuration (config.ts variables), e.g. NOTIFY_CONFIG_FILE. */
+  env?: Record<string, string>;
 }) {
   const stack = await startStack({
     name: 'greenlane',
     run: 'in-process',
     servers: { databaseUrl: opts.databaseUrl, temporalAddress: opts.temporalAddress },
-    env: opts.temporalUiUrl ? { TEMPORAL_UI_URL: opts.temporalUiUrl } : {},
+    env: { ...(opts.temporalUiUrl ? { TEMPORAL_UI_URL: opts.temporalUiUrl } : {}), ...opts.env },
   });
   const { tag, db, apiUrl: url } = stack;
 
@@ -37,9 +39,9 @@ export async function startGreenlane(opts: {
   }
 
   let requests = 0;
-  /** One HTTP call as a client makes it; every POST gets a fresh Idempotency-Key unless one is given. */
+  /** One HTTP call as a client makes it; every POST and PUT gets a fresh Idempotency-Key unless one is given. */
   async function call(
-    method: 'GET' | 'POST',
+    method: 'GET' | 'POST' | 'PUT',
     path: string,
     key: string | null,
     body?: unknown,
@@ -48,7 +50,7 @@ export async function startGreenlane(opts: {
     const h: Record<string, string> = { ...headers };
     if (key) h.authorization = `Bearer ${key}`;
     if (body !== undefined) h['content-type'] = 'application/json';
-    if (method === 'POST' && !('idempotency-key' in h)) h['idempotency-key'] = `t-${tag}-${++requests}`;
+    if (method !== 'GET' && !('idempotency-key' in h)) h['idempotency-key'] = `t-${tag}-${++requests}`;
     const res = await fetch(url + path, {
       method,
       headers: h,

@@ -8,7 +8,8 @@ import { type Greenlane, startGreenlane } from '../helpers/greenlane';
 /**
  * The dashboard and the Temporal UI in a real browser (Debian's Chromium, driven by playwright-core):
  * the projects board and a project's Gantt render with the right colours and numbers, and the Temporal UI
- * lists the project and filters it by a search attribute. Screenshots go to test-output/.
+ * lists the project and filters it by a search attribute; operators keep the directory on the people
+ * page and hand a leaving leader over. Screenshots go to test-output/.
  */
 
 const out = new URL('../../test-output/', import.meta.url).pathname;
@@ -237,5 +238,47 @@ describe('the battle-map dashboard in Chromium', () => {
     await page.goto(`${temporal.uiUrl}/namespaces/default/workflows?query=${query}`);
     await page.waitForSelector(`text=project-${code}`, { timeout: 30_000 });
     await page.screenshot({ path: `${out}temporal-ui-filtered.png`, fullPage: true });
+  });
+
+  // Last: it hands the project's leader over to a successor.
+  it('keeps the directory on the people page and hands a leaving leader over', async () => {
+    const successor = (await g.keyFor('leader', { person: 'leader-ui-next' })).personId!;
+    const clerk = `ui-clerk-${g.tag}`;
+    await login(operatorKey);
+    await Promise.all([page.waitForURL(/\/ui\/people/), page.click('header a:has-text("人员名录")')]);
+    await page.fill('#person-id', clerk);
+    await page.fill('#person-name', '钱科员');
+    await page.selectOption('#person-role', 'department');
+    await page.selectOption('#person-department', 'ZJ');
+    await page.fill('#person-mobile', '13900000000');
+    await Promise.all([page.waitForURL(/saved=/), page.click('#person-form button[type=submit]')]);
+    const row = page.locator(`#people tr[data-person="${clerk}"]`);
+    expect(await row.getAttribute('data-department')).toBe('ZJ');
+    // Edited: another department is a move.
+    await Promise.all([page.waitForURL(/edit=/), row.locator('a', { hasText: '修改' }).click()]);
+    await page.selectOption('#person-department', 'ZRZY');
+    await Promise.all([page.waitForURL(/saved=/), page.click('#person-form button[type=submit]')]);
+    expect(await row.getAttribute('data-department')).toBe('ZRZY');
+    expect(await row.textContent()).toContain('13900000000');
+
+    await page.selectOption('#handover-person', leader);
+    await page.selectOption('#handover-to', successor);
+    await page.fill('#handover-reason', '调任市政府办公室');
+    await Promise.all([
+      page.waitForURL(/\/ui\/people\/handover/),
+      page.click('#handover-form button[type=submit]'),
+    ]);
+    const result = page.locator('#handover-result');
+    expect(await result.getAttribute('data-complete')).toBe('true');
+    expect(await result.locator(`tr[data-project="${code}"]`).getAttribute('data-outcome')).toBe(
+      'reassigned',
+    );
+    // The read model's RED project has no workflow: nothing to hand over there.
+    expect(await result.locator(`tr[data-project="RED-${g.tag}"]`).getAttribute('data-outcome')).toBe(
+      'skipped',
+    );
+    expect((await g.call('GET', `/projects/${code}`, operatorKey)).body.profile.leader).toBe(successor);
+    await page.screenshot({ path: `${out}dashboard-people.png`, fullPage: true });
+    expect(await cspViolations()).toEqual([]);
   });
 });

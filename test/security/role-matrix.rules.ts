@@ -393,6 +393,58 @@ export const RULES: Record<string, Rule> = {
     ],
   },
 
+  // The directory (api/routes/people.ts, api/routes/department-contacts.ts): operators and admins only.
+  'GET /people': { allowedStatus: 200, expect: only(...OPERATORS) },
+  'POST /people': {
+    // An unknown department: refused (422) after the role check, nobody registered.
+    body: (f) => ({ id: f.nobody, name: '权限矩阵', role: 'department', department: 'NOPE' }),
+    allowedStatus: 422,
+    expect: only(...OPERATORS),
+  },
+  'GET /people/{id}': {
+    params: (f) => ({ id: f.secretary }),
+    allowedStatus: 200,
+    expect: only(...OPERATORS),
+  },
+  'PUT /people/{id}': {
+    // The secretary's details as they are.
+    params: (f) => ({ id: f.secretary }),
+    body: (f) => ({ name: f.secretary, role: 'secretary' }),
+    allowedStatus: 200,
+    expect: only(...OPERATORS),
+  },
+  'POST /people/{id}/move': {
+    // A secretary is not a department's clerk: 409, nothing moved.
+    params: (f) => ({ id: f.secretary }),
+    body: (f) => ({ department: f.department, reason: '权限矩阵' }),
+    allowedStatus: 409,
+    expect: only(...OPERATORS),
+  },
+  'POST /people/{id}/handover': {
+    // Handed over to themselves: 422, nothing reassigned or revoked.
+    params: (f) => ({ id: f.secretary }),
+    body: (f) => ({ to: f.secretary, reason: '权限矩阵' }),
+    allowedStatus: 422,
+    expect: only(...OPERATORS),
+  },
+  'GET /people/{id}/audit': {
+    params: (f) => ({ id: f.secretary }),
+    allowedStatus: 200,
+    expect: only(...OPERATORS),
+  },
+  'GET /departments/{department}/contacts': {
+    params: (f) => ({ department: f.department }),
+    allowedStatus: 200,
+    expect: only(...OPERATORS),
+  },
+  'PUT /departments/{department}/contacts': {
+    // A channel target the configuration lacks: 422, nothing replaced.
+    params: (f) => ({ department: f.department }),
+    body: () => ({ heads: [], handlers: [], routes: [{ channel: 'dingtalk', target: 'rm-nowhere' }] }),
+    allowedStatus: 422,
+    expect: only(...OPERATORS),
+  },
+
   // Notifications (api/routes/notifications.ts): operators and admins only.
   'GET /notifications': { allowedStatus: 200, expect: only(...OPERATORS) },
   'POST /notifications/{id}/retry': {
