@@ -73,6 +73,19 @@ export async function startHarness(taskQueue: string) {
       }
       return 'RUNNING';
     },
+    /** Every run's history, first to last, following continue-as-new from `firstRunId`. */
+    async runHistories(workflowId: string, firstRunId: string) {
+      const runs = [];
+      let runId: string | undefined = firstRunId;
+      while (runId) {
+        const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+        runs.push({ runId, history });
+        runId =
+          history.events!.at(-1)!.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ??
+          undefined;
+      }
+      return runs;
+    },
     async state(handle: WorkflowHandle) {
       return handle.query(projectStateQuery);
     },

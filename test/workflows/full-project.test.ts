@@ -104,7 +104,7 @@ describe('a full government-invested project', () => {
       Date.parse('2035-06-16T16:00:00Z'),
     );
 
-    const histories = await runHistories(handle, firstRunId);
+    const histories = await h.runHistories(code, firstRunId!);
     expect(histories.length).toBeGreaterThan(1);
     for (const { runId, history } of histories) {
       // Each recorded run replays against the code that produced it.
@@ -121,20 +121,6 @@ describe('a full government-invested project', () => {
 
 function workflowsPath(): string {
   return new URL('../../workflows/index.ts', import.meta.url).pathname;
-}
-
-/** Every run of the workflow, first to last, following continue-as-new. */
-async function runHistories(handle: WorkflowHandle, firstRunId: string | undefined) {
-  const runs = [];
-  let runId = firstRunId;
-  while (runId) {
-    const run = h.client.workflow.getHandle(handle.workflowId, runId);
-    const history = await run.fetchHistory();
-    runs.push({ runId, history });
-    const last = history.events!.at(-1)!;
-    runId = last.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
-  }
-  return runs;
 }
 
 /**
