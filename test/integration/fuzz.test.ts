@@ -189,7 +189,10 @@ function isProblem(e: Exchange): boolean {
 const line = (e: Exchange) =>
   `${e.method} ${e.path} → ${e.status} ${e.contentType ?? ''} ${e.body.slice(0, 300)}`;
 
-/** What each accepted request may have changed: `project:<code>`, `key:<id>`, `calendar:<year>`. */
+/**
+ * What each accepted request may have changed: `project:<code>`, `key:<id>`, `calendar:<year>`,
+ * `person:<id>`; `project:*` and `key:*` for requests that change many.
+ */
 function changedBy(accepted: Exchange[]): Set<string> {
   const owners = new Set<string>();
   for (const e of accepted) {
@@ -206,6 +209,12 @@ function changedBy(accepted: Exchange[]): Set<string> {
       owners.add('project:*');
     } else if (segments[1] === 'escalations' && segments[2]) {
       owners.add(`project:${segments[2].split('/')[0]}`); // ids are `<project>/<subject>/…`
+    } else if (segments[1] === 'people' && (segments[2] || typeof body?.id === 'string')) {
+      const person = segments[2] ?? String(body?.id);
+      owners.add(`person:${person}`);
+      // Moving a clerk revokes their keys; a handover also reassigns the person's projects.
+      if (segments[3] === 'move' || segments[3] === 'handover' || e.method === 'PUT') owners.add('key:*');
+      if (segments[3] === 'handover') owners.add('project:*');
     } else owners.add(`unknown:${e.method} ${path}`);
   }
   return owners;
@@ -266,7 +275,8 @@ async function snapshot(): Promise<Snapshot> {
     put(`key:${r.id}`, 'api_keys', r.id, r);
   for (const r of await db.selectFrom('calendar_years').selectAll().execute())
     put(`calendar:${r.year}`, 'calendar_years', String(r.year), r);
-  for (const r of await db.selectFrom('people').selectAll().execute()) put('global', 'people', r.id, r);
+  for (const r of await db.selectFrom('people').selectAll().execute())
+    put(`person:${r.id}`, 'people', r.id, r);
   for (const r of await db.selectFrom('departments').selectAll().execute())
     put('global', 'departments', r.code, r);
   const audit = await db.selectFrom('audit_log').select(['id', 'request_id']).orderBy('id').execute();
@@ -289,7 +299,8 @@ function unexplainedChanges(before: Snapshot, after: Snapshot, allowed: Set<stri
   for (const key of new Set([...before.rows.keys(), ...after.rows.keys()])) {
     const [owner = ''] = key.split('|');
     if (before.rows.get(key) === after.rows.get(key)) continue;
-    if (allowed.has(owner) || (owner.startsWith('project:') && allowed.has('project:*'))) continue;
+    const wildcard = `${owner.split(':')[0]}:*`;
+    if (allowed.has(owner) || (wildcard !== 'global:*' && allowed.has(wildcard))) continue;
     const what = !before.rows.has(key) ? 'added' : !after.rows.has(key) ? 'removed' : 'changed';
     changes.push(`${what}: ${key}`);
   }
