@@ -159,6 +159,8 @@ export type ProjectState = {
    * patched('acceptance-clock'), so projects begun on an earlier build take it on when they upgrade.
    */
   acceptanceClock?: boolean;
+  /** The rules edition it runs on (domain/rules.ts); absent: the limits and ladder it was registered with. */
+  rulesEdition?: string;
   /** Suspended, cancelled or closed (domain/lifecycle.ts); absent while the project simply runs. */
   lifecycle?: Lifecycle;
   /** Set when the project was brought in with its history (domain/import.ts): when Greenlane took it over. */
@@ -251,6 +253,8 @@ export type NewProject = {
   plan: Plan;
   calendarYears: CalendarYear[];
   policy?: EscalationPolicy;
+  /** The rules edition the plan's limits and the policy come from (domain/rules.ts). */
+  rulesEdition?: string;
   /**
    * The schedule registration computed and answered with (its start may be a date in the past); the
    * project keeps it. Absent in projects registered before it was passed on: then computed from today.
@@ -282,6 +286,7 @@ export function createProjectState(input: NewProject, now: number): ProjectState
     instructions: [],
     calendarYears: input.calendarYears,
     policy: input.policy ?? defaultEscalationPolicy,
+    ...(input.rulesEdition ? { rulesEdition: input.rulesEdition } : {}),
     baseline,
     revision: 1,
   };

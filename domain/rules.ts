@@ -1,0 +1,169 @@
+import { z } from 'zod';
+import type { Calendar } from './calendar';
+import { type Catalog, ItemCode, TimeLimit } from './catalog';
+import { EscalationPolicy } from './ladder';
+import { hasEnded } from './lifecycle';
+import type { Plan } from './plan';
+import { isDone, type ProjectState } from './project';
+import { nextEscalationAt, refreshAllDeadlines, summarize } from './supervision';
+
+/**
+ * The programme's rules as versioned data (规则版本): the committed time limit of each item where the
+ * city sets its own, the escalation ladder and its points. Operators publish an edition (checked
+ * against the catalog); new registrations run on the latest; a running project moves to an edition only
+ * when an operator applies it, after a preview of what it would change there. No code is deployed.
+ *
+ * An edition changes limits and the ladder, not which items a project needs: that is a plan amendment.
+ * Finished items keep the limit they were decided under; items still open take the new one, counted
+ * from their clock's start, so a cut limit can make an item overdue at once (the preview says which).
+ */
+
+export const EditionId = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$/, 'an edition id is 1–40 letters, digits, . _ or -');
+
+export const RulesEdition = z.object({
+  id: EditionId,
+  note: z.string().trim().min(1).max(2000).describe('What changed and on whose authority (文件号)'),
+  limits: z
+    .record(ItemCode, TimeLimit)
+    .default({})
+    .describe("Committed limits that replace the catalog's, by item code"),
+  policy: EscalationPolicy,
+});
+export type RulesEdition = z.infer<typeof RulesEdition>;
+
+/** The edition projects registered before editions existed run on. */
+export const SHIPPED_EDITION = 'shipped';
+
+/** Why the edition cannot be published against this catalog: every problem, with its path. */
+export function refuseEdition(edition: RulesEdition, catalog: Catalog): { path: string; message: string }[] {
+  const out: { path: string; message: string }[] = [];
+  for (const [code, limit] of Object.entries(edition.limits)) {
+    const item = catalog.items.find((i) => i.code === code);
+    if (!item) {
+      out.push({ path: `limits.${code}`, message: `no item ${code} in catalog ${catalog.version}` });
+    } else if (
+      item.legalLimit &&
+      item.legalLimit.dayType === limit.dayType &&
+      limit.days > item.legalLimit.days
+    ) {
+      out.push({
+        path: `limits.${code}`,
+        message: `${limit.days} ${limit.dayType} days is longer than the legal limit of ${item.legalLimit.days}`,
+      });
+    }
+  }
+  return out;
+}
+
+/** A plan with the edition's limits in place of the catalog's. */
+export function planUnderEdition(plan: Plan, edition: RulesEdition): Plan {
+  return {
+    ...plan,
+    items: plan.items.map((i) =>
+      edition.limits[i.code] ? { ...i, committedLimit: edition.limits[i.code]! } : i,
+    ),
+  };
+}
+
+export type RulesChange = {
+  edition: string;
+  from: string;
+  /** Open items whose limit changes: the days before and after, and where the deadline moves. */
+  items: {
+    item: string;
+    limitFrom: number;
+    limitTo: number;
+    dueFrom: string | null;
+    dueTo: string | null;
+    shift: number | null;
+  }[];
+  /** Items that would be past their deadline the moment the edition applies. */
+  overdueAtOnce: string[];
+  ladderChanged: boolean;
+  /** The next rung before and after: re-timed with the deadlines and the ladder. */
+  nextEscalation: { from: string | null; to: string | null };
+  revision: number;
+};
+
+/** Why the project cannot move to the edition now, or null. */
+export function refuseRulesChange(state: ProjectState, edition: RulesEdition): string | null {
+  if (hasEnded(state)) return `project ${state.profile.code} has ended`;
+  const current = state.rulesEdition ?? SHIPPED_EDITION;
+  if (current === edition.id) return `project ${state.profile.code} already runs on edition ${edition.id}`;
+  return null;
+}
+
+/** Move the project to the edition (mutates `state`) and say what changed. */
+export function applyRulesEdition(
+  state: ProjectState,
+  edition: RulesEdition,
+  now: number,
+  calendar: Calendar,
+): RulesChange {
+  const before = structuredClone(state);
+  const nextBefore = nextEscalationAt(state, calendar);
+  state.plan = {
+    ...state.plan,
+    items: state.plan.items.map((i) =>
+      edition.limits[i.code] && !isDone(state.items[i.code]!)
+        ? { ...i, committedLimit: edition.limits[i.code]! }
+        : i,
+    ),
+  };
+  const ladderChanged = JSON.stringify(state.policy) !== JSON.stringify(edition.policy);
+  state.policy = edition.policy;
+  state.rulesEdition = edition.id;
+  refreshAllDeadlines(state, calendar);
+  state.revision += 1;
+
+  const items: RulesChange['items'] = [];
+  for (const def of state.plan.items) {
+    const old = before.plan.items.find((i) => i.code === def.code)!;
+    if (
+      old.committedLimit.days === def.committedLimit.days &&
+      old.committedLimit.dayType === def.committedLimit.dayType
+    )
+      continue;
+    const dueFrom = before.items[def.code]!.dueDate ?? null;
+    const dueTo = state.items[def.code]!.dueDate ?? null;
+    items.push({
+      item: def.code,
+      limitFrom: old.committedLimit.days,
+      limitTo: def.committedLimit.days,
+      dueFrom,
+      dueTo,
+      shift: dueFrom && dueTo ? signedWorkingDays(calendar, dueFrom, dueTo) : null,
+    });
+  }
+  const nextAfter = nextEscalationAt(state, calendar);
+  return {
+    edition: edition.id,
+    from: before.rulesEdition ?? SHIPPED_EDITION,
+    items,
+    overdueAtOnce: summarize(state, now).overdueItems.filter(
+      (c) => !summarize(before, now).overdueItems.includes(c),
+    ),
+    ladderChanged,
+    nextEscalation: { from: isoOrNull(nextBefore), to: isoOrNull(nextAfter) },
+    revision: state.revision,
+  };
+}
+
+/** What applying the edition would change, without changing anything. */
+export function previewRulesEdition(
+  state: ProjectState,
+  edition: RulesEdition,
+  now: number,
+  calendar: Calendar,
+): RulesChange {
+  return { ...applyRulesEdition(structuredClone(state), edition, now, calendar), revision: state.revision };
+}
+
+function signedWorkingDays(calendar: Calendar, from: string, to: string): number {
+  const [a, b, sign] = from <= to ? [from, to, 1] : [to, from, -1];
+  return sign * calendar.workingDaysBetween(calendar.endOfDay(a) - 1, calendar.endOfDay(b) - 1);
+}
+
+const isoOrNull = (t: number | null) => (t === null ? null : new Date(t).toISOString());
