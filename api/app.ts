@@ -34,6 +34,7 @@ import { registerProjectLifecycleRoutes } from './routes/project-lifecycle';
 import { registerProjectRoutes } from './routes/projects';
 import { registerReferenceRoutes } from './routes/reference';
 import { registerReportRoutes } from './routes/reports';
+import { registerRulesRoutes } from './routes/rules';
 import { registerServiceRoutes } from './routes/service';
 import { registerUiRoutes } from './routes/ui';
 import { registerPeopleUiRoutes } from './routes/ui-people';
@@ -75,6 +76,7 @@ const routeRegistrations: ReadonlyArray<(app: App, deps: AppDeps) => void> = [
   registerProjectImportRoutes,
   registerProjectRoutes,
   registerProjectLifecycleRoutes,
+  registerRulesRoutes,
   registerItemRoutes,
   registerReportRoutes,
   registerProblemRoutes,

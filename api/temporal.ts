@@ -10,12 +10,14 @@ import type { Decision, DecisionResult } from '../domain/decisions';
 import type { LifecycleAction } from '../domain/lifecycle';
 import type { ProblemAction, ProblemResult } from '../domain/problems';
 import type { Instruction, NewProject, ProjectProfile, ProjectState } from '../domain/project';
+import type { RulesEdition } from '../domain/rules';
 import type { MajorProjectInput, majorProjectWorkflow } from '../workflows/major-project';
 import {
   type AcknowledgeEscalation,
   type AmendPlan,
   acknowledgeEscalationUpdate,
   amendPlanUpdate,
+  applyRulesUpdate,
   calendarPublishedSignal,
   decideItemUpdate,
   lifecycleUpdate,
@@ -187,6 +189,14 @@ export async function changeLifecycle(
   return update(
     code,
     () => projectHandle(deps, code).executeUpdate(lifecycleUpdate, { args: [action], updateId }),
+    deps,
+  );
+}
+
+export async function applyRules(deps: TemporalDeps, code: string, edition: RulesEdition, updateId?: string) {
+  return update(
+    code,
+    () => projectHandle(deps, code).executeUpdate(applyRulesUpdate, { args: [edition], updateId }),
     deps,
   );
 }

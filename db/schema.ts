@@ -54,6 +54,16 @@ export interface CalendarYearsTable {
   loaded_by: string;
 }
 
+/** Rules editions (domain/rules.ts), as operators published them. */
+export interface RuleEditionsTable {
+  id: string;
+  note: string;
+  limits: Jsonb<Record<string, { days: number; dayType: 'working' | 'calendar'; estimate: boolean }>>;
+  policy: Jsonb<unknown>;
+  published_by: string;
+  published_at: GeneratedTimestamp;
+}
+
 export interface ProjectsTable {
   code: string;
   name: string;
@@ -383,6 +393,7 @@ export interface WebSessionsTable {
 export interface DB {
   departments: DepartmentsTable;
   calendar_years: CalendarYearsTable;
+  rule_editions: RuleEditionsTable;
   projects: ProjectsTable;
   project_items: ProjectItemsTable;
   problems: ProblemsTable;

@@ -102,7 +102,8 @@ export function applyRulesEdition(
   now: number,
   calendar: Calendar,
 ): RulesChange {
-  const before = structuredClone(state);
+  // A JSON copy: structuredClone is not in the workflow's sandbox.
+  const before = JSON.parse(JSON.stringify(state)) as ProjectState;
   const nextBefore = nextEscalationAt(state, calendar);
   state.plan = {
     ...state.plan,
@@ -158,7 +159,8 @@ export function previewRulesEdition(
   now: number,
   calendar: Calendar,
 ): RulesChange {
-  return { ...applyRulesEdition(structuredClone(state), edition, now, calendar), revision: state.revision };
+  const copy = JSON.parse(JSON.stringify(state)) as ProjectState;
+  return { ...applyRulesEdition(copy, edition, now, calendar), revision: state.revision };
 }
 
 function signedWorkingDays(calendar: Calendar, from: string, to: string): number {

@@ -36,6 +36,7 @@ import {
 import { Plan } from '../domain/plan';
 import { applyProblemAction, ProblemAction, refuseProblemAction } from '../domain/problems';
 import { createProjectState, type NewProject, type ProjectState } from '../domain/project';
+import { applyRulesEdition, RulesEdition, refuseRulesChange } from '../domain/rules';
 import {
   fireDueEscalations,
   nextEscalationAt,
@@ -47,6 +48,7 @@ import { stageNameZh } from '../domain/vocabulary';
 import {
   acknowledgeEscalationUpdate,
   amendPlanUpdate,
+  applyRulesUpdate,
   calendarPublishedSignal,
   decideItemUpdate,
   lifecycleUpdate,
@@ -183,6 +185,16 @@ export async function majorProjectWorkflow(input: MajorProjectInput): Promise<Ma
       return result;
     },
     { validator: (action) => refuse(refuseLifecycle(state, parseOrRefuse(LifecycleAction, action))) },
+  );
+
+  setHandler(
+    applyRulesUpdate,
+    (edition) => {
+      const result = applyRulesEdition(state, RulesEdition.parse(edition), Date.now(), calendar);
+      touch();
+      return result;
+    },
+    { validator: (edition) => refuse(refuseRulesChange(state, parseOrRefuse(RulesEdition, edition))) },
   );
 
   setHandler(calendarPublishedSignal, (raw) => {

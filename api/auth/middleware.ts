@@ -145,6 +145,7 @@ export const AUTHENTICATED_PATHS: readonly string[] = [
   'audit',
   'me',
   'notifications',
+  'rules',
 ].flatMap((p) => [`/${p}`, `/${p}/*`]);
 
 /**

@@ -14,7 +14,7 @@ import { IdempotencyKeyHeader, idempotencyResponses, idempotent } from '../idemp
 import { jsonResponse, ProjectCodeParam } from '../openapi-shapes';
 import { actOnProblem, queryProject } from '../temporal';
 import { ProjectProblem, problemView } from './project-view';
-import { invalid } from './projects';
+import { invalid } from './registration';
 
 /**
  * Problems that block a project (钉住不放): raise, assign, plan, resolve, verify, list. The bodies are

@@ -1,10 +1,8 @@
 import { createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
-import { loadCalendarYears } from '../../db/reference';
 import { makeCalendar } from '../../domain/calendar';
 import { shippedCatalog } from '../../domain/catalog-data';
 import { ImportedDecision, ImportedProblem, importProject } from '../../domain/import';
-import { instantiatePlan } from '../../domain/plan';
 import { baselineFrom, PersonId, ProjectProfile, type ProjectState } from '../../domain/project';
 import { schedulePlan } from '../../domain/schedule';
 import type { App, AppDeps } from '../app';
@@ -16,7 +14,7 @@ import { IdempotencyKeyHeader, idempotent } from '../idempotency';
 import { jsonResponse } from '../openapi-shapes';
 import { requireCodeFree, startImportedProject } from '../temporal';
 import { PlanningDate, Registered, RegisterProject, scheduleAnswer } from './project-bodies';
-import { invalid, planProblem } from './projects';
+import { planToRegister } from './registration';
 
 /**
  * Bringing in a project the centre already serves (存量项目导入), with its history: operators only. The
@@ -114,19 +112,15 @@ export function registerProjectImportRoutes(app: App, deps: AppDeps): void {
       { field: 'secretary', person: body.secretary, role: 'secretary' },
       { field: 'leader', person: body.leader, role: 'leader' },
     ]);
-    const template = shippedCatalog.templates.find((t) => t.id === body.templateId);
-    if (!template) throw invalid('templateId', `unknown template ${body.templateId}`);
-    const result = instantiatePlan(shippedCatalog, body.templateId, body.tailoring ?? {});
-    if (!result.ok) throw planProblem('The tailored plan is invalid', result.problems);
-    const calendarYears = await loadCalendarYears(deps.db);
-    const schedule = schedulePlan(result.plan, makeCalendar(calendarYears), {
+    const { category, plan, warnings, calendarYears, rules } = await planToRegister(deps.db, body);
+    const schedule = schedulePlan(plan, makeCalendar(calendarYears), {
       start: body.registeredOn,
       targetStart: body.targetStart,
     });
     const profile = ProjectProfile.parse({
       code: body.code,
       name: body.name,
-      category: template.category,
+      category,
       secretary: body.secretary,
       leader: body.leader,
       targetStart: body.targetStart,
@@ -134,9 +128,10 @@ export function registerProjectImportRoutes(app: App, deps: AppDeps): void {
     const outcome = importProject(
       {
         profile,
-        plan: result.plan,
+        plan,
         calendarYears,
         baseline: baselineFrom(schedule),
+        ...rules,
         registeredOn: body.registeredOn,
         history: body.history,
         problems: body.problems,
@@ -151,7 +146,7 @@ export function registerProjectImportRoutes(app: App, deps: AppDeps): void {
       deps.accessCache?.set(profile.code, {
         secretary: profile.secretary,
         leader: profile.leader,
-        itemDepartments: new Map(result.plan.items.map((i) => [i.code, i.department])),
+        itemDepartments: new Map(plan.items.map((i) => [i.code, i.department])),
       });
     }
     const answer = {
@@ -159,8 +154,8 @@ export function registerProjectImportRoutes(app: App, deps: AppDeps): void {
       workflowId: started?.workflowId ?? null,
       dryRun,
       registeredOn: body.registeredOn,
-      items: result.plan.items.length,
-      warnings: result.warnings,
+      items: plan.items.length,
+      warnings,
       facts: outcome.facts,
       statuses: statusCounts(outcome.state),
       escalatesAtOnce: outcome.escalatesAtOnce,

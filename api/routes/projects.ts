@@ -2,10 +2,9 @@ import { createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
 import { auditTrail } from '../../db/audit';
 import { listProjects } from '../../db/project-lists';
-import { loadCalendarYears } from '../../db/reference';
 import { makeCalendar } from '../../domain/calendar';
 import { shippedCatalog } from '../../domain/catalog-data';
-import { amendPlan, instantiatePlan } from '../../domain/plan';
+import { amendPlan } from '../../domain/plan';
 import { baselineFrom, ProjectProfile } from '../../domain/project';
 import { schedulePlan } from '../../domain/schedule';
 import { isHeld } from '../../domain/vocabulary';
@@ -15,7 +14,7 @@ import { AuditRow, auditWithAnswer } from '../audit';
 import { requireRole } from '../auth/middleware';
 import { actorOf, canActOnProject, canReadProject, canRegisterProject, forbidden } from '../auth/permissions';
 import { requireInDirectory } from '../directory';
-import { ProblemError, ProblemType, problemResponse } from '../http-problem';
+import { problemResponse } from '../http-problem';
 import { IdempotencyKeyHeader, idempotent } from '../idempotency';
 import { jsonResponse, ProjectCodeParam } from '../openapi-shapes';
 import { amendProjectPlan, queryProject, reassignProject, startProject } from '../temporal';
@@ -29,6 +28,7 @@ import {
   scheduleAnswer,
 } from './project-bodies';
 import { ProjectView, projectView } from './project-view';
+import { invalid, planProblem, planToRegister } from './registration';
 
 /** Projects: register (starts the workflow), list from the read model, the live state, reassignment. */
 
@@ -169,18 +169,14 @@ export function registerProjectRoutes(app: App, deps: AppDeps): void {
       { field: 'secretary', person: secretary, role: 'secretary' },
       { field: 'leader', person: body.leader, role: 'leader' },
     ]);
-    const template = shippedCatalog.templates.find((t) => t.id === body.templateId);
-    if (!template) throw invalid('templateId', `unknown template ${body.templateId}`);
-    const result = instantiatePlan(shippedCatalog, body.templateId, body.tailoring ?? {});
-    if (!result.ok) throw planProblem('The tailored plan is invalid', result.problems);
-    const calendarYears = await loadCalendarYears(deps.db);
+    const { category, plan, warnings, calendarYears, rules } = await planToRegister(deps.db, body);
     const calendar = makeCalendar(calendarYears);
     const start = body.start ?? calendar.dateOf(Date.now());
-    const schedule = schedulePlan(result.plan, calendar, { start, targetStart: body.targetStart });
+    const schedule = schedulePlan(plan, calendar, { start, targetStart: body.targetStart });
     const profile = ProjectProfile.parse({
       code: body.code,
       name: body.name,
-      category: template.category,
+      category,
       secretary,
       leader: body.leader,
       targetStart: body.targetStart,
@@ -188,20 +184,21 @@ export function registerProjectRoutes(app: App, deps: AppDeps): void {
     // One schedule: the one answered here is the one the project keeps.
     const started = await startProject(temporal, {
       profile,
-      plan: result.plan,
+      plan,
       calendarYears,
       baseline: baselineFrom(schedule),
+      ...rules,
     });
     deps.accessCache?.set(profile.code, {
       secretary: profile.secretary,
       leader: profile.leader,
-      itemDepartments: new Map(result.plan.items.map((i) => [i.code, i.department])),
+      itemDepartments: new Map(plan.items.map((i) => [i.code, i.department])),
     });
     const answer = {
       code: profile.code,
       workflowId: started.workflowId,
-      items: result.plan.items.length,
-      warnings: [...result.warnings, ...pastStartWarning(start, calendar.dateOf(Date.now()))],
+      items: plan.items.length,
+      warnings: [...warnings, ...pastStartWarning(start, calendar.dateOf(Date.now()))],
       schedule: scheduleAnswer(schedule, profile.category),
     };
     auditWithAnswer(c, {
@@ -318,25 +315,4 @@ function pastStartWarning(start: string, today: string): string[] {
   return [
     `start ${start} is in the past: the plan is measured from it, but the items open today (${today}) with no history; to bring in a project already under way with its decisions, use POST /projects/import`,
   ];
-}
-
-/** A plan refused by the domain: every problem listed, each as a field error on `tailoring`. */
-export function planProblem(title: string, problems: string[]): ProblemError {
-  return new ProblemError({
-    status: 422,
-    type: ProblemType.validation,
-    title,
-    detail: problems.join(' '),
-    errors: problems.map((message) => ({ in: 'body', path: 'tailoring', message, code: 'plan' })),
-  });
-}
-
-export function invalid(path: string, message: string): ProblemError {
-  return new ProblemError({
-    status: 422,
-    type: ProblemType.validation,
-    title: 'Invalid request',
-    detail: `${path}: ${message}`,
-    errors: [{ in: 'body', path, message, code: 'custom' }],
-  });
 }

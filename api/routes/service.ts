@@ -19,7 +19,7 @@ import { actorOf, canActOnProject, canReadProject, forbidden } from '../auth/per
 import { ProblemError, ProblemType, problemResponse } from '../http-problem';
 import { IdempotencyKeyHeader, idempotencyResponses, idempotent } from '../idempotency';
 import { jsonResponse, ProjectCodeParam } from '../openapi-shapes';
-import { invalid } from './projects';
+import { invalid } from './registration';
 
 /**
  * The secretary's service to a project (catalog §5.5, §5.6): the service log (服务日志: every call, site

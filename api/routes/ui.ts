@@ -231,7 +231,7 @@ ${apart.map(
       : ''
   }
 </div>
-<p>责任领导 ${state.profile.leader} · 项目秘书 ${state.profile.secretary} · <a href="${ui}">在 Temporal UI 中查看工作流</a></p>
+<p>责任领导 ${state.profile.leader} · 项目秘书 ${state.profile.secretary} · 规则版本 <span id="rules-edition">${state.rulesEdition ?? '出厂'}</span> · <a href="${ui}">在 Temporal UI 中查看工作流</a></p>
 ${
   state.lifecycle && state.lifecycle.phase !== 'active'
     ? html`<p class="notice" id="phase" data-phase="${state.lifecycle.phase}">${projectPhaseZh[state.lifecycle.phase]}（自 ${calendar.dateOf(Date.parse(state.lifecycle.since))}）${

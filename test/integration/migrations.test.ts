@@ -11,6 +11,7 @@ const databaseUrl = inject('databaseUrl');
 const expectedPrimaryKeys: Record<keyof DB, string[]> = {
   departments: ['code'],
   calendar_years: ['year'],
+  rule_editions: ['id'],
   projects: ['code'],
   project_items: ['project_code', 'item_code'],
   problems: ['project_code', 'problem_id'],

@@ -230,6 +230,36 @@ export const RULES: Record<string, Rule> = {
     allowedStatus: 409,
     expect: only(...OPERATORS),
   },
+  // Rules editions (api/routes/rules.ts): anyone with a key reads them; operators publish (an edition
+  // naming an unknown item: 422, nothing stored) and apply (an edition that does not exist: 404); the
+  // project's readers preview.
+  'GET /rules/editions': { allowedStatus: 200, expect: anyKey() },
+  'POST /rules/editions': {
+    body: () => ({
+      id: 'matrix-1',
+      note: '权限矩阵',
+      limits: { NOPE: { days: 1, dayType: 'working', estimate: false } },
+      policy: {
+        rungs: [{ name: 'yellow', level: 2, offsetWorkingDays: 0, notify: ['secretary'], points: 1 }],
+        doubleWhenOwnDelay: false,
+        alertThreshold: 10,
+      },
+    }),
+    allowedStatus: 422,
+    expect: only(...OPERATORS),
+  },
+  'GET /projects/{code}/rules-preview': {
+    params: code,
+    query: () => 'edition=no-such-edition',
+    allowedStatus: 404,
+    expect: only(...READERS),
+  },
+  'POST /projects/{code}/rules': {
+    params: code,
+    body: () => ({ edition: 'no-such-edition' }),
+    allowedStatus: 404,
+    expect: only(...OPERATORS),
+  },
   // Lifecycle (api/routes/project-lifecycle.ts, canChangeLifecycle): operators and the project's leader;
   // resuming a project that is not suspended is refused by the workflow (409).
   'POST /projects/{code}/lifecycle': {

@@ -5,11 +5,13 @@ import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syntheticYear } from '../../domain/calendar';
 import type { Decision } from '../../domain/decisions';
+import { defaultEscalationPolicy } from '../../domain/ladder';
 import { amendPlan } from '../../domain/plan';
 import type { ProblemAction } from '../../domain/problems';
 import {
   acknowledgeEscalationUpdate,
   amendPlanUpdate,
+  applyRulesUpdate,
   calendarPublishedSignal,
   decideItemUpdate,
   lifecycleUpdate,
@@ -24,7 +26,7 @@ import { type Harness, startHarness } from '../helpers/workflow-harness';
  * handles and every branch they open — the acceptance clock deeming an item accepted, a clock stopped
  * and restarted, a return, every rung of the ladder and the leader's instruction (批示), a problem
  * through a refused verification to its closing, a plan amendment, a reassignment, a calendar
- * published mid-run, the project suspended and resumed, approval on commitment, a rejection and a new
+ * published mid-run, a rules edition applied, the project suspended and resumed, approval on commitment, a rejection and a new
  * round, updates refused before history — across several continue-as-new runs. Each run replays here;
  * with RECORD_HISTORIES=1 they are written to test/workflows/histories/ and replayed on every run after.
  */
@@ -101,6 +103,17 @@ describe('every message and branch, across continue-as-new', () => {
       args: [{ plan: amended.plan, by: 'sec-wang', reason: '免办' }],
     });
     await handle.executeUpdate(reassignUpdate, { args: [{ secretary: 'sec-li', by: 'ops-chen' }] });
+    const change = await handle.executeUpdate(applyRulesUpdate, {
+      args: [
+        {
+          id: '2035-07',
+          note: '压缩 E 的时限',
+          limits: { E: { days: 5, dayType: 'working', estimate: false } },
+          policy: defaultEscalationPolicy,
+        },
+      ],
+    });
+    expect(change.items.map((i) => [i.item, i.limitFrom, i.limitTo])).toEqual([['E', 8, 5]]);
     await handle.signal(calendarPublishedSignal, syntheticYear(2036, { off: ['2036-01-01', '2036-01-02'] }));
     await handle.executeUpdate(lifecycleUpdate, {
       args: [{ action: 'suspend', reason: '资金', by: 'ops-chen' }],
