@@ -5,6 +5,10 @@ import { z } from 'zod';
  * Process configuration, read once from the environment by each composition root
  * (worker.ts, api/server.ts, scripts/start.ts) and passed down. Nothing else reads process.env.
  */
+/** A Worker Deployment's name, and a build id (the package version and the git commit by default). */
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
+const BUILD_ID = /^[A-Za-z0-9][A-Za-z0-9_.+-]{0,62}$/;
+
 const Env = z.object({
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
@@ -13,15 +17,9 @@ const Env = z.object({
   // Worker Versioning: with a deployment name the worker runs as one version of that Worker Deployment
   // (build id: TEMPORAL_BUILD_ID, else the package version and the git commit); operators make a version
   // current with the Temporal CLI, or the worker does at start when TEMPORAL_PROMOTE=on-start (npm start).
-  TEMPORAL_DEPLOYMENT: z
-    .string()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/)
-    .optional(),
-  TEMPORAL_BUILD_ID: z
-    .string()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9_.+-]{0,62}$/)
-    .optional(),
-  TEMPORAL_PROMOTE: z.enum(['on-start', 'manual']).default('manual'),
+  TEMPORAL_DEPLOYMENT: z.string().regex(NAME).optional(),
+  TEMPORAL_BUILD_ID: z.string().regex(BUILD_ID).optional(),
+  TEMPORAL_PROMOTE: z.enum(['on-start', 'manual']).optional(),
   DATABASE_URL: z.string().url().optional(),
   API_HOST: z.string().min(1).default('127.0.0.1'),
   API_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
