@@ -20,6 +20,7 @@ import {
 } from './http-problem';
 import { HttpMetrics } from './metrics';
 import { registerEscalationRoutes } from './routes/escalations';
+import { registerForecastRoutes } from './routes/forecast';
 import { registerHealthRoutes } from './routes/health';
 import { registerItemRoutes } from './routes/items';
 import { registerKeyRoutes } from './routes/keys';
@@ -72,6 +73,7 @@ const routeRegistrations: ReadonlyArray<(app: App, deps: AppDeps) => void> = [
   registerProjectImportRoutes,
   registerProjectRoutes,
   registerProjectLifecycleRoutes,
+  registerForecastRoutes,
   registerItemRoutes,
   registerReportRoutes,
   registerProblemRoutes,

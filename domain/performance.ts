@@ -1,6 +1,8 @@
 import type { Calendar } from './calendar';
+import type { PlanItem } from './plan';
 import { normal, pick, type Random } from './random';
 import type { ReportItem } from './reports';
+import { plannedDuration } from './schedule';
 import { DECIDED_STATUSES } from './vocabulary';
 
 /**
@@ -62,6 +64,16 @@ export type PerformanceOptions = {
   /** σ of log(1 + days) of the prior around the committed limit (default 0.3; 0: exactly the limit). */
   priorSpread?: number;
 };
+
+/**
+ * Committed working days by item code (schedule.ts `plannedDuration`): the catalog's items, then a
+ * project's own plan over them (its overrides win).
+ */
+export function committedDaysOf(
+  ...lists: readonly (readonly Pick<PlanItem, 'code' | 'kind' | 'committedLimit'>[])[]
+): Map<string, number> {
+  return new Map(lists.flatMap((items) => items.map((i) => [i.code, plannedDuration(i)] as const)));
+}
 
 type Observations = {
   intake: number[];
