@@ -300,3 +300,23 @@ function dateTable(calendar: Calendar, anchor: LocalDate, ...arrays: (Int32Array
   at.provisional = () => seen.some((d) => calendar.isProvisional(d));
   return at;
 }
+
+/** What a board cell or a digest line says of a forecast. */
+export type ForecastBrief = { p80: LocalDate | null; probabilityOnTarget: number | null; risks: string[] };
+
+export function forecastBrief(f: Forecast): ForecastBrief {
+  return {
+    p80: f.permit?.p80 ?? null,
+    probabilityOnTarget: f.probabilityOnTarget,
+    risks: f.riskDrivers.map((r) => r.nameZh),
+  };
+}
+
+/** `开工目标达成概率 62%，主要风险：…` (or, without a target, the P80 permit date), for digests and pages. */
+export function forecastLineZh(b: ForecastBrief): string {
+  const head =
+    b.probabilityOnTarget !== null
+      ? `开工目标达成概率 ${Math.round(b.probabilityOnTarget * 100)}%`
+      : `施工许可预计（P80）${b.p80 ?? '—'}`;
+  return `${head}，主要风险：${b.risks.length > 0 ? b.risks.join('、') : '暂无'}`;
+}

@@ -1,14 +1,12 @@
 import { createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
-import { loadPerformanceRecords, loadSolvedProblems } from '../../db/performance';
-import { makeCalendar } from '../../domain/calendar';
-import { shippedCatalog } from '../../domain/catalog-data';
-import { Forecast, forecastProject } from '../../domain/forecast';
-import { committedDaysOf, itemFigures, measurePerformance } from '../../domain/performance';
+import { Forecast } from '../../domain/forecast';
+import { itemFigures } from '../../domain/performance';
 import { isDone } from '../../domain/project';
 import { plannedDuration } from '../../domain/schedule';
 import type { App, AppDeps } from '../app';
 import { canReadProject, forbidden } from '../auth/permissions';
+import { forecastFor, loadRecord } from '../forecasts';
 import { problemResponse } from '../http-problem';
 import { jsonResponse, ProjectCodeParam } from '../openapi-shapes';
 import { queryProject } from '../temporal';
@@ -89,15 +87,12 @@ export function registerForecastRoutes(app: App, deps: AppDeps): void {
     const view = await queryProject(temporal, code);
     if (!canReadProject(c.get('principal'), view.state.profile))
       throw forbidden(`project ${code} is not one of yours`);
-    const [records, problems] = await Promise.all([
-      loadPerformanceRecords(deps.db),
-      loadSolvedProblems(deps.db),
-    ]);
     const { state } = view;
-    const calendar = makeCalendar(state.calendarYears);
-    const committedDays = committedDaysOf(shippedCatalog.items, state.plan.items);
-    const performance = measurePerformance(records, calendar, { committedDays }, problems);
-    const answer = forecastProject(state, performance, { calendar, now: Date.now(), samples, seed });
+    const { forecast: answer, performance } = forecastFor(await loadRecord(deps), state, {
+      now: Date.now(),
+      samples,
+      seed,
+    });
     const open = state.plan.items.filter((i) => !isDone(state.items[i.code]!));
     return c.json(
       {
