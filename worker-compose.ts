@@ -1,6 +1,8 @@
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { Kysely } from 'kysely';
 import { createActivities } from './activities/index';
+import { projectStateReader } from './activities/project-states';
 import type { Config } from './config';
 import { createDb } from './db/connect';
 import type { DB } from './db/schema';
@@ -36,19 +38,23 @@ export type RunningWorker = {
 export async function startWorker(config: Config, options: WorkerOptions = {}): Promise<RunningWorker> {
   const db = options.db ?? createDb(config.databaseUrl, { applicationName: 'greenlane-worker' });
   const connection = await NativeConnection.connect({ address: config.temporal.address });
+  // A client connection too: the leaders' weekly digest reads projects' live states for their forecasts.
+  const clientConnection = await Connection.connect({ address: config.temporal.address });
+  const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
   const create = () =>
     Worker.create({
       connection,
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
       workflowsPath: new URL('./workflows/index.ts', import.meta.url).pathname,
-      activities: createActivities({ db }),
+      activities: createActivities({ db, projectStates: projectStateReader(client) }),
     });
   let worker: Worker;
   try {
     worker = await create();
   } catch (error) {
     await connection.close();
+    await clientConnection.close();
     if (!options.db) await db.destroy();
     throw error;
   }
@@ -95,6 +101,7 @@ export async function startWorker(config: Config, options: WorkerOptions = {}): 
       } finally {
         await dispatcher?.stop();
         await connection.close();
+        await clientConnection.close();
         if (!options.db) await db.destroy();
       }
     },

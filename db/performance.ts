@@ -1,3 +1,4 @@
+import type { ForecastRecord } from '../domain/forecast';
 import type { PerformanceRecord, ProblemRecord } from '../domain/performance';
 import { DECIDED_STATUSES } from '../domain/vocabulary';
 import type { Db } from './connect';
@@ -54,4 +55,10 @@ export async function loadSolvedProblems(db: Db): Promise<ProblemRecord[]> {
     .orderBy('problem_id')
     .execute();
   return rows.map((r) => ({ deadlineAt: r.deadline_at.toISOString(), resolvedAt: iso(r.resolved_at) }));
+}
+
+/** Both, as a forecast takes them (domain/forecast.ts `forecastFromRecord`). */
+export async function loadRecord(db: Db): Promise<ForecastRecord> {
+  const [records, problems] = await Promise.all([loadPerformanceRecords(db), loadSolvedProblems(db)]);
+  return { records, problems };
 }

@@ -1,7 +1,17 @@
 import { z } from 'zod';
-import { type Calendar, LocalDate } from './calendar';
+import { type Calendar, LocalDate, makeCalendar } from './calendar';
+import { shippedCatalog } from './catalog-data';
 import { drawAtLeast, type Prepared, type PreparedItem, prepareForecast } from './forecast-setup';
-import { drawDays, type Mixture, type Performance, problemLatenessModel } from './performance';
+import {
+  committedDaysOf,
+  drawDays,
+  type Mixture,
+  measurePerformance,
+  type Performance,
+  type PerformanceRecord,
+  type ProblemRecord,
+  problemLatenessModel,
+} from './performance';
 import type { ProjectState } from './project';
 import { type Random, seededRandom } from './random';
 import { CONSTRUCTION_PERMIT, stageNameZh } from './vocabulary';
@@ -319,4 +329,22 @@ export function forecastLineZh(b: ForecastBrief): string {
       ? `开工目标达成概率 ${Math.round(b.probabilityOnTarget * 100)}%`
       : `施工许可预计（P80）${b.p80 ?? '—'}`;
   return `${head}，主要风险：${b.risks.length > 0 ? b.risks.join('、') : '暂无'}`;
+}
+
+/** The record a forecast learns from (db/performance.ts `loadRecord`). */
+export type ForecastRecord = { records: readonly PerformanceRecord[]; problems: readonly ProblemRecord[] };
+
+/**
+ * A project's forecast from the record, as the API, the dashboard and the digests make it: measured on
+ * the project's own calendar, with the catalog's committed limits and the project's plan over them.
+ */
+export function forecastFromRecord(
+  record: ForecastRecord,
+  state: ProjectState,
+  opts: { now: number; samples?: number; seed?: string },
+): { forecast: Forecast; performance: Performance } {
+  const calendar = makeCalendar(state.calendarYears);
+  const committedDays = committedDaysOf(shippedCatalog.items, state.plan.items);
+  const performance = measurePerformance(record.records, calendar, { committedDays }, record.problems);
+  return { forecast: forecastProject(state, performance, { calendar, ...opts }), performance };
 }

@@ -1,12 +1,12 @@
 import { createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
-import { Forecast } from '../../domain/forecast';
+import { loadRecord } from '../../db/performance';
+import { Forecast, forecastFromRecord } from '../../domain/forecast';
 import { itemFigures } from '../../domain/performance';
 import { isDone } from '../../domain/project';
 import { plannedDuration } from '../../domain/schedule';
 import type { App, AppDeps } from '../app';
 import { canReadProject, forbidden } from '../auth/permissions';
-import { forecastFor, loadRecord } from '../forecasts';
 import { problemResponse } from '../http-problem';
 import { jsonResponse, ProjectCodeParam } from '../openapi-shapes';
 import { queryProject } from '../temporal';
@@ -88,7 +88,7 @@ export function registerForecastRoutes(app: App, deps: AppDeps): void {
     if (!canReadProject(c.get('principal'), view.state.profile))
       throw forbidden(`project ${code} is not one of yours`);
     const { state } = view;
-    const { forecast: answer, performance } = forecastFor(await loadRecord(deps), state, {
+    const { forecast: answer, performance } = forecastFromRecord(await loadRecord(deps.db), state, {
       now: Date.now(),
       samples,
       seed,

@@ -1,11 +1,12 @@
 import type { Context } from 'hono';
 import { html } from 'hono/html';
+import { loadRecord } from '../../db/performance';
 import { departmentQueue } from '../../db/project-lists';
 import { departmentPoints, loadItems, loadProjects } from '../../db/read-model';
 import { findDepartment, loadCalendar } from '../../db/reference';
 import { stateApprovalTime } from '../../domain/approval-time';
 import { dueDateOf, makeCalendar, missingNextYearNotice } from '../../domain/calendar';
-import { forecastBrief, forecastLineZh } from '../../domain/forecast';
+import { forecastBrief, forecastFromRecord, forecastLineZh } from '../../domain/forecast';
 import { projectPhaseZh } from '../../domain/lifecycle';
 import { colourLabelZh, projectStanding, targetShortZh } from '../../domain/reports';
 import { itemStatusLabelZh, problemStatusZh, projectStatusZh } from '../../domain/vocabulary';
@@ -13,7 +14,7 @@ import type { App, AppDeps } from '../app';
 import { principalForKey } from '../auth/middleware';
 import { canReadProject, canSeeQueue, isAdministrator } from '../auth/permissions';
 import type { Principal } from '../auth/principal';
-import { boardForecasts, forecastFor, loadRecord } from '../forecasts';
+import { boardForecasts } from '../forecasts';
 import { ProblemError } from '../http-problem';
 import { queryProject } from '../temporal';
 import { forecastSvg } from '../ui/forecast-chart';
@@ -230,7 +231,7 @@ ${apart.map(
     const forecast =
       state.lifecycle && state.lifecycle.phase !== 'active'
         ? null
-        : forecastFor(await loadRecord(deps), state, { now: Date.now() }).forecast;
+        : forecastFromRecord(await loadRecord(deps.db), state, { now: Date.now() }).forecast;
     const ui = `${deps.config.temporal.uiUrl}/namespaces/${deps.config.temporal.namespace}/workflows/project-${code}`;
     return c.html(
       page(

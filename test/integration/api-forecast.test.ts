@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createDigestActivities } from '../../activities/digests';
+import { projectStateReader } from '../../activities/project-states';
 import { ProblemType } from '../../api/http-problem';
 import { Forecast } from '../../domain/forecast';
 import { type Greenlane, startGreenlane } from '../helpers/greenlane';
@@ -121,6 +123,20 @@ describe('GET /projects/{code}/forecast', () => {
     expect([small.status, small.body.type]).toEqual([422, ProblemType.validation]);
     const unknown = await g.call('GET', `/projects/FC-NONE-${g.tag}/forecast`, keys.operator!);
     expect(unknown.status).toBe(404);
+  });
+
+  it("gives the leader's weekly digest one line per project: the chance of the target start and the risks", async () => {
+    const date = new Date(Date.now() + 8 * 3_600_000).toISOString().slice(0, 10);
+    const digests = createDigestActivities({ db: g.db, projectStates: projectStateReader(g.client) });
+    const written = await digests.writeDigests({ kind: 'leaders-weekly', date, people: [leader] });
+    expect(written).toMatchObject({ people: 1, written: 1 });
+    const mine = await g.call('GET', '/me/digests?kind=leaders-weekly', keys.leader!);
+    const lines: string[] = mine.body.digests[0].body.split('\n');
+    expect(lines.find((l) => l.includes(`（${code}）`))).toMatch(/；开工目标达成概率 \d+%，主要风险：.+$/);
+    // The imported projects have no target start: their P80 permit date instead.
+    expect(lines.find((l) => l.includes(`（FC-H1-${g.tag}）`))).toMatch(
+      /；施工许可预计（P80）\d{4}-\d{2}-\d{2}，主要风险：/,
+    );
   });
 
   it('is documented with its parameters', async () => {
