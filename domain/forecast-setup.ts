@@ -163,7 +163,7 @@ export function prepareForecast(
  */
 export function drawAtLeast(m: Mixture, min: number, random: Random): number {
   if (min <= 0) return drawDays(m, random);
-  for (let i = 0; i < 16; i++) {
+  for (let i = 0; i < 64; i++) {
     const d = drawDays(m, random);
     if (d >= min) return d;
   }

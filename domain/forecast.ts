@@ -127,7 +127,8 @@ function simulate(p: Prepared, lateness: Mixture, random: Random, s: Sample): vo
       const intakeSpent = item.mode === 'submitted' ? item.elapsed : 0;
       accepted = submitted + drawAtLeast(m.intake, intakeSpent, random);
       clockFrom = accepted;
-      decision = drawDays(m.decision, random);
+      // After a pre-review (the clock waited for the prerequisites) the decision comes from those applications.
+      decision = drawDays(ready > accepted ? m.decisionAfterPreReview : m.decision, random);
     } else {
       s.submit[i] = 0;
       accepted = 0;
@@ -137,8 +138,15 @@ function simulate(p: Prepared, lateness: Mixture, random: Random, s: Sample): vo
       clockFrom = pause;
       decision = onClock
         ? drawAtLeast(m.decision, item.elapsed, random) - item.elapsed
-        : drawDays(m.decision, random);
+        : drawDays(ready > clockFrom ? m.decisionAfterPreReview : m.decision, random);
     }
+    // After a pre-review (the clock waited for the prerequisites) the decision comes from those applications.
+    if (
+      ready > clockFrom &&
+      item.mode !== 'clock' &&
+      !(item.mode === 'returned' && item.resumeTo === 'clock')
+    )
+      decision = drawDays(m.decisionAfterPreReview, random);
     // Pre-review: the clock waits for the prerequisites; a blocking problem stops it until solved. The
     // item's chain goes back to the prerequisite done last when it was submitted then (a new item without
     // early start) or its clock waited for it; else the item's own time drove it.

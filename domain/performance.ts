@@ -11,7 +11,9 @@ import { DECIDED_STATUSES } from './vocabulary';
  * department decided:
  * - *intake*: working days from submission to acceptance (受理), returns before acceptance included;
  * - *decision*: working days on the clock, from its start (acceptance, or the end of pre-review) to the
- *   decision, without its pauses;
+ *   decision, without its pauses; those of applications pre-reviewed (提前介入: the clock started later
+ *   than acceptance, when the prerequisites were done) are also kept apart, because the department has
+ *   already read the file and usually decides sooner;
  * - *return share*: returns (补正) per submission, returns / (returns + applications): each submission is
  *   returned with this probability, so the number of returns of an application is geometric with the
  *   observed mean returns / applications;
@@ -78,6 +80,8 @@ export function committedDaysOf(
 type Observations = {
   intake: number[];
   decision: number[];
+  /** Decision days of the applications whose clock started after a pre-review. */
+  decisionAfterPreReview: number[];
   /** (1 + decision) / (1 + committed days), for items whose limit is known. */
   decisionRatio: number[];
   /** Paused days / returns, for applications returned at least once. */
@@ -131,6 +135,8 @@ export type Mixture = {
 export type ItemModel = {
   intake: Mixture;
   decision: Mixture;
+  /** The item's own pre-reviewed applications, when it has any; else `decision`. */
+  decisionAfterPreReview: Mixture;
   returnShare: number;
   pause: Mixture;
 };
@@ -142,6 +148,7 @@ const DECIDED: ReadonlySet<string> = DECIDED_STATUSES;
 const empty = (): Observations => ({
   intake: [],
   decision: [],
+  decisionAfterPreReview: [],
   decisionRatio: [],
   pausePerReturn: [],
   applications: 0,
@@ -178,6 +185,7 @@ export function measurePerformance(
       map.set(key, o);
       o.intake.push(intake);
       o.decision.push(decision);
+      if (calendar.dateOf(clock) > calendar.dateOf(accepted)) o.decisionAfterPreReview.push(decision);
       if (committed !== undefined) o.decisionRatio.push((1 + decision) / (1 + committed));
       if (r.returns > 0) o.pausePerReturn.push(paused / r.returns);
       o.applications += 1;
@@ -234,14 +242,24 @@ export function itemModel(
   const shareDept = dept.returns / Math.max(1, dept.returns + dept.applications);
   const wOwn = credibility(own.applications, k);
   const wDept = credibility(dept.applications, k);
+  const decision = mixture(
+    own.decision,
+    dept.decisionRatio.map((r) => Math.max(0, Math.round(r * (1 + c) - 1))),
+    c,
+    perf.priorSpread,
+  );
   return {
     intake: mixture(own.intake, dept.intake, 0, 0),
-    decision: mixture(
-      own.decision,
-      dept.decisionRatio.map((r) => Math.max(0, Math.round(r * (1 + c) - 1))),
-      c,
-      perf.priorSpread,
-    ),
+    decision,
+    // Pre-reviewed applications of this item alone: the department's other items say nothing of it.
+    decisionAfterPreReview:
+      own.decisionAfterPreReview.length > 0
+        ? {
+            ...decision,
+            own: own.decisionAfterPreReview,
+            ownWeight: credibility(own.decisionAfterPreReview.length, k),
+          }
+        : decision,
     returnShare: wOwn * shareOwn + (1 - wOwn) * wDept * shareDept,
     pause: mixture(own.pausePerReturn, dept.pausePerReturn, PRIOR_PAUSE_DAYS, perf.priorSpread),
   };

@@ -166,6 +166,25 @@ describe('forecast', () => {
     expect(f.items[0]).toMatchObject({ code: 'A', finish: null, criticality: 0 });
   });
 
+  it('an early start: submitted with its prerequisite, decided in the days pre-reviewed applications took', () => {
+    const items = [
+      item('A', 'FGW', 8),
+      { ...item('B', 'ZJ', 10, ['A']), earlyStart: true },
+      item(PERMIT, 'JS', 2, ['B']),
+    ];
+    // B: pre-reviewed applications were decided 2 days after their clock started, the others 10 (k = 0).
+    const perf = measurePerformance(
+      [...times(4, () => record('B', 'ZJ', 2, false, true)), ...times(4, () => record('B', 'ZJ', 10))],
+      calendar,
+      { committedDays: committed(items), priorWeight: 0, priorSpread: 0 },
+    );
+    const f = forecastProject(project(items), perf, { calendar, now: MON, samples: 300 });
+    // B is submitted and accepted on day 0 beside A, its clock waits for A (8) and runs 2: the permit at 12.
+    expect(f.permit).toEqual({ p50: '2035-06-21', p80: '2035-06-21', p95: '2035-06-21' });
+    // The plan's answer: B's 10 committed days from A's finish, then the permit's 2: offset 20, Tue 07-03.
+    expect(f.planPermit).toBe('2035-07-03');
+  });
+
   it('is deterministic for a seed', () => {
     const items = [item('A', 'FGW', 8), item(PERMIT, 'JS', 2, ['A'])];
     const perf = measurePerformance(

@@ -25,16 +25,22 @@ export const committed = (items: PlanItem[]) => new Map(items.map((i) => [i.code
 /**
  * A decided application of `itemCode` in March 2035 (no holidays): submitted and accepted on Monday 03-05
  * 09:00, decided `decision` working days later on the clock; `returned` adds one return pausing the clock
- * for 3 working days (Tue 6 – Thu 8).
+ * for 3 working days (Tue 6 – Thu 8); `preReviewed` starts the clock 3 working days after acceptance
+ * (Thu 03-08), when the prerequisites were done, and counts the decision from there.
  */
 export function record(
   itemCode: string,
   department: string,
   decision: number,
   returned = false,
+  preReviewed = false,
 ): PerformanceRecord {
   const at = cst('2035-03-05T09:00:00');
-  const finish = calendar.addWorkingDays('2035-03-05', decision + (returned ? 3 : 0)).date;
+  const clock = preReviewed ? cst('2035-03-08T09:00:00') : at;
+  const finish = calendar.addWorkingDays(
+    preReviewed ? '2035-03-08' : '2035-03-05',
+    decision + (returned ? 3 : 0),
+  ).date;
   return {
     projectCode: 'H',
     itemCode,
@@ -42,7 +48,7 @@ export function record(
     status: 'approved',
     submittedAt: iso(at),
     acceptedAt: iso(at),
-    clockStart: iso(at),
+    clockStart: iso(clock),
     finishedAt: iso(cst(`${finish}T16:00:00`)),
     returns: returned ? 1 : 0,
     pauses: returned

@@ -4,6 +4,7 @@ import { projectStateReader } from '../../activities/project-states';
 import { ProblemType } from '../../api/http-problem';
 import { Forecast } from '../../domain/forecast';
 import { type Greenlane, startGreenlane } from '../helpers/greenlane';
+import { until } from '../helpers/until';
 
 /**
  * The permit forecast over real HTTP, a real worker, Temporal dev server and PostgreSQL: three projects
@@ -37,15 +38,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await g?.stop();
 });
-
-async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, what: string): Promise<T> {
-  for (let i = 0; i < 150; i++) {
-    const v = await read();
-    if (ok(v)) return v;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 /** Proposal submitted Mon 14 Sep 2026, accepted the 15th, approved Mon the 28th: 9 working days (中秋 25–27 off, Sun 20 worked). */
 const history = (n: number) => ({
