@@ -1,8 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { Kysely } from 'kysely';
 import { createActivities } from './activities/index';
+import { projectStateReader } from './activities/project-states';
 import type { Config } from './config';
 import { createDb } from './db/connect';
 import type { DB } from './db/schema';
@@ -79,6 +81,9 @@ async function makeCurrent(connection: NativeConnection, namespace: string, vers
 export async function startWorker(config: Config, options: WorkerOptions = {}): Promise<RunningWorker> {
   const db = options.db ?? createDb(config.databaseUrl, { applicationName: 'greenlane-worker' });
   const connection = await NativeConnection.connect({ address: config.temporal.address });
+  // A client connection too: the leaders' weekly digest reads projects' live states for their forecasts.
+  const clientConnection = await Connection.connect({ address: config.temporal.address });
+  const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
   const deployment = config.temporal.deployment;
   const version = deployment
     ? { deploymentName: deployment.name, buildId: deployment.buildId ?? buildIdOfThisCheckout() }
@@ -89,7 +94,7 @@ export async function startWorker(config: Config, options: WorkerOptions = {}): 
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
       workflowsPath: new URL('./workflows/index.ts', import.meta.url).pathname,
-      activities: createActivities({ db }),
+      activities: createActivities({ db, projectStates: projectStateReader(client) }),
       // Projects live for years: each one moves to the current version at its next task (auto-upgrade);
       // a change that would replay differently goes behind patched() (workflows/major-project.ts).
       ...(version
@@ -107,6 +112,7 @@ export async function startWorker(config: Config, options: WorkerOptions = {}): 
     worker = await create();
   } catch (error) {
     await connection.close();
+    await clientConnection.close();
     if (!options.db) await db.destroy();
     throw error;
   }
@@ -161,6 +167,7 @@ export async function startWorker(config: Config, options: WorkerOptions = {}): 
       } finally {
         await dispatcher?.stop();
         await connection.close();
+        await clientConnection.close();
         if (!options.db) await db.destroy();
       }
     },

@@ -7,6 +7,7 @@ import {
   type Person,
   personRoutes,
 } from '../db/notifications';
+import { loadRecord } from '../db/performance';
 import { loadItems, loadOpenProblems, loadProjects } from '../db/read-model';
 import { loadCalendar } from '../db/reference';
 import type { DB, NotificationChannel } from '../db/schema';
@@ -19,11 +20,13 @@ import {
   secretaryDigest,
 } from '../domain/digest';
 import { renderDigest } from '../domain/digest-render';
+import { type ForecastBrief, forecastBrief, forecastFromRecord } from '../domain/forecast';
 import type { ReportProject } from '../domain/reports';
 import { isLiveProject } from '../domain/vocabulary';
 import type { NotificationMessage } from '../notify/message';
 import { recipientFor } from '../notify/recipients';
 import type { DigestActivities, DigestWriteResult } from './contract';
+import type { ProjectStates } from './project-states';
 
 /**
  * The digests' activities: the calendar the workflow decides the day with, and the run itself — read the
@@ -40,6 +43,8 @@ import type { DigestActivities, DigestWriteResult } from './contract';
 
 export type DigestActivityDeps = {
   db: Kysely<DB>;
+  /** Live project states for the leaders' permit forecasts; without it the digest has none. */
+  projectStates?: ProjectStates;
   /** Milliseconds since the epoch; tests pass their own. */
   clock?: () => number;
 };
@@ -49,7 +54,11 @@ const roleOf: Record<DigestKind, 'secretary' | 'leader'> = {
   'leaders-weekly': 'leader',
 };
 
-export function createDigestActivities({ db, clock = Date.now }: DigestActivityDeps): DigestActivities {
+export function createDigestActivities({
+  db,
+  clock = Date.now,
+  projectStates,
+}: DigestActivityDeps): DigestActivities {
   return {
     async digestCalendar({ from, days }) {
       const calendar = await loadCalendar(db);
@@ -78,6 +87,10 @@ export function createDigestActivities({ db, clock = Date.now }: DigestActivityD
         loadOpenProblems(db, codes),
       ]);
       const personOf = new Map(people.map((p) => [p.id, p]));
+      const forecasts =
+        kind === 'leaders-weekly' && projectStates
+          ? await leaderForecasts(db, projectStates, codes, now)
+          : undefined;
 
       const digests: { entry: DigestEntry; digest: Digest }[] = [];
       // One query per person: a person's items are a few hundred rows at most.
@@ -93,6 +106,7 @@ export function createDigestActivities({ db, clock = Date.now }: DigestActivityD
           projects: mine,
           items,
           problems: problems.filter((p) => mineCodes.has(p.projectCode)),
+          forecasts,
         };
         const digest = kind === 'secretaries-morning' ? secretaryDigest(source) : leaderDigest(source);
         const { title, text } = renderDigest(digest);
@@ -203,3 +217,22 @@ const unknownPerson = (id: string): Person => ({
   wecom_user_id: null,
   feishu_open_id: null,
 });
+
+/** 1,000 samples a project: a weekly line needs the gist, not the page's detail. */
+const DIGEST_SAMPLES = 1000;
+
+/** The permit forecasts of the leaders' projects, from one read of the record and their live states. */
+async function leaderForecasts(
+  db: Kysely<DB>,
+  projectStates: ProjectStates,
+  codes: readonly string[],
+  now: number,
+): Promise<Map<string, ForecastBrief>> {
+  const [record, states] = await Promise.all([loadRecord(db), projectStates(codes)]);
+  const briefs = new Map<string, ForecastBrief>();
+  for (const [code, state] of states) {
+    const { forecast } = forecastFromRecord(record, state, { now, samples: DIGEST_SAMPLES });
+    if (forecast.permit) briefs.set(code, forecastBrief(forecast));
+  }
+  return briefs;
+}

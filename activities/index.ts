@@ -5,11 +5,12 @@ import type { DB } from '../db/schema';
 import { enqueueNotifications } from '../notify/recipients';
 import type { WorkerActivities } from './contract';
 import { createDigestActivities } from './digests';
+import type { ProjectStates } from './project-states';
 
-export type ActivityDeps = { db: Kysely<DB> };
+export type ActivityDeps = { db: Kysely<DB>; projectStates?: ProjectStates };
 
 /** The worker's activities, bound to their dependencies (one composition root: worker.ts). */
-export function createActivities({ db }: ActivityDeps): WorkerActivities {
+export function createActivities({ db, projectStates }: ActivityDeps): WorkerActivities {
   return {
     async recordProgress(record) {
       // The project row first: escalations and items reference it.
@@ -27,6 +28,6 @@ export function createActivities({ db }: ActivityDeps): WorkerActivities {
       await recordInstruction(db, input);
     },
     // The morning and weekly digests (workflows/digest.ts).
-    ...createDigestActivities({ db }),
+    ...createDigestActivities({ db, projectStates }),
   };
 }

@@ -21,6 +21,7 @@ import {
 import { HttpMetrics } from './metrics';
 import { registerDepartmentContactRoutes } from './routes/department-contacts';
 import { registerEscalationRoutes } from './routes/escalations';
+import { registerForecastRoutes } from './routes/forecast';
 import { registerHealthRoutes } from './routes/health';
 import { registerItemRoutes } from './routes/items';
 import { registerKeyRoutes } from './routes/keys';
@@ -77,6 +78,7 @@ const routeRegistrations: ReadonlyArray<(app: App, deps: AppDeps) => void> = [
   registerProjectRoutes,
   registerProjectLifecycleRoutes,
   registerRulesRoutes,
+  registerForecastRoutes,
   registerItemRoutes,
   registerReportRoutes,
   registerProblemRoutes,

@@ -24,6 +24,7 @@ import {
   type ProjectStateView,
   problemUpdate,
   projectStateQuery,
+  projectWorkflowId,
   type Reassign,
   reassignUpdate,
 } from '../workflows/messages';
@@ -39,8 +40,8 @@ import { ProjectLanes } from './project-lanes';
 
 export type TemporalDeps = { client: Client; taskQueue: string };
 
-/** A project's workflow id: one workflow per project, named after its code. */
-export const projectWorkflowId = (code: string) => `project-${code}`;
+/** A project's workflow id (workflows/messages.ts), for the API's callers. */
+export { projectWorkflowId };
 
 /** Every call to Temporal gets a deadline, so an outage becomes a 503 instead of a long retry loop. */
 const CALL_DEADLINE_MS = 10_000;

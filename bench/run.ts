@@ -25,6 +25,11 @@ const benchmarks: Record<string, Benchmark> = {
       'gov-building projects driven to approval over HTTP vs. straight to Temporal: decisions/s, p50/p99',
     run: async (opts) => (await import('./decisions')).decisions(opts),
   },
+  forecast: {
+    describe:
+      'the permit forecast backtested on a synthetic record: P80/P50 coverage, MAE vs plan; its timing',
+    run: async (opts) => (await import('./forecast')).forecastBench(opts),
+  },
   scale: {
     describe: 'up to 2,000 open projects: worker RSS per project, decision p50/p99, worker kill and restart',
     run: async (opts) => (await import('./scale')).scale(opts),

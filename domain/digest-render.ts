@@ -9,6 +9,7 @@ import {
   type SecretaryDigest,
   YELLOW_RUNG,
 } from './digest';
+import { forecastLineZh } from './forecast';
 import { rungLabelZh } from './ladder';
 import { type Colour, colourLabelZh } from './reports';
 
@@ -94,7 +95,9 @@ function renderLeader(d: LeaderDigest): RenderedDigest {
       `${colourLabelZh[colour]}项目 ${d.counts[colour]} 个`,
       d.projects.filter((p) => p.colour === colour),
       (p) =>
-        `${oneLine(p.name)}（${oneLine(p.code)}）：${p.reasons.length ? p.reasons.map(oneLine).join('；') : `第 ${p.stage} 阶段推进正常`}${countdown(p)}`,
+        `${oneLine(p.name)}（${oneLine(p.code)}）：${p.reasons.length ? p.reasons.map(oneLine).join('；') : `第 ${p.stage} 阶段推进正常`}${countdown(p)}${
+          p.forecast ? `；${oneLine(forecastLineZh(p.forecast))}` : ''
+        }`,
     );
   const lines = [
     `${person}，您好！${d.dateLabel}每周督办：您包抓的 ${d.projects.length} 个项目，红灯 ${d.counts.red} 个、黄灯 ${d.counts.yellow} 个、绿灯 ${d.counts.green} 个。`,

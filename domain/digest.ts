@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { type Calendar, dueDateOf, LocalDate } from './calendar';
+import type { ForecastBrief } from './forecast';
 import { defaultEscalationPolicy, rungLabelZh } from './ladder';
 import { type Colour, leaderProjects, overdueAt, type ReportItem, type ReportProject } from './reports';
 import {
@@ -169,6 +170,8 @@ export type SecretaryDigest = {
 
 export type LeaderProjectLine = {
   code: string;
+  /** The permit forecast's gist (domain/forecast.ts), when one was made for the digest. */
+  forecast?: ForecastBrief;
   name: string;
   stage: number;
   colour: Colour;
@@ -204,6 +207,8 @@ export type DigestSource = {
   items: readonly ReportItem[];
   /** Open problems of those projects (others are ignored). */
   problems: readonly DigestProblem[];
+  /** The permit forecasts of those projects, by code, where they could be made (leaders' digest). */
+  forecasts?: ReadonlyMap<string, ForecastBrief>;
 };
 
 const WEEKDAY_ZH = ['周日', '周一', '周二', '周三', '周四', '周五', '周六'];
@@ -369,6 +374,7 @@ export function leaderDigest(src: DigestSource): LeaderDigest {
       reasons: p.reasons,
       overdueItems: p.overdueItems,
       countdown: p.countdown,
+      ...(src.forecasts?.has(p.code) ? { forecast: src.forecasts.get(p.code)! } : {}),
     })),
     cardItems,
     problemsPastDeadline: problemLines(src, problems, names).filter((p) => p.pastDeadline),

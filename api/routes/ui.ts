@@ -1,10 +1,12 @@
 import type { Context } from 'hono';
 import { html } from 'hono/html';
+import { loadRecord } from '../../db/performance';
 import { departmentQueue } from '../../db/project-lists';
 import { departmentPoints, loadItems, loadProjects } from '../../db/read-model';
 import { findDepartment, loadCalendar } from '../../db/reference';
 import { stateApprovalTime } from '../../domain/approval-time';
 import { dueDateOf, makeCalendar, missingNextYearNotice } from '../../domain/calendar';
+import { forecastBrief, forecastFromRecord, forecastLineZh } from '../../domain/forecast';
 import { projectPhaseZh } from '../../domain/lifecycle';
 import { colourLabelZh, projectStanding, targetShortZh } from '../../domain/reports';
 import { itemStatusLabelZh, problemStatusZh, projectStatusZh } from '../../domain/vocabulary';
@@ -12,8 +14,10 @@ import type { App, AppDeps } from '../app';
 import { principalForKey } from '../auth/middleware';
 import { canReadProject, canSeeQueue, isAdministrator } from '../auth/permissions';
 import type { Principal } from '../auth/principal';
+import { boardForecasts } from '../forecasts';
 import { ProblemError } from '../http-problem';
 import { queryProject } from '../temporal';
+import { forecastSvg } from '../ui/forecast-chart';
 import { type GanttRow, ganttSvg } from '../ui/gantt';
 import { DASHBOARD_CSS, page } from '../ui/layout';
 import { sameOrigin, sameToken, type WebSession, WebSessions } from '../web-session';
@@ -106,6 +110,19 @@ export function registerUiRoutes(app: App, deps: AppDeps): void {
           ? `${p.countdown} 个工作日`
           : `已过 ${-p.countdown} 个工作日`;
     const count = (colour: string) => coloured.filter((r) => r.colour === colour).length;
+    // 1,000 samples a project keep the board quick; the project page draws 5,000.
+    const forecasts = await boardForecasts(
+      deps,
+      coloured.filter((p) => p.status === 'active').map((p) => p.code),
+      1000,
+    );
+    const forecastCell = (code: string) => {
+      const f = forecasts.get(code);
+      const b = f ? forecastBrief(f) : null;
+      if (!b?.p80) return html`<td class="forecast">—</td>`;
+      const pct = b.probabilityOnTarget === null ? '' : `${Math.round(b.probabilityOnTarget * 100)}%`;
+      return html`<td class="forecast" data-p80="${b.p80}" data-probability="${b.probabilityOnTarget ?? ''}" title="${forecastLineZh(b)}">${b.p80}${pct ? html`<br><span class="muted">达成 ${pct}</span>` : ''}</td>`;
+    };
     const ui = deps.config.temporal.uiUrl;
     const ns = deps.config.temporal.namespace;
     const missing = isAdministrator(principal) ? missingNextYearNotice(calendar, now) : null;
@@ -126,7 +143,7 @@ ${
   <div class="kpi"><span class="colour red"></span>红灯<b id="kpi-red">${count('red')}</b></div>
 </div>
 <table id="board">
-<thead><tr><th>状态</th><th>项目</th><th>阶段</th><th>开工倒计时</th><th>超期事项</th><th>督办级别</th><th>责任领导</th><th>项目秘书</th><th>Temporal</th></tr></thead>
+<thead><tr><th>状态</th><th>项目</th><th>阶段</th><th>开工倒计时</th><th>P80 开工</th><th>超期事项</th><th>督办级别</th><th>责任领导</th><th>项目秘书</th><th>Temporal</th></tr></thead>
 <tbody>
 ${coloured.map(
   (r) => html`<tr data-project="${r.code}" data-colour="${r.colour}" title="${r.reasons.join('；')}">
@@ -138,6 +155,7 @@ ${coloured.map(
       ? ''
       : html`<br><span class="muted target-short" title="${targetShortZh(r.targetShortBy)}">计划缺口 ${r.targetShortBy} 个工作日</span>`
   }</td>
+  ${forecastCell(r.code)}
   <td class="overdue">${r.overdueItems}</td>
   <td>${r.escalationLevel}</td>
   <td>${r.leader}</td>
@@ -210,6 +228,10 @@ ${apart.map(
       .filter((i) => state.items[i.code]!.provisional && state.items[i.code]!.dueAt)
       .map((i) => `${i.nameZh}（${state.items[i.code]!.dueDate}）`);
     const problems = Object.values(state.problems);
+    const forecast =
+      state.lifecycle && state.lifecycle.phase !== 'active'
+        ? null
+        : forecastFromRecord(await loadRecord(deps.db), state, { now: Date.now() }).forecast;
     const ui = `${deps.config.temporal.uiUrl}/namespaces/${deps.config.temporal.namespace}/workflows/project-${code}`;
     return c.html(
       page(
@@ -251,6 +273,13 @@ ${
 }
 <h2>审批事项甘特图（灰：计划，彩：实际；红框：关键路径；⛔ 受阻）</h2>
 ${ganttSvg(rows, today)}
+<h2>施工许可预测（依据各部门历史办理记录，蒙特卡洛 ${forecast?.samples ?? 0} 次）</h2>
+${
+  forecast?.permit
+    ? html`<p id="forecast-summary">P50 ${forecast.permit.p50} · P80 ${forecast.permit.p80} · P95 ${forecast.permit.p95}；${forecastLineZh(forecastBrief(forecast))}</p>
+${forecastSvg(forecast)}`
+    : html`<p class="muted">项目已缓建、撤销或关闭，或计划中无施工许可，不作预测。</p>`
+}
 <h2>问题清单（钉住不放）</h2>
 ${
   problems.length === 0

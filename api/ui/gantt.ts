@@ -1,5 +1,6 @@
 import { html, raw } from 'hono/html';
 import { itemStatusLabelZh, stageNameZh } from '../../domain/vocabulary';
+import { esc } from './svg';
 
 /**
  * A project's Gantt chart as server-side SVG: items grouped by stage, the planned bar (from the baseline
@@ -102,8 +103,4 @@ export function ganttSvg(rows: GanttRow[], today: string) {
   parts.push(`<text x="${(tx + 3).toFixed(1)}" y="12" font-size="11" fill="#f08c00">今天 ${today}</text>`);
   const height = y + 8;
   return html`<svg xmlns="http://www.w3.org/2000/svg" class="gantt" width="${label + width + 20}" height="${height}" font-family="sans-serif">${raw(parts.join(''))}</svg>`;
-}
-
-function esc(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }

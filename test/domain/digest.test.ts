@@ -10,7 +10,11 @@ import {
   sendInstant,
 } from '../../domain/digest';
 import { renderDigest } from '../../domain/digest-render';
-import { testCalendarYears } from '../helpers/projects';
+import { forecastBrief, forecastProject } from '../../domain/forecast';
+import { measurePerformance } from '../../domain/performance';
+import { createProjectState } from '../../domain/project';
+import { committed, item as planned, record, times } from '../helpers/forecast-records';
+import { newProject, smallPlan, testCalendarYears } from '../helpers/projects';
 import { reportItem, reportProject } from '../helpers/report-rows';
 
 // 2035 as in test/helpers/projects.ts: Thu 06-14 and Fri 06-15 off, Sat 06-16 a make-up workday (调休).
@@ -258,6 +262,54 @@ describe("a leader's weekly digest", () => {
       '',
       '【超期未解决问题 1 个】',
       '- 项目P-1 · 问题 P1「问题P1」（责任：自然资源局）：期限 6月8日（周五），已逾期 1 个工作日',
+    ]);
+  });
+});
+
+describe("the permit forecast in a leader's weekly digest", () => {
+  it('adds one line per forecast project: the chance of the target start and the items that drive the risk', () => {
+    // A real forecast: A always takes 10 working days against 8 committed (k = 0, the record alone), so
+    // the permit (2 days after A) comes on Thu 06-21 (offset 12 from Mon 06-04), after a target of Wed
+    // 06-20 that the plan (Tue 06-19) would meet; A is the only risk.
+    const items = [planned('A', 'FGW', 8), planned('CONSTRUCTION-PERMIT', 'ZJ', 2, ['A'])];
+    const state = createProjectState(
+      newProject('P-2', smallPlan(items), { targetStart: '2035-06-20' }),
+      Date.parse('2035-06-04T10:00:00+08:00'),
+    );
+    const perf = measurePerformance(
+      times(3, () => record('A', 'FGW', 10)),
+      calendar,
+      { committedDays: committed(items), priorWeight: 0, priorSpread: 0 },
+    );
+    const late = forecastProject(state, perf, {
+      calendar,
+      now: Date.parse('2035-06-04T10:00:00+08:00'),
+      samples: 200,
+    });
+    const forecasts = new Map([
+      ['P-1', { p80: '2035-07-02', probabilityOnTarget: 0.62, risks: ['环评批复', '施工许可'] }],
+      ['P-2', forecastBrief(late)],
+      ['P-3', { p80: '2035-09-03', probabilityOnTarget: null, risks: [] }],
+    ]);
+    const d = leaderDigest({
+      person: { id: 'leader-li', name: '李建国' },
+      date: '2035-06-11',
+      now: Date.parse('2035-06-11T09:00:00+08:00'),
+      calendar,
+      projects: [project('P-1'), project('P-2'), project('P-3'), project('P-4')],
+      items: [],
+      problems: [],
+      forecasts,
+    });
+    expect(
+      renderDigest(d)
+        .text.split('\n')
+        .filter((l) => l.startsWith('- ')),
+    ).toEqual([
+      '- 项目P-1（P-1）：第 1 阶段推进正常；开工目标达成概率 62%，主要风险：环评批复、施工许可',
+      '- 项目P-2（P-2）：第 1 阶段推进正常；开工目标达成概率 0%，主要风险：事项A',
+      '- 项目P-3（P-3）：第 1 阶段推进正常；施工许可预计（P80）2035-09-03，主要风险：暂无',
+      '- 项目P-4（P-4）：第 1 阶段推进正常',
     ]);
   });
 });

@@ -150,6 +150,14 @@ describe('the battle-map dashboard in Chromium', () => {
     expect(await red.getAttribute('data-colour')).toBe('red');
     expect(await red.locator('td.overdue').textContent()).toBe('2');
     expect(await red.locator('.colour').evaluate(backgroundColour)).toBe('rgb(214, 39, 40)');
+    // The forecast column: the P80 permit date and the chance of the target start, from the live workflow
+    // (the red project lives only in the read model, so it has none).
+    const forecast = row.locator('td.forecast');
+    expect(await forecast.getAttribute('data-p80')).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    const probability = Number(await forecast.getAttribute('data-probability'));
+    expect(probability >= 0 && probability <= 1).toBe(true);
+    expect(await forecast.textContent()).toContain(`达成 ${Math.round(probability * 100)}%`);
+    expect(await red.locator('td.forecast').textContent()).toBe('—');
     const short = page.locator(`tr[data-project="SHORT-${g.tag}"]`);
     await short.waitFor();
     expect(await short.getAttribute('data-colour')).toBe('green');
@@ -191,6 +199,18 @@ describe('the battle-map dashboard in Chromium', () => {
     expect(await page.locator('.kpi', { hasText: '审批用时' }).textContent()).toMatch(/承诺 90 · 计划 \d+/);
     expect(await page.locator('#colour').getAttribute('data-colour')).toBe('green');
     expect(await page.locator('#target-infeasible').count()).toBe(0);
+    // The permit forecast: its distribution against the target start and the plan, drawn on the server.
+    const chart = page.locator('svg#forecast-chart');
+    expect(await chart.locator('rect.share').count()).toBeGreaterThan(0);
+    const marker = (key: string) => chart.locator(`g.marker[data-marker="${key}"]`).getAttribute('data-date');
+    expect(await marker('target')).toBe('2028-06-30');
+    const live = await g.call('GET', `/projects/${code}`, operatorKey);
+    expect(await marker('baseline')).toBe(live.body.baseline.permitFinish);
+    const [p50, p80, p95] = await Promise.all(['p50', 'p80', 'p95'].map(marker));
+    expect(p50! <= p80! && p80! <= p95!).toBe(true);
+    expect(await page.locator('#forecast-summary').textContent()).toMatch(
+      new RegExp(`^P50 ${p50} · P80 ${p80} · P95 ${p95}；开工目标达成概率 \\d+%，主要风险：`),
+    );
     await page.screenshot({ path: `${out}dashboard-gantt.png`, fullPage: true });
     expect(await cspViolations()).toEqual([]);
     // The API's own page too, which renders /openapi.json with its script.

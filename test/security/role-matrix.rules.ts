@@ -268,6 +268,7 @@ export const RULES: Record<string, Rule> = {
     allowedStatus: 409,
     expect: only('leader', ...OPERATORS),
   },
+  'GET /projects/{code}/forecast': { params: code, allowedStatus: 200, expect: only(...READERS) },
 
   // Items (api/routes/items.ts): departments decide their own items; "act on a project (amend, submit,
   // resubmit, waive, problems)" is the assigned secretary's and every operator's (api/auth.ts).
