@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ProblemType } from '../../api/http-problem';
 import { type Greenlane, startGreenlane } from '../helpers/greenlane';
+import { until } from '../helpers/until';
 
 /**
  * Approval time (审批用时) and the plan as it is, over real HTTP with a real worker, Temporal dev server and
@@ -31,15 +32,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await g?.stop();
 });
-
-async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, what: string): Promise<T> {
-  for (let i = 0; i < 150; i++) {
-    const v = await read();
-    if (ok(v)) return v;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 type Line = {
   itemCode: string;

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ProblemType } from '../../api/http-problem';
 import { jsonb, type NewEscalation } from '../../db/schema';
 import { type Greenlane, startGreenlane } from '../helpers/greenlane';
+import { until } from '../helpers/until';
 
 /**
  * Escalations (督办) over real HTTP. The inbox reads the `escalations` read model, so its rows are seeded
@@ -116,15 +117,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await g?.stop();
 });
-
-async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, what: string): Promise<T> {
-  for (let i = 0; i < 100; i++) {
-    const v = await read();
-    if (ok(v)) return v;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 const inbox = async (key: string, query = '') => {
   const res = await g.call('GET', `/escalations${query ? `?${query}` : ''}`, key);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ProblemType } from '../../api/http-problem';
 import { type Greenlane, startGreenlane } from '../helpers/greenlane';
+import { until } from '../helpers/until';
 
 /**
  * Bringing in a project already under way (存量项目导入) over real HTTP, with a real worker, Temporal dev
@@ -30,15 +31,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await g?.stop();
 });
-
-async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, what: string): Promise<T> {
-  for (let i = 0; i < 150; i++) {
-    const v = await read();
-    if (ok(v)) return v;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 /** The end of a China working day, as deadlines and rungs are stored. */
 const endOf = (date: string) => new Date(Date.parse(`${date}T00:00:00+08:00`) + 86_400_000).toISOString();

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ProblemType } from '../../api/http-problem';
 import { type Greenlane, startGreenlane } from '../helpers/greenlane';
+import { until } from '../helpers/until';
 
 /**
  * A project's lifecycle over real HTTP with a real worker, Temporal dev server and PostgreSQL: the
@@ -29,15 +30,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await g?.stop();
 });
-
-async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, what: string): Promise<T> {
-  for (let i = 0; i < 150; i++) {
-    const v = await read();
-    if (ok(v)) return v;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 async function register(code: string) {
   const reg = await g.call('POST', '/projects', keys.secretary!, {

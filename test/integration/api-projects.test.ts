@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ProblemType } from '../../api/http-problem';
 import { type Greenlane, startGreenlane } from '../helpers/greenlane';
+import { until } from '../helpers/until';
 
 /**
  * The API over real HTTP, with a real worker, Temporal dev server and PostgreSQL: a whole social-investment
@@ -46,15 +47,6 @@ const register = (code: string, over: Record<string, unknown> = {}) =>
     targetStart: '2027-09-01',
     ...over,
   });
-
-async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, what: string): Promise<T> {
-  for (let i = 0; i < 100; i++) {
-    const v = await read();
-    if (ok(v)) return v;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 describe('a project driven through the API only', () => {
   it('registers, takes every decision of a 35-item project, mirrors it and audits it', async () => {

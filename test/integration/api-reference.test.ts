@@ -4,6 +4,7 @@ import type { CalendarYearRow } from '../../db/schema';
 import { type CalendarYear, makeCalendar } from '../../domain/calendar';
 import { shippedCatalog } from '../../domain/catalog-data';
 import { type Greenlane, startGreenlane } from '../helpers/greenlane';
+import { until } from '../helpers/until';
 
 /**
  * Reference data over real HTTP (catalog, templates, departments, calendars), publishing a calendar year
@@ -44,15 +45,6 @@ async function put(path: string, key: string | null, body: unknown, headers: Rec
   const text = await res.text();
   // biome-ignore lint/suspicious/noExplicitAny: assertions check the shape
   return { status: res.status, headers: res.headers, body: text ? (JSON.parse(text) as any) : null };
-}
-
-async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, what: string): Promise<T> {
-  for (let i = 0; i < 150; i++) {
-    const v = await read();
-    if (ok(v)) return v;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 /** 'YYYY-MM-DD' ± n days, and its weekday (0 Sunday … 6 Saturday), in plain UTC date arithmetic. */

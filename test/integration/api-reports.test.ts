@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ProblemType } from '../../api/http-problem';
 import { type Greenlane, startGreenlane } from '../helpers/greenlane';
+import { until } from '../helpers/until';
 
 /**
  * Ledgers and reports over real HTTP, with a real worker, Temporal dev server and PostgreSQL: a project
@@ -37,15 +38,6 @@ afterAll(async () => {
 async function departmentKey(department: string): Promise<string> {
   keys[`dept:${department}`] ??= (await g.keyFor('department', { department })).key;
   return keys[`dept:${department}`]!;
-}
-
-async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, what: string): Promise<T> {
-  for (let i = 0; i < 150; i++) {
-    const v = await read();
-    if (ok(v)) return v;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 /** A GET whose body may be CSV: the raw text and headers. */

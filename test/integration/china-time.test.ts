@@ -2,6 +2,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type Greenlane, startGreenlane } from '../helpers/greenlane';
+import { until } from '../helpers/until';
 
 /**
  * Issue 21, China time everywhere, over real HTTP (real worker, Temporal dev server, PostgreSQL): every
@@ -55,15 +56,6 @@ afterAll(async () => {
 async function departmentKey(department: string): Promise<string> {
   keys[department] ??= (await g.keyFor('department', { department })).key;
   return keys[department]!;
-}
-
-async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, what: string): Promise<T> {
-  for (let i = 0; i < 100; i++) {
-    const v = await read();
-    if (ok(v)) return v;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 function refsToComponents(schema: Json): Json {
