@@ -1,13 +1,8 @@
 import type { annualPlan } from '../domain/annual-plan';
 import type { CsvColumn } from '../domain/csv';
 import { defaultEscalationPolicy, rungLabelZh } from '../domain/ladder';
-import {
-  colourLabelZh,
-  type departmentMonthly,
-  type leaderProjects,
-  type projectLedger,
-  type returnsLedger,
-} from '../domain/reports';
+import type { departmentMonthly, projectLedger, returnsLedger } from '../domain/reports';
+import { colourLabelZh, type leaderProjects } from '../domain/standing';
 import { itemStatusLabelZh, projectStatusZh, timeKindZh } from '../domain/vocabulary';
 
 /**

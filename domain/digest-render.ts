@@ -11,7 +11,7 @@ import {
 } from './digest';
 import { forecastLineZh } from './forecast';
 import { rungLabelZh } from './ladder';
-import { type Colour, colourLabelZh } from './reports';
+import { type Colour, colourLabelZh } from './standing';
 
 /** A digest in words: Chinese, plain lines that read well as markdown, plain text and a robot's post. */
 

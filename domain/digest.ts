@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { type Calendar, dueDateOf, LocalDate } from './calendar';
 import type { ForecastBrief } from './forecast';
 import { defaultEscalationPolicy, rungLabelZh } from './ladder';
-import { type Colour, leaderProjects, overdueAt, type ReportItem, type ReportProject } from './reports';
+import { overdueAt, type ReportItem, type ReportProject } from './reports';
+import { type Colour, leaderProjects } from './standing';
 import {
   AT_DEPARTMENT_STATUSES,
   CLOSED_PROBLEM_STATUSES,

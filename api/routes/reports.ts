@@ -18,13 +18,13 @@ import { toCsv } from '../../domain/csv';
 import { PersonId } from '../../domain/project';
 import {
   departmentMonthly,
-  leaderProjects,
   ledgerApprovalTime,
   monthBounds,
   projectLedger,
   returnsLedger,
 } from '../../domain/reports';
 import { serviceMonth } from '../../domain/service-report';
+import { leaderProjects } from '../../domain/standing';
 import { projectAccess } from '../access';
 import type { App, AppDeps } from '../app';
 import { authResponses } from '../auth/middleware';

@@ -8,7 +8,7 @@ import { stateApprovalTime } from '../../domain/approval-time';
 import { dueDateOf, makeCalendar, missingNextYearNotice } from '../../domain/calendar';
 import { forecastBrief, forecastFromRecord, forecastLineZh } from '../../domain/forecast';
 import { projectPhaseZh } from '../../domain/lifecycle';
-import { colourLabelZh, projectStanding, targetShortZh } from '../../domain/reports';
+import { colourLabelZh, projectStanding, targetShortZh } from '../../domain/standing';
 import { itemStatusLabelZh, problemStatusZh, projectStatusZh } from '../../domain/vocabulary';
 import type { App, AppDeps } from '../app';
 import { principalForKey } from '../auth/middleware';

@@ -3,17 +3,15 @@ import { annualPlan } from '../../domain/annual-plan';
 import { dueDateOf, makeCalendar, type Pause, syntheticYear } from '../../domain/calendar';
 import {
   departmentMonthly,
-  leaderProjects,
   monthBounds,
   percentile,
   projectLedger,
-  projectStanding,
   type ReportItem,
   type ReportProject,
   rankDepartments,
   returnsLedger,
-  targetShortZh,
 } from '../../domain/reports';
+import { leaderProjects, projectStanding, targetShortZh } from '../../domain/standing';
 
 /**
  * A small scripted programme, every figure computed by hand.
