@@ -8,9 +8,10 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { CalendarYear } from '../domain/calendar';
 import type { Decision, DecisionResult } from '../domain/decisions';
 import type { LifecycleAction } from '../domain/lifecycle';
+import type { Plan } from '../domain/plan';
 import type { ProblemAction, ProblemResult } from '../domain/problems';
 import type { Instruction, NewProject, ProjectProfile, ProjectState } from '../domain/project';
-import type { RulesEdition } from '../domain/rules';
+import type { RulesEditionInput } from '../domain/rules';
 import type { MajorProjectInput, majorProjectWorkflow } from '../workflows/major-project';
 import {
   type AcknowledgeEscalation,
@@ -194,7 +195,12 @@ export async function changeLifecycle(
   );
 }
 
-export async function applyRules(deps: TemporalDeps, code: string, edition: RulesEdition, updateId?: string) {
+export async function applyRules(
+  deps: TemporalDeps,
+  code: string,
+  edition: RulesEditionInput & { plan?: Plan },
+  updateId?: string,
+) {
   return update(
     code,
     () => projectHandle(deps, code).executeUpdate(applyRulesUpdate, { args: [edition], updateId }),

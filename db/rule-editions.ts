@@ -11,12 +11,21 @@ type Row = {
   note: string;
   limits: unknown;
   policy: unknown;
+  withdraw: unknown;
+  add_items: unknown;
   published_by: string;
   published_at: Date;
 };
 
 function editionOf(row: Row): PublishedEdition {
-  const edition = RulesEdition.parse({ id: row.id, note: row.note, limits: row.limits, policy: row.policy });
+  const edition = RulesEdition.parse({
+    id: row.id,
+    note: row.note,
+    limits: row.limits,
+    policy: row.policy,
+    withdraw: row.withdraw,
+    add: row.add_items,
+  });
   return { ...edition, publishedBy: row.published_by, publishedAt: row.published_at.toISOString() };
 }
 
@@ -29,6 +38,8 @@ export async function insertEdition(db: Db, edition: RulesEdition, by: string): 
       note: edition.note,
       limits: jsonb(edition.limits),
       policy: jsonb(edition.policy),
+      withdraw: jsonb(edition.withdraw),
+      add_items: jsonb(edition.add),
       published_by: by,
     })
     .onConflict((oc) => oc.column('id').doNothing())

@@ -60,6 +60,8 @@ export interface RuleEditionsTable {
   note: string;
   limits: Jsonb<Record<string, { days: number; dayType: 'working' | 'calendar'; estimate: boolean }>>;
   policy: Jsonb<unknown>;
+  withdraw: Jsonb<string[]>;
+  add_items: Jsonb<{ code: string; prerequisites?: string[] }[]>;
   published_by: string;
   published_at: GeneratedTimestamp;
 }

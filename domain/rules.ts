@@ -3,7 +3,7 @@ import type { Calendar } from './calendar';
 import { type Catalog, ItemCode, TimeLimit } from './catalog';
 import { EscalationPolicy } from './ladder';
 import { hasEnded } from './lifecycle';
-import type { Plan } from './plan';
+import { amendPlan, instantiatePlan, type Plan, type Tailoring } from './plan';
 import { isDone, type ProjectState } from './project';
 import { nextEscalationAt, refreshAllDeadlines, summarize } from './supervision';
 
@@ -13,9 +13,11 @@ import { nextEscalationAt, refreshAllDeadlines, summarize } from './supervision'
  * against the catalog); new registrations run on the latest; a running project moves to an edition only
  * when an operator applies it, after a preview of what it would change there. No code is deployed.
  *
- * An edition changes limits and the ladder, not which items a project needs: that is a plan amendment.
- * Finished items keep the limit they were decided under; items still open take the new one, counted
- * from their clock's start, so a cut limit can make an item overdue at once (the preview says which).
+ * It may also withdraw items (an approval abolished) and add catalog items (one newly required): in a
+ * running project these go through the plan-amendment rules (domain/amendments.ts), so an item a
+ * department holds or has finished is never taken away. Finished items keep the limit they were decided
+ * under; items still open take the new one, counted from their clock's start, so a cut limit can make an
+ * item overdue at once (the preview says which).
  */
 
 export const EditionId = z
@@ -30,8 +32,17 @@ export const RulesEdition = z.object({
     .default({})
     .describe("Committed limits that replace the catalog's, by item code"),
   policy: EscalationPolicy,
+  /** Items the rules no longer require (an approval abolished): taken out of plans that have not begun them. */
+  withdraw: z.array(ItemCode).default([]).describe('Items no longer required'),
+  /** Catalog items the rules now require, after the prerequisites named (those in the plan). */
+  add: z
+    .array(z.object({ code: ItemCode, prerequisites: z.array(ItemCode).optional() }))
+    .default([])
+    .describe('Catalog items now required'),
 });
 export type RulesEdition = z.infer<typeof RulesEdition>;
+/** An edition as sent: lists it leaves out are empty. */
+export type RulesEditionInput = z.input<typeof RulesEdition>;
 
 /** The edition projects registered before editions existed run on. */
 export const SHIPPED_EDITION = 'shipped';
@@ -39,6 +50,12 @@ export const SHIPPED_EDITION = 'shipped';
 /** Why the edition cannot be published against this catalog: every problem, with its path. */
 export function refuseEdition(edition: RulesEdition, catalog: Catalog): { path: string; message: string }[] {
   const out: { path: string; message: string }[] = [];
+  for (const [i, code] of [...edition.withdraw, ...edition.add.map((a) => a.code)].entries()) {
+    if (!catalog.items.some((c) => c.code === code)) {
+      const path = i < edition.withdraw.length ? `withdraw.${i}` : `add.${i - edition.withdraw.length}.code`;
+      out.push({ path, message: `no item ${code} in catalog ${catalog.version}` });
+    }
+  }
   for (const [code, limit] of Object.entries(edition.limits)) {
     const item = catalog.items.find((i) => i.code === code);
     if (!item) {
@@ -54,22 +71,55 @@ export function refuseEdition(edition: RulesEdition, catalog: Catalog): { path: 
       });
     }
   }
+  // Every template must still make a valid plan under it: what it adds and withdraws applies to new projects.
+  if (out.length === 0) {
+    for (const template of catalog.templates) {
+      const base = instantiatePlan(catalog, template.id);
+      if (!base.ok) continue;
+      const amended = amendPlan(base.plan, editionTailoring(base.plan, edition), { catalog });
+      if (!amended.ok) {
+        for (const problem of amended.problems)
+          out.push({ path: `templates.${template.id}`, message: problem });
+      }
+    }
+  }
   return out;
 }
 
-/** A plan with the edition's limits in place of the catalog's. */
-export function planUnderEdition(plan: Plan, edition: RulesEdition): Plan {
+/** The edition's plan for a new project of this plan: its items added and withdrawn, its limits. */
+export function planUnderEdition(plan: Plan, edition: RulesEdition, catalog: Catalog): Plan {
+  const amended = amendPlan(plan, editionTailoring(plan, edition), { catalog });
+  // refuseEdition checked every template at publishing; a tailored plan it breaks keeps its items.
+  const items = amended.ok ? amended.plan.items : plan.items;
   return {
     ...plan,
-    items: plan.items.map((i) =>
-      edition.limits[i.code] ? { ...i, committedLimit: edition.limits[i.code]! } : i,
-    ),
+    items: items.map((i) => (edition.limits[i.code] ? { ...i, committedLimit: edition.limits[i.code]! } : i)),
+  };
+}
+
+/**
+ * The plan change an edition asks of a plan: its withdrawn items that the plan has and nobody holds,
+ * its added items that the plan lacks (after those of their prerequisites the plan has).
+ */
+export function editionTailoring(plan: Plan, edition: RulesEdition, held: readonly string[] = []): Tailoring {
+  const has = new Set(plan.items.map((i) => i.code));
+  const adding = edition.add.filter((a) => !has.has(a.code));
+  const known = new Set([...has, ...adding.map((a) => a.code)]);
+  return {
+    waive: edition.withdraw.filter((c) => has.has(c) && !held.includes(c)),
+    add: adding.map((a) => ({
+      code: a.code,
+      prerequisites: (a.prerequisites ?? []).filter((p) => known.has(p)),
+    })),
   };
 }
 
 export type RulesChange = {
   edition: string;
   from: string;
+  /** Items the edition added to the plan and took out of it (absent in changes recorded before). */
+  added?: string[];
+  withdrawn?: string[];
   /** Open items whose limit changes: the days before and after, and where the deadline moves. */
   items: {
     item: string;

@@ -189,12 +189,18 @@ export async function majorProjectWorkflow(input: MajorProjectInput): Promise<Ma
 
   setHandler(
     applyRulesUpdate,
-    (edition) => {
+    ({ plan, ...edition }) => {
+      const amendment = plan ? applyPlanAmendment(state, Plan.parse(plan), Date.now(), calendar) : undefined;
       const result = applyRulesEdition(state, RulesEdition.parse(edition), Date.now(), calendar);
       touch();
-      return result;
+      return amendment ? { ...result, added: amendment.added, withdrawn: amendment.removed } : result;
     },
-    { validator: (edition) => refuse(refuseRulesChange(state, parseOrRefuse(RulesEdition, edition))) },
+    {
+      validator: (input) => {
+        refuse(refuseRulesChange(state, parseOrRefuse(RulesEdition, input)));
+        if (input?.plan !== undefined) refuse(refusePlanAmendment(state, parseOrRefuse(Plan, input.plan)));
+      },
+    },
   );
 
   setHandler(calendarPublishedSignal, (raw) => {

@@ -6,7 +6,7 @@ import type { LifecycleAction, LifecycleResult } from '../domain/lifecycle';
 import type { Plan } from '../domain/plan';
 import type { ProblemAction, ProblemResult } from '../domain/problems';
 import type { Instruction, ProjectState } from '../domain/project';
-import type { RulesChange, RulesEdition } from '../domain/rules';
+import type { RulesChange, RulesEditionInput } from '../domain/rules';
 import type { ProjectSummary } from '../domain/supervision';
 
 /**
@@ -36,8 +36,13 @@ export const reassignUpdate = defineUpdate<{ secretary: string; leader: string }
 /** Suspend (缓建), resume, cancel (撤销) or close the project (domain/lifecycle.ts). */
 export const lifecycleUpdate = defineUpdate<LifecycleResult, [LifecycleAction]>('lifecycle');
 
-/** Move the project to a rules edition (domain/rules.ts): limits of open items, the ladder, its points. */
-export const applyRulesUpdate = defineUpdate<RulesChange, [RulesEdition]>('applyRules');
+/**
+ * Move the project to a rules edition (domain/rules.ts): limits of open items, the ladder, its points,
+ * and, when the edition adds or withdraws items, the amended plan the API computed for it.
+ */
+export const applyRulesUpdate = defineUpdate<RulesChange, [RulesEditionInput & { plan?: Plan }]>(
+  'applyRules',
+);
 
 /** A calendar year published (or corrected) after the workflow started: deadlines move with it. */
 export const calendarPublishedSignal = defineSignal<[CalendarYear]>('calendarPublished');

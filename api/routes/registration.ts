@@ -18,7 +18,7 @@ export async function planToRegister(db: Db, body: { templateId: string; tailori
   const [calendarYears, edition] = await Promise.all([loadCalendarYears(db), latestEdition(db)]);
   return {
     category: template.category,
-    plan: edition ? planUnderEdition(result.plan, edition) : result.plan,
+    plan: edition ? planUnderEdition(result.plan, edition, shippedCatalog) : result.plan,
     warnings: result.warnings,
     calendarYears,
     /** For NewProject: the edition's ladder and id; empty while none is published. */

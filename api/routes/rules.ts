@@ -1,15 +1,20 @@
 import { createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
 import { insertEdition, listEditions, loadEdition } from '../../db/rule-editions';
+import { applyPlanAmendment } from '../../domain/amendments';
 import { makeCalendar } from '../../domain/calendar';
 import { shippedCatalog } from '../../domain/catalog-data';
+import { amendPlan, type Plan } from '../../domain/plan';
+import type { ProjectState } from '../../domain/project';
 import {
   EditionId,
+  editionTailoring,
   previewRulesEdition,
   RulesEdition,
   refuseEdition,
   refuseRulesChange,
 } from '../../domain/rules';
+import { isHeld } from '../../domain/vocabulary';
 import { projectAccess } from '../access';
 import type { App, AppDeps } from '../app';
 import { auditWithAnswer } from '../audit';
@@ -73,6 +78,11 @@ const RulesChangeShape = z
         shift: z.number().int().nullable().describe('Working days the deadline moves (negative: earlier)'),
       }),
     ),
+    added: z.array(z.string()).optional().describe('Items the edition adds to the plan'),
+    withdrawn: z
+      .array(z.string())
+      .optional()
+      .describe('Items it takes out (none a department holds or has finished)'),
     overdueAtOnce: z.array(z.string()).describe('Items past their deadline the moment the edition applies'),
     ladderChanged: z.boolean(),
     nextEscalation: z.object({ from: z.string().nullable(), to: z.string().nullable() }),
@@ -145,6 +155,27 @@ const apply = createRoute({
   },
 });
 
+/** The project's plan with the edition's items added and withdrawn (null: it changes none); 409 if it cannot. */
+function amendedPlan(state: ProjectState, edition: RulesEdition): Plan | null {
+  const held = Object.values(state.items)
+    .filter((i) => isHeld(i.status))
+    .map((i) => i.code);
+  const tailoring = editionTailoring(state.plan, edition, held);
+  if ((tailoring.waive?.length ?? 0) + (tailoring.add?.length ?? 0) === 0) return null;
+  const amended = amendPlan(state.plan, tailoring, { catalog: shippedCatalog, finished: held });
+  if (!amended.ok) throw cannotApply(amended.problems.join(' '));
+  return amended.plan;
+}
+
+function cannotApply(detail: string): ProblemError {
+  return new ProblemError({
+    status: 409,
+    type: ProblemType.conflict,
+    title: 'Cannot move to this edition',
+    detail,
+  });
+}
+
 export function registerRulesRoutes(app: App, deps: AppDeps): void {
   const temporal = { client: deps.temporal.client, taskQueue: deps.config.temporal.taskQueue };
   // Authorization before idempotency: a refused request must not become the key's stored answer.
@@ -206,14 +237,21 @@ export function registerRulesRoutes(app: App, deps: AppDeps): void {
     const edition = await editionOr404(c.req.valid('query').edition);
     const { state } = await queryProject(temporal, code);
     const refusal = refuseRulesChange(state, edition);
-    if (refusal)
-      throw new ProblemError({
-        status: 409,
-        type: ProblemType.conflict,
-        title: 'Cannot move to this edition',
-        detail: refusal,
-      });
-    return c.json(previewRulesEdition(state, edition, Date.now(), makeCalendar(state.calendarYears)), 200);
+    if (refusal) throw cannotApply(refusal);
+    const plan = amendedPlan(state, edition);
+    const copy = JSON.parse(JSON.stringify(state)) as ProjectState;
+    const calendar = makeCalendar(state.calendarYears);
+    const amendment = plan ? applyPlanAmendment(copy, plan, Date.now(), calendar) : null;
+    const change = previewRulesEdition(copy, edition, Date.now(), calendar);
+    return c.json(
+      {
+        ...change,
+        added: amendment?.added ?? [],
+        withdrawn: amendment?.removed ?? [],
+        revision: state.revision,
+      },
+      200,
+    );
   });
 
   app.openapi(apply, async (c) => {
@@ -221,7 +259,9 @@ export function registerRulesRoutes(app: App, deps: AppDeps): void {
     await projectAccess(deps, code); // 404 before anything is sent
     const body = c.req.valid('json');
     const edition = await editionOr404(body.edition);
-    const result = await applyRules(temporal, code, edition, c.get('updateId'));
+    const { state } = await queryProject(temporal, code);
+    const plan = amendedPlan(state, edition);
+    const result = await applyRules(temporal, code, plan ? { ...edition, plan } : edition, c.get('updateId'));
     auditWithAnswer(c, { projectCode: code, action: 'project.rules', subject: code, body, result });
     return c.json(result, 200);
   });

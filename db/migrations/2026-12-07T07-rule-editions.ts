@@ -4,7 +4,7 @@ import { type Kysely, sql } from 'kysely';
 // in a new, later-dated migration.
 //
 // rule_editions: the programme's rules as versioned data (domain/rules.ts): committed limits by item
-// code and the escalation ladder, published by an operator. The latest published is the one new
+// code, the escalation ladder, items withdrawn and added, published by an operator. The latest published is the one new
 // registrations run on; running projects move to one when an operator applies it.
 
 // biome-ignore lint/suspicious/noExplicitAny: a migration is typed against no schema (kysely's convention)
@@ -15,6 +15,9 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('note', 'text', (c) => c.notNull())
     .addColumn('limits', 'jsonb', (c) => c.notNull())
     .addColumn('policy', 'jsonb', (c) => c.notNull())
+    // Items the edition withdraws ([code]) and adds ([{code, prerequisites}]).
+    .addColumn('withdraw', 'jsonb', (c) => c.notNull().defaultTo(sql`'[]'::jsonb`))
+    .addColumn('add_items', 'jsonb', (c) => c.notNull().defaultTo(sql`'[]'::jsonb`))
     .addColumn('published_by', 'text', (c) => c.notNull())
     .addColumn('published_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .execute();

@@ -3,9 +3,12 @@ import { makeCalendar } from '../../domain/calendar';
 import { shippedCatalog } from '../../domain/catalog-data';
 import { applyDecision, Decision } from '../../domain/decisions';
 import { defaultEscalationPolicy } from '../../domain/ladder';
+import { instantiatePlan } from '../../domain/plan';
 import { createProjectState } from '../../domain/project';
 import {
   applyRulesEdition,
+  editionTailoring,
+  planUnderEdition,
   previewRulesEdition,
   type RulesEdition,
   refuseEdition,
@@ -31,6 +34,8 @@ const edition: RulesEdition = {
     ...defaultEscalationPolicy,
     rungs: defaultEscalationPolicy.rungs.map((r) => (r.name === 'red' ? { ...r, offsetWorkingDays: 3 } : r)),
   },
+  withdraw: [],
+  add: [],
 };
 
 /** A accepted Mon 4 June (8 working days: due Sat 16); B approved the same day. */
@@ -99,5 +104,36 @@ describe('rules editions', () => {
       { path: 'limits.A', message: `no item A in catalog ${shippedCatalog.version}` },
       { path: 'limits.B', message: `no item B in catalog ${shippedCatalog.version}` },
     ]);
+  });
+
+  it('withdraws only what nobody holds and adds after the prerequisites the plan has', () => {
+    const plan = smallPlan([planItem('A'), planItem('B', { prerequisites: ['A'] }), planItem('C')]);
+    const withItems = {
+      ...edition,
+      withdraw: ['B', 'C', 'Z'],
+      add: [{ code: 'D', prerequisites: ['A', 'Y'] }],
+    };
+    expect(editionTailoring(plan, withItems, ['C'])).toEqual({
+      waive: ['B'],
+      add: [{ code: 'D', prerequisites: ['A'] }],
+    });
+    // New projects: the catalog's gov-building plan under an edition withdrawing the last item and adding one.
+    const base = instantiatePlan(shippedCatalog, 'gov-building');
+    if (!base.ok) throw new Error(base.problems.join('; '));
+    const next = planUnderEdition(
+      base.plan,
+      {
+        ...edition,
+        limits: { PROPOSAL: { days: 3, dayType: 'working', estimate: false } },
+        withdraw: ['REAL-ESTATE-REGISTRATION'],
+        add: [{ code: 'LIGHTNING-DESIGN', prerequisites: ['DESIGN-SCHEME'] }],
+      },
+      shippedCatalog,
+    );
+    const codes = next.items.map((i) => i.code);
+    expect(codes).toContain('LIGHTNING-DESIGN');
+    expect(codes).not.toContain('REAL-ESTATE-REGISTRATION');
+    expect(next.items.find((i) => i.code === 'LIGHTNING-DESIGN')!.prerequisites).toEqual(['DESIGN-SCHEME']);
+    expect(next.items.find((i) => i.code === 'PROPOSAL')!.committedLimit.days).toBe(3);
   });
 });

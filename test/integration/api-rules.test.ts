@@ -6,6 +6,7 @@ import { createDb } from '../../db/connect';
 import { migrateToLatest } from '../../db/migrate';
 import { defaultEscalationPolicy } from '../../domain/ladder';
 import { type Greenlane, startGreenlane } from '../helpers/greenlane';
+import { until } from '../helpers/until';
 
 /**
  * Rules editions over real HTTP: an operator publishes an edition (the proposal's committed limit cut
@@ -91,6 +92,7 @@ describe('rules editions', () => {
     expect([again.status, again.body.type]).toEqual([409, ProblemType.conflict]);
     const list = await g.call('GET', '/rules/editions', keys.secretary!);
     expect(list.body.editions.map((e: { id: string }) => e.id)).toEqual(['2027-01']);
+    expect(list.body.editions[0]).toMatchObject({ withdraw: [], add: [] });
   });
 
   it('previews the edition on a running project, applies it, and refuses it twice', async () => {
@@ -134,11 +136,53 @@ describe('rules editions', () => {
     expect(await page.text()).toContain('规则版本 <span id="rules-edition">2027-01</span>');
   });
 
+  it('adds and withdraws items: refused where a template would break, applied through the amendment rules', async () => {
+    const breaking = await g.call('POST', '/rules/editions', keys.operator!, {
+      ...edition,
+      id: '2027-bad',
+      withdraw: ['PROPOSAL'],
+    });
+    expect(breaking.status).toBe(422);
+    expect(breaking.body.errors.map((e: { path: string }) => e.path)).toContain('templates.gov-building');
+    const next = {
+      ...edition,
+      id: '2027-02',
+      note: '取消不动产首次登记前置；新增防雷装置设计审核',
+      withdraw: ['REAL-ESTATE-REGISTRATION'],
+      add: [{ code: 'LIGHTNING-DESIGN', prerequisites: ['DESIGN-SCHEME'] }],
+    };
+    expect((await g.call('POST', '/rules/editions', keys.operator!, next)).status).toBe(201);
+    const preview = await g.call('GET', `/projects/${code()}/rules-preview?edition=2027-02`, keys.operator!);
+    expect(preview.status, JSON.stringify(preview.body)).toBe(200);
+    expect(preview.body).toMatchObject({
+      added: ['LIGHTNING-DESIGN'],
+      withdrawn: ['REAL-ESTATE-REGISTRATION'],
+    });
+    const applied = await g.call('POST', `/projects/${code()}/rules`, keys.operator!, { edition: '2027-02' });
+    expect(applied.status, JSON.stringify(applied.body)).toBe(200);
+    expect(applied.body).toMatchObject({ edition: '2027-02', from: '2027-01', added: ['LIGHTNING-DESIGN'] });
+    const live = (await g.call('GET', `/projects/${code()}`, keys.operator!)).body;
+    expect(live.items['LIGHTNING-DESIGN']).toMatchObject({ status: 'waiting' });
+    expect(live.items['REAL-ESTATE-REGISTRATION']).toBeUndefined();
+    const ledger = await until(
+      async () => (await g.call('GET', `/reports/projects/${code()}/ledger`, keys.operator!)).body,
+      (b) => b.items.some((i: { itemCode: string }) => i.itemCode === 'LIGHTNING-DESIGN'),
+      'the ledger to show the added item',
+    );
+    const withdrawn = ledger.items.find(
+      (i: { itemCode: string }) => i.itemCode === 'REAL-ESTATE-REGISTRATION',
+    );
+    expect(withdrawn.status).toBe('withdrawn');
+  });
+
   it('registers new projects on the latest edition', async () => {
     const fresh = `RUL-N-${g.tag}`;
     await register(fresh);
     const live = (await g.call('GET', `/projects/${fresh}`, keys.secretary!)).body;
-    expect(live.rulesEdition).toBe('2027-01');
+    expect(live.rulesEdition).toBe('2027-02');
+    const codes = live.plan.items.map((i: { code: string }) => i.code);
+    expect(codes).toContain('LIGHTNING-DESIGN');
+    expect(codes).not.toContain('REAL-ESTATE-REGISTRATION');
     expect(live.plan.items.find((i: { code: string }) => i.code === 'PROPOSAL').committedLimit.days).toBe(3);
   });
 });
