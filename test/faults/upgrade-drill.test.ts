@@ -25,6 +25,7 @@ import {
   projectStateQuery,
 } from '../../workflows/messages';
 import { startTestServers, type TestServers } from '../helpers/servers';
+import { until } from '../helpers/until';
 
 /**
  * The upgrade drill (issue: projects outlive their code). Ten projects start on build A, the workflow
@@ -191,7 +192,13 @@ describe('upgrade drill: build A to build B and back', () => {
     }
     // DRILL-4's history passed 40 events: it runs in a later run, from its carried state.
     expect(firstRunOf4).not.toBe('');
-    expect((await handle('DRILL-4').describe()).runId).not.toBe(firstRunOf4);
+    // The run continues as new once the last update's handler has finished: wait for it (bounded).
+    const later = await until(
+      async () => (await handle('DRILL-4').describe()).runId,
+      (runId) => runId !== firstRunOf4,
+      'DRILL-4 to continue as new',
+    );
+    expect(later).not.toBe(firstRunOf4);
     for (const code of codes) {
       expect(await buildOf(code)).toBe('A');
       const { state } = await stateOf(code);
