@@ -91,14 +91,14 @@ export function registerQueueUiRoutes(app: App, deps: AppDeps): void {
     return c.html(queuePage(session, notice ? { ...data, notice } : data), status);
   };
 
-  /** What a decision opened, by name, from the project's live state. */
-  const openedItems = async (project: string, codes: string[]): Promise<OpenedItem[]> => {
-    if (codes.length === 0) return [];
+  /** Items of a project by name, from its live state (the code alone when it cannot be asked). */
+  const namedItems = async (project: string, codes: string[]) => {
     const state = (await liveStates([project])).get(project);
-    return codes.map((code) => {
+    const items = codes.map((code): OpenedItem => {
       const def = state?.plan.items.find((i) => i.code === code);
       return { code, nameZh: def?.nameZh ?? code, department: def?.department ?? '' };
     });
+    return { projectName: state?.profile.name ?? project, items };
   };
 
   app.get('/ui/departments/:department', async (c) => {
@@ -110,8 +110,10 @@ export function registerQueueUiRoutes(app: App, deps: AppDeps): void {
     const [project, item, action] = (c.req.query('decided') ?? '').split('/');
     if (!project || !item || !isDepartmentDecision(action)) return render(c, session, department);
     const codes = (c.req.query('opened') ?? '').split(',').filter((s) => s !== '');
-    const opened = await openedItems(project, codes);
-    return render(c, session, department, { kind: 'decided', project, item, action, opened });
+    const { projectName, items } = await namedItems(project, [item, ...codes]);
+    const [decided, ...opened] = items;
+    const notice = { kind: 'decided', project, projectName, item: decided!, action, opened } as const;
+    return render(c, session, department, notice);
   });
 
   /**

@@ -16,7 +16,14 @@ export type ItemForms = { action: DepartmentDecision; token: string }[];
 
 /** The outcome shown at the top of the page, or beside one form. */
 export type QueueNotice =
-  | { kind: 'decided'; project: string; item: string; action: DepartmentDecision; opened: OpenedItem[] }
+  | {
+      kind: 'decided';
+      project: string;
+      projectName: string;
+      item: OpenedItem;
+      action: DepartmentDecision;
+      opened: OpenedItem[];
+    }
   | {
       kind: 'refused';
       project: string;
@@ -122,8 +129,8 @@ function decidedBanner(d: QueuePageData) {
       : html`随之具备申报条件的事项：<ul id="opened">${n.opened.map(
           (o) => html`<li data-item="${o.code}">${o.nameZh}（${o.code}，${o.department}）</li>`,
         )}</ul>`;
-  return html`<div class="notice" id="decision-result" data-project="${n.project}" data-item="${n.item}" data-action="${n.action}">
-已对 ${n.project} 的 ${n.item} 作出「${departmentDecisionZh[n.action]}」决定。${opened}</div>`;
+  return html`<div class="notice" id="decision-result" data-project="${n.project}" data-item="${n.item.code}" data-action="${n.action}">
+已对「${n.projectName}」（${n.project}）的${n.item.nameZh}作出「${departmentDecisionZh[n.action]}」决定。${opened}</div>`;
 }
 
 export function queuePage(session: PageSession, d: QueuePageData, refusal?: QueueNotice) {
