@@ -42,6 +42,9 @@ import { sameOrigin, sameToken, type WebSession, WebSessions } from '../web-sess
  * browser is sent back to the queue (post/redirect/get), which says what the decision opened.
  */
 
+/** Live project states asked for at once when a queue page is drawn. */
+const LIVE_QUERIES_AT_ONCE = 8;
+
 const isDepartmentDecision = (a: unknown): a is DepartmentDecision =>
   departmentDecisions.includes(a as DepartmentDecision);
 
@@ -52,15 +55,21 @@ export function registerQueueUiRoutes(app: App, deps: AppDeps): void {
 
   /** Each project's live state (the forms follow the workflow, not the read model); null if unreachable. */
   const liveStates = async (codes: string[]): Promise<Map<string, ProjectState | null>> => {
-    const states = await Promise.all(
-      codes.map((code) =>
-        queryProject(temporal, code).then(
-          (v) => v.state,
-          () => null, // drawn without forms; the page says so
+    const states = new Map<string, ProjectState | null>();
+    // A few queries at a time: a busy department's queue spans many projects, and Temporal serves all.
+    for (let i = 0; i < codes.length; i += LIVE_QUERIES_AT_ONCE) {
+      const batch = codes.slice(i, i + LIVE_QUERIES_AT_ONCE);
+      const answers = await Promise.all(
+        batch.map((code) =>
+          queryProject(temporal, code).then(
+            (v) => v.state,
+            () => null, // drawn without forms; the page says so
+          ),
         ),
-      ),
-    );
-    return new Map(codes.map((code, i) => [code, states[i]!]));
+      );
+      for (const [j, code] of batch.entries()) states.set(code, answers[j]!);
+    }
+    return states;
   };
 
   const render = async (
@@ -75,7 +84,11 @@ export function registerQueueUiRoutes(app: App, deps: AppDeps): void {
       departmentQueue(deps.db, department),
       departmentPoints(deps.db, department),
     ]);
-    const states = await liveStates([...new Set(items.map((i) => i.projectCode))]);
+    const clerk = session.principal.role === 'department';
+    // Forms only for the department's clerks: an operator reads the queue without asking each project.
+    const states = clerk
+      ? await liveStates([...new Set(items.map((i) => i.projectCode))])
+      : new Map<string, ProjectState | null>();
     const actor = actorOf(session.principal);
     const forms = new Map<string, ItemForms>();
     for (const i of items) {
@@ -87,7 +100,7 @@ export function registerQueueUiRoutes(app: App, deps: AppDeps): void {
         open.map((d) => ({ action: d.action, token: randomUUID() })),
       );
     }
-    const data = { department, dept, items, points, forms, now: Date.now() };
+    const data = { department, dept, items, points, forms, clerk, now: Date.now() };
     return c.html(queuePage(session, notice ? { ...data, notice } : data), status);
   };
 

@@ -43,6 +43,8 @@ export type QueuePageData = {
   points: number;
   /** `${project}/${item}` → its forms; absent when the workflow could not be asked. */
   forms: Map<string, ItemForms>;
+  /** A clerk of the department (operators see the queue, and decide nothing). */
+  clerk: boolean;
   notice?: QueueNotice;
   now: number;
 };
@@ -166,11 +168,13 @@ ${d.items.map((i) => {
       ? html`<p class="error refusal" role="alert" data-action="${notice.action}">${departmentDecisionZh[notice.action]}：${notice.text}</p>`
       : ''
   }${
-    forms === undefined
-      ? html`<span class="muted">暂时无法读取项目状态，请稍后刷新再办理。</span>`
-      : forms.length === 0
-        ? html`<span class="muted">当前无可办理的决定（等待申报人补正或前置事项）。</span>`
-        : forms.map((f) => decisionForm(d, session.csrfToken, i, f, notice))
+    !d.clerk
+      ? html`<span class="muted">由本部门经办人办理。</span>`
+      : forms === undefined
+        ? html`<span class="muted">暂时无法读取项目状态，请稍后刷新再办理。</span>`
+        : forms.length === 0
+          ? html`<span class="muted">当前无可办理的决定（等待申报人补正或前置事项）。</span>`
+          : forms.map((f) => decisionForm(d, session.csrfToken, i, f, notice))
   }</td></tr>`;
 })}
 </tbody></table>`,
