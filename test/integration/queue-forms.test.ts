@@ -112,6 +112,10 @@ describe('decision forms on the queue page', () => {
     expect(otherItem.status).toBe(403);
     expect(otherItem.text).toContain('该事项不由本部门办理，不能受理。');
     expect(await audited('item.accept')).toBe(0);
+    // Operators read every queue; the decisions are the department's.
+    const ops = await queuePage(operatorKey, 'FGW', 'PROPOSAL');
+    expect([ops.status, ops.forms.size]).toEqual([200, 0]);
+    expect(ops.text).toContain('由本部门经办人办理。');
   });
 
   it('applies a form sent twice once, and refuses what the item no longer allows, in Chinese', async () => {
