@@ -23,7 +23,8 @@ import { sameOrigin, sameToken, type WebSession, WebSessions } from '../web-sess
 
 /**
  * The battle-map dashboard (挂图作战), server-rendered: the projects board, a project's Gantt, a
- * department's queue and score. Signed in with the same API keys (kept in an HttpOnly cookie for /ui).
+ * department's queue and score (its page and decision forms: api/routes/ui-queue.ts). Signed in with the
+ * same API keys (kept in an HttpOnly cookie for /ui).
  * HTML pages, so they are not part of the OpenAPI document.
  */
 
