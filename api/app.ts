@@ -39,6 +39,7 @@ import { registerRulesRoutes } from './routes/rules';
 import { registerServiceRoutes } from './routes/service';
 import { registerUiRoutes } from './routes/ui';
 import { registerPeopleUiRoutes } from './routes/ui-people';
+import { registerQueueUiRoutes } from './routes/ui-queue';
 import { securityHeaders } from './security-headers';
 import { registerStorableText } from './storable-text';
 import type { Supervision } from './supervision';
@@ -89,6 +90,7 @@ const routeRegistrations: ReadonlyArray<(app: App, deps: AppDeps) => void> = [
   registerDepartmentContactRoutes,
   registerUiRoutes,
   registerPeopleUiRoutes,
+  registerQueueUiRoutes,
 ];
 
 export const DEFAULT_BODY_LIMIT_BYTES = 256 * 1024;

@@ -85,6 +85,11 @@ export type IdempotencyOptions = {
   waitMs?: number;
   /** After this long an unanswered claim is presumed dead and may be taken over (default 5 min). */
   leaseMs?: number;
+  /**
+   * Where the key comes from when not from the Idempotency-Key header: a dashboard form carries it as a
+   * hidden field made when the page was rendered (api/routes/ui-queue.ts).
+   */
+  keyOf?: (c: Context) => Promise<string | undefined>;
 };
 
 /** Request headers for `createRoute({ request: { headers } })`, so the header is documented. */
@@ -172,7 +177,7 @@ export function idempotent(
     if (SAFE_METHODS.has(c.req.method)) return next();
     const principal = c.get('principal');
     if (!principal) throw new Error('idempotent() must run after authenticate()');
-    const key = c.req.header('idempotency-key');
+    const key = options.keyOf ? await options.keyOf(c) : c.req.header('idempotency-key');
     if (key === undefined) {
       throw idempotencyProblem(
         400,

@@ -146,50 +146,111 @@ export function whoMayDecide(
   return null;
 }
 
+/**
+ * Why a decision cannot be taken, as data: the workflow's validator words it in English
+ * (`refuseDecision`), the dashboard in Chinese (api/ui/queue.ts), from this one rule.
+ */
+export type Refusal =
+  | { kind: 'notInPlan' }
+  | { kind: 'notTheirs'; detail: string }
+  | { kind: 'waitingForPrerequisites'; prerequisites: string[] }
+  | { kind: 'wrongStatus'; status: ItemState['status']; allowed: readonly ItemState['status'][] }
+  | { kind: 'noAcceptWithGaps' }
+  | { kind: 'noClockRunning' }
+  | { kind: 'clockAlreadyStopped'; reason: string; since: string }
+  | { kind: 'clockNotStopped' }
+  | { kind: 'noCommitment' }
+  | { kind: 'inPreReview'; prerequisites: string[] }
+  | { kind: 'blockedByProblems'; problems: string[] };
+
 /** Why `decision` cannot be taken now, or null when it can. Never changes the state. */
-export function refuseDecision(state: ProjectState, decision: Decision): string | null {
+export function decisionRefusal(state: ProjectState, decision: Decision): Refusal | null {
   const def = itemDef(state, decision.item);
   const item = state.items[decision.item];
-  if (!def || !item) return `item ${decision.item} is not in the plan of project ${state.profile.code}`;
+  if (!def || !item) return { kind: 'notInPlan' };
   const { actor, action } = decision;
 
   const refusal = whoMayDecide(state.profile, actor, action, def);
-  if (refusal) return refusal;
+  if (refusal) return { kind: 'notTheirs', detail: refusal };
 
   const earlySubmit = action === 'submit' && item.status === 'waiting' && def.earlyStart;
   if (!allowedFrom[action].includes(item.status) && !earlySubmit) {
     if (action === 'submit' && item.status === 'waiting') {
-      return `${def.code} is waiting for ${openPrerequisites(state, def).join(', ')}; it has no early start`;
+      return { kind: 'waitingForPrerequisites', prerequisites: openPrerequisites(state, def) };
     }
-    return `${def.code} is ${item.status}; ${action} is allowed only when it is ${allowedFrom[action].join(' or ')}`;
+    return { kind: 'wrongStatus', status: item.status, allowed: allowedFrom[action] };
   }
 
-  if (action === 'accept' && decision.withGaps && !def.acceptWithGaps) {
-    return `${def.code} does not allow acceptance with missing materials (容缺受理)`;
-  }
+  if (action === 'accept' && decision.withGaps && !def.acceptWithGaps) return { kind: 'noAcceptWithGaps' };
   if (action === 'suspend') {
-    if (!item.clockStart || item.preReview)
-      return `${def.code} has no clock running to stop (it is in pre-review)`;
+    if (!item.clockStart || item.preReview) return { kind: 'noClockRunning' };
     const stop = openClockStop(item);
-    if (stop) return `${def.code}'s clock is already stopped for ${stop.reason} since ${stop.from}`;
+    if (stop) return { kind: 'clockAlreadyStopped', reason: stop.reason, since: stop.from };
   }
-  if (action === 'resume' && !openClockStop(item)) {
-    return `${def.code}'s clock is not stopped; resume follows a suspend`;
-  }
-  if (action === 'approveOnCommitment' && !def.commitment) {
-    return `${def.code} cannot be approved on commitment (告知承诺 does not apply)`;
-  }
+  if (action === 'resume' && !openClockStop(item)) return { kind: 'clockNotStopped' };
+  if (action === 'approveOnCommitment' && !def.commitment) return { kind: 'noCommitment' };
   if (action === 'approve' || action === 'approveOnCommitment') {
     const waiting = openPrerequisites(state, def);
-    if (waiting.length > 0) {
-      return `${def.code} is in pre-review; it cannot be approved before ${waiting.join(', ')} finish`;
-    }
+    if (waiting.length > 0) return { kind: 'inPreReview', prerequisites: waiting };
     const blockers = openProblemsBlocking(state, def.code);
-    if (blockers.length > 0) {
-      return `${def.code} is blocked by problem ${blockers.map((p) => p.id).join(', ')} until it is resolved`;
-    }
+    if (blockers.length > 0) return { kind: 'blockedByProblems', problems: blockers.map((p) => p.id) };
   }
   return null;
+}
+
+/** Why `decision` cannot be taken now, in the workflow's words, or null when it can. */
+export function refuseDecision(state: ProjectState, decision: Decision): string | null {
+  const r = decisionRefusal(state, decision);
+  if (!r) return null;
+  const code = decision.item;
+  const { action } = decision;
+  switch (r.kind) {
+    case 'notInPlan':
+      return `item ${code} is not in the plan of project ${state.profile.code}`;
+    case 'notTheirs':
+      return r.detail;
+    case 'waitingForPrerequisites':
+      return `${code} is waiting for ${r.prerequisites.join(', ')}; it has no early start`;
+    case 'wrongStatus':
+      return `${code} is ${r.status}; ${action} is allowed only when it is ${r.allowed.join(' or ')}`;
+    case 'noAcceptWithGaps':
+      return `${code} does not allow acceptance with missing materials (容缺受理)`;
+    case 'noClockRunning':
+      return `${code} has no clock running to stop (it is in pre-review)`;
+    case 'clockAlreadyStopped':
+      return `${code}'s clock is already stopped for ${r.reason} since ${r.since}`;
+    case 'clockNotStopped':
+      return `${code}'s clock is not stopped; resume follows a suspend`;
+    case 'noCommitment':
+      return `${code} cannot be approved on commitment (告知承诺 does not apply)`;
+    case 'inPreReview':
+      return `${code} is in pre-review; it cannot be approved before ${r.prerequisites.join(', ')} finish`;
+    case 'blockedByProblems':
+      return `${code} is blocked by problem ${r.problems.join(', ')} until it is resolved`;
+  }
+}
+
+/** The department's decisions a queue offers on an item, in the order a clerk takes them. */
+export const departmentDecisions = ['accept', 'return', 'approve', 'reject', 'approveOnCommitment'] as const;
+export type DepartmentDecision = (typeof departmentDecisions)[number];
+
+/**
+ * The decisions of `departmentDecisions` that `actor` may take on `item` now, by `decisionRefusal`:
+ * each is probed with placeholder fields (the rule looks at states, not at what a form says).
+ */
+export function openDepartmentDecisions(
+  state: ProjectState,
+  item: string,
+  actor: Actor,
+): { action: DepartmentDecision; refusal: Refusal | null }[] {
+  const probe: Record<DepartmentDecision, Decision> = {
+    accept: { action: 'accept', item, actor },
+    return: { action: 'return', item, actor, missing: ['-'] },
+    approve: { action: 'approve', item, actor, documentNo: '-' },
+    reject: { action: 'reject', item, actor, reason: '-' },
+    approveOnCommitment: { action: 'approveOnCommitment', item, actor },
+  };
+  return departmentDecisions.map((action) => ({ action, refusal: decisionRefusal(state, probe[action]) }));
 }
 
 export type DecisionResult = {

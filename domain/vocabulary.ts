@@ -1,4 +1,5 @@
 import type { TimeKind } from './catalog';
+import type { DepartmentDecision } from './decisions';
 import type { ItemStatus, ProblemStatus } from './project';
 
 /**
@@ -102,3 +103,12 @@ export const stageNameZh: readonly string[] = [
   '竣工验收',
   '已完成',
 ];
+
+/** The department's decisions as a queue page names them. */
+export const departmentDecisionZh: Readonly<Record<DepartmentDecision, string>> = {
+  accept: '受理',
+  return: '补正',
+  approve: '办结',
+  reject: '不予许可',
+  approveOnCommitment: '告知承诺',
+};

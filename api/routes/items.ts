@@ -2,18 +2,16 @@ import { createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
 import { departmentQueue } from '../../db/project-lists';
 import { DepartmentCode, ItemCode } from '../../domain/catalog';
-import { type Decision, DecisionBody, whoMayDecide } from '../../domain/decisions';
+import { DecisionBody } from '../../domain/decisions';
 import { ProjectCode } from '../../domain/project';
-import { projectAccess } from '../access';
 import type { App, AppDeps } from '../app';
-import { auditWithAnswer } from '../audit';
-import { actorOf, canSeeQueue, forbidden } from '../auth/permissions';
+import { canSeeQueue, forbidden } from '../auth/permissions';
+import { takeDecision } from '../decide';
 import { requireInDirectory } from '../directory';
-import { ProblemError, ProblemType, problemResponse } from '../http-problem';
+import { problemResponse } from '../http-problem';
 import { idempotent } from '../idempotency';
 import { deadlineDate } from '../openapi-shapes';
-import { decideItem } from '../temporal';
-import { DecidedItem, itemView } from './project-view';
+import { DecidedItem } from './project-view';
 
 /** Decisions on items (departments and secretaries) and a department's queue across projects. */
 
@@ -82,40 +80,11 @@ const queue = createRoute({
 });
 
 export function registerItemRoutes(app: App, deps: AppDeps): void {
-  const temporal = { client: deps.temporal.client, taskQueue: deps.config.temporal.taskQueue };
   app.use('/projects/:code/items/:item/decisions', idempotent(deps.db));
 
   app.openapi(decide, async (c) => {
     const { code, item } = c.req.valid('param');
-    const body = c.req.valid('json');
-    const principal = c.get('principal');
-    const access = await projectAccess(deps, code);
-    const department = access.itemDepartments.get(item);
-    if (!department) {
-      throw new ProblemError({
-        status: 404,
-        type: ProblemType.notFound,
-        title: 'No such item',
-        detail: `item ${item} is not in the plan of project ${code}`,
-      });
-    }
-    const actor = actorOf(principal);
-    const refusal = whoMayDecide({ code, secretary: access.secretary }, actor, body.action, {
-      code: item,
-      department,
-    });
-    if (refusal) throw forbidden(refusal);
-    const decision = { ...body, item, actor } as Decision;
-    const decided = await decideItem(temporal, code, decision, c.get('updateId'));
-    const result = { ...decided, item: itemView(decided.item) };
-    auditWithAnswer(c, {
-      projectCode: code,
-      action: `item.${body.action}`,
-      subject: item,
-      body,
-      result,
-    });
-    return c.json(result, 200);
+    return c.json(await takeDecision(c, deps, code, item, c.req.valid('json')), 200);
   });
 
   app.openapi(queue, async (c) => {

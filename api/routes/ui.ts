@@ -1,18 +1,17 @@
 import type { Context } from 'hono';
 import { html } from 'hono/html';
 import { loadRecord } from '../../db/performance';
-import { departmentQueue } from '../../db/project-lists';
-import { departmentPoints, loadItems, loadProjects } from '../../db/read-model';
-import { findDepartment, loadCalendar } from '../../db/reference';
+import { loadItems, loadProjects } from '../../db/read-model';
+import { loadCalendar } from '../../db/reference';
 import { stateApprovalTime } from '../../domain/approval-time';
 import { dueDateOf, makeCalendar, missingNextYearNotice } from '../../domain/calendar';
 import { forecastBrief, forecastFromRecord, forecastLineZh } from '../../domain/forecast';
 import { projectPhaseZh } from '../../domain/lifecycle';
 import { colourLabelZh, projectStanding, targetShortZh } from '../../domain/standing';
-import { itemStatusLabelZh, problemStatusZh, projectStatusZh } from '../../domain/vocabulary';
+import { problemStatusZh, projectStatusZh } from '../../domain/vocabulary';
 import type { App, AppDeps } from '../app';
 import { principalForKey } from '../auth/middleware';
-import { canReadProject, canSeeQueue, isAdministrator } from '../auth/permissions';
+import { canReadProject, isAdministrator } from '../auth/permissions';
 import type { Principal } from '../auth/principal';
 import { boardForecasts } from '../forecasts';
 import { ProblemError } from '../http-problem';
@@ -24,7 +23,8 @@ import { sameOrigin, sameToken, type WebSession, WebSessions } from '../web-sess
 
 /**
  * The battle-map dashboard (挂图作战), server-rendered: the projects board, a project's Gantt, a
- * department's queue and score. Signed in with the same API keys (kept in an HttpOnly cookie for /ui).
+ * department's queue and score (its page and decision forms: api/routes/ui-queue.ts). Signed in with the
+ * same API keys (kept in an HttpOnly cookie for /ui).
  * HTML pages, so they are not part of the OpenAPI document.
  */
 
@@ -288,39 +288,6 @@ ${
 ${problems.map((p) => html`<tr><td>${p.id}</td><td>${p.title}</td><td>${p.ownerDepartment ?? p.ownerPerson ?? '—'}</td><td>${dueDateOf(p.deadlineAt)}${p.deadlineProvisional ? html`<span class="provisional" title="节假日安排尚未公布，时限为暂定">暂定</span>` : ''}</td><td>${problemStatusZh[p.status]}</td><td>${p.blocksItem ?? '—'}</td></tr>`)}
 </tbody></table>`
 }`,
-      ),
-    );
-  });
-
-  app.get('/ui/departments/:department', async (c) => {
-    const session = await who(c);
-    if (!session) return c.redirect('/ui/login', 303);
-    const { principal } = session;
-    const department = c.req.param('department');
-    if (!canSeeQueue(principal, department))
-      return c.html(page('无权访问', session, html`<p class="error">只能查看本部门的队列。</p>`), 403);
-    const [dept, items, points] = await Promise.all([
-      findDepartment(deps.db, department),
-      departmentQueue(deps.db, department),
-      departmentPoints(deps.db, department),
-    ]);
-    const now = Date.now();
-    return c.html(
-      page(
-        `${dept?.nameZh ?? department} 审批队列`,
-        session,
-        html`<h1>${dept?.nameZh ?? department} · 审批队列</h1>
-<div class="kpis">
-  <div class="kpi">在办<b id="kpi-queue">${items.length}</b></div>
-  <div class="kpi">超期<b id="kpi-overdue">${items.filter((i) => i.dueAt && Date.parse(i.dueAt) < now).length}</b></div>
-  <div class="kpi">累计扣分<b id="kpi-points">${points}</b></div>
-</div>
-<table id="queue"><thead><tr><th>项目</th><th>项目代码</th><th>事项</th><th>状态</th><th>承诺时限（北京时间，当日 24:00 前）</th><th>督办级别</th><th>补正次数</th></tr></thead><tbody>
-${items.map(
-  (i) =>
-    html`<tr data-item="${i.item}" data-project="${i.projectCode}"><td><a href="/ui/projects/${i.projectCode}">${i.projectName}</a></td><td>${i.projectCode}</td><td>${i.nameZh}</td><td>${itemStatusLabelZh(i.status)}</td><td class="due">${i.dueDate ?? '—'}${i.provisional ? html`<span class="provisional" title="节假日安排尚未公布，时限为暂定">暂定</span>` : ''}</td><td>${i.rung}</td><td>${i.returns}</td></tr>`,
-)}
-</tbody></table>`,
       ),
     );
   });

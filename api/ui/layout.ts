@@ -46,6 +46,11 @@ export const DASHBOARD_CSS = `  body { font-family: "Noto Sans CJK SC", "Microso
   div.panel { background: #fff; border: 1px solid #d9e2ec; padding: 8px 12px; margin-bottom: 16px; }
   .ok { color: #2f9e44; }
   form.logout { display: inline; margin-left: 16px; }
+  tr.decisions td { background: #fafbfc; }
+  form.decision { display: inline-block; vertical-align: top; background: #fff; border: 1px solid #d9e2ec; padding: 6px 8px; margin: 2px 6px 2px 0; width: 230px; }
+  form.decision label { display: block; font-size: 12px; color: #52606d; }
+  form.decision input, form.decision textarea { width: 100%; box-sizing: border-box; font: inherit; margin: 2px 0 4px; }
+  form.decision .refusal { font-size: 13px; margin: 4px 0 0; }
   form.logout button { background: none; border: 1px solid #fff; color: #fff; cursor: pointer; padding: 2px 8px; font: inherit; }
 `;
 

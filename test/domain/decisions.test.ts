@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { makeCalendar } from '../../domain/calendar';
-import { applyDecision, Decision, type DecisionAction, refuseDecision } from '../../domain/decisions';
+import {
+  applyDecision,
+  Decision,
+  type DecisionAction,
+  decisionRefusal,
+  openDepartmentDecisions,
+  refuseDecision,
+} from '../../domain/decisions';
 import type { PlanItem } from '../../domain/plan';
 import { applyProblemAction, ProblemAction } from '../../domain/problems';
 import { type Actor, createProjectState, type ItemStatus, type ProjectState } from '../../domain/project';
@@ -730,5 +737,48 @@ describe('applyDecision: pre-review (提前介入)', () => {
       clockStart: iso(cst('2035-06-07T10:00:00')),
       dueAt: endOf('2035-06-20'),
     });
+  });
+});
+
+describe('the decisions a queue offers (openDepartmentDecisions)', () => {
+  const offered = (state: ProjectState, item: string, actor: Actor = fgw) =>
+    openDepartmentDecisions(state, item, actor)
+      .filter((o) => o.refusal === null)
+      .map((o) => o.action);
+
+  it('follows the item through its states, 告知承诺 only where it applies', () => {
+    const state = project([
+      planItem('A', { commitment: true }),
+      planItem('B'),
+      planItem('C', { department: 'ZJ' }),
+    ]);
+    expect(offered(state, 'A')).toEqual([]); // ready: the owner has not applied yet
+    decide(state, d.submit('A'), MON);
+    decide(state, d.submit('B'), MON);
+    decide(state, d.submit('C'), MON);
+    expect(offered(state, 'A')).toEqual(['accept', 'return', 'reject', 'approveOnCommitment']);
+    expect(offered(state, 'B')).toEqual(['accept', 'return', 'reject']);
+    decide(state, d.accept('A'), MON);
+    expect(offered(state, 'A')).toEqual(['return', 'approve', 'reject', 'approveOnCommitment']);
+    // Not theirs: another department's item, or a secretary, is offered nothing.
+    expect(offered(state, 'C')).toEqual([]);
+    expect(offered(state, 'A', secretary)).toEqual([]);
+    decide(state, d.approve('A'), MON);
+    expect(offered(state, 'A')).toEqual([]);
+  });
+
+  it('gives the refusal as data, which refuseDecision words', () => {
+    const state = project([planItem('A')]);
+    decide(state, d.submit('A'), MON);
+    const approve = Decision.parse(d.approve('A'));
+    expect(decisionRefusal(state, approve)).toEqual({
+      kind: 'wrongStatus',
+      status: 'submitted',
+      allowed: ['accepted'],
+    });
+    expect(refuseDecision(state, approve)).toBe(
+      'A is submitted; approve is allowed only when it is accepted',
+    );
+    expect(decisionRefusal(state, Decision.parse(d.accept('A', zj)))?.kind).toBe('notTheirs');
   });
 });

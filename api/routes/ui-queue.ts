@@ -1,0 +1,241 @@
+import { randomUUID } from 'node:crypto';
+import type { Context, MiddlewareHandler } from 'hono';
+import { html } from 'hono/html';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { departmentQueue } from '../../db/project-lists';
+import { departmentPoints } from '../../db/read-model';
+import { findDepartment } from '../../db/reference';
+import {
+  type Decision,
+  DecisionBody,
+  type DepartmentDecision,
+  decisionRefusal,
+  departmentDecisions,
+  openDepartmentDecisions,
+} from '../../domain/decisions';
+import type { ProjectState } from '../../domain/project';
+import type { App, AppDeps } from '../app';
+import { actorOf, canSeeQueue } from '../auth/permissions';
+import { takeDecision } from '../decide';
+import { ProblemError, ProblemType } from '../http-problem';
+import { IDEMPOTENCY_KEY_PATTERN, idempotent } from '../idempotency';
+import { awaitReadModel } from '../read-your-writes';
+import { queryProject } from '../temporal';
+import { page } from '../ui/layout';
+import {
+  formKey,
+  type ItemForms,
+  type OpenedItem,
+  type QueueNotice,
+  queuePage,
+  refusalZh,
+  refusedWithoutReasonZh,
+} from '../ui/queue';
+import { sameOrigin, sameToken, type WebSession, WebSessions } from '../web-session';
+
+/**
+ * A department's queue page (`/ui/departments/:department`) and its decision forms. A form posts to
+ * `/ui/departments/:department/decisions` and goes through `takeDecision` (api/decide.ts), the same path
+ * as POST /projects/{code}/items/{item}/decisions: who may decide, the workflow's update, the audit.
+ * The form's own token is its Idempotency-Key (so its Temporal update id): a double submit, a reload or
+ * a retry gets the first answer back and the workflow applies the decision once. After a decision the
+ * browser is sent back to the queue (post/redirect/get), which says what the decision opened.
+ */
+
+/** Live project states asked for at once when a queue page is drawn. */
+const LIVE_QUERIES_AT_ONCE = 8;
+
+const isDepartmentDecision = (a: unknown): a is DepartmentDecision =>
+  departmentDecisions.includes(a as DepartmentDecision);
+
+export function registerQueueUiRoutes(app: App, deps: AppDeps): void {
+  const temporal = { client: deps.temporal.client, taskQueue: deps.config.temporal.taskQueue };
+  const sessions = new WebSessions(deps.db, deps.config.api.publicUrl);
+  const publicUrl = deps.config.api.publicUrl;
+
+  /** Each project's live state (the forms follow the workflow, not the read model); null if unreachable. */
+  const liveStates = async (codes: string[]): Promise<Map<string, ProjectState | null>> => {
+    const states = new Map<string, ProjectState | null>();
+    // A few queries at a time: a busy department's queue spans many projects, and Temporal serves all.
+    for (let i = 0; i < codes.length; i += LIVE_QUERIES_AT_ONCE) {
+      const batch = codes.slice(i, i + LIVE_QUERIES_AT_ONCE);
+      const answers = await Promise.all(
+        batch.map((code) =>
+          queryProject(temporal, code).then(
+            (v) => v.state,
+            () => null, // drawn without forms; the page says so
+          ),
+        ),
+      );
+      for (const [j, code] of batch.entries()) states.set(code, answers[j]!);
+    }
+    return states;
+  };
+
+  const render = async (
+    c: Context,
+    session: WebSession,
+    department: string,
+    notice?: QueueNotice,
+    status: ContentfulStatusCode = 200,
+  ) => {
+    const [dept, items, points] = await Promise.all([
+      findDepartment(deps.db, department),
+      departmentQueue(deps.db, department),
+      departmentPoints(deps.db, department),
+    ]);
+    const clerk = session.principal.role === 'department';
+    // Forms only for the department's clerks: an operator reads the queue without asking each project.
+    const states = clerk
+      ? await liveStates([...new Set(items.map((i) => i.projectCode))])
+      : new Map<string, ProjectState | null>();
+    const actor = actorOf(session.principal);
+    const forms = new Map<string, ItemForms>();
+    for (const i of items) {
+      const state = states.get(i.projectCode);
+      if (!state) continue;
+      const open = openDepartmentDecisions(state, i.item, actor).filter((d) => d.refusal === null);
+      forms.set(
+        formKey(i.projectCode, i.item),
+        open.map((d) => ({ action: d.action, token: randomUUID() })),
+      );
+    }
+    const data = { department, dept, items, points, forms, clerk, now: Date.now() };
+    return c.html(queuePage(session, notice ? { ...data, notice } : data), status);
+  };
+
+  /** Items of a project by name, from its live state (the code alone when it cannot be asked). */
+  const namedItems = async (project: string, codes: string[]) => {
+    const state = (await liveStates([project])).get(project);
+    const items = codes.map((code): OpenedItem => {
+      const def = state?.plan.items.find((i) => i.code === code);
+      return { code, nameZh: def?.nameZh ?? code, department: def?.department ?? '' };
+    });
+    return { projectName: state?.profile.name ?? project, items };
+  };
+
+  app.get('/ui/departments/:department', async (c) => {
+    const session = await sessions.current(c);
+    if (!session) return c.redirect('/ui/login', 303);
+    const department = c.req.param('department');
+    if (!canSeeQueue(session.principal, department)) return notYourQueue(c, session);
+    // `decided=<project>/<item>/<action>&opened=<codes>`: where the form's post sent the browser.
+    const [project, item, action] = (c.req.query('decided') ?? '').split('/');
+    if (!project || !item || !isDepartmentDecision(action)) return render(c, session, department);
+    const codes = (c.req.query('opened') ?? '').split(',').filter((s) => s !== '');
+    const { projectName, items } = await namedItems(project, [item, ...codes]);
+    const [decided, ...opened] = items;
+    const notice = { kind: 'decided', project, projectName, item: decided!, action, opened } as const;
+    return render(c, session, department, notice);
+  });
+
+  /**
+   * Signed in, their department's queue, and a form from this site with the session's token — checked
+   * before the form's key is claimed, so a refused post consumes nothing.
+   */
+  const formGuard: MiddlewareHandler = async (c, next) => {
+    const session = await sessions.current(c);
+    if (!session) return c.redirect('/ui/login', 303);
+    if (!canSeeQueue(session.principal, c.req.param('department') ?? '')) return notYourQueue(c, session);
+    const form = await c.req.parseBody();
+    if (!sameOrigin(c, publicUrl) || !sameToken(session.csrfToken, form.csrf)) {
+      const text = '此表单已过期或并非来自本站，请刷新页面后重新办理。';
+      return c.html(page('表单无效', session, html`<p class="error" id="csrf-refused">${text}</p>`), 403);
+    }
+    if (typeof form.token !== 'string' || !IDEMPOTENCY_KEY_PATTERN.test(`ui-decision-${form.token}`)) {
+      const text = '表单缺少办理编号，请刷新页面后重新办理。';
+      return c.html(page('表单无效', session, html`<p class="error">${text}</p>`), 400);
+    }
+    // The audit trail and the idempotency scope name the signed-in key.
+    c.set('principal', session.principal);
+    return next();
+  };
+  const formKeyOf = async (c: Context) => {
+    const token = (await c.req.parseBody()).token;
+    return typeof token === 'string' ? `ui-decision-${token}` : undefined;
+  };
+
+  app.post(
+    '/ui/departments/:department/decisions',
+    formGuard,
+    idempotent(deps.db, { keyOf: formKeyOf }),
+    async (c) => {
+      const department = c.req.param('department');
+      const session = (await sessions.current(c))!;
+      const fields = Object.fromEntries(
+        Object.entries(await c.req.parseBody()).flatMap(([k, v]) =>
+          typeof v === 'string' ? [[k, v.trim()]] : [],
+        ),
+      );
+      const { project = '', item = '', action } = fields;
+      if (!isDepartmentDecision(action)) {
+        return c.html(page('表单无效', session, html`<p class="error">未知的办理决定。</p>`), 422);
+      }
+      const refused = (text: string, status: ContentfulStatusCode) =>
+        render(c, session, department, { kind: 'refused', project, item, action, text, fields }, status);
+      const body = DecisionBody.safeParse(bodyOf(action, fields));
+      if (!body.success) return refused('请完整填写本表单后再提交。', 422);
+      try {
+        const result = await takeDecision(c, deps, project, item, body.data);
+        // The queue is drawn from the read model: wait (briefly) until it holds this decision.
+        await awaitReadModel(deps, project);
+        const query = new URLSearchParams({
+          decided: `${project}/${item}/${action}`,
+          opened: result.opened.join(','),
+        });
+        return c.redirect(`/ui/departments/${department}?${query}`, 303);
+      } catch (err) {
+        if (!(err instanceof ProblemError) || err.problem.status >= 500) throw err;
+        const decision = { ...body.data, item, actor: actorOf(session.principal) } as Decision;
+        return refused(await explain(err, project, decision), err.problem.status);
+      }
+    },
+  );
+
+  /** A refusal in Chinese, from what was asked and the state the project is in now, never its words. */
+  const explain = async (err: ProblemError, project: string, decision: Decision): Promise<string> => {
+    const action = decision.action as DepartmentDecision;
+    switch (err.problem.type) {
+      case ProblemType.forbidden:
+        return refusalZh({ kind: 'notTheirs', detail: '' }, action);
+      case ProblemType.notFound:
+        return '该项目或事项不存在。';
+      case ProblemType.projectClosed:
+        return '该项目已结束，不再办理。';
+      case ProblemType.invalidTransition: {
+        const state = (await liveStates([project])).get(project);
+        const refusal = state ? decisionRefusal(state, decision) : null;
+        return refusal ? refusalZh(refusal, action) : refusedWithoutReasonZh;
+      }
+      default:
+        return '填写内容不符合要求，请检查后重新提交。';
+    }
+  };
+}
+
+/** The decision a form describes, as the API's body; fields left empty are not given. */
+function bodyOf(action: DepartmentDecision, f: Record<string, string>): Record<string, unknown> {
+  const given = (k: string) => (f[k] ? { [k]: f[k] } : {});
+  switch (action) {
+    case 'accept':
+      return { action, ...given('note') };
+    case 'return':
+      return {
+        action,
+        missing: (f.missing ?? '')
+          .split(/\r?\n/)
+          .map((s) => s.trim())
+          .filter(Boolean),
+      };
+    case 'approve':
+      return { action, ...given('documentNo') };
+    case 'reject':
+      return { action, ...given('reason') };
+    case 'approveOnCommitment':
+      return { action, ...given('commitmentRef') };
+  }
+}
+
+function notYourQueue(c: Context, session: WebSession) {
+  return c.html(page('无权访问', session, html`<p class="error">只能查看本部门的队列。</p>`), 403);
+}
