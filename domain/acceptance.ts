@@ -2,6 +2,7 @@ import type { Calendar } from './calendar';
 import type { Rung } from './ladder';
 import { type ItemState, itemDef, type ProjectState } from './project';
 import { refreshItemDeadline, type Subject } from './supervision';
+import { PROJECT_SUSPENDED } from './vocabulary';
 
 /**
  * The acceptance clock (受理时限). A department that receives an application must accept it or say, at
@@ -33,7 +34,11 @@ export const acceptanceRungs: readonly Rung[] = [
 export function acceptanceDueAt(item: ItemState, calendar: Calendar): number | null {
   if (item.status !== 'submitted' || !item.submittedAt) return null;
   const from = Date.parse(item.acceptanceFrom ?? item.submittedAt);
-  return calendar.deadline(from, ACCEPTANCE_WINDOW)?.dueAt ?? null;
+  // A suspension (缓建) stops the window as it stops every clock.
+  const suspended = item.pauses
+    .filter((p) => p.reason === PROJECT_SUSPENDED)
+    .map((p) => ({ from: Date.parse(p.from), to: p.to === null ? null : Date.parse(p.to) }));
+  return calendar.deadline(from, ACCEPTANCE_WINDOW, suspended)?.dueAt ?? null;
 }
 
 /** Items waiting for acceptance, as subjects of the supervision ladder (domain/supervision.ts). */

@@ -3,7 +3,7 @@ import type { Calendar } from './calendar';
 import { closePause } from './decisions';
 import { isDone, type ProjectState } from './project';
 import { refreshItemDeadline } from './supervision';
-import { CLOSED_PROBLEM_STATUSES, COMPLETION_ACCEPTANCE } from './vocabulary';
+import { CLOSED_PROBLEM_STATUSES, COMPLETION_ACCEPTANCE, PROJECT_SUSPENDED } from './vocabulary';
 
 /**
  * A project's life beyond its items (项目生命周期): suspended (缓建: the owner stops the project for a
@@ -11,7 +11,8 @@ import { CLOSED_PROBLEM_STATUSES, COMPLETION_ACCEPTANCE } from './vocabulary';
  * stays in the ledger with its reason), or closed after its completion acceptance (竣工验收) with items
  * that no longer matter left open. Pure rules, as the workflow's update handler takes them.
  *
- * - suspend: each item on the clock gets a pause ('projectSuspended'); problems' ladders stop; the
+ * - suspend: each item on the clock or awaiting acceptance gets a pause ('projectSuspended'); problems'
+ *   ladders stop; the
  *   department decides nothing until the project resumes (problems can still be raised and worked).
  * - resume: the pauses end, deadlines move out by the working days suspended, and so do the deadlines
  *   of open problems.
@@ -45,7 +46,7 @@ export type Lifecycle = { phase: ProjectPhase; since: string; events: LifecycleE
 
 export type LifecycleResult = { phase: ProjectPhase; since: string; movedItems: string[]; revision: number };
 
-export const SUSPENSION = 'projectSuspended';
+export const SUSPENSION = PROJECT_SUSPENDED;
 
 export function phaseOf(state: ProjectState): ProjectPhase {
   return state.lifecycle?.phase ?? 'active';
@@ -110,7 +111,9 @@ export function applyLifecycle(
   const previous = state.lifecycle;
   if (action.action === 'suspend') {
     for (const item of Object.values(state.items)) {
-      if (!item.clockStart || item.preReview || isDone(item) || item.status === 'rejected') continue;
+      // On the promised clock, or waiting for acceptance (its five-day window stops too).
+      const onClock = !!item.clockStart && !item.preReview && !isDone(item) && item.status !== 'rejected';
+      if (!onClock && item.status !== 'submitted') continue;
       item.pauses.push({ from: at, to: null, reason: SUSPENSION });
       refreshItemDeadline(state, item.code, calendar);
       moved.push(item.code);

@@ -10,6 +10,9 @@ import type { ItemStatus, ProblemStatus } from './project';
 /** The item whose issue allows construction to start (开工). */
 export const CONSTRUCTION_PERMIT = 'CONSTRUCTION-PERMIT';
 
+/** The reason of the pause a suspension (缓建) puts on an item's clocks (domain/lifecycle.ts). */
+export const PROJECT_SUSPENDED = 'projectSuspended';
+
 /** The completion acceptance (联合验收): once it is done, a project may be closed with other items left open. */
 export const COMPLETION_ACCEPTANCE = 'JOINT-ACCEPTANCE';
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { acceptanceDueAt } from '../../domain/acceptance';
 import { makeCalendar } from '../../domain/calendar';
 import { applyDecision, Decision } from '../../domain/decisions';
+import { applyLifecycle } from '../../domain/lifecycle';
 import { createProjectState, type ProjectState } from '../../domain/project';
 import { fireDueEscalations, nextEscalationAt } from '../../domain/supervision';
 import { newProject, planItem, smallPlan, testCalendarYears } from '../helpers/projects';
@@ -87,5 +88,15 @@ describe('the acceptance clock (受理时限)', () => {
     expect(nextEscalationAt(state, calendar)).toBeNull();
     expect(fireDueEscalations(state, endOf('06-29'), calendar)).toEqual([]);
     expect(state.items.A!.status).toBe('submitted');
+  });
+
+  it('stops while the project is suspended (缓建), and runs on after it resumes', () => {
+    const state = submitted(cst('06-11T15:00:00'));
+    applyLifecycle(state, { action: 'suspend', reason: '资金', by: 'ops' }, cst('06-13T10:00:00'), calendar);
+    expect(acceptanceDueAt(state.items.A!, calendar)).toBeNull();
+    expect(fireDueEscalations(state, endOf('06-29'), calendar)).toEqual([]);
+    applyLifecycle(state, { action: 'resume', by: 'ops' }, cst('06-18T10:00:00'), calendar);
+    // Tue 12 and Wed 13 before; Sat 16 and Mon 18 suspended; then Tue 19, Wed 20, Thu 21.
+    expect(acceptanceDueAt(state.items.A!, calendar)).toBe(endOf('06-21'));
   });
 });
