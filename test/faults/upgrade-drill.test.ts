@@ -126,8 +126,14 @@ const handle = (code: string): WorkflowHandle<typeof majorProjectWorkflow> =>
   client.workflow.getHandle(projectWorkflowId(code));
 const decide = (code: string, decision: Decision) =>
   handle(code).executeUpdate(decideItemUpdate, { args: [decision] });
-const buildOf = async (code: string) =>
-  (await handle(code).describe()).raw.workflowExecutionInfo?.versioningInfo?.deploymentVersion?.buildId;
+/** The build that ran the project's latest task (a run just continued-as-new has none until its first). */
+const buildOf = (code: string) =>
+  until(
+    async () =>
+      (await handle(code).describe()).raw.workflowExecutionInfo?.versioningInfo?.deploymentVersion?.buildId,
+    (buildId) => buildId !== undefined && buildId !== null,
+    `a build to have run ${code}`,
+  );
 const stateOf = async (code: string) => handle(code).query(projectStateQuery);
 
 const codes = Array.from({ length: 10 }, (_, i) => `DRILL-${i}`);
