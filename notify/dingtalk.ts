@@ -5,7 +5,7 @@ import { errcodeVerdict, postAndJudge, urlSecrets } from './http';
 import type { NotificationMessage, RenderContext } from './message';
 import * as msg from './message';
 import { channelLimits } from './pacing';
-import { bodyTextZh, digestLineZh, toldZh } from './render';
+import { actionLinkOf, bodyTextZh, digestLineZh, toldZh } from './render';
 
 /**
  * DingTalk custom group robot (钉钉自定义机器人): a markdown message, people pinged by
@@ -59,7 +59,7 @@ export function dingtalkPayload(messages: NotificationMessage[], ctx: RenderCont
       `#### ${title}`,
       ...messages.map((m, i) => {
         const line = digestLineZh(m, text);
-        const act = msg.actionLinkOf(ctx, m);
+        const act = actionLinkOf(ctx, m);
         return `${i + 1}. **${line.title}**\n   ${line.detail} · [${msg.LINK_TEXT_ZH}](${msg.projectLink(ctx.publicUrl, m.projectCode)})${act ? ` · [${msg.ACTION_TEXT_ZH}](${act})` : ''}`;
       }),
     ].join('\n');
@@ -114,7 +114,7 @@ export function dingtalkActionCard(m: NotificationMessage, action: string, ctx: 
 
 /** What is sent: the ActionCard when the one message carries an action, else the markdown message. */
 export function dingtalkBody(messages: NotificationMessage[], ctx: RenderContext) {
-  const action = messages.length === 1 ? msg.actionLinkOf(ctx, messages[0]!) : undefined;
+  const action = messages.length === 1 ? actionLinkOf(ctx, messages[0]!) : undefined;
   return action ? dingtalkActionCard(messages[0]!, action, ctx) : dingtalkPayload(messages, ctx);
 }
 

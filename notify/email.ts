@@ -6,7 +6,7 @@ import { describeError, redact } from './http';
 import type { NotificationMessage, RenderContext } from './message';
 import * as msg from './message';
 import { channelLimits } from './pacing';
-import { bodyTextZh, digestLineZh, toldZh } from './render';
+import { actionLinkOf, bodyTextZh, digestLineZh, toldZh } from './render';
 
 /**
  * E-mail over SMTP (nodemailer: STARTTLS, AUTH, RFC 2047 subjects and UTF-8 bodies are its job):
@@ -37,7 +37,7 @@ export function emailContent(
       ...msg.factsZh(m, text).map(([k, v]) => `${k}：${v}`),
       '',
       ...told,
-      ...actionLines(msg.actionLinkOf(ctx, m)),
+      ...actionLines(actionLinkOf(ctx, m)),
       `${msg.LINK_TEXT_ZH}：${msg.projectLink(ctx.publicUrl, m.projectCode)}`,
       '',
       `—— ${msg.FOOTER_ZH}（系统自动发送，请勿直接回复）`,
@@ -54,7 +54,7 @@ export function emailContent(
         `${i + 1}. ${line.title}`,
         `   ${line.detail}`,
         `   ${msg.projectLink(ctx.publicUrl, m.projectCode)}`,
-        ...actionLines(msg.actionLinkOf(ctx, m)).map((l) => `   ${l}`),
+        ...actionLines(actionLinkOf(ctx, m)).map((l) => `   ${l}`),
       ];
     }),
     '',

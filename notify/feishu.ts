@@ -5,7 +5,7 @@ import { postAndJudge, urlSecrets } from './http';
 import type { NotificationMessage, RenderContext } from './message';
 import * as msg from './message';
 import { channelLimits } from './pacing';
-import { bodyTextZh, digestLineZh, toldZh } from './render';
+import { actionLinkOf, bodyTextZh, digestLineZh, toldZh } from './render';
 
 /**
  * Feishu custom bot (飞书自定义机器人): a rich-text `post` message with `at` elements (a
@@ -45,7 +45,7 @@ export function feishuContent(messages: NotificationMessage[], ctx: RenderContex
   } else {
     messages.forEach((m, i) => {
       const line = digestLineZh(m, text);
-      const act = msg.actionLinkOf(ctx, m);
+      const act = actionLinkOf(ctx, m);
       lines.push([
         { tag: 'text', text: `${i + 1}. ${line.title}（${line.detail}） ` },
         { tag: 'a', text: msg.LINK_TEXT_ZH, href: msg.projectLink(ctx.publicUrl, m.projectCode) },
@@ -135,7 +135,7 @@ export function feishuBody(
   secret: string | undefined,
   timestampSeconds: number,
 ) {
-  const action = messages.length === 1 ? msg.actionLinkOf(ctx, messages[0]!) : undefined;
+  const action = messages.length === 1 ? actionLinkOf(ctx, messages[0]!) : undefined;
   if (!action) return feishuPayload(messages, ctx, secret, timestampSeconds);
   const card = feishuActionCard(messages[0]!, action, ctx);
   return { ...feishuSignature(secret, timestampSeconds), msg_type: 'interactive' as const, card };

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Db } from '../db/connect';
 import { insertLeaderLink } from '../db/leader-links';
 import { LEADER_LINK_TTL_HOURS, type NotificationMessage } from './message';
-import { isDigest } from './render';
+import { soleLeaderOf } from './render';
 
 /**
  * Leaders act from the message (issue 16 §2): an escalation message that reaches the project's
@@ -31,13 +31,6 @@ export const LEADER_LINK_TTL_MS = LEADER_LINK_TTL_HOURS * 3_600_000;
 /** The page a link opens: the token in the path, base64url (no encoding needed). */
 export const leaderLinkUrl = (publicUrl: string, token: string) =>
   `${publicUrl.replace(/\/+$/, '')}/l/${token}`;
-
-/** The leader who alone reads this message, when it is one; an action link is put only then. */
-export function soleLeaderOf(m: NotificationMessage): string | undefined {
-  if (isDigest(m) || m.recipients.length !== 1) return undefined;
-  const [only] = m.recipients;
-  return only!.roles.includes('leader') ? only!.personId : undefined;
-}
 
 /** An action link per escalation in `messages` that its leader alone reads, stored hashed; key → URL. */
 export async function mintLeaderLinks(

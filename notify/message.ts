@@ -48,10 +48,6 @@ export type RenderContext = {
   actionLinks?: ReadonlyMap<string, string>;
 };
 
-/** The action link this message carries, if any. */
-export const actionLinkOf = (ctx: RenderContext, m: NotificationMessage): string | undefined =>
-  ctx.actionLinks?.get(m.escalationKey);
-
 /** The action's label: the leader answers with an instruction (批示). */
 export const ACTION_TEXT_ZH = '批示';
 /** How long a leader's action link may be used: long enough for a message read the next working day. */

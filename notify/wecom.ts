@@ -4,7 +4,7 @@ import { errcodeVerdict, postAndJudge, urlSecrets } from './http';
 import type { NotificationMessage, RenderContext } from './message';
 import * as msg from './message';
 import { channelLimits } from './pacing';
-import { bodyTextZh, digestLineZh, toldZh } from './render';
+import { actionLinkOf, bodyTextZh, digestLineZh, toldZh } from './render';
 
 /**
  * WeCom group robot (企业微信群机器人): a markdown message; people are pinged with
@@ -42,7 +42,7 @@ export function wecomPayload(messages: NotificationMessage[], ctx: RenderContext
       `### ${msg.digestTitleZh(messages, text)}`,
       ...messages.map((m, i) => {
         const line = digestLineZh(m, text);
-        const act = msg.actionLinkOf(ctx, m);
+        const act = actionLinkOf(ctx, m);
         return `${i + 1}. <font color="${colourOf(m.rung)}">${line.title}</font>\n> ${line.detail} [${msg.LINK_TEXT_ZH}](${msg.projectLink(ctx.publicUrl, m.projectCode)})${act ? ` [${msg.ACTION_TEXT_ZH}](${act})` : ''}`;
       }),
     ].join('\n');
@@ -91,7 +91,7 @@ export function wecomTemplateCard(m: NotificationMessage, action: string, ctx: R
 
 /** What is sent: the template card when the one message carries an action, else the markdown message. */
 export function wecomBody(messages: NotificationMessage[], ctx: RenderContext) {
-  const action = messages.length === 1 ? msg.actionLinkOf(ctx, messages[0]!) : undefined;
+  const action = messages.length === 1 ? actionLinkOf(ctx, messages[0]!) : undefined;
   return action ? wecomTemplateCard(messages[0]!, action, ctx) : wecomPayload(messages, ctx);
 }
 
