@@ -21,10 +21,11 @@ export type EscalationAnswer = { escalation: Escalation; instruction: Instructio
 
 export async function answerEscalation(
   deps: { db: Kysely<DB>; temporal: TemporalDeps },
-  args: { key: string; principal: Principal; instruction: string; updateId?: string },
+  args: { key: string; principal: Principal; instruction: string; updateId?: string; id?: string },
 ): Promise<EscalationAnswer> {
   const { key, principal, instruction } = args;
-  const id = escalationIdOf(key);
+  /** How the caller named it (a path's id, or its key URL-encoded), for the answers' details. */
+  const id = args.id ?? escalationIdOf(key);
   const row = await findEscalation(deps.db, key);
   if (!row) {
     throw new ProblemError({

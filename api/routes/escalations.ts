@@ -173,7 +173,7 @@ export function registerEscalationRoutes(app: App, deps: AppDeps): void {
     const { instruction } = c.req.valid('json');
     const answered = await answerEscalation(
       { db: deps.db, temporal },
-      { key, principal: c.get('principal'), instruction, updateId: c.get('updateId') },
+      { key, id, principal: c.get('principal'), instruction, updateId: c.get('updateId') },
     );
     const code = answered.escalation.projectCode;
     const result = { escalation: answered.escalation, instruction: instructionView(answered.instruction) };
