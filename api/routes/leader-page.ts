@@ -41,7 +41,9 @@ import { sameOrigin } from '../web-session';
  * Opening uses nothing; the answer takes the link by a conditional UPDATE first, so of two taps at once
  * one answers and the other sees "已批示". If the answer then fails (Temporal unreachable, the workflow
  * refuses), the link is given back for another try; the Temporal update id is derived from the link, so
- * a try after an answer that did land is answered from history rather than twice.
+ * a try after an answer that did land is answered from history rather than twice. The audit entry is
+ * written after the answer; should that write fail (PostgreSQL gone at that instant), the answer stands,
+ * the leader sees an error, and the workflow's history and the inbox row still record who answered.
  *
  * The link is the credential, so there is no cookie and nothing for a forged form to ride on; a post
  * from another origin is refused anyway. Browsers get pages; other clients problem+json. HTML pages,
