@@ -25,6 +25,7 @@ import { registerForecastRoutes } from './routes/forecast';
 import { registerHealthRoutes } from './routes/health';
 import { registerItemRoutes } from './routes/items';
 import { registerKeyRoutes } from './routes/keys';
+import { registerLeaderPageRoutes } from './routes/leader-page';
 import { registerMetaRoutes } from './routes/meta';
 import { registerMetricsRoutes } from './routes/metrics';
 import { registerNotificationRoutes } from './routes/notifications';
@@ -91,6 +92,7 @@ const routeRegistrations: ReadonlyArray<(app: App, deps: AppDeps) => void> = [
   registerUiRoutes,
   registerPeopleUiRoutes,
   registerQueueUiRoutes,
+  registerLeaderPageRoutes,
 ];
 
 export const DEFAULT_BODY_LIMIT_BYTES = 256 * 1024;

@@ -34,6 +34,8 @@ export const ProblemType = {
   projectExists: `${PROBLEM_TYPE_BASE}project-exists`,
   /** 409: the project's workflow has finished; it takes no more decisions. */
   projectClosed: `${PROBLEM_TYPE_BASE}project-closed`,
+  /** 410: a leader's action link was used, has expired, or its leader no longer leads the project. */
+  linkGone: `${PROBLEM_TYPE_BASE}link-gone`,
   /** 413: the body is larger than the API accepts. */
   payloadTooLarge: `${PROBLEM_TYPE_BASE}payload-too-large`,
   /** 415: the body's media type is not one the operation accepts. */

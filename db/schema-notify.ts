@@ -87,3 +87,18 @@ export interface DigestsTable {
   quiet: Generated<boolean>;
   created_at: GeneratedTimestamp;
 }
+
+/**
+ * A leader's action link (migration 2026-12-07T08): the SHA-256 of the random token an escalation
+ * message carries, bound to that escalation and that leader, usable once before `expires_at`.
+ */
+export interface LeaderLinksTable {
+  /** Lower-case hex SHA-256 of the token in the link. */
+  id: string;
+  escalation_id: string;
+  person_id: string;
+  created_at: GeneratedTimestamp;
+  expires_at: Timestamp;
+  /** Set once, when the leader's instruction was taken through the link. */
+  used_at: Timestamp | null;
+}

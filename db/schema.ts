@@ -261,6 +261,7 @@ export interface StoredResponse {
 import type {
   DepartmentContactsTable,
   DigestsTable,
+  LeaderLinksTable,
   NotificationRequestsTable,
   NotificationRoutesTable,
   NotificationsTable,
@@ -338,6 +339,7 @@ export interface DB {
   service_log: ServiceLogTable;
   return_visits: ReturnVisitsTable;
   web_sessions: WebSessionsTable;
+  leader_links: LeaderLinksTable;
 }
 
 /** Row types the repositories name. */

@@ -14,6 +14,8 @@ export type SendContext = {
   /** The target's name in the configuration (not a secret). */
   targetName: string;
   publicUrl: string;
+  /** Escalation key → the leader's action link, for the messages that carry one (leader-links.ts). */
+  actionLinks?: ReadonlyMap<string, string>;
   timeoutMs: number;
   /** The outbox rows carried, for receivers that deduplicate (the webhook's delivery header). */
   notificationIds: number[];

@@ -5,7 +5,7 @@ import { errcodeVerdict, postAndJudge, urlSecrets } from './http';
 import type { NotificationMessage, RenderContext } from './message';
 import * as msg from './message';
 import { channelLimits } from './pacing';
-import { bodyTextZh, digestLineZh, toldZh } from './render';
+import { actionLinkOf, bodyTextZh, digestLineZh, toldZh } from './render';
 
 /**
  * DingTalk custom group robot (钉钉自定义机器人): a markdown message, people pinged by
@@ -59,7 +59,8 @@ export function dingtalkPayload(messages: NotificationMessage[], ctx: RenderCont
       `#### ${title}`,
       ...messages.map((m, i) => {
         const line = digestLineZh(m, text);
-        return `${i + 1}. **${line.title}**\n   ${line.detail} · [${msg.LINK_TEXT_ZH}](${msg.projectLink(ctx.publicUrl, m.projectCode)})`;
+        const act = actionLinkOf(ctx, m);
+        return `${i + 1}. **${line.title}**\n   ${line.detail} · [${msg.LINK_TEXT_ZH}](${msg.projectLink(ctx.publicUrl, m.projectCode)})${act ? ` · [${msg.ACTION_TEXT_ZH}](${act})` : ''}`;
       }),
     ].join('\n');
   }
@@ -79,6 +80,44 @@ export function dingtalkPayload(messages: NotificationMessage[], ctx: RenderCont
   };
 }
 
+/**
+ * The leader's own message with an action (notify/leader-links.ts): an ActionCard whose buttons open the
+ * answer page and the project page. Its text is markdown written like the plain message's, values made
+ * inert the same way; a card pings nobody (the robot reaches the leader alone).
+ */
+export function dingtalkActionCard(m: NotificationMessage, action: string, ctx: RenderContext) {
+  const text = markdownPolicy;
+  const title = text.value(m.title);
+  const body = [
+    `#### ${title}`,
+    bodyTextZh(m, text),
+    '',
+    ...msg.factsZh(m, text).map(([k, v]) => `- ${k}：${v}`),
+    '',
+    msg.ACTION_NOTE_ZH,
+    '',
+    msg.FOOTER_ZH,
+  ].join('\n');
+  return {
+    msgtype: 'actionCard' as const,
+    actionCard: {
+      title,
+      text: msg.truncateUtf8(body, MAX_TEXT_BYTES),
+      btnOrientation: '1',
+      btns: [
+        { title: msg.ACTION_TEXT_ZH, actionURL: action },
+        { title: msg.LINK_TEXT_ZH, actionURL: msg.projectLink(ctx.publicUrl, m.projectCode) },
+      ],
+    },
+  };
+}
+
+/** What is sent: the ActionCard when the one message carries an action, else the markdown message. */
+export function dingtalkBody(messages: NotificationMessage[], ctx: RenderContext) {
+  const action = messages.length === 1 ? actionLinkOf(ctx, messages[0]!) : undefined;
+  return action ? dingtalkActionCard(messages[0]!, action, ctx) : dingtalkPayload(messages, ctx);
+}
+
 /** DingTalk answers HTTP 200 with `errcode`; 0 is the only success. */
 export const dingtalkVerdict = (json: unknown) => errcodeVerdict('DingTalk', json, SLOW_DOWN);
 
@@ -94,7 +133,7 @@ export const dingtalk: ChannelAdapter<TargetOf<'dingtalk'>> = {
   send(target, messages, ctx): Promise<SendOutcome> {
     const request = {
       url: dingtalkSignedUrl(target.url, target.secret, ctx.now),
-      body: JSON.stringify(dingtalkPayload(messages, ctx)),
+      body: JSON.stringify(dingtalkBody(messages, ctx)),
       headers: { 'content-type': 'application/json;charset=utf-8' },
     };
     return postAndJudge(request, ctx.timeoutMs, dingtalkVerdict, dingtalk.secretsOf(target));

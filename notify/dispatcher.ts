@@ -5,6 +5,7 @@ import type { DB } from '../db/schema';
 import { adapters, targetOf } from './adapters';
 import type { ChannelAdapter, SendOutcome } from './channel';
 import { redact, snippet } from './http';
+import { mintLeaderLinks } from './leader-links';
 import { NotificationMessage } from './message';
 import { type ClaimedTarget, claimDue } from './outbox';
 import { retryDelayMs } from './pacing';
@@ -112,18 +113,18 @@ export function createNotificationDispatcher(deps: DispatcherDeps): Notification
         };
       } else {
         result.requests += 1;
+        const parsed = messages.map((m) => m.data!);
         try {
-          outcome = await adapter.send(
-            target,
-            messages.map((m) => m.data!),
-            {
-              now: clock(),
-              targetName: c.target,
-              publicUrl: deps.publicUrl,
-              timeoutMs: settings.sendTimeoutMs,
-              notificationIds: ids,
-            },
-          );
+          // Made for this attempt only: a retry makes fresh links and the unused ones expire.
+          const actionLinks = await mintLeaderLinks(db, parsed, deps.publicUrl, clock());
+          outcome = await adapter.send(target, parsed, {
+            now: clock(),
+            targetName: c.target,
+            publicUrl: deps.publicUrl,
+            actionLinks,
+            timeoutMs: settings.sendTimeoutMs,
+            notificationIds: ids,
+          });
         } catch (error) {
           // Adapters return failures; a throw is a bug, kept as a failure of this request only.
           outcome = { ok: false, error: redact(`adapter error: ${String(error)}`, secrets) };

@@ -6,7 +6,7 @@ import { describeError, redact } from './http';
 import type { NotificationMessage, RenderContext } from './message';
 import * as msg from './message';
 import { channelLimits } from './pacing';
-import { bodyTextZh, digestLineZh, toldZh } from './render';
+import { actionLinkOf, bodyTextZh, digestLineZh, toldZh } from './render';
 
 /**
  * E-mail over SMTP (nodemailer: STARTTLS, AUTH, RFC 2047 subjects and UTF-8 bodies are its job):
@@ -37,6 +37,7 @@ export function emailContent(
       ...msg.factsZh(m, text).map(([k, v]) => `${k}：${v}`),
       '',
       ...told,
+      ...actionLines(actionLinkOf(ctx, m)),
       `${msg.LINK_TEXT_ZH}：${msg.projectLink(ctx.publicUrl, m.projectCode)}`,
       '',
       `—— ${msg.FOOTER_ZH}（系统自动发送，请勿直接回复）`,
@@ -53,6 +54,7 @@ export function emailContent(
         `${i + 1}. ${line.title}`,
         `   ${line.detail}`,
         `   ${msg.projectLink(ctx.publicUrl, m.projectCode)}`,
+        ...actionLines(actionLinkOf(ctx, m)).map((l) => `   ${l}`),
       ];
     }),
     '',
@@ -60,6 +62,11 @@ export function emailContent(
     `—— ${msg.FOOTER_ZH}（系统自动发送，请勿直接回复）`,
   ].join('\n');
   return { to, subject, text: body };
+}
+
+/** The leader's action link (notify/leader-links.ts) and what it is, when the message carries one. */
+function actionLines(action: string | undefined): string[] {
+  return action ? [`${msg.ACTION_TEXT_ZH}（${msg.ACTION_NOTE_ZH}）：${action}`] : [];
 }
 
 /**

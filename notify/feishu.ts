@@ -5,7 +5,7 @@ import { postAndJudge, urlSecrets } from './http';
 import type { NotificationMessage, RenderContext } from './message';
 import * as msg from './message';
 import { channelLimits } from './pacing';
-import { bodyTextZh, digestLineZh, toldZh } from './render';
+import { actionLinkOf, bodyTextZh, digestLineZh, toldZh } from './render';
 
 /**
  * Feishu custom bot (飞书自定义机器人): a rich-text `post` message with `at` elements (a
@@ -45,9 +45,16 @@ export function feishuContent(messages: NotificationMessage[], ctx: RenderContex
   } else {
     messages.forEach((m, i) => {
       const line = digestLineZh(m, text);
+      const act = actionLinkOf(ctx, m);
       lines.push([
         { tag: 'text', text: `${i + 1}. ${line.title}（${line.detail}） ` },
         { tag: 'a', text: msg.LINK_TEXT_ZH, href: msg.projectLink(ctx.publicUrl, m.projectCode) },
+        ...(act
+          ? [
+              { tag: 'text' as const, text: ' ' },
+              { tag: 'a' as const, text: msg.ACTION_TEXT_ZH, href: act },
+            ]
+          : []),
       ]);
     });
   }
@@ -65,6 +72,44 @@ export function feishuContent(messages: NotificationMessage[], ctx: RenderContex
   return post(lines);
 }
 
+const plain = (content: string) => ({ tag: 'plain_text' as const, content });
+
+/**
+ * The leader's own message with an action (notify/leader-links.ts): an interactive card, every value in
+ * `plain_text` elements (never `lark_md`, so a value cannot format it), its buttons opening the answer
+ * page and the project page.
+ */
+export function feishuActionCard(m: NotificationMessage, action: string, ctx: RenderContext) {
+  const text = feishuPolicy;
+  return {
+    config: { wide_screen_mode: true },
+    header: {
+      title: plain(text.value(m.title)),
+      template: m.rung === 'reminder' ? 'blue' : m.rung === 'yellow' ? 'yellow' : 'red',
+    },
+    elements: [
+      { tag: 'div', text: plain(bodyTextZh(m, text)) },
+      {
+        tag: 'div',
+        fields: msg.factsZh(m, text).map(([k, v]) => ({ is_short: true, text: plain(`${k}：${v}`) })),
+      },
+      {
+        tag: 'action',
+        actions: [
+          { tag: 'button', text: plain(msg.ACTION_TEXT_ZH), type: 'primary', url: action },
+          {
+            tag: 'button',
+            text: plain(msg.LINK_TEXT_ZH),
+            type: 'default',
+            url: msg.projectLink(ctx.publicUrl, m.projectCode),
+          },
+        ],
+      },
+      { tag: 'note', elements: [plain(`${msg.ACTION_NOTE_ZH} · ${msg.FOOTER_ZH}`)] },
+    ],
+  };
+}
+
 /** The request body: the signature fields first, then the message. */
 export function feishuPayload(
   messages: NotificationMessage[],
@@ -73,10 +118,27 @@ export function feishuPayload(
   timestampSeconds: number,
 ) {
   return {
-    ...(secret ? { timestamp: String(timestampSeconds), sign: feishuSign(secret, timestampSeconds) } : {}),
+    ...feishuSignature(secret, timestampSeconds),
     msg_type: 'post' as const,
     content: feishuContent(messages, ctx),
   };
+}
+
+function feishuSignature(secret: string | undefined, timestampSeconds: number) {
+  return secret ? { timestamp: String(timestampSeconds), sign: feishuSign(secret, timestampSeconds) } : {};
+}
+
+/** What is sent: the interactive card when the one message carries an action, else the `post` message. */
+export function feishuBody(
+  messages: NotificationMessage[],
+  ctx: RenderContext,
+  secret: string | undefined,
+  timestampSeconds: number,
+) {
+  const action = messages.length === 1 ? actionLinkOf(ctx, messages[0]!) : undefined;
+  if (!action) return feishuPayload(messages, ctx, secret, timestampSeconds);
+  const card = feishuActionCard(messages[0]!, action, ctx);
+  return { ...feishuSignature(secret, timestampSeconds), msg_type: 'interactive' as const, card };
 }
 
 /** Feishu answers HTTP 200 with `code` (older deployments: `StatusCode`); 0 is the only success. */
@@ -104,7 +166,7 @@ export const feishu: ChannelAdapter<TargetOf<'feishu'>> = {
   limits: channelLimits.feishu,
   secretsOf: (t) => [...urlSecrets(t.url), ...(t.secret ? [t.secret] : [])],
   send(target, messages, ctx): Promise<SendOutcome> {
-    const payload = feishuPayload(messages, ctx, target.secret, Math.floor(ctx.now / 1000));
+    const payload = feishuBody(messages, ctx, target.secret, Math.floor(ctx.now / 1000));
     const request = {
       url: target.url,
       body: JSON.stringify(payload),

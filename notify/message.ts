@@ -39,7 +39,21 @@ export const NotificationMessage = z.object({
 export type NotificationMessage = z.infer<typeof NotificationMessage>;
 
 /** What every renderer needs besides the messages. */
-export type RenderContext = { publicUrl: string };
+export type RenderContext = {
+  publicUrl: string;
+  /**
+   * Escalation key → the leader's action link (notify/leader-links.ts), for the messages that carry
+   * one: made at send time, so the token is never stored in the outbox.
+   */
+  actionLinks?: ReadonlyMap<string, string>;
+};
+
+/** The action's label: the leader answers with an instruction (批示). */
+export const ACTION_TEXT_ZH = '批示';
+/** How long a leader's action link may be used: long enough for a message read the next working day. */
+export const LEADER_LINK_TTL_HOURS = 72;
+/** Beside the action: what the link is and how long it lasts. */
+export const ACTION_NOTE_ZH = `批示链接仅限本人使用，一次有效，${LEADER_LINK_TTL_HOURS} 小时内有效`;
 
 /**
  * The project's page on the dashboard (挂图作战). The code is encoded whole, `( ) ! * '` included, so it

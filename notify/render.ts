@@ -1,5 +1,5 @@
 import type { TextPolicy } from './escape';
-import { bodyZh, factsZh, type NotificationMessage, type Recipient } from './message';
+import { bodyZh, factsZh, type NotificationMessage, type Recipient, type RenderContext } from './message';
 
 /**
  * Text pieces shared by the channels' renderers: who is told, in Chinese, and the lines of a digest.
@@ -43,3 +43,14 @@ export function digestLineZh(m: NotificationMessage, text: TextPolicy): { title:
     .join(' · ');
   return { title: text.value(m.title), detail };
 }
+
+/** The leader who alone reads this message, when it is one; an action link is put only then (leader-links.ts). */
+export function soleLeaderOf(m: NotificationMessage): string | undefined {
+  if (isDigest(m) || m.recipients.length !== 1) return undefined;
+  const [only] = m.recipients;
+  return only!.roles.includes('leader') ? only!.personId : undefined;
+}
+
+/** The action link this message carries: only a message its leader alone reads ever carries one. */
+export const actionLinkOf = (ctx: RenderContext, m: NotificationMessage): string | undefined =>
+  soleLeaderOf(m) ? ctx.actionLinks?.get(m.escalationKey) : undefined;

@@ -1,10 +1,10 @@
 import type { ChannelAdapter, SendOutcome, TargetOf } from './channel';
-import { markdownPolicy, validUserId } from './escape';
+import { markdownPolicy, plainPolicy, validUserId } from './escape';
 import { errcodeVerdict, postAndJudge, urlSecrets } from './http';
 import type { NotificationMessage, RenderContext } from './message';
 import * as msg from './message';
 import { channelLimits } from './pacing';
-import { bodyTextZh, digestLineZh, toldZh } from './render';
+import { actionLinkOf, bodyTextZh, digestLineZh, toldZh } from './render';
 
 /**
  * WeCom group robot (企业微信群机器人): a markdown message; people are pinged with
@@ -42,7 +42,8 @@ export function wecomPayload(messages: NotificationMessage[], ctx: RenderContext
       `### ${msg.digestTitleZh(messages, text)}`,
       ...messages.map((m, i) => {
         const line = digestLineZh(m, text);
-        return `${i + 1}. <font color="${colourOf(m.rung)}">${line.title}</font>\n> ${line.detail} [${msg.LINK_TEXT_ZH}](${msg.projectLink(ctx.publicUrl, m.projectCode)})`;
+        const act = actionLinkOf(ctx, m);
+        return `${i + 1}. <font color="${colourOf(m.rung)}">${line.title}</font>\n> ${line.detail} [${msg.LINK_TEXT_ZH}](${msg.projectLink(ctx.publicUrl, m.projectCode)})${act ? ` [${msg.ACTION_TEXT_ZH}](${act})` : ''}`;
       }),
     ].join('\n');
   }
@@ -55,6 +56,43 @@ export function wecomPayload(messages: NotificationMessage[], ctx: RenderContext
     .join('\n');
   const content = `${msg.truncateUtf8(main, MAX_CONTENT_BYTES - Buffer.byteLength(tail, 'utf8') - 1)}\n${tail}`;
   return { msgtype: 'markdown' as const, markdown: { content } };
+}
+
+/** At most `max` characters (WeCom counts a template card's fields in characters), marked when cut. */
+const cut = (value: string, max: number) =>
+  [...value].length <= max ? value : `${[...value].slice(0, max - 1).join('')}…`;
+
+/**
+ * The leader's own message with an action (notify/leader-links.ts): a text-notice template card, its
+ * fields plain text (values one line each, nothing invisible), cut to WeCom's lengths; tapping the card
+ * or its first jump opens the answer page.
+ */
+export function wecomTemplateCard(m: NotificationMessage, action: string, ctx: RenderContext) {
+  const text = plainPolicy;
+  return {
+    msgtype: 'template_card' as const,
+    template_card: {
+      card_type: 'text_notice' as const,
+      source: { desc: msg.FOOTER_ZH, desc_color: m.rung === 'reminder' ? 3 : 2 },
+      main_title: { title: cut(text.value(m.title), 26), desc: cut(msg.ACTION_NOTE_ZH, 30) },
+      sub_title_text: cut(bodyTextZh(m, text), 112),
+      horizontal_content_list: msg
+        .factsZh(m, text)
+        .slice(0, 6)
+        .map(([k, v]) => ({ keyname: cut(k, 5), value: cut(v, 26) })),
+      jump_list: [
+        { type: 1, title: msg.ACTION_TEXT_ZH, url: action },
+        { type: 1, title: msg.LINK_TEXT_ZH, url: msg.projectLink(ctx.publicUrl, m.projectCode) },
+      ],
+      card_action: { type: 1, url: action },
+    },
+  };
+}
+
+/** What is sent: the template card when the one message carries an action, else the markdown message. */
+export function wecomBody(messages: NotificationMessage[], ctx: RenderContext) {
+  const action = messages.length === 1 ? actionLinkOf(ctx, messages[0]!) : undefined;
+  return action ? wecomTemplateCard(messages[0]!, action, ctx) : wecomPayload(messages, ctx);
 }
 
 /** WeCom answers HTTP 200 with `errcode`; 0 is the only success. */
@@ -72,7 +110,7 @@ export const wecom: ChannelAdapter<TargetOf<'wecom'>> = {
   send(target, messages, ctx): Promise<SendOutcome> {
     const request = {
       url: target.url,
-      body: JSON.stringify(wecomPayload(messages, ctx)),
+      body: JSON.stringify(wecomBody(messages, ctx)),
       headers: { 'content-type': 'application/json;charset=utf-8' },
     };
     return postAndJudge(request, ctx.timeoutMs, wecomVerdict, wecom.secretsOf(target));

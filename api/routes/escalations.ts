@@ -7,11 +7,10 @@ import { LocalDate, ProjectCode } from '../../domain/project';
 import type { App, AppDeps } from '../app';
 import { auditWithAnswer } from '../audit';
 import { authResponses } from '../auth/middleware';
-import { canAnswerEscalation, forbidden } from '../auth/permissions';
+import { answerEscalation } from '../escalation-answers';
 import { ProblemError, ProblemType, problemResponse } from '../http-problem';
 import { IdempotencyKeyHeader, idempotencyResponses, idempotent } from '../idempotency';
 import { deadlineDate } from '../openapi-shapes';
-import { acknowledgeEscalation, queryProject } from '../temporal';
 import { instructionView, ProjectInstruction } from './project-view';
 
 /**
@@ -172,48 +171,12 @@ export function registerEscalationRoutes(app: App, deps: AppDeps): void {
     const { id } = c.req.valid('param');
     const key = escalationKeyOf(id);
     const { instruction } = c.req.valid('json');
-    const principal = c.get('principal');
-    const row = await findEscalation(deps.db, key);
-    if (!row) {
-      throw new ProblemError({
-        status: 404,
-        type: ProblemType.notFound,
-        title: 'No such escalation',
-        detail: `no escalation ${id}`,
-      });
-    }
-    const code = row.projectCode;
-    // The live state: the leader may have been reassigned since the row was written, and an answer may
-    // be on its way to the row (recorded in the workflow, its activity not yet run).
-    const { state } = await queryProject(temporal, code);
-    if (!canAnswerEscalation(principal, state.profile)) {
-      throw forbidden(
-        `only the responsible leader of project ${code} (or an operator) answers its escalations`,
-      );
-    }
-    const earlier = state.instructions.find((i) => i.escalationKey === key);
-    if (row.acknowledgedAt || earlier) {
-      const by = row.acknowledgedBy ?? earlier?.leader;
-      const at = row.acknowledgedAt ?? earlier?.at;
-      throw new ProblemError({
-        status: 409,
-        type: ProblemType.conflict,
-        title: 'Already acknowledged',
-        detail: `escalation ${id} was acknowledged by ${by} at ${at}; an escalation is answered once`,
-      });
-    }
-    // A leader who got here is the project's leader. An operator enters the instruction on the leader's
-    // behalf (代录): the workflow records the leader's name, the audit trail the operator's key.
-    const answer = await acknowledgeEscalation(
-      temporal,
-      code,
-      { escalationKey: key, leader: state.profile.leader, instruction },
-      c.get('updateId'),
+    const answered = await answerEscalation(
+      { db: deps.db, temporal },
+      { key, id, principal: c.get('principal'), instruction, updateId: c.get('updateId') },
     );
-    // The update returns after deliverInstruction ran, so the row now carries the answer.
-    const updated = await findEscalation(deps.db, key);
-    if (!updated) throw new Error(`escalation ${id} vanished while it was acknowledged`);
-    const result = { escalation: updated, instruction: instructionView(answer) };
+    const code = answered.escalation.projectCode;
+    const result = { escalation: answered.escalation, instruction: instructionView(answered.instruction) };
     auditWithAnswer(c, {
       projectCode: code,
       action: 'escalation.acknowledge',

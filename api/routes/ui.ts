@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
-import { html } from 'hono/html';
+import { html, raw } from 'hono/html';
+import { findPeople } from '../../db/people';
 import { loadRecord } from '../../db/performance';
 import { loadItems, loadProjects } from '../../db/read-model';
 import { loadCalendar } from '../../db/reference';
@@ -17,8 +18,8 @@ import { boardForecasts } from '../forecasts';
 import { ProblemError } from '../http-problem';
 import { queryProject } from '../temporal';
 import { forecastSvg } from '../ui/forecast-chart';
-import { type GanttRow, ganttSvg } from '../ui/gantt';
-import { DASHBOARD_CSS, page } from '../ui/layout';
+import { blockedMark, type GanttRow, ganttSvg } from '../ui/gantt';
+import { DASHBOARD_CSS, landingPage, page } from '../ui/layout';
 import { sameOrigin, sameToken, type WebSession, WebSessions } from '../web-session';
 
 /**
@@ -35,7 +36,8 @@ export function registerUiRoutes(app: App, deps: AppDeps): void {
   const sessions = new WebSessions(deps.db, deps.config.api.publicUrl);
   const publicUrl = deps.config.api.publicUrl;
 
-  app.get('/', (c) => c.redirect('/ui', 303));
+  // A newcomer at http://host/ sees where to start; someone signed in goes to the board.
+  app.get('/', async (c) => ((await sessions.current(c)) ? c.redirect('/ui', 303) : c.html(landingPage())));
   app.get('/ui/app.css', (c) =>
     c.body(DASHBOARD_CSS, 200, {
       'content-type': 'text/css; charset=utf-8',
@@ -69,6 +71,15 @@ export function registerUiRoutes(app: App, deps: AppDeps): void {
     await sessions.end(c);
     return c.redirect('/ui/login', 303);
   });
+
+  /** People by name, their id in the tooltip (an id the directory does not know shows as it is). */
+  const peopleNames = async (ids: string[]) => {
+    const names = new Map((await findPeople(deps.db, [...new Set(ids)])).map((p) => [p.id, p.name]));
+    return (id: string) => {
+      const name = names.get(id);
+      return name ? html`<span class="person" title="${id}">${name}</span>` : id;
+    };
+  };
 
   /** The signed-in caller and their form token, or null (then the page redirects to the login form). */
   const who = (c: Context): Promise<WebSession | null> => sessions.current(c);
@@ -125,6 +136,7 @@ export function registerUiRoutes(app: App, deps: AppDeps): void {
     };
     const ui = deps.config.temporal.uiUrl;
     const ns = deps.config.temporal.namespace;
+    const person = await peopleNames(projects.flatMap((p) => [p.leader, p.secretary]));
     const missing = isAdministrator(principal) ? missingNextYearNotice(calendar, now) : null;
     return c.html(
       page(
@@ -158,8 +170,8 @@ ${coloured.map(
   ${forecastCell(r.code)}
   <td class="overdue">${r.overdueItems}</td>
   <td>${r.escalationLevel}</td>
-  <td>${r.leader}</td>
-  <td>${r.secretary}</td>
+  <td>${person(r.leader)}</td>
+  <td>${person(r.secretary)}</td>
   <td><a href="${ui}/namespaces/${ns}/workflows/project-${r.code}">工作流</a></td>
 </tr>`,
 )}
@@ -177,8 +189,8 @@ ${apart.map(
   <td>${projectStatusZh[r.status] ?? r.status}</td>
   <td><a href="/ui/projects/${r.code}">${r.name}</a><br><span class="muted">${r.code}</span></td>
   <td>${r.stage >= 5 ? '已完成' : `阶段${r.stage}`}</td>
-  <td>${r.leader}</td>
-  <td>${r.secretary}</td>
+  <td>${person(r.leader)}</td>
+  <td>${person(r.secretary)}</td>
 </tr>`,
 )}
 </tbody>
@@ -232,6 +244,7 @@ ${apart.map(
       state.lifecycle && state.lifecycle.phase !== 'active'
         ? null
         : forecastFromRecord(await loadRecord(deps.db), state, { now: Date.now() }).forecast;
+    const person = await peopleNames([state.profile.leader, state.profile.secretary]);
     const ui = `${deps.config.temporal.uiUrl}/namespaces/${deps.config.temporal.namespace}/workflows/project-${code}`;
     return c.html(
       page(
@@ -253,7 +266,7 @@ ${apart.map(
       : ''
   }
 </div>
-<p>责任领导 ${state.profile.leader} · 项目秘书 ${state.profile.secretary} · 规则版本 <span id="rules-edition">${state.rulesEdition ?? '出厂'}</span> · <a href="${ui}">在 Temporal UI 中查看工作流</a></p>
+<p id="project-people">责任领导 ${person(state.profile.leader)} · 项目秘书 ${person(state.profile.secretary)} · 规则版本 <span id="rules-edition">${state.rulesEdition ?? '出厂'}</span> · <a href="${ui}">在 Temporal UI 中查看工作流</a></p>
 ${
   state.lifecycle && state.lifecycle.phase !== 'active'
     ? html`<p class="notice" id="phase" data-phase="${state.lifecycle.phase}">${projectPhaseZh[state.lifecycle.phase]}（自 ${calendar.dateOf(Date.parse(state.lifecycle.since))}）${
@@ -271,7 +284,7 @@ ${
     ? html`<p class="warning" id="provisional-items">以下事项的承诺时限为暂定（涉及尚未公布节假日安排的日期）：${provisionalItems.join('、')}</p>`
     : ''
 }
-<h2>审批事项甘特图（灰：计划，彩：实际；红框：关键路径；⛔ 受阻）</h2>
+<h2>审批事项甘特图（灰：计划，彩：实际；红框：关键路径；${raw(`<svg class="legend-mark" width="14" height="14" viewBox="0 0 14 14">${blockedMark(7, 7)}</svg>`)} 受阻）</h2>
 ${ganttSvg(rows, today)}
 <h2>施工许可预测（依据各部门历史办理记录，蒙特卡洛 ${forecast?.samples ?? 0} 次）</h2>
 ${

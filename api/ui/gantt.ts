@@ -5,7 +5,9 @@ import { esc } from './svg';
 /**
  * A project's Gantt chart as server-side SVG: items grouped by stage, the planned bar (from the baseline
  * schedule) under the actual one (submission or acceptance to finish, or to today while open), the
- * critical path outlined, blocked items marked, and a line for today.
+ * critical path outlined, blocked items marked, a time axis with a tick at the start of every month, and
+ * a line for today. Marks are drawn, not typed: a symbol from an emoji font (⛔) shows as a box where the
+ * font is missing, so the page uses shapes and the CJK fonts its style sheet names.
  */
 export type GanttRow = {
   code: string;
@@ -60,7 +62,8 @@ export function ganttSvg(rows: GanttRow[], today: string) {
     (a, b) => a.stage - b.stage || (a.plannedStart ?? '').localeCompare(b.plannedStart ?? ''),
   );
   const parts: string[] = [];
-  let y = 24;
+  const top = 34;
+  let y = top;
   let stage = 0;
   for (const r of sorted) {
     if (r.stage !== stage) {
@@ -75,7 +78,8 @@ export function ganttSvg(rows: GanttRow[], today: string) {
       `<g class="row" data-item="${esc(r.code)}" data-state="${state}"${r.critical ? ' data-critical="true"' : ''}>`,
       // The tooltip: the status in Chinese and the China due date (承诺时限).
       `<title>${esc(r.nameZh)} · ${esc(itemStatusLabelZh(r.status))}${r.dueDate ? ` · 承诺时限 ${r.dueDate}` : ''}</title>`,
-      `<text x="14" y="${y + 15}" font-size="12">${r.blocked ? '⛔ ' : ''}${esc(r.nameZh)} <tspan fill="#7b8794">${esc(r.department)}</tspan></text>`,
+      r.blocked ? blockedMark(20, y + 11) : '',
+      `<text x="${r.blocked ? 30 : 14}" y="${y + 15}" font-size="12">${esc(r.nameZh)} <tspan fill="#7b8794">${esc(r.department)}</tspan></text>`,
     );
     if (r.plannedStart && r.plannedFinish) {
       const px = x(r.plannedStart);
@@ -96,11 +100,45 @@ export function ganttSvg(rows: GanttRow[], today: string) {
     parts.push('</g>');
     y += rowH;
   }
-  const tx = x(today);
-  parts.push(
-    `<line x1="${tx.toFixed(1)}" y1="16" x2="${tx.toFixed(1)}" y2="${y}" stroke="#f08c00" stroke-dasharray="4 3"/>`,
-  );
-  parts.push(`<text x="${(tx + 3).toFixed(1)}" y="12" font-size="11" fill="#f08c00">今天 ${today}</text>`);
+  const axis = monthTicks(first, last).map((m) => {
+    const mx = x(m).toFixed(1);
+    // January, and the first tick, carry the year.
+    const text =
+      m.endsWith('-01-01') || m === monthTicks(first, last)[0]
+        ? `${m.slice(0, 4)}年${Number(m.slice(5, 7))}月`
+        : `${Number(m.slice(5, 7))}月`;
+    return `<g class="month" data-month="${m.slice(0, 7)}"><line x1="${mx}" y1="16" x2="${mx}" y2="${y}" stroke="#e4e7eb"/><text x="${mx}" y="12" font-size="11" fill="#52606d" text-anchor="middle">${text}</text></g>`;
+  });
+  const tx = x(today).toFixed(1);
+  const todayLine = `<g class="today" data-date="${today}"><line x1="${tx}" y1="18" x2="${tx}" y2="${y}" stroke="#f08c00" stroke-dasharray="4 3"/><text x="${tx}" y="29" font-size="11" fill="#f08c00" text-anchor="middle">今天 ${today}</text></g>`;
   const height = y + 8;
-  return html`<svg xmlns="http://www.w3.org/2000/svg" class="gantt" width="${label + width + 20}" height="${height}" font-family="sans-serif">${raw(parts.join(''))}</svg>`;
+  // The axis under the rows, the today line over them.
+  const body = `<g class="axis">${axis.join('')}</g>${parts.join('')}${todayLine}`;
+  return html`<svg xmlns="http://www.w3.org/2000/svg" class="gantt" width="${label + width + 20}" height="${height}" font-family="${FONTS}">${raw(body)}</svg>`;
+}
+
+/** The fonts the dashboard's style sheet names (api/ui/layout.ts): CJK text and the marks' digits. */
+const FONTS = "'Noto Sans CJK SC', 'Microsoft YaHei', 'PingFang SC', sans-serif";
+
+/** The first day of every month after `first` and up to `last` (days since the epoch), as dates. */
+export function monthTicks(first: number, last: number): string[] {
+  const ticks: string[] = [];
+  const d = new Date(first * DAY);
+  let year = d.getUTCFullYear();
+  let month = d.getUTCMonth() + 1; // the month after the first day's
+  for (;;) {
+    if (month > 11) {
+      month = 0;
+      year += 1;
+    }
+    const at = Date.UTC(year, month, 1) / DAY;
+    if (at > last) return ticks;
+    ticks.push(new Date(at * DAY).toISOString().slice(0, 10));
+    month += 1;
+  }
+}
+
+/** A blocked item's mark: a red disc with a white bar (a no-entry sign), drawn rather than typed. */
+export function blockedMark(cx: number, cy: number): string {
+  return `<g class="blocked-mark"><circle cx="${cx}" cy="${cy}" r="5.5" fill="#d62728"/><rect x="${cx - 3.5}" y="${cy - 1}" width="7" height="2" fill="#fff"/></g>`;
 }

@@ -87,3 +87,24 @@ ${body}
 </body>
 </html>`;
 }
+
+/**
+ * What `/` shows someone not signed in: where to sign in, the API's documentation and its health, and
+ * how leaders answer from their messages. Signed in, `/` is the board.
+ */
+export function landingPage() {
+  return page(
+    '首页',
+    null,
+    html`<div class="panel" id="landing">
+<h1>Greenlane 重大项目帮办代办</h1>
+<p>挂图作战：项目总览（红黄绿灯）、各项目甘特图、部门审批队列与人员名录。</p>
+<ul id="start">
+  <li><a href="/ui/login">登录挂图作战</a>（使用服务室发放的 API 密钥）</li>
+  <li><a href="/docs">接口文档</a>（OpenAPI：<a href="/openapi.json">/openapi.json</a>）</li>
+  <li><a href="/healthz">运行状态</a></li>
+</ul>
+<p class="muted">责任领导收到督办消息后，点消息中的「批示」即可在手机上查看项目并批示，无需密钥。</p>
+</div>`,
+  );
+}

@@ -157,9 +157,19 @@ function check(
         return refuse(310000, 'timestamp invalid');
       if (!equal(sign, expected)) return refuse(310000, 'sign not match');
     }
-    if (body?.msgtype !== 'markdown' || !body.markdown?.title || !body.markdown?.text) {
-      return refuse(40035, 'missing parameter');
-    }
+    const markdown = body?.msgtype === 'markdown' && body.markdown?.title && body.markdown?.text;
+    // An ActionCard: title, markdown text, and buttons that each open a URL.
+    const card = body?.actionCard;
+    const actionCard =
+      body?.msgtype === 'actionCard' &&
+      card?.title &&
+      card?.text &&
+      Array.isArray(card.btns) &&
+      card.btns.length > 0 &&
+      card.btns.every(
+        (b: { title?: unknown; actionURL?: unknown }) => b.title && /^https?:\/\//.test(String(b.actionURL)),
+      );
+    if (!markdown && !actionCard) return refuse(40035, 'missing parameter');
     return { ok: true, status: 200, answer: { errcode: 0, errmsg: 'ok' } };
   }
   if (kind === 'wecom') {
@@ -169,6 +179,20 @@ function check(
       answer: { errcode, errmsg },
     });
     if (r.url.searchParams.get('key') !== r.token) return refuse(93000, 'invalid webhook url');
+    if (body?.msgtype === 'template_card') {
+      // A text-notice card: a main title of at most 26 characters and a card action with a URL.
+      const t = body.template_card;
+      if (
+        t?.card_type !== 'text_notice' ||
+        !t.main_title?.title ||
+        t.card_action?.type !== 1 ||
+        !t.card_action.url
+      )
+        return refuse(40058, 'template_card invalid');
+      if ([...String(t.main_title.title)].length > 26)
+        return refuse(40058, 'main_title.title exceed max length');
+      return { ok: true, status: 200, answer: { errcode: 0, errmsg: 'ok' } };
+    }
     if (body?.msgtype !== 'markdown' || typeof body.markdown?.content !== 'string') {
       return refuse(40008, 'invalid message type');
     }
@@ -195,9 +219,10 @@ function check(
         return refuse(19021, 'sign match fail or timestamp is not within one hour from current time');
       }
     }
-    if (body?.msg_type !== 'post' || !body.content?.post?.zh_cn?.content) {
-      return refuse(9499, 'Bad Request');
-    }
+    const post = body?.msg_type === 'post' && body.content?.post?.zh_cn?.content;
+    const interactive =
+      body?.msg_type === 'interactive' && body.card?.header && Array.isArray(body.card.elements);
+    if (!post && !interactive) return refuse(9499, 'Bad Request');
     return { ok: true, status: 200, answer: { code: 0, msg: 'success', data: {} } };
   }
   // The webhook: HMAC-SHA256 of the raw body, and a timestamp header matching the signed body.

@@ -33,6 +33,9 @@ beforeAll(async () => {
   operatorKey = (await g.keyFor('operator')).key;
   const sec = await g.keyFor('secretary', { person: 'sec-ui' });
   leader = (await g.keyFor('leader', { person: 'leader-ui' })).personId!;
+  // People are shown by name (their id in the tooltip).
+  await g.db.updateTable('people').set({ name: '李建国' }).where('id', '=', leader).execute();
+  await g.db.updateTable('people').set({ name: '王敏' }).where('id', '=', sec.personId!).execute();
   code = `UI-${g.tag}`;
   const reg = await g.call('POST', '/projects', sec.key, {
     code,
@@ -131,6 +134,20 @@ async function login(key: string) {
 }
 
 describe('the battle-map dashboard in Chromium', () => {
+  it('leads a newcomer from / to the sign-in, the API documentation and the health', async () => {
+    const res = await page.goto(`${g.url}/`);
+    expect(res?.status()).toBe(200);
+    const links = await page
+      .locator('#start a')
+      .evaluateAll((as) =>
+        as.map((a) => (a as unknown as { getAttribute(n: string): string }).getAttribute('href')),
+      );
+    expect(links).toEqual(['/ui/login', '/docs', '/openapi.json', '/healthz']);
+    await page.screenshot({ path: `${out}dashboard-landing.png`, fullPage: true });
+    await Promise.all([page.waitForURL(/\/ui\/login/), page.click('#start a:has-text("登录挂图作战")')]);
+    expect(await cspViolations()).toEqual([]);
+  });
+
   it('refuses a wrong key and shows the board with each project in its colour', async () => {
     await page.goto(`${g.url}/ui`);
     expect(page.url()).toContain('/ui/login');
@@ -158,6 +175,9 @@ describe('the battle-map dashboard in Chromium', () => {
     expect(probability >= 0 && probability <= 1).toBe(true);
     expect(await forecast.textContent()).toContain(`达成 ${Math.round(probability * 100)}%`);
     expect(await red.locator('td.forecast').textContent()).toBe('—');
+    // People by name, not id.
+    expect(await row.locator('.person').allTextContents()).toEqual(['李建国', '王敏']);
+    expect(await row.locator('.person').first().getAttribute('title')).toBe(leader);
     const short = page.locator(`tr[data-project="SHORT-${g.tag}"]`);
     await short.waitFor();
     expect(await short.getAttribute('data-colour')).toBe('green');
@@ -193,6 +213,24 @@ describe('the battle-map dashboard in Chromium', () => {
       'not-started',
     );
     expect(await page.locator('g.row[data-critical="true"]').count()).toBeGreaterThan(5);
+    // A time axis: a tick at the start of every month the chart spans, and today's line.
+    const months = await page
+      .locator('svg.gantt g.month')
+      .evaluateAll((gs) =>
+        gs.map((g) => (g as unknown as { getAttribute(n: string): string }).getAttribute('data-month')),
+      );
+    expect(months.length).toBeGreaterThan(6);
+    expect(months).toEqual([...months].sort());
+    expect(new Set(months).size).toBe(months.length);
+    const today = new Date(Date.now() + 8 * 3_600_000).toISOString().slice(0, 10);
+    expect(await page.locator('svg.gantt g.today').getAttribute('data-date')).toBe(today);
+    expect(await page.locator('#project-people').textContent()).toMatch(/^责任领导 李建国 · 项目秘书 王敏 ·/);
+    // Marks are drawn: no symbol the machine's fonts may lack (no emoji font here), on the page or in the chart.
+    const text = await page.evaluate(
+      () =>
+        (globalThis as unknown as { document: { body: { textContent: string } } }).document.body.textContent,
+    );
+    expect(text).not.toMatch(/[\u2190-\u21FF\u2600-\u27BF\u{1F000}-\u{1FAFF}]/u);
     expect(await page.locator('#kpi-overdue').textContent()).toBe('0');
     // Decided today: no whole working day on any clock yet; the plan's figures and the commitment beside.
     expect(await page.locator('#kpi-counted').textContent()).toBe('0');

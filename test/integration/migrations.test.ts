@@ -29,6 +29,7 @@ const expectedPrimaryKeys: Record<keyof DB, string[]> = {
   service_log: ['id'],
   return_visits: ['id'],
   web_sessions: ['id'],
+  leader_links: ['id'],
 };
 const tables = Object.keys(expectedPrimaryKeys);
 

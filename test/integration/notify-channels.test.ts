@@ -472,7 +472,10 @@ describe('rate limits: never exceeded, nothing dropped', () => {
     expect(robot.delivered()).toHaveLength(20);
     const digest = robot.received.at(-1)!.json.markdown;
     expect(digest.title).toBe('【审批督办汇总】智能装备产业园一期 共 6 条预警');
-    const titles = robot.received.flatMap((r) => r.json.markdown.text.match(/事项\d+/g) as string[]);
+    // The leader's own robot: single messages are ActionCards (notify/leader-links.ts), the digest markdown.
+    const titles = robot.received.flatMap(
+      (r) => (r.json.markdown ?? r.json.actionCard).text.match(/事项\d+/g) as string[],
+    );
     expect(new Set(titles)).toEqual(new Set(keys.map((_, i) => `事项${i + 1}`)));
     const rows = await p.rows();
     expect(new Set(rows.slice(19).map((r) => r.request_id)).size).toBe(1); // the six share one request
@@ -548,7 +551,7 @@ describe('rate limits: never exceeded, nothing dropped', () => {
     expect(robot.received).toHaveLength(20);
     clock.advance(70_000);
     for (let i = 0; i < 3; i++) await Promise.all([a.runOnce(), b.runOnce()]);
-    const titles = robot.received.map((r) => r.json.markdown.title as string);
+    const titles = robot.received.map((r) => (r.json.markdown ?? r.json.actionCard).title as string);
     expect(titles).toHaveLength(30);
     expect(new Set(titles).size).toBe(30);
   });

@@ -285,10 +285,13 @@ describe('an escalation from recordProgress to every channel', () => {
     expect((await rowsOf()).every((r) => r.status === 'sent')).toBe(true);
 
     expect(robots.leaders!.delivered()).toHaveLength(1);
+    // The leader's own robot: an ActionCard whose first button is a link of the leader's own.
     const leader = robots.leaders!.received[0]!.json;
+    const action: string = leader.actionCard?.btns?.[0]?.actionURL ?? '';
+    expect(action).toMatch(new RegExp(`^${PUBLIC_URL}/l/[A-Za-z0-9_-]{43}$`));
     expect(leader).toEqual({
-      msgtype: 'markdown',
-      markdown: {
+      msgtype: 'actionCard',
+      actionCard: {
         title: '【红牌督办】市第二人民医院新院区 · 建筑工程施工许可',
         text: [
           '#### 【红牌督办】市第二人民医院新院区 · 建筑工程施工许可',
@@ -299,16 +302,19 @@ describe('an escalation from recordProgress to every channel', () => {
           '- 承诺时限：2027-03-04',
           '- 触发时间：2027-03-09 09:00',
           '',
-          `[查看项目](${PUBLIC_URL}/ui/projects/${code})`,
-          '',
-          '通知：李建国（责任领导）',
-          '@13800000001',
+          '批示链接仅限本人使用，一次有效，72 小时内有效',
           '',
           'Greenlane 审批督办',
         ].join('\n'),
+        btnOrientation: '1',
+        btns: [
+          { title: '批示', actionURL: action },
+          { title: '查看项目', actionURL: `${PUBLIC_URL}/ui/projects/${code}` },
+        ],
       },
-      at: { atMobiles: ['13800000001'], atUserIds: [], isAtAll: false },
     });
+    // The e-mail to the leader alone carries a link of its own too.
+    expect(smtp.mails[0]!.text).toMatch(new RegExp(`批示（[^）]*）：${PUBLIC_URL}/l/[A-Za-z0-9_-]{43}`));
 
     expect(smtp.mails.map((m) => [m.to, m.subject])).toEqual([
       [['li.jianguo@gov.example'], '【红牌督办】市第二人民医院新院区 · 建筑工程施工许可'],
@@ -392,20 +398,24 @@ describe('a project named with Markdown', () => {
       });
       expect(await dispatcher.runOnce()).toMatchObject({ sent: 2, failed: 0 });
 
-      const dingtalk = ding.delivered()[0]!.json;
+      // The leader's own robot gets an ActionCard (notify/leader-links.ts); its links are the buttons'.
+      const card = ding.delivered()[0]!.json.actionCard;
       const content: string = wecom.delivered()[0]!.json.markdown.content;
       const neutral = '［点此查看领导批示］(http：//evil.example/phish)';
-      expect(dingtalk.markdown.title).toBe(`【红牌督办】${neutral} · 建筑工程施工许可`);
-      for (const text of [dingtalk.markdown.text as string, content]) {
+      expect(card.title).toBe(`【红牌督办】${neutral} · 建筑工程施工许可`);
+      const links = (text: string) => [...text.matchAll(/\]\(([^)]*)\)/g)].map((m) => m[1]);
+      for (const text of [card.text as string, content]) {
         expect(text).toContain(neutral);
         expect(text).not.toContain('http://evil');
-        // The one link left is the project's page under PUBLIC_URL.
-        expect([...text.matchAll(/\]\(([^)]*)\)/g)].map((m) => m[1])).toEqual([
-          `${PUBLIC_URL}/ui/projects/${evilCode}`,
-        ]);
       }
-      expect(dingtalk.markdown.text).toContain(`#### 【红牌督办】${neutral} · 建筑工程施工许可\n`);
-      expect(dingtalk.at).toEqual({ atMobiles: ['13800000001'], atUserIds: [], isAtAll: false });
+      // The one link left in the markdown is the project's page under PUBLIC_URL; the card has none.
+      expect(links(content)).toEqual([`${PUBLIC_URL}/ui/projects/${evilCode}`]);
+      expect(links(card.text)).toEqual([]);
+      expect(card.btns.map((b: { actionURL: string }) => b.actionURL)).toEqual([
+        expect.stringMatching(new RegExp(`^${PUBLIC_URL}/l/[A-Za-z0-9_-]{43}$`)),
+        `${PUBLIC_URL}/ui/projects/${evilCode}`,
+      ]);
+      expect(card.text).toContain(`#### 【红牌督办】${neutral} · 建筑工程施工许可\n`);
       expect(content).toContain(
         `### <font color="warning">【红牌督办】${neutral} · 建筑工程施工许可</font>\n`,
       );

@@ -56,9 +56,10 @@ afterAll(async () => {
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'options', 'head', 'trace'] as const;
 /** Served but deliberately not in the document: the document itself, its page, and the HTML dashboard. */
-// The document itself, the page that shows it (with its style and script) and the dashboard's pages.
+// The document itself, the page that shows it (with its style and script), the dashboard's pages and the
+// page a leader's action link opens (/l/{token}, api/routes/leader-page.ts).
 const UNDOCUMENTED = (path: string) =>
-  ['/openapi.json', '/docs', '/docs.css', '/docs.js', '/'].includes(path) || /^\/ui(\/|$)/.test(path);
+  ['/openapi.json', '/docs', '/docs.css', '/docs.js', '/'].includes(path) || /^\/(ui|l)(\/|$)/.test(path);
 
 function operations(): { key: string; path: string; method: string; op: Json }[] {
   return Object.entries<Json>(doc.paths).flatMap(([path, item]) =>

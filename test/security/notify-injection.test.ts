@@ -11,10 +11,10 @@ import {
 import { renderDigest } from '../../domain/digest-render';
 import type { EscalationEvent } from '../../domain/project';
 import type { ReportItem, ReportProject } from '../../domain/reports';
-import { dingtalkPayload } from '../../notify/dingtalk';
+import { dingtalkBody, dingtalkPayload } from '../../notify/dingtalk';
 import { emailContent } from '../../notify/email';
-import { feishuContent } from '../../notify/feishu';
-import type { NotificationMessage } from '../../notify/message';
+import { feishuBody, feishuContent } from '../../notify/feishu';
+import type { NotificationMessage, RenderContext } from '../../notify/message';
 import {
   type Directory,
   type Person,
@@ -22,7 +22,7 @@ import {
   type Route,
   recipientFor,
 } from '../../notify/recipients';
-import { wecomPayload } from '../../notify/wecom';
+import { wecomBody, wecomPayload } from '../../notify/wecom';
 import { person } from '../domain/notify-fixtures';
 import { testCalendarYears } from '../helpers/projects';
 import { reportItem, reportProject } from '../helpers/report-rows';
@@ -484,5 +484,56 @@ describe('the template keeps its formatting around hostile values', () => {
     expect(mail.subject).toBe(
       '【红牌督办】正常 - 伪造：请立即转账 #### 伪造标题 1. 伪造序号 > 伪造引用 * 伪造 · 问题「正常 - 伪造：请立即转账 #### 伪造标题 1. 伪造序号 > 伪造引用 * 伪造」',
     );
+  });
+});
+
+describe("the leader's action cards keep every hostile value inert", () => {
+  const action = `${PUBLIC_URL}/l/${'A'.repeat(43)}`;
+  /** The red card as the leader alone gets it (their own robot), with an action link. */
+  const own = (v: string): [NotificationMessage, RenderContext] => {
+    const red = escalationMessages(v).dingtalk!.find((m) =>
+      m.recipients.some((r) => r.roles.includes('leader')),
+    )!;
+    const m = { ...red, recipients: red.recipients.filter((r) => r.roles.includes('leader')).slice(0, 1) };
+    return [m, { publicUrl: PUBLIC_URL, actionLinks: new Map([[m.escalationKey, action]]) }];
+  };
+
+  it.each(Object.entries(HOSTILE))('DingTalk ActionCard: %s', (_, value) => {
+    const [m, c] = own(value);
+    const body = dingtalkBody([m], c);
+    if (body.msgtype !== 'actionCard') throw new Error('expected an ActionCard');
+    const { title, text, btns } = body.actionCard;
+    expect(text).not.toMatch(INVISIBLE);
+    expect([...text.matchAll(LINK)]).toEqual([]); // the only links are the buttons
+    expect(text).not.toMatch(/https?:\/\//);
+    // Lines start only as the template starts them (its heading and fact bullets); no value opens a
+    // list, a heading or a quote.
+    const template = /^(#### |- (项目|责任单位|承诺时限|触发时间)：)/;
+    for (const line of text.split('\n').filter((l) => !template.test(l))) {
+      expect(line).not.toMatch(/^\s*(?:[-+*]\s|\d+\.\s|>|#)/);
+    }
+    expect(title).not.toMatch(/[\r\n[\]<>#*@!]/);
+    expect(btns.map((b) => b.actionURL)).toEqual([action, `${PUBLIC_URL}/ui/projects/${m.projectCode}`]);
+  });
+
+  it.each(Object.entries(HOSTILE))('WeCom template card and Feishu card: %s', (_, value) => {
+    const [m, c] = own(value);
+    const wecom = wecomBody([m], c);
+    if (wecom.msgtype !== 'template_card') throw new Error('expected a template card');
+    const t = wecom.template_card;
+    for (const s of [
+      t.main_title.title,
+      t.sub_title_text,
+      ...t.horizontal_content_list.map((f) => f.value),
+    ]) {
+      expect(s).not.toMatch(/[\r\n]/);
+      expect(s).not.toMatch(INVISIBLE);
+    }
+    const feishu = feishuBody([m], c, undefined, 1_800_000_000);
+    if (feishu.msg_type !== 'interactive') throw new Error('expected an interactive card');
+    const json = JSON.stringify(feishu.card);
+    expect(json).not.toContain('lark_md');
+    expect(json).not.toContain('<at');
+    expect(feishu.card.header.title.content).not.toMatch(/[\r\n]/);
   });
 });
