@@ -309,11 +309,14 @@ describe('finding 6: security headers on every answer', () => {
       expect(res.headers.get('strict-transport-security'), path).toBeNull();
     }
     // The pages satisfy it: no inline style or script left.
-    for (const path of ['/ui/login', '/docs']) {
+    for (const path of ['/ui/login', '/docs', '/']) {
       const page = await (await fetch(g.url + path)).text();
       expect(page, path).not.toMatch(/<style|<script>|style="/);
     }
-    expect((await fetch(`${g.url}/`, { redirect: 'manual' })).headers.get('location')).toBe('/ui');
+    // Signed out, / is a landing page that leads to the sign-in; signed in, it goes to the board.
+    const landing = await fetch(`${g.url}/`, { redirect: 'manual' });
+    expect(landing.status).toBe(200);
+    expect(await landing.text()).toContain('href="/ui/login"');
   });
 });
 
