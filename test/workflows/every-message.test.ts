@@ -76,7 +76,7 @@ describe('every message and branch, across continue-as-new', () => {
     // Past every rung of A's ladder; the leader answers the red card.
     await h.skipTo(cst('06-29T10:00:00'));
     const red = (await state()).recentEscalations.find((e) => e.subjectId === 'A' && e.rung === 'red');
-    expect(red).toBeDefined();
+    expect(red).toMatchObject({ key: 'EVERY-1/item/A/1/red', level: 3, department: 'FGW' });
     await handle.executeUpdate(acknowledgeEscalationUpdate, {
       args: [{ escalationKey: red!.key, leader: 'leader-li', instruction: '请发改委本周内办结' }],
     });
