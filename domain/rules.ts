@@ -152,15 +152,29 @@ export function applyRulesEdition(
   now: number,
   calendar: Calendar,
 ): RulesChange {
-  // A JSON copy: structuredClone is not in the workflow's sandbox.
-  const before = JSON.parse(JSON.stringify(state)) as ProjectState;
+  const from = state.rulesEdition ?? SHIPPED_EDITION;
   const nextBefore = nextEscalationAt(state, calendar);
+  const overdueBefore = new Set(summarize(state, now).overdueItems);
+  // Open items whose limit the edition changes, with their deadline as it stands.
+  const changing = state.plan.items
+    .filter((def) => {
+      const limit = edition.limits[def.code];
+      return (
+        limit !== undefined &&
+        !isDone(state.items[def.code]!) &&
+        (limit.days !== def.committedLimit.days || limit.dayType !== def.committedLimit.dayType)
+      );
+    })
+    .map((def) => ({
+      code: def.code,
+      limitFrom: def.committedLimit.days,
+      dueFrom: state.items[def.code]!.dueDate ?? null,
+    }));
+  const changed = new Set(changing.map((c) => c.code));
   state.plan = {
     ...state.plan,
     items: state.plan.items.map((i) =>
-      edition.limits[i.code] && !isDone(state.items[i.code]!)
-        ? { ...i, committedLimit: edition.limits[i.code]! }
-        : i,
+      changed.has(i.code) ? { ...i, committedLimit: edition.limits[i.code]! } : i,
     ),
   };
   const ladderChanged = JSON.stringify(state.policy) !== JSON.stringify(edition.policy);
@@ -169,35 +183,24 @@ export function applyRulesEdition(
   refreshAllDeadlines(state, calendar);
   state.revision += 1;
 
-  const items: RulesChange['items'] = [];
-  for (const def of state.plan.items) {
-    const old = before.plan.items.find((i) => i.code === def.code)!;
-    if (
-      old.committedLimit.days === def.committedLimit.days &&
-      old.committedLimit.dayType === def.committedLimit.dayType
-    )
-      continue;
-    const dueFrom = before.items[def.code]!.dueDate ?? null;
-    const dueTo = state.items[def.code]!.dueDate ?? null;
-    items.push({
-      item: def.code,
-      limitFrom: old.committedLimit.days,
-      limitTo: def.committedLimit.days,
+  const items = changing.map(({ code, limitFrom, dueFrom }) => {
+    const dueTo = state.items[code]!.dueDate ?? null;
+    return {
+      item: code,
+      limitFrom,
+      limitTo: edition.limits[code]!.days,
       dueFrom,
       dueTo,
       shift: dueFrom && dueTo ? signedWorkingDays(calendar, dueFrom, dueTo) : null,
-    });
-  }
-  const nextAfter = nextEscalationAt(state, calendar);
+    };
+  });
   return {
     edition: edition.id,
-    from: before.rulesEdition ?? SHIPPED_EDITION,
+    from,
     items,
-    overdueAtOnce: summarize(state, now).overdueItems.filter(
-      (c) => !summarize(before, now).overdueItems.includes(c),
-    ),
+    overdueAtOnce: summarize(state, now).overdueItems.filter((c) => !overdueBefore.has(c)),
     ladderChanged,
-    nextEscalation: { from: isoOrNull(nextBefore), to: isoOrNull(nextAfter) },
+    nextEscalation: { from: isoOrNull(nextBefore), to: isoOrNull(nextEscalationAt(state, calendar)) },
     revision: state.revision,
   };
 }
@@ -209,6 +212,7 @@ export function previewRulesEdition(
   now: number,
   calendar: Calendar,
 ): RulesChange {
+  // A JSON copy, like the workflow's state (structuredClone is not in the workflow's sandbox).
   const copy = JSON.parse(JSON.stringify(state)) as ProjectState;
   return { ...applyRulesEdition(copy, edition, now, calendar), revision: state.revision };
 }

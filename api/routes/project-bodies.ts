@@ -29,6 +29,13 @@ export const PlanningDate = LocalDate.refine((d) => d >= '2000-01-01' && d <= '2
   error: (iss) => `${JSON.stringify(iss.input)} is outside the planning window 2000-01-01 … 2099-12-31`,
 });
 
+/** The gov-building template's prerequisites of the construction permit, one left out: the example's waiver. */
+function permitPrerequisitesWithout(waived: string): string[] {
+  const template = shippedCatalog.templates.find((t) => t.id === 'gov-building')!;
+  const permit = template.items.find((i) => i.code === 'CONSTRUCTION-PERMIT')!;
+  return (permit.prerequisites ?? []).filter((p) => p !== waived);
+}
+
 export const RegisterProject = z
   .strictObject({
     code: ProjectCode.describe(
@@ -58,19 +65,7 @@ export const RegisterProject = z
       tailoring: {
         waive: ['FLOOD-IMPACT'],
         prerequisites: [
-          {
-            code: 'CONSTRUCTION-PERMIT',
-            prerequisites: [
-              'LAND-ALLOCATION',
-              'WORKS-PLANNING-PERMIT',
-              'DRAWING-REVIEW',
-              'FIRE-DESIGN',
-              'TENDER',
-              'QUALITY-SUPERVISION',
-              'EIA',
-              'SOIL-WATER',
-            ],
-          },
+          { code: 'CONSTRUCTION-PERMIT', prerequisites: permitPrerequisitesWithout('FLOOD-IMPACT') },
         ],
       },
     },

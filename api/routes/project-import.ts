@@ -14,7 +14,7 @@ import { IdempotencyKeyHeader, idempotent } from '../idempotency';
 import { jsonResponse } from '../openapi-shapes';
 import { requireCodeFree, startImportedProject } from '../temporal';
 import { PlanningDate, Registered, RegisterProject, scheduleAnswer } from './project-bodies';
-import { planToRegister } from './registration';
+import { planToRegister, rememberAccess } from './registration';
 
 /**
  * Bringing in a project the centre already serves (存量项目导入), with its history: operators only. The
@@ -143,11 +143,7 @@ export function registerProjectImportRoutes(app: App, deps: AppDeps): void {
     if (dryRun) await requireCodeFree(temporal, profile.code);
     const started = dryRun ? null : await startImportedProject(temporal, outcome.state);
     if (started) {
-      deps.accessCache?.set(profile.code, {
-        secretary: profile.secretary,
-        leader: profile.leader,
-        itemDepartments: new Map(plan.items.map((i) => [i.code, i.department])),
-      });
+      rememberAccess(deps, profile, plan);
     }
     const answer = {
       code: profile.code,

@@ -28,7 +28,7 @@ import {
   scheduleAnswer,
 } from './project-bodies';
 import { ProjectView, projectView } from './project-view';
-import { invalid, planProblem, planToRegister } from './registration';
+import { invalid, planProblem, planToRegister, rememberAccess } from './registration';
 
 /** Projects: register (starts the workflow), list from the read model, the live state, reassignment. */
 
@@ -189,11 +189,7 @@ export function registerProjectRoutes(app: App, deps: AppDeps): void {
       baseline: baselineFrom(schedule),
       ...rules,
     });
-    deps.accessCache?.set(profile.code, {
-      secretary: profile.secretary,
-      leader: profile.leader,
-      itemDepartments: new Map(plan.items.map((i) => [i.code, i.department])),
-    });
+    rememberAccess(deps, profile, plan);
     const answer = {
       code: profile.code,
       workflowId: started.workflowId,

@@ -2,8 +2,10 @@ import type { Db } from '../../db/connect';
 import { loadCalendarYears } from '../../db/reference';
 import { latestEdition } from '../../db/rule-editions';
 import { shippedCatalog } from '../../domain/catalog-data';
-import { instantiatePlan, type Tailoring } from '../../domain/plan';
+import { instantiatePlan, type Plan, type Tailoring } from '../../domain/plan';
+import type { ProjectProfile } from '../../domain/project';
 import { planUnderEdition } from '../../domain/rules';
+import type { AppDeps } from '../app';
 import { ProblemError, ProblemType } from '../http-problem';
 
 /**
@@ -24,6 +26,15 @@ export async function planToRegister(db: Db, body: { templateId: string; tailori
     /** For NewProject: the edition's ladder and id; empty while none is published. */
     rules: edition ? { policy: edition.policy, rulesEdition: edition.id } : {},
   };
+}
+
+/** What this process knows at once of a project it just started: who may act on it (api/access.ts). */
+export function rememberAccess(deps: AppDeps, profile: ProjectProfile, plan: Plan): void {
+  deps.accessCache?.set(profile.code, {
+    secretary: profile.secretary,
+    leader: profile.leader,
+    itemDepartments: new Map(plan.items.map((i) => [i.code, i.department])),
+  });
 }
 
 /** A plan refused by the domain: every problem listed, each as a field error on `tailoring`. */
