@@ -1,4 +1,6 @@
+import { writeFile } from 'node:fs/promises';
 import type { WorkflowHandle } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { temporal } from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
@@ -95,6 +97,26 @@ export async function startHarness(taskQueue: string) {
       await env.teardown();
     },
   };
+}
+
+const workflowsPath = new URL('../../workflows/index.ts', import.meta.url).pathname;
+
+/**
+ * Replay a run's history against the current workflow code (a determinism failure throws), and with
+ * RECORD_HISTORIES=1 write it into the replay corpus (test/workflows/histories/<name>.json).
+ */
+export async function replayAndRecord(
+  history: temporal.api.history.v1.IHistory,
+  runName: string,
+  corpusName: string,
+) {
+  await Worker.runReplayHistory({ workflowsPath }, history, runName);
+  if (process.env.RECORD_HISTORIES === '1') {
+    await writeFile(
+      new URL(`../workflows/histories/${corpusName}.json`, import.meta.url),
+      historyToJSON(history),
+    );
+  }
 }
 
 const indexed = temporal.api.enums.v1.IndexedValueType;

@@ -1,7 +1,4 @@
-import { writeFile } from 'node:fs/promises';
 import type { WorkflowHandle } from '@temporalio/client';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stateApprovalTime } from '../../domain/approval-time';
 import { dueDateOf, makeCalendar } from '../../domain/calendar';
@@ -12,7 +9,7 @@ import type { ItemRecord } from '../../domain/records';
 import { ledgerApprovalTime, type ReportItem } from '../../domain/reports';
 import { decideItemUpdate } from '../../workflows/messages';
 import { newProject, testCalendarYears } from '../helpers/projects';
-import { type Harness, startHarness } from '../helpers/workflow-harness';
+import { type Harness, replayAndRecord, startHarness } from '../helpers/workflow-harness';
 
 /**
  * The demo hospital (市第一人民医院新院区, gov-building, untailored) worked from registration to the
@@ -171,18 +168,7 @@ describe('the demo hospital to its construction permit', () => {
 
     // The run (returns, a stopped clock, escalations of the same-day items approved a day late) replays,
     // and goes into the replay corpus when recorded.
-    const history = await handle.fetchHistory();
-    await Worker.runReplayHistory(
-      { workflowsPath: new URL('../../workflows/index.ts', import.meta.url).pathname },
-      history,
-      code,
-    );
-    if (process.env.RECORD_HISTORIES === '1') {
-      await writeFile(
-        new URL('./histories/demo-hospital-to-permit.json', import.meta.url),
-        historyToJSON(history),
-      );
-    }
+    await replayAndRecord(await handle.fetchHistory(), code, 'demo-hospital-to-permit');
   });
 });
 

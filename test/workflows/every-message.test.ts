@@ -1,7 +1,4 @@
-import { writeFile } from 'node:fs/promises';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syntheticYear } from '../../domain/calendar';
 import type { Decision } from '../../domain/decisions';
@@ -19,7 +16,7 @@ import {
   reassignUpdate,
 } from '../../workflows/messages';
 import { ANCHOR, newProject, planItem, smallPlan } from '../helpers/projects';
-import { type Harness, startHarness } from '../helpers/workflow-harness';
+import { type Harness, replayAndRecord, startHarness } from '../helpers/workflow-harness';
 
 /**
  * The replay corpus's widest history: one small project taken through every message the workflow
@@ -144,17 +141,8 @@ describe('every message and branch, across continue-as-new', () => {
     expect(await h.closedStatus(handle)).toBe('COMPLETED');
     const histories = await h.runHistories(code, firstRunId);
     expect(histories.length).toBeGreaterThan(2);
-    const workflowsPath = new URL('../../workflows/index.ts', import.meta.url).pathname;
-    for (const { runId, history } of histories) {
-      await Worker.runReplayHistory({ workflowsPath }, history, `${code}:${runId}`);
-    }
-    if (process.env.RECORD_HISTORIES === '1') {
-      for (const [i, { history }] of histories.entries()) {
-        await writeFile(
-          new URL(`./histories/every-message-run${i + 1}.json`, import.meta.url),
-          historyToJSON(history),
-        );
-      }
+    for (const [i, { runId, history }] of histories.entries()) {
+      await replayAndRecord(history, `${code}:${runId}`, `every-message-run${i + 1}`);
     }
   });
 });

@@ -1,14 +1,11 @@
-import { writeFile } from 'node:fs/promises';
 import type { WorkflowHandle } from '@temporalio/client';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shippedCatalog } from '../../domain/catalog-data';
 import type { Decision } from '../../domain/decisions';
 import { instantiatePlan, type Plan } from '../../domain/plan';
 import { decideItemUpdate } from '../../workflows/messages';
 import { ANCHOR, newProject } from '../helpers/projects';
-import { type Harness, startHarness } from '../helpers/workflow-harness';
+import { type Harness, replayAndRecord, startHarness } from '../helpers/workflow-harness';
 
 /**
  * A whole government-invested building project (the gov-building template) driven from registration to
@@ -106,22 +103,12 @@ describe('a full government-invested project', () => {
 
     const histories = await h.runHistories(code, firstRunId!);
     expect(histories.length).toBeGreaterThan(1);
-    for (const { runId, history } of histories) {
-      // Each recorded run replays against the code that produced it.
-      await Worker.runReplayHistory({ workflowsPath: workflowsPath() }, history, `${code}:${runId}`);
-    }
-    if (process.env.RECORD_HISTORIES === '1') {
-      for (const [i, { history }] of histories.entries()) {
-        const file = new URL(`./histories/gov-building-run${i + 1}.json`, import.meta.url);
-        await writeFile(file, historyToJSON(history));
-      }
+    // Each run replays against the code that produced it, and joins the corpus when recorded.
+    for (const [i, { runId, history }] of histories.entries()) {
+      await replayAndRecord(history, `${code}:${runId}`, `gov-building-run${i + 1}`);
     }
   });
 });
-
-function workflowsPath(): string {
-  return new URL('../../workflows/index.ts', import.meta.url).pathname;
-}
 
 /**
  * An update sent while the run is continuing as new may find it closing; the client then sends it again,

@@ -1,10 +1,7 @@
-import { writeFile } from 'node:fs/promises';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decideItemUpdate, lifecycleUpdate, problemUpdate } from '../../workflows/messages';
 import { ANCHOR, newProject, planItem, smallPlan } from '../helpers/projects';
-import { type Harness, startHarness } from '../helpers/workflow-harness';
+import { type Harness, replayAndRecord, startHarness } from '../helpers/workflow-harness';
 
 /**
  * Suspension on the time-skipping server: a project suspended on the day its item was accepted holds
@@ -79,18 +76,7 @@ describe('a suspended project on the working-day clock', () => {
     expect(await h.closedStatus(handle)).toBe('COMPLETED');
     expect(await handle.result()).toMatchObject({ code, outcome: 'cancelled' });
 
-    const history = await handle.fetchHistory();
-    await Worker.runReplayHistory(
-      { workflowsPath: new URL('../../workflows/index.ts', import.meta.url).pathname },
-      history,
-      code,
-    );
-    if (process.env.RECORD_HISTORIES === '1') {
-      await writeFile(
-        new URL('./histories/suspend-resume-cancel.json', import.meta.url),
-        historyToJSON(history),
-      );
-    }
+    await replayAndRecord(await handle.fetchHistory(), code, 'suspend-resume-cancel');
   });
 });
 
