@@ -20,7 +20,12 @@ import {
   secretaryDigest,
 } from '../domain/digest';
 import { renderDigest } from '../domain/digest-render';
-import { type ForecastBrief, forecastBrief, forecastFromRecord } from '../domain/forecast';
+import {
+  type ForecastBrief,
+  forecastBrief,
+  forecastFromRecord,
+  type PerformanceMemo,
+} from '../domain/forecast';
 import type { ReportProject } from '../domain/reports';
 import { isLiveProject } from '../domain/vocabulary';
 import type { NotificationMessage } from '../notify/message';
@@ -230,8 +235,9 @@ async function leaderForecasts(
 ): Promise<Map<string, ForecastBrief>> {
   const [record, states] = await Promise.all([loadRecord(db), projectStates(codes)]);
   const briefs = new Map<string, ForecastBrief>();
+  const memo: PerformanceMemo = new Map();
   for (const [code, state] of states) {
-    const { forecast } = forecastFromRecord(record, state, { now, samples: DIGEST_SAMPLES });
+    const { forecast } = forecastFromRecord(record, state, { now, samples: DIGEST_SAMPLES, memo });
     if (forecast.permit) briefs.set(code, forecastBrief(forecast));
   }
   return briefs;

@@ -117,8 +117,13 @@ export function projectHandle(deps: TemporalDeps, code: string) {
   return deps.client.workflow.getHandle<typeof majorProjectWorkflow>(projectWorkflowId(code));
 }
 
-export async function queryProject(deps: TemporalDeps, code: string): Promise<ProjectStateView> {
-  return call(code, () => projectHandle(deps, code).query(projectStateQuery), deps);
+/** `deadlineMs`: how long to wait for the answer (a page that can do without it waits less). */
+export async function queryProject(
+  deps: TemporalDeps,
+  code: string,
+  deadlineMs = CALL_DEADLINE_MS,
+): Promise<ProjectStateView> {
+  return call(code, () => projectHandle(deps, code).query(projectStateQuery), deps, deadlineMs);
 }
 
 /** `updateId` is the caller's Idempotency-Key: Temporal runs an update id once per workflow run. */
@@ -215,9 +220,14 @@ function update<T>(code: string, fn: () => Promise<T>, deps: TemporalDeps): Prom
   return projectLanes.run(code, () => call(code, fn, deps));
 }
 
-async function call<T>(code: string, fn: () => Promise<T>, deps: TemporalDeps): Promise<T> {
+async function call<T>(
+  code: string,
+  fn: () => Promise<T>,
+  deps: TemporalDeps,
+  deadlineMs = CALL_DEADLINE_MS,
+): Promise<T> {
   try {
-    return await deps.client.withDeadline(Date.now() + CALL_DEADLINE_MS, fn);
+    return await deps.client.withDeadline(Date.now() + deadlineMs, fn);
   } catch (err) {
     // Temporal answers "not found" to an update of a workflow that has finished: ask it which.
     if (err instanceof WorkflowNotFoundError && (await hasFinished(deps, code))) throw projectClosed(code);

@@ -62,3 +62,20 @@ export async function loadRecord(db: Db): Promise<ForecastRecord> {
   const [records, problems] = await Promise.all([loadPerformanceRecords(db), loadSolvedProblems(db)]);
   return { records, problems };
 }
+
+/**
+ * Each project's revision in the read model and when it last moved (absent codes are unknown): what
+ * tells a forecast still true, and which projects changed last.
+ */
+export async function loadRevisions(
+  db: Db,
+  codes: readonly string[],
+): Promise<Map<string, { revision: number; updatedAt: number }>> {
+  if (codes.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('projects')
+    .select(['code', 'revision', 'updated_at'])
+    .where('code', 'in', codes)
+    .execute();
+  return new Map(rows.map((r) => [r.code, { revision: r.revision, updatedAt: r.updated_at.getTime() }]));
+}

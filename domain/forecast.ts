@@ -343,16 +343,30 @@ export function forecastLineZh(b: ForecastBrief): string {
 export type ForecastRecord = { records: readonly PerformanceRecord[]; problems: readonly ProblemRecord[] };
 
 /**
+ * Measurements of one record, by what they depend on besides it: the calendar and the committed limits.
+ * Most projects share both, so a caller forecasting many projects from one record measures it once per
+ * distinct pair instead of once per project. Holds nothing once the caller lets it go.
+ */
+export type PerformanceMemo = Map<string, Performance>;
+
+/**
  * A project's forecast from the record, as the API, the dashboard and the digests make it: measured on
  * the project's own calendar, with the catalog's committed limits and the project's plan over them.
+ * `memo`, when given, must belong to this `record` alone.
  */
 export function forecastFromRecord(
   record: ForecastRecord,
   state: ProjectState,
-  opts: { now: number; samples?: number; seed?: string },
+  opts: { now: number; samples?: number; seed?: string; memo?: PerformanceMemo },
 ): { forecast: Forecast; performance: Performance } {
+  const { memo, ...forecastOpts } = opts;
   const calendar = makeCalendar(state.calendarYears);
   const committedDays = committedDaysOf(shippedCatalog.items, state.plan.items);
-  const performance = measurePerformance(record.records, calendar, { committedDays }, record.problems);
-  return { forecast: forecastProject(state, performance, { calendar, ...opts }), performance };
+  const key = JSON.stringify([state.calendarYears, [...committedDays].sort()]);
+  let performance = memo?.get(key);
+  if (!performance) {
+    performance = measurePerformance(record.records, calendar, { committedDays }, record.problems);
+    memo?.set(key, performance);
+  }
+  return { forecast: forecastProject(state, performance, { calendar, ...forecastOpts }), performance };
 }

@@ -14,7 +14,7 @@ import type { App, AppDeps } from '../app';
 import { principalForKey } from '../auth/middleware';
 import { canReadProject, isAdministrator } from '../auth/permissions';
 import type { Principal } from '../auth/principal';
-import { boardForecasts } from '../forecasts';
+import { BoardForecasts } from '../forecasts';
 import { ProblemError } from '../http-problem';
 import { queryProject } from '../temporal';
 import { forecastSvg } from '../ui/forecast-chart';
@@ -32,6 +32,8 @@ import { sameOrigin, sameToken, type WebSession, WebSessions } from '../web-sess
 const order = { red: 0, yellow: 1, green: 2 } as const;
 
 export function registerUiRoutes(app: App, deps: AppDeps): void {
+  // 1,000 samples a project keep the board quick; the project page draws 5,000.
+  const boardForecasts = new BoardForecasts(deps, 1000);
   const temporal = { client: deps.temporal.client, taskQueue: deps.config.temporal.taskQueue };
   const sessions = new WebSessions(deps.db, deps.config.api.publicUrl);
   const publicUrl = deps.config.api.publicUrl;
@@ -121,11 +123,8 @@ export function registerUiRoutes(app: App, deps: AppDeps): void {
           ? `${p.countdown} 个工作日`
           : `已过 ${-p.countdown} 个工作日`;
     const count = (colour: string) => coloured.filter((r) => r.colour === colour).length;
-    // 1,000 samples a project keep the board quick; the project page draws 5,000.
-    const forecasts = await boardForecasts(
-      deps,
+    const forecasts = await boardForecasts.forecasts(
       coloured.filter((p) => p.status === 'active').map((p) => p.code),
-      1000,
     );
     const forecastCell = (code: string) => {
       const f = forecasts.get(code);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { makeCalendar } from '../../domain/calendar';
 import { applyDecision, Decision } from '../../domain/decisions';
-import { forecastProject } from '../../domain/forecast';
+import { forecastFromRecord, forecastProject, type PerformanceMemo } from '../../domain/forecast';
 import { measurePerformance, type ProblemRecord } from '../../domain/performance';
 import type { PlanItem } from '../../domain/plan';
 import { applyProblemAction, ProblemAction } from '../../domain/problems';
@@ -198,5 +198,23 @@ describe('forecast', () => {
       forecastProject(project(items), perf, { calendar, now: MON, samples: 500, seed });
     expect(run('s1')).toEqual(run('s1'));
     expect(run('s1').permitDistribution).not.toEqual(run('s2').permitDistribution);
+  });
+
+  it('measures a record once per calendar and committed limits for many projects, with the same answers', () => {
+    const items = [item('A', 'FGW', 8), item(PERMIT, 'JS', 2, ['A'])];
+    const longer = [item('A', 'FGW', 12), item(PERMIT, 'JS', 2, ['A'])];
+    const rec = { records: times(6, (i) => record('A', 'FGW', 4 + 3 * i)), problems: [] };
+    const memo: PerformanceMemo = new Map();
+    const opts = { now: MON, samples: 300, seed: 's' };
+    const first = forecastFromRecord(rec, project(items), { ...opts, memo });
+    const again = forecastFromRecord(rec, project(items), { ...opts, memo });
+    expect(memo.size).toBe(1);
+    expect(again.performance).toBe(first.performance);
+    expect(again.forecast).toEqual(forecastFromRecord(rec, project(items), opts).forecast);
+    // Other committed limits are another measurement: A's 12 days scale the record differently.
+    const other = forecastFromRecord(rec, project(longer), { ...opts, memo });
+    expect(memo.size).toBe(2);
+    expect(other.forecast).toEqual(forecastFromRecord(rec, project(longer), opts).forecast);
+    expect(other.forecast.permit).not.toEqual(first.forecast.permit);
   });
 });
