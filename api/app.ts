@@ -26,6 +26,7 @@ import { registerHealthRoutes } from './routes/health';
 import { registerItemRoutes } from './routes/items';
 import { registerKeyRoutes } from './routes/keys';
 import { registerLeaderPageRoutes } from './routes/leader-page';
+import { registerMeetingRoutes } from './routes/meetings';
 import { registerMetaRoutes } from './routes/meta';
 import { registerMetricsRoutes } from './routes/metrics';
 import { registerNotificationRoutes } from './routes/notifications';
@@ -86,6 +87,7 @@ const routeRegistrations: ReadonlyArray<(app: App, deps: AppDeps) => void> = [
   registerProblemRoutes,
   registerEscalationRoutes,
   registerServiceRoutes,
+  registerMeetingRoutes,
   registerNotificationRoutes,
   registerPeopleRoutes,
   registerDepartmentContactRoutes,

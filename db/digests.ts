@@ -1,6 +1,5 @@
-import type { DigestKind } from '../domain/digest';
 import type { Db } from './connect';
-import { jsonb } from './schema';
+import { type DigestKindColumn, jsonb } from './schema';
 
 /**
  * The in-app inbox of the digests (每日督办 for secretaries, 每周督办 for leaders): every statement on
@@ -10,7 +9,8 @@ import { jsonb } from './schema';
 export type DigestEntry = {
   /** `digest/<kind>/<day>/<person>`. */
   id: string;
-  kind: DigestKind;
+  /** A digest's kind, or a meeting notice (db/meetings.ts). */
+  kind: DigestKindColumn;
   personId: string;
   /** The day it was written for (CST). */
   date: string;
@@ -59,7 +59,7 @@ export type StoredDigest = Omit<DigestEntry, 'personId' | 'content'> & {
 export async function personDigests(
   db: Db,
   personId: string,
-  filter: { kind?: DigestKind; before?: string; limit: number },
+  filter: { kind?: DigestKindColumn; before?: string; limit: number },
 ): Promise<StoredDigest[]> {
   let query = db
     .selectFrom('digests')

@@ -68,7 +68,8 @@ export interface NotificationRequestsTable {
   messages: number;
 }
 
-export const digestKinds = ['secretaries-morning', 'leaders-weekly'] as const;
+/** The digests' kinds, and the meeting notice (db/meetings.ts) that shares their inbox and outbox. */
+export const digestKinds = ['secretaries-morning', 'leaders-weekly', 'meeting-notice'] as const;
 export type DigestKindColumn = (typeof digestKinds)[number];
 
 /**

@@ -269,6 +269,10 @@ import type {
 
 export * from './schema-notify';
 
+import type { MeetingDecisionsTable, MeetingsTable } from './schema-meetings';
+
+export * from './schema-meetings';
+
 export const serviceContactTypes = ['phone', 'visit', 'meeting'] as const;
 export type ServiceContactType = (typeof serviceContactTypes)[number];
 
@@ -340,6 +344,8 @@ export interface DB {
   return_visits: ReturnVisitsTable;
   web_sessions: WebSessionsTable;
   leader_links: LeaderLinksTable;
+  meetings: MeetingsTable;
+  meeting_decisions: MeetingDecisionsTable;
 }
 
 /** Row types the repositories name. */

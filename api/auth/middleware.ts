@@ -146,6 +146,7 @@ export const AUTHENTICATED_PATHS: readonly string[] = [
   'me',
   'notifications',
   'rules',
+  'meetings',
 ].flatMap((p) => [`/${p}`, `/${p}/*`]);
 
 /**

@@ -215,6 +215,10 @@ function changedBy(accepted: Exchange[]): Set<string> {
       // Moving a clerk revokes their keys; a handover also reassigns the person's projects.
       if (segments[3] === 'move' || segments[3] === 'handover' || e.method === 'PUT') owners.add('key:*');
       if (segments[3] === 'handover') owners.add('project:*');
+    } else if (segments[1] === 'meetings') {
+      owners.add(`meeting:${segments[2] ?? 'new'}`);
+      // The minutes' decisions act on the projects on the meeting's agenda.
+      if (segments[3] === 'minutes') owners.add('project:*');
     } else owners.add(`unknown:${e.method} ${path}`);
   }
   return owners;

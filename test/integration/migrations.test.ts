@@ -30,6 +30,8 @@ const expectedPrimaryKeys: Record<keyof DB, string[]> = {
   return_visits: ['id'],
   web_sessions: ['id'],
   leader_links: ['id'],
+  meetings: ['id'],
+  meeting_decisions: ['meeting_id', 'no'],
 };
 const tables = Object.keys(expectedPrimaryKeys);
 

@@ -399,6 +399,38 @@ export const RULES: Record<string, Rule> = {
   },
   'GET /projects/{code}/return-visits': { params: code, allowedStatus: 200, expect: only(...READERS) },
 
+  // Coordination meetings (api/routes/meetings.ts): operators convene weekly ones, the secretary special
+  // ones on the project; departments take part through the actions they become. A meeting that does not
+  // exist is 404 to whoever may read meetings.
+  'POST /meetings': {
+    cases: [
+      {
+        label: 'special, on the project',
+        body: (f) => ({ kind: 'special', heldOn: '2026-12-07', projectCode: f.project }),
+        allowedStatus: 201,
+        expect: only(...ACTORS),
+      },
+      {
+        label: 'weekly',
+        body: () => ({ kind: 'weekly', heldOn: '2026-12-07' }),
+        allowedStatus: 201,
+        expect: only(...OPERATORS),
+      },
+    ],
+  },
+  'GET /meetings': { allowedStatus: 200, expect: allBut('deptWithItems', 'deptWithoutItems') },
+  'GET /meetings/{id}': {
+    params: () => ({ id: '2147483647' }),
+    allowedStatus: 404,
+    expect: allBut('deptWithItems', 'deptWithoutItems'),
+  },
+  'POST /meetings/{id}/minutes': {
+    params: () => ({ id: '2147483647' }),
+    body: () => ({ decisions: [] }),
+    allowedStatus: 404,
+    expect: allBut('deptWithItems', 'deptWithoutItems'),
+  },
+
   // Reports (the table in api/routes/reports.ts).
   'GET /reports/projects/{code}/ledger': { params: code, allowedStatus: 200, expect: only(...READERS) },
   'GET /reports/departments/monthly': {
