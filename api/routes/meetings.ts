@@ -1,48 +1,14 @@
 import { createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
-import {
-  decisionSubjects,
-  findMeeting,
-  insertMeeting,
-  listMeetings,
-  type Meeting,
-  type MeetingDecision,
-  openRedCards,
-  previousMeeting,
-  recordMinutes,
-} from '../../db/meetings';
-import { findPeople } from '../../db/people';
-import { loadItems, loadOpenProblems, loadProjects } from '../../db/read-model';
-import { loadCalendar } from '../../db/reference';
-import type { Calendar } from '../../domain/calendar';
-import {
-  type CarriedDecision,
-  ConveneMeeting,
-  decisionKept,
-  draftAgenda,
-  keptZh,
-  MinutesInput,
-} from '../../domain/meetings';
-import { projectAccess } from '../access';
+import { ConveneMeeting, MinutesInput } from '../../domain/meetings';
 import type { App, AppDeps } from '../app';
-import { auditContext, recordAudit } from '../audit';
 import { authResponses } from '../auth/middleware';
-import { actorOf, canActOnProject, forbidden } from '../auth/permissions';
-import type { Principal } from '../auth/principal';
-import { ProblemError, ProblemType, problemResponse } from '../http-problem';
+import { problemResponse } from '../http-problem';
 import { IdempotencyKeyHeader, idempotencyResponses, idempotent } from '../idempotency';
-import { applyDecision } from '../meeting-decisions';
-import { noticeAttendees } from '../meeting-notices';
+import { meetingsService } from '../meetings';
 import { jsonResponse } from '../openapi-shapes';
-import { invalid } from './registration';
 
-/**
- * Coordination meetings (domain/meetings.ts): convene one (its agenda drafted from the record, its
- * attendees notified), read it, record its minutes (each decision becoming the project's action).
- * Operators convene weekly meetings and any special one; a secretary convenes special meetings on their
- * own projects and records their minutes. Secretaries and leaders read weekly meetings and the special
- * meetings of their projects; departments read none (their part reaches them as the actions it became).
- */
+/** Coordination meetings over HTTP: who may do what, and how, is api/meetings.ts. */
 
 const MeetingView = z.looseObject({ id: z.number().int(), kind: z.string(), title: z.string() }).meta({
   id: 'Meeting',
@@ -114,225 +80,19 @@ const minutes = createRoute({
   },
 });
 
-const notFound = (detail: string) =>
-  new ProblemError({ status: 404, type: ProblemType.notFound, title: 'Not found', detail });
-
-const who = (p: Principal) => actorOf(p).id ?? `key-${p.keyId}`;
-
 export function registerMeetingRoutes(app: App, deps: AppDeps): void {
-  const { db } = deps;
-  const temporal = { client: deps.temporal.client, taskQueue: deps.config.temporal.taskQueue };
-  app.use('/meetings', idempotent(db));
-  app.use('/meetings/:id/minutes', idempotent(db));
+  const meetings = meetingsService(deps);
+  app.use('/meetings', idempotent(deps.db));
+  app.use('/meetings/:id/minutes', idempotent(deps.db));
 
-  /** The projects a secretary or leader answers for; undefined: all (operators). */
-  const projectsOf = async (p: Principal): Promise<string[] | undefined> => {
-    if (p.role === 'operator' || p.role === 'admin') return undefined;
-    if (p.role === 'department') throw forbidden('departments take part in meetings through their actions');
-    const scope = p.role === 'secretary' ? { secretary: p.personId ?? '' } : { leader: p.personId ?? '' };
-    return (await loadProjects(db, scope)).map((x) => x.code);
-  };
-  const readable = async (p: Principal, m: Pick<Meeting, 'projectCode' | 'attendees'>) => {
-    const mine = await projectsOf(p);
-    return (
-      mine === undefined ||
-      m.projectCode === null ||
-      mine.includes(m.projectCode) ||
-      (p.personId !== undefined && p.personId !== null && m.attendees.includes(p.personId))
-    );
-  };
-
-  /** The meeting with each decision's standing now. */
-  const withKept = async (m: Meeting, calendar: Calendar, now: number) => {
-    const subjects = await decisionSubjects(db, m.decisions);
-    return {
-      ...m,
-      decisions: m.decisions.map((d) => {
-        const kept = keptOf(d, subjects, calendar, now);
-        return { ...d, kept, keptZh: keptZh(kept, d.state) };
-      }),
-    };
-  };
-
-  app.openapi(convene, async (c) => {
-    const body = c.req.valid('json');
-    const principal = c.get('principal');
-    if (body.kind === 'weekly' && principal.role !== 'operator' && principal.role !== 'admin') {
-      throw forbidden('the weekly coordination meeting is convened by the service centre (an operator)');
-    }
-    if (body.projectCode !== undefined) {
-      const access = await projectAccess(deps, body.projectCode);
-      if (!canActOnProject(principal, access)) {
-        throw forbidden(`only the secretary of project ${body.projectCode} or an operator convenes on it`);
-      }
-    }
-    const known = new Set((await findPeople(db, body.attendees)).map((p) => p.id));
-    const unknown = body.attendees.filter((a) => !known.has(a));
-    if (unknown.length > 0) throw invalid('attendees', `not in the directory: ${unknown.join(', ')}`);
-
-    const now = Date.now();
-    const scopeCodes = body.projectCode ? [body.projectCode] : undefined;
-    const [calendar, projects, items, previous] = await Promise.all([
-      loadCalendar(db),
-      loadProjects(db, body.projectCode ? { projectCode: body.projectCode } : {}),
-      loadItems(db, body.projectCode ? { projectCode: body.projectCode } : {}),
-      previousMeeting(db, { kind: body.kind, projectCode: body.projectCode ?? null, heldOn: body.heldOn }),
-    ]);
-    const codes = scopeCodes ?? projects.map((p) => p.code);
-    const [problems, redCards] = await Promise.all([loadOpenProblems(db, codes), openRedCards(db, codes)]);
-    if (body.problemId && !problems.some((p) => p.problemId === body.problemId)) {
-      throw notFound(`project ${body.projectCode} has no open problem ${body.problemId}`);
-    }
-    const carried = previous ? (await withKept(previous, calendar, now)).decisions : [];
-    const { lines, standing } = draftAgenda({
-      scope: { projectCode: body.projectCode, problemId: body.problemId },
-      projects,
-      items,
-      problems,
-      redCards,
-      calendar,
-      now,
-      previous: previous
-        ? {
-            standing: previous.standing,
-            decisions: carried.map(
-              (d): CarriedDecision => ({
-                meetingId: previous.id,
-                no: d.no,
-                kind: d.kind,
-                projectCode: d.projectCode,
-                summaryZh: summaryOf(d),
-                kept: d.kept,
-                stateZh: d.keptZh,
-              }),
-            ),
-          }
-        : null,
-    });
-    const title =
-      body.title ??
-      `${body.kind === 'weekly' ? '每周碰头会' : `专题协调会（${projects[0]?.name ?? body.projectCode}）`} ${body.heldOn}`;
-    const meeting = await db.transaction().execute(async (trx) => {
-      const fields = {
-        kind: body.kind,
-        title,
-        heldOn: body.heldOn,
-        projectCode: body.projectCode ?? null,
-        problemId: body.problemId ?? null,
-        convenedBy: who(principal),
-        attendees: body.attendees,
-        agenda: lines,
-        standing,
-        previousId: previous?.id ?? null,
-      };
-      const id = await insertMeeting(trx, fields);
-      const notified = await noticeAttendees(trx, { id, ...fields }, now);
-      const created = (await findMeeting(trx, id))!;
-      await recordAudit(trx, {
-        ...auditContext(c),
-        projectCode: body.projectCode ?? null,
-        action: 'meeting.convene',
-        subject: String(id),
-        body,
-        result: { id, agendaLines: lines.length, ...notified },
-      });
-      return { ...created, notified };
-    });
-    return c.json(meeting, 201);
-  });
-
-  app.openapi(list, async (c) => {
-    const { limit } = c.req.valid('query');
-    const principal = c.get('principal');
-    const mine = await projectsOf(principal);
-    const meetings = await listMeetings(db, { projects: mine, limit });
-    return c.json({ meetings }, 200);
-  });
-
-  app.openapi(get, async (c) => {
-    const { id } = c.req.valid('param');
-    await projectsOf(c.get('principal')); // departments: 403 whether or not the meeting exists
-    const m = await findMeeting(db, id);
-    if (!m || !(await readable(c.get('principal'), m))) throw notFound(`no meeting ${id}`);
-    return c.json(await withKept(m, await loadCalendar(db), Date.now()), 200);
-  });
-
-  app.openapi(minutes, async (c) => {
-    const { id } = c.req.valid('param');
-    const body = c.req.valid('json');
-    const principal = c.get('principal');
-    await projectsOf(principal); // departments: 403 whether or not the meeting exists
-    const m = await findMeeting(db, id);
-    if (!m || !(await readable(principal, m))) throw notFound(`no meeting ${id}`);
-    const mayMinute =
-      principal.role === 'operator' ||
-      principal.role === 'admin' ||
-      (m.projectCode !== null && canActOnProject(principal, await projectAccess(deps, m.projectCode)));
-    if (!mayMinute)
-      throw forbidden(`the minutes of meeting ${id} are recorded by its convener or an operator`);
-    if (m.minutedAt) throw minutedAlready(id, m.minutedAt);
-    const decisions: MeetingDecision[] = [];
-    for (const [i, d] of body.decisions.entries()) {
-      const line = m.agenda.find((l) => l.no === d.line);
-      decisions.push(await applyDecision({ db, temporal }, id, i + 1, d, line, principal));
-    }
-    await db.transaction().execute(async (trx) => {
-      const recorded = await recordMinutes(trx, id, {
-        by: who(principal),
-        notes: body.notes ?? null,
-        decisions,
-      });
-      if (!recorded) throw minutedAlready(id, 'meanwhile');
-      await recordAudit(trx, {
-        ...auditContext(c),
-        projectCode: m.projectCode,
-        action: 'meeting.minutes',
-        subject: String(id),
-        body,
-        result: decisions.map((d) => ({ no: d.no, kind: d.kind, state: d.state })),
-      });
-    });
-    const done = (await findMeeting(db, id))!;
-    return c.json(await withKept(done, await loadCalendar(db), Date.now()), 200);
-  });
-}
-
-const minutedAlready = (id: number, at: string) =>
-  new ProblemError({
-    status: 409,
-    type: ProblemType.conflict,
-    title: 'Minutes already recorded',
-    detail: `the minutes of meeting ${id} were recorded ${at}; a meeting is minuted once`,
-  });
-
-type Subjects = Awaited<ReturnType<typeof decisionSubjects>>;
-
-function keptOf(d: MeetingDecision, s: Subjects, calendar: Calendar, now: number): boolean | null {
-  return decisionKept(
-    {
-      kind: d.kind,
-      state: d.state,
-      dueOn: d.dueOn,
-      problem: d.problemId ? (s.problems.get(`${d.projectCode}/${d.problemId}`) ?? null) : null,
-      item: d.itemCode ? (s.items.get(`${d.projectCode}/${d.itemCode}`) ?? null) : null,
-    },
-    calendar,
-    now,
+  app.openapi(convene, async (c) => c.json(await meetings.convene(c, c.req.valid('json')), 201));
+  app.openapi(list, async (c) =>
+    c.json({ meetings: await meetings.list(c.get('principal'), c.req.valid('query').limit) }, 200),
   );
-}
-
-/** One line for the next agenda: what was decided, on what. */
-export function summaryOf(d: MeetingDecision): string {
-  const p = d.payload as Record<string, string | undefined>;
-  const on = `${d.projectCode}${d.problemId ? ` 问题 ${d.problemId}` : d.itemCode ? ` ${d.itemCode}` : ''}`;
-  switch (d.kind) {
-    case 'assign-problem':
-      return `${on} 交 ${p.ownerDepartment} 于 ${p.deadline} 前解决：${p.solution}`;
-    case 'raise-problem':
-      return `${on} 钉住问题「${p.title}」，交 ${p.ownerDepartment} 于 ${p.deadline} 前解决`;
-    case 'instruction':
-      return `${on} 领导批示：${p.instruction}`;
-    case 'agree-date':
-      return `${on} 部门承诺 ${p.date} 前办结${p.note ? `（${p.note}）` : ''}`;
-  }
+  app.openapi(get, async (c) =>
+    c.json(await meetings.read(c.get('principal'), c.req.valid('param').id), 200),
+  );
+  app.openapi(minutes, async (c) =>
+    c.json(await meetings.minute(c, c.req.valid('param').id, c.req.valid('json')), 200),
+  );
 }
