@@ -40,6 +40,7 @@ import { registerReportRoutes } from './routes/reports';
 import { registerRulesRoutes } from './routes/rules';
 import { registerServiceRoutes } from './routes/service';
 import { registerUiRoutes } from './routes/ui';
+import { registerMeetingsUiRoutes } from './routes/ui-meetings';
 import { registerPeopleUiRoutes } from './routes/ui-people';
 import { registerQueueUiRoutes } from './routes/ui-queue';
 import { securityHeaders } from './security-headers';
@@ -94,6 +95,7 @@ const routeRegistrations: ReadonlyArray<(app: App, deps: AppDeps) => void> = [
   registerUiRoutes,
   registerPeopleUiRoutes,
   registerQueueUiRoutes,
+  registerMeetingsUiRoutes,
   registerLeaderPageRoutes,
 ];
 

@@ -75,7 +75,7 @@ export function page(title: string, session: PageSession | null, body: Html) {
     principal
       ? html`<span>${principal.name}（${roleZh[principal.role] ?? principal.role}）</span><a href="/ui">项目总览</a>${
           principal.department ? html`<a href="/ui/departments/${principal.department}">本部门</a>` : ''
-        }${
+        }${principal.role === 'department' ? '' : html`<a href="/ui/meetings">协调会</a>`}${
           isAdministrator(principal) ? html`<a href="/ui/people">人员名录</a>` : ''
         }<form class="logout" method="post" action="/ui/logout"><input type="hidden" name="csrf" value="${session?.csrfToken}"><button type="submit">退出</button></form>`
       : ''
