@@ -1,8 +1,8 @@
-import { mkdirSync } from 'node:fs';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { jsonb } from '../../db/schema';
 import { startTemporalDevServer, type TemporalDevServer } from '../../scripts/temporal';
+import { cspViolations, launchChromium, recordingContext, screenshots } from '../helpers/browser';
 import { type Greenlane, startGreenlane } from '../helpers/greenlane';
 
 /**
@@ -12,7 +12,7 @@ import { type Greenlane, startGreenlane } from '../helpers/greenlane';
  * page and hand a leaving leader over. Screenshots go to test-output/.
  */
 
-const out = new URL('../../test-output/', import.meta.url).pathname;
+const out = screenshots;
 let temporal: TemporalDevServer;
 let g: Greenlane;
 let browser: Browser;
@@ -22,7 +22,6 @@ let leader = '';
 let code = '';
 
 beforeAll(async () => {
-  mkdirSync(out, { recursive: true });
   // A dev server of its own, with the Temporal UI (the shared one is headless).
   temporal = await startTemporalDevServer({ headless: false });
   g = await startGreenlane({
@@ -88,28 +87,8 @@ beforeAll(async () => {
       snapshot: jsonb({}),
     })
     .execute();
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-  page = await browser.newPage({ viewport: { width: 1400, height: 900 }, locale: 'zh-CN' });
-  // Every Content-Security-Policy violation on our pages is recorded where the test can read it.
-  await page.addInitScript(() => {
-    const w = globalThis as unknown as {
-      cspViolations: string[];
-      document: { addEventListener(t: string, f: (e: { violatedDirective: string }) => void): void };
-    };
-    w.cspViolations = [];
-    w.document.addEventListener('securitypolicyviolation', (e) => w.cspViolations.push(e.violatedDirective));
-  });
+  browser = await launchChromium();
+  page = await (await recordingContext(browser)).newPage();
 });
 
 afterAll(async () => {
@@ -122,10 +101,6 @@ afterAll(async () => {
 const backgroundColour = (e: unknown): string =>
   (globalThis as unknown as { getComputedStyle(e: unknown): { backgroundColor: string } }).getComputedStyle(e)
     .backgroundColor;
-
-/** What the page recorded as blocked by the Content-Security-Policy. */
-const cspViolations = () =>
-  page.evaluate(() => (globalThis as unknown as { cspViolations: string[] }).cspViolations);
 
 async function login(key: string) {
   await page.goto(`${g.url}/ui/login`);
@@ -145,7 +120,7 @@ describe('the battle-map dashboard in Chromium', () => {
     expect(links).toEqual(['/ui/login', '/docs', '/openapi.json', '/healthz']);
     await page.screenshot({ path: `${out}dashboard-landing.png`, fullPage: true });
     await Promise.all([page.waitForURL(/\/ui\/login/), page.click('#start a:has-text("登录挂图作战")')]);
-    expect(await cspViolations()).toEqual([]);
+    expect(await cspViolations(page)).toEqual([]);
   });
 
   it('refuses a wrong key and shows the board with each project in its colour', async () => {
@@ -192,7 +167,7 @@ describe('the battle-map dashboard in Chromium', () => {
     const temporalLink = await row.locator('a', { hasText: '工作流' }).getAttribute('href');
     expect(temporalLink).toBe(`${temporal.uiUrl}/namespaces/default/workflows/project-${code}`);
     await page.screenshot({ path: `${out}dashboard-board.png`, fullPage: true });
-    expect(await cspViolations()).toEqual([]);
+    expect(await cspViolations(page)).toEqual([]);
   });
 
   it("draws the project's Gantt: planned and actual bars, the critical path, the numbers", async () => {
@@ -250,11 +225,11 @@ describe('the battle-map dashboard in Chromium', () => {
       new RegExp(`^P50 ${p50} · P80 ${p80} · P95 ${p95}；开工目标达成概率 \\d+%，主要风险：`),
     );
     await page.screenshot({ path: `${out}dashboard-gantt.png`, fullPage: true });
-    expect(await cspViolations()).toEqual([]);
+    expect(await cspViolations(page)).toEqual([]);
     // The API's own page too, which renders /openapi.json with its script.
     await page.goto(`${g.url}/docs`);
     await page.waitForSelector('details.op');
-    expect(await cspViolations()).toEqual([]);
+    expect(await cspViolations(page)).toEqual([]);
   });
 
   it('says once, on the page, that the plan cannot meet a target, and what it is short by', async () => {
@@ -265,7 +240,7 @@ describe('the battle-map dashboard in Chromium', () => {
       /^按当前计划，目标开工日不可行：关键路径需压缩 \d+ 个工作日，或推迟目标开工日（按计划最早 \d{4}-\d{2}-\d{2} 取得施工许可）/,
     );
     expect(await page.locator('#colour').getAttribute('data-colour')).toBe('green');
-    expect(await cspViolations()).toEqual([]);
+    expect(await cspViolations(page)).toEqual([]);
   });
 
   it("shows a department's queue in China dates, with project codes, Chinese statuses and 暂定 marks", async () => {
@@ -281,7 +256,7 @@ describe('the battle-map dashboard in Chromium', () => {
     expect(cells[4]).toBe(`${eia.dueDate}${eia.provisional ? '暂定' : ''}`);
     expect(await row.locator('.provisional').count()).toBe(eia.provisional ? 1 : 0);
     await page.screenshot({ path: `${out}dashboard-queue.png`, fullPage: true });
-    expect(await cspViolations()).toEqual([]);
+    expect(await cspViolations(page)).toEqual([]);
   });
 
   it('lists the project in the Temporal UI, filtered by the ResponsibleLeader search attribute', async () => {
@@ -337,6 +312,6 @@ describe('the battle-map dashboard in Chromium', () => {
     );
     expect((await g.call('GET', `/projects/${code}`, operatorKey)).body.profile.leader).toBe(successor);
     await page.screenshot({ path: `${out}dashboard-people.png`, fullPage: true });
-    expect(await cspViolations()).toEqual([]);
+    expect(await cspViolations(page)).toEqual([]);
   });
 });

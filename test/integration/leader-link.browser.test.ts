@@ -1,11 +1,11 @@
-import { mkdirSync } from 'node:fs';
 import { sql } from 'kysely';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { leaderLinkId } from '../../db/leader-links';
 import { createNotificationDispatcher } from '../../notify/dispatcher';
 import { mintLeaderLinks } from '../../notify/leader-links';
 import type { NotificationMessage } from '../../notify/message';
+import { cspViolations, launchChromium, recordingContext, screenshots } from '../helpers/browser';
 import { type Greenlane, startGreenlane } from '../helpers/greenlane';
 import { type RobotReceiver, startRobotReceiver } from '../helpers/receivers';
 import { until } from '../helpers/until';
@@ -19,7 +19,7 @@ import { until } from '../helpers/until';
  * clear page; two answers at once through one link answer once. Screenshots go to test-output/.
  */
 
-const out = new URL('../../test-output/', import.meta.url).pathname;
+const out = screenshots;
 const PHONE = { width: 390, height: 844 };
 let g: Greenlane;
 let robot: RobotReceiver;
@@ -64,11 +64,7 @@ async function freshLink(): Promise<{ url: string; key: string }> {
 }
 
 const tokenOf = (url: string) => url.split('/l/')[1]!;
-const cspViolations = () =>
-  page.evaluate(() => (globalThis as unknown as { cspViolations: string[] }).cspViolations);
-
 beforeAll(async () => {
-  mkdirSync(out, { recursive: true });
   robot = await startRobotReceiver('dingtalk', { secret: 'SECleaderlinktest' });
   g = await startGreenlane({
     databaseUrl: inject('databaseUrl'),
@@ -134,25 +130,10 @@ beforeAll(async () => {
     (got) => got.some((r) => r.json.msgtype === 'actionCard' && r.json.actionCard.title.includes('红牌')),
     "the red card's ActionCard",
   );
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-sync',
-    ],
-  });
-  page = await browser.newPage({ viewport: PHONE, isMobile: true, hasTouch: true, locale: 'zh-CN' });
-  await page.addInitScript(() => {
-    const w = globalThis as unknown as {
-      cspViolations: string[];
-      document: { addEventListener(t: string, f: (e: { violatedDirective: string }) => void): void };
-    };
-    w.cspViolations = [];
-    w.document.addEventListener('securitypolicyviolation', (e) => w.cspViolations.push(e.violatedDirective));
-  });
+  browser = await launchChromium();
+  page = await (
+    await recordingContext(browser, { viewport: PHONE, isMobile: true, hasTouch: true, locale: 'zh-CN' })
+  ).newPage();
 });
 
 afterAll(async () => {
@@ -203,7 +184,7 @@ describe("a leader acts from the robot's message, on a phone", () => {
     );
     expect(width).toBeLessThanOrEqual(PHONE.width);
     await page.screenshot({ path: `${out}leader-link-page.png`, fullPage: true });
-    expect(await cspViolations()).toEqual([]);
+    expect(await cspViolations(page)).toEqual([]);
   });
 
   it('refuses a deadline in the past beside the form, then takes the instruction and a deadline', async () => {
@@ -315,6 +296,6 @@ describe("a leader acts from the robot's message, on a phone", () => {
     const unknown = await page.goto(`${g.url}/l/${'A'.repeat(43)}`);
     expect(unknown?.status()).toBe(404);
     expect(await page.locator('#refused').getAttribute('data-kind')).toBe('unknown');
-    expect(await cspViolations()).toEqual([]);
+    expect(await cspViolations(page)).toEqual([]);
   });
 });

@@ -1,6 +1,6 @@
-import { mkdirSync } from 'node:fs';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { cspViolations, launchChromium, recordingContext, screenshots } from '../helpers/browser';
 import { type Greenlane, startGreenlane } from '../helpers/greenlane';
 import { until } from '../helpers/until';
 
@@ -11,7 +11,7 @@ import { until } from '../helpers/until';
  * Screenshots go to test-output/.
  */
 
-const out = new URL('../../test-output/', import.meta.url).pathname;
+const out = screenshots;
 let g: Greenlane;
 let browser: Browser;
 let page: Page;
@@ -20,7 +20,6 @@ let code = '';
 let problemId = '';
 
 beforeAll(async () => {
-  mkdirSync(out, { recursive: true });
   g = await startGreenlane({
     databaseUrl: inject('databaseUrl'),
     temporalAddress: inject('temporalAddress'),
@@ -47,20 +46,8 @@ beforeAll(async () => {
     (rows) => rows.length === 1,
     'the problem in the read model',
   );
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-  });
-  const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, locale: 'zh-CN' });
-  await context.addInitScript(() => {
-    const w = globalThis as unknown as {
-      cspViolations: string[];
-      document: { addEventListener(t: string, f: (e: { violatedDirective: string }) => void): void };
-    };
-    w.cspViolations = [];
-    w.document.addEventListener('securitypolicyviolation', (e) => w.cspViolations.push(e.violatedDirective));
-  });
-  page = await context.newPage();
+  browser = await launchChromium();
+  page = await (await recordingContext(browser)).newPage();
 });
 
 afterAll(async () => {
@@ -100,9 +87,7 @@ describe('a secretary runs a coordination meeting on the dashboard', () => {
     ]);
     expect(await page.locator('#minutes-notes').textContent()).toBe('供电公司、自然资源局到会');
     await page.screenshot({ path: `${out}meeting-minutes.png`, fullPage: true });
-    expect(
-      await page.evaluate(() => (globalThis as unknown as { cspViolations: string[] }).cspViolations),
-    ).toEqual([]);
+    expect(await cspViolations(page)).toEqual([]);
 
     const live = await g.call('GET', `/projects/${code}`, secretaryKey);
     const problem = live.body.problems[problemId];

@@ -1,6 +1,6 @@
-import { mkdirSync } from 'node:fs';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { cspViolations, launchChromium, recordingContext, screenshots } from '../helpers/browser';
 import { type Greenlane, startGreenlane } from '../helpers/greenlane';
 import { until } from '../helpers/until';
 
@@ -10,7 +10,7 @@ import { until } from '../helpers/until';
  * decision from a stale page is refused in Chinese. Screenshots go to test-output/.
  */
 
-const out = new URL('../../test-output/', import.meta.url).pathname;
+const out = screenshots;
 let g: Greenlane;
 let browser: Browser;
 let page: Page;
@@ -19,7 +19,6 @@ let fgw = '';
 let code = '';
 
 beforeAll(async () => {
-  mkdirSync(out, { recursive: true });
   g = await startGreenlane({
     databaseUrl: inject('databaseUrl'),
     temporalAddress: inject('temporalAddress'),
@@ -46,30 +45,15 @@ beforeAll(async () => {
     (r) => r.body.items.some((i: { projectCode: string }) => i.projectCode === code),
     'the proposal in the queue of FGW',
   );
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-  });
+  browser = await launchChromium();
   // A context of its own: the stale page is a second tab of the same signed-in browser.
-  const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, locale: 'zh-CN' });
-  await context.addInitScript(() => {
-    const w = globalThis as unknown as {
-      cspViolations: string[];
-      document: { addEventListener(t: string, f: (e: { violatedDirective: string }) => void): void };
-    };
-    w.cspViolations = [];
-    w.document.addEventListener('securitypolicyviolation', (e) => w.cspViolations.push(e.violatedDirective));
-  });
-  page = await context.newPage();
+  page = await (await recordingContext(browser)).newPage();
 });
 
 afterAll(async () => {
   await browser?.close();
   await g?.stop();
 });
-
-const cspViolations = (p: Page) =>
-  p.evaluate(() => (globalThis as unknown as { cspViolations: string[] }).cspViolations);
 
 const forms = (p: Page) => p.locator(`tr[data-decisions="${code}/PROPOSAL"] form.decision`);
 const form = (p: Page, action: string) =>
