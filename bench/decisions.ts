@@ -45,7 +45,7 @@ export async function decisions(opts: DecisionsOptions): Promise<void> {
   );
 
   const setupStart = performance.now();
-  const stack = await startStack();
+  const stack = await startStack({ volatile: opts.volatile });
   try {
     const cast = await castOf(stack, plan, Math.min(projects, 4));
     const paths: Record<PathName, Path> = {

@@ -1,7 +1,7 @@
 import type { BenchOptions } from './lib/results';
 
 /**
- * npm run bench [-- <name>...] [--quick] [--projects N] [--concurrency C]: runs the named benchmarks,
+ * npm run bench [-- <name>...] [--quick] [--volatile] [--projects N] [--concurrency C]: runs the named benchmarks,
  * or all of them, one after another. Each prints its table and writes
  * bench/results/<name>-<time>.json|.md and latest-<name>.json|.md. Exits non-zero when a benchmark
  * fails (e.g. a history past Temporal's warning levels, or a decision that was refused).
@@ -39,7 +39,8 @@ const benchmarks: Record<string, Benchmark> = {
 function usage(): string {
   const names = Object.entries(benchmarks).map(([name, b]) => `  ${name.padEnd(20)} ${b.describe}`);
   return [
-    'usage: npm run bench -- [name...] [--quick] [--projects N] [--concurrency C]',
+    'usage: npm run bench -- [name...] [--quick] [--volatile] [--projects N] [--concurrency C]',
+    '  durable by default (PostgreSQL with fsync, Temporal with its SQLite file); --volatile for comparison only',
     '',
     'benchmarks:',
     ...names,
@@ -63,7 +64,9 @@ function parse(argv: string[]) {
     } else if (arg.startsWith('-')) flags.push(arg);
     else names.push(arg);
   }
-  problems.push(...flags.filter((f) => !['--quick', '--help', '-h'].includes(f)).map((f) => `unknown ${f}`));
+  problems.push(
+    ...flags.filter((f) => !['--quick', '--volatile', '--help', '-h'].includes(f)).map((f) => `unknown ${f}`),
+  );
   problems.push(...names.filter((n) => !Object.hasOwn(benchmarks, n)).map((n) => `unknown benchmark ${n}`));
   return { names, flags, sizes, problems };
 }
@@ -78,10 +81,16 @@ async function main(argv: string[]): Promise<number> {
     console.error(`${problems.join('; ')}\n\n${usage()}`);
     return 2;
   }
-  const opts: RunOptions = { quick: flags.includes('--quick'), ...sizes };
+  const opts: RunOptions = {
+    quick: flags.includes('--quick'),
+    volatile: flags.includes('--volatile'),
+    ...sizes,
+  };
   let failed = 0;
   for (const name of names.length > 0 ? names : Object.keys(benchmarks)) {
-    console.log(`bench: ${name}${opts.quick ? ' (quick)' : ''}`);
+    console.log(
+      `bench: ${name}${opts.quick ? ' (quick)' : ''}${opts.volatile ? ' (volatile: no fsync, Temporal in memory)' : ''}`,
+    );
     try {
       await benchmarks[name]!.run(opts);
     } catch (error) {

@@ -47,7 +47,7 @@ export async function scale(opts: ScaleOptions): Promise<void> {
     `up to ${target} ${TEMPLATE} projects (${plan.items.length} items, ${ready.length} ready) in steps ${steps.join(', ')}, ${concurrency} starts in flight`,
   );
 
-  const stack = await startStack();
+  const stack = await startStack({ volatile: opts.volatile });
   let restarted: SpawnedWorker | undefined;
   try {
     const driver = await createDriver(stack, plan, ready, NAME);
@@ -60,6 +60,7 @@ export async function scale(opts: ScaleOptions): Promise<void> {
     });
 
     const result = summarize({
+      durable: stack.durable,
       startedAt,
       quick: opts.quick,
       loadBefore,

@@ -87,6 +87,8 @@ export function summarize(input: {
   };
   return {
     ...resultHead(NAME, input),
+    /** PostgreSQL with fsync and Temporal with its SQLite file (false: the labelled volatile comparison). */
+    durable: input.stack.durable,
     params: {
       template: TEMPLATE,
       items: input.plan.items.length,
@@ -135,8 +137,11 @@ export function toMarkdown(s: Summary): string {
     `# decisions${s.quick ? ' (quick: a smoke run, not a measurement)' : ''} — ${s.startedAt}`,
     '',
     `${describeMachine(m)}, 1-min load ${m.loadBefore} before the run. ` +
-      `Everything on this machine over loopback: PostgreSQL, Temporal dev server (in memory), worker and API ` +
-      `(child processes), and this driver.`,
+      `Everything on this machine over loopback: ${
+        s.durable
+          ? 'PostgreSQL (fsync, synchronous_commit and full_page_writes on), the Temporal dev server keeping its state in a SQLite file'
+          : '**volatile, not what users run:** PostgreSQL without fsync, the Temporal dev server in memory'
+      }, worker and API (child processes), and this driver.`,
     '',
     `Run: ${s.params.projects} ${s.params.template} projects × ${s.params.items} items = ` +
       `${s.params.projects * s.params.decisionsPerProject} decisions per path (submit, accept, approve each item), ` +

@@ -7,6 +7,11 @@ import { machine } from './machine';
 export type BenchOptions = {
   /** A smaller run for CI: a smoke check that the benchmark still works, not a measurement. */
   quick: boolean;
+  /**
+   * PostgreSQL without fsync and Temporal in memory: not what anyone runs, kept as a labelled extra
+   * row beside the durable figures. Default: durable, as `npm start` runs them.
+   */
+  volatile?: boolean;
 };
 
 export const resultsDir = join(projectRoot, 'bench', 'results');

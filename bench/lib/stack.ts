@@ -20,8 +20,9 @@ import {
 } from './load';
 
 /**
- * All of Greenlane for a benchmark, real and on loopback (scripts/stack.ts): a throw-away PostgreSQL
- * cluster, an in-memory Temporal dev server, then the worker and the API as child processes
+ * All of Greenlane for a benchmark, real and on loopback (scripts/stack.ts): a PostgreSQL cluster and a
+ * Temporal dev server with its SQLite file, both durable as `npm start` runs them (volatile: no fsync,
+ * Temporal in memory, for a labelled comparison only), then the worker and the API as child processes
  * (`node --import tsx worker.ts`, `api/server.ts`), exactly as `npm start` runs them, so each one's CPU
  * and memory can be read from /proc on its own. The benchmark process keeps a database handle (to issue
  * keys and check results) and a Temporal client (for the raw baseline and histories). `stop()` takes it
@@ -35,11 +36,14 @@ export type Stack = Awaited<ReturnType<typeof startStack>>;
  */
 export type StackProcess = 'api' | 'worker' | 'temporal' | 'postgres' | 'driver' | 'machine' | 'stolen';
 
-export async function startStack(opts: { log?: (line: string) => void } = {}) {
+export async function startStack(opts: { log?: (line: string) => void; volatile?: boolean } = {}) {
   const log = opts.log ?? (() => {});
   const stack = await startGreenlaneStack({
     name: 'bench',
     run: 'processes',
+    // Durable unless asked: PostgreSQL with fsync, synchronous_commit and full_page_writes on, Temporal
+    // keeping its state in a SQLite file, as `npm start` runs them (scripts/stack.ts persistIn).
+    restartable: !opts.volatile,
     applicationName: 'greenlane-bench',
     log,
   });
@@ -91,6 +95,8 @@ export async function startStack(opts: { log?: (line: string) => void } = {}) {
       keyFor,
       /** The last lines each child printed, for a failure message. */
       output: () => ({ api: api.output(), worker: worker.output() }),
+      /** Whether PostgreSQL and Temporal keep what they acknowledge across a power cut. */
+      durable: !opts.volatile,
       stop: stack.stop,
     };
   } catch (error) {

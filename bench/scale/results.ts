@@ -29,12 +29,15 @@ export function summarize(input: {
   stoppedEarly: string | undefined;
   restart: Result['restart'];
   errors: string[];
+  /** PostgreSQL with fsync and Temporal with its SQLite file (false: the labelled volatile comparison). */
+  durable: boolean;
 }) {
   const { stepResults, errors } = input;
   const largestUnder = stepResults.filter((s) => s.underLine).at(-1)?.projects ?? 0;
   const crossed = stepResults.find((s) => !s.underLine)?.projects ?? null;
   return {
     ...resultHead(NAME, input),
+    durable: input.durable,
     params: {
       template: TEMPLATE,
       items: input.plan.items.length,
@@ -68,6 +71,7 @@ export function summarize(input: {
 export type Result = {
   startedAt: string;
   quick: boolean;
+  durable: boolean;
   machine: Machine;
   params: {
     readyItems: number;
@@ -104,7 +108,11 @@ export function toMarkdown(s: Result): string {
       `# scale${s.quick ? ' (quick: a smoke run, not a measurement)' : ''} — ${s.startedAt}`,
       '',
       `${describeMachine(m)}; 1-min load ${m.loadBefore} before, ${s.loadAfter} after. ` +
-        'PostgreSQL, Temporal dev server (in memory), worker and API (child processes) and this driver over loopback.',
+        `${
+          s.durable
+            ? 'PostgreSQL (fsync on), the Temporal dev server with its SQLite file'
+            : '**Volatile, not what users run:** PostgreSQL without fsync, the Temporal dev server in memory'
+        }, worker and API (child processes) and this driver over loopback.`,
       '',
       `Projects started with the Temporal client, ${s.params.startConcurrency} in flight; in each, ${s.params.acceptedPerProject} of its ` +
         `${s.params.readyItems} ready items submitted and accepted (live escalation timers), the rest open. ` +
