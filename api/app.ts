@@ -40,7 +40,9 @@ import { registerRulesRoutes } from './routes/rules';
 import { registerServiceRoutes } from './routes/service';
 import { registerUiRoutes } from './routes/ui';
 import { registerPeopleUiRoutes } from './routes/ui-people';
+import { registerProjectActionUiRoutes } from './routes/ui-project-actions';
 import { registerQueueUiRoutes } from './routes/ui-queue';
+import { registerUrgingRoutes } from './routes/urgings';
 import { securityHeaders } from './security-headers';
 import { registerStorableText } from './storable-text';
 import type { Supervision } from './supervision';
@@ -86,12 +88,14 @@ const routeRegistrations: ReadonlyArray<(app: App, deps: AppDeps) => void> = [
   registerProblemRoutes,
   registerEscalationRoutes,
   registerServiceRoutes,
+  registerUrgingRoutes,
   registerNotificationRoutes,
   registerPeopleRoutes,
   registerDepartmentContactRoutes,
   registerUiRoutes,
   registerPeopleUiRoutes,
   registerQueueUiRoutes,
+  registerProjectActionUiRoutes,
   registerLeaderPageRoutes,
 ];
 

@@ -265,6 +265,7 @@ import type {
   NotificationRequestsTable,
   NotificationRoutesTable,
   NotificationsTable,
+  UrgingsTable,
 } from './schema-notify';
 
 export * from './schema-notify';
@@ -340,6 +341,7 @@ export interface DB {
   return_visits: ReturnVisitsTable;
   web_sessions: WebSessionsTable;
   leader_links: LeaderLinksTable;
+  urgings: UrgingsTable;
 }
 
 /** Row types the repositories name. */
