@@ -82,12 +82,12 @@ export const problemFields: Record<
   (d: ActionsData, id: string, f?: Record<string, string>) => Html
 > = {
   assign: (d, id, f = {}) =>
-    html`<input type="hidden" name="problem" value="${id}"><label>责任单位${select('ownerDepartment', d.departments, v(f, 'ownerDepartment'), undefined, true)}</label>`,
+    html`<input type="hidden" name="problem" value="${id}"><input type="hidden" name="action" value="assign"><label>责任单位${select('ownerDepartment', d.departments, v(f, 'ownerDepartment'), undefined, true)}</label>`,
   plan: (_d, id, f = {}) =>
-    html`<input type="hidden" name="problem" value="${id}"><label>进展与解决方案<textarea name="solution" rows="2" maxlength="4000" required>${v(f, 'solution')}</textarea></label>
+    html`<input type="hidden" name="problem" value="${id}"><input type="hidden" name="action" value="plan"><label>进展与解决方案<textarea name="solution" rows="2" maxlength="4000" required>${v(f, 'solution')}</textarea></label>
 <label>新时限（可选）<input type="date" name="deadline" value="${v(f, 'deadline')}"></label>`,
   resolve: (_d, id, f = {}) =>
-    html`<input type="hidden" name="problem" value="${id}"><label>解决情况<textarea name="resolution" rows="2" maxlength="4000" required>${v(f, 'resolution')}</textarea></label>`,
+    html`<input type="hidden" name="problem" value="${id}"><input type="hidden" name="action" value="resolve"><label>解决情况<textarea name="resolution" rows="2" maxlength="4000" required>${v(f, 'resolution')}</textarea></label>`,
 };
 const problemButton = { assign: '分派', plan: '记录进展', resolve: '标记已解决' } as const;
 
