@@ -114,6 +114,12 @@ describe('POST /projects/{code}/items/{item}/urgings', () => {
     expect(markdown).not.toContain('[点此](http://evil.example/x)');
     expect(markdown).not.toContain('**加急**');
 
+    // Operators see it among the deliveries, as an urging of the project.
+    const deliveries = await g.call('GET', `/notifications?kind=urging&project=${code}`, keys.operator!);
+    expect(
+      deliveries.body.notifications.map((n: Record<string, unknown>) => [n.kind, n.urgingId, n.projectCode]),
+    ).toEqual([['urging', first.body.urging.id, code]]);
+
     const list = await g.call('GET', `/projects/${code}/urgings`, keys.leader!);
     expect(list.body.urgings.map((u: { id: string }) => u.id)).toEqual([first.body.urging.id]);
     const audit = await g.call('GET', `/projects/${code}/audit`, keys.secretary!);
