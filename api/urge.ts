@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { enqueueMessages, loadDirectory } from '../db/notifications';
 import { findUrging, insertUrging, type Urging } from '../db/urgings';
 import { makeCalendar } from '../domain/calendar';
+import { phaseOf } from '../domain/lifecycle';
 import type { EscalationEvent } from '../domain/project';
 import { summarize } from '../domain/supervision';
 import { planDeliveries } from '../notify/recipients';
@@ -56,6 +57,15 @@ export async function urgeDepartment(
     });
   }
   const now = Date.now();
+  const phase = phaseOf(state);
+  if (phase !== 'active') {
+    throw new ProblemError({
+      status: 409,
+      type: ProblemType.conflict,
+      title: 'Project not active',
+      detail: `project ${code} is ${phase}: its departments are not urged`,
+    });
+  }
   if (!summarize(state, now).openItems.includes(item)) {
     throw new ProblemError({
       status: 409,

@@ -7,7 +7,7 @@ import { findPeople } from '../../db/people';
 import { listDepartments } from '../../db/reference';
 import { projectServiceLog } from '../../db/service';
 import { projectUrgings } from '../../db/urgings';
-import { makeCalendar } from '../../domain/calendar';
+import { dueDateOf, makeCalendar } from '../../domain/calendar';
 import { shippedCatalog } from '../../domain/catalog-data';
 import type { ProjectState } from '../../domain/project';
 import { summarize } from '../../domain/supervision';
@@ -343,7 +343,7 @@ function banner(q: Record<string, string>, state: ProjectState): Notice | '' {
           plan: '已记录问题进展',
           resolve: '已标记问题解决',
         }[q.done];
-        return `${verb} ${p.id}「${p.title}」：当前${problemStatusZh[p.status]}，责任单位 ${p.ownerDepartment ?? '未定'}，时限 ${p.deadlineAt ? p.deadlineAt.slice(0, 10) : '—'}。`;
+        return `${verb} ${p.id}「${p.title}」：当前${problemStatusZh[p.status]}，责任单位 ${p.ownerDepartment ?? '未定'}，时限 ${p.deadlineAt ? dueDateOf(p.deadlineAt) : '—'}。`;
       }
       case 'urge': {
         const def = item(q.item ?? '');
@@ -379,7 +379,7 @@ function explain(err: ProblemError, kind: FormKind): string {
       return '该项目已结束，不再办理。';
     case ProblemType.conflict:
       return kind === 'urge'
-        ? '该事项当前不在办理中（等待前置事项或已办结），无需催办。'
+        ? '该事项当前不在办理中（等待前置事项或已办结），或项目已缓建、撤销或关闭，无需催办。'
         : kind === 'visit'
           ? '该阶段尚未全部办结，或其回访已经记录。'
           : '项目状态已变化，请按项目页最新状态重新办理。';

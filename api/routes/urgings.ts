@@ -33,7 +33,7 @@ const urge = createRoute({
   tags: ['items'],
   summary: 'Urge the department responsible for an open item (催办); once per item a working day',
   description:
-    "The project's secretary, or an operator. The department's handler and head are told on the department's channels (its group robot, their own routes), as for an escalation. Recorded, audited and counted in the monthly report. 404 for an item not in the plan; 409 `conflict` for an item that is not open (waiting for prerequisites, or done); 409 `already-urged` for an item already urged this working day (urged on a rest day, it counts against the next working day).",
+    "The project's secretary, or an operator. The department's handler and head are told on the department's channels (its group robot, their own routes), as for an escalation. Recorded, audited and counted in the monthly report. 404 for an item not in the plan; 409 `conflict` for an item that is not open (waiting for prerequisites, or done) or a project suspended, cancelled or closed; 409 `already-urged` for an item already urged this working day (urged on a rest day, it counts against the next working day).",
   request: {
     params: z.object({ code: ProjectCode, item: ItemCode }),
     headers: IdempotencyKeyHeader,

@@ -168,3 +168,39 @@ describe('POST /projects/{code}/plan?dryRun=true', () => {
     expect(leader.status).toBe(403);
   });
 });
+
+describe('the project page’s forms', () => {
+  const pageOf = async (key: string) => {
+    const res = await fetch(`${g.url}/ui/projects/${code}`, { headers: { cookie: await g.uiCookie(key) } });
+    return { status: res.status, text: await res.text() };
+  };
+
+  it('offers the secretary every form and the leader only the problem they may raise', async () => {
+    const sec = await pageOf(keys.secretary!);
+    expect(sec.status).toBe(200);
+    for (const id of ['raise-form', 'urge-items', 'log-form', 'visit-form', 'amend-form'])
+      expect(sec.text).toContain(`id="${id}"`);
+    const lead = await pageOf(keys.leader!);
+    expect(lead.status).toBe(200);
+    expect(lead.text).toContain('id="raise-form"');
+    for (const id of ['urge-items', 'log-form', 'amend-form']) expect(lead.text).not.toContain(`id="${id}"`);
+  });
+
+  it('refuses a form without the session’s token, and a leader’s urging in Chinese', async () => {
+    const cookie = await g.uiCookie(keys.leader!);
+    const post = (csrf: string) =>
+      fetch(`${g.url}/ui/projects/${code}/urgings`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { cookie, origin: g.url, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ csrf, token: crypto.randomUUID(), item }).toString(),
+      });
+    expect((await post('forged')).status).toBe(403);
+    const csrf = /name="csrf" value="([^"]+)"/.exec((await pageOf(keys.leader!)).text)![1]!;
+    const refused = await post(csrf);
+    expect(refused.status).toBe(403);
+    expect(await refused.text()).toContain('您不是本项目的秘书，不能办理此事项。');
+    const urgings = await g.call('GET', `/projects/${code}/urgings`, keys.secretary!);
+    expect(urgings.body.urgings).toHaveLength(1);
+  });
+});
