@@ -68,7 +68,7 @@ const submit = (form: ReturnType<Page['locator']>, done: string) =>
   Promise.all([page.waitForURL(new RegExp(`done=${done}`)), form.locator('button[type=submit]').click()]);
 
 describe('a secretary runs a project from its page in Chromium', () => {
-  it('raises and assigns a problem, urges a department, logs a visit, and tailors the plan after a preview', async () => {
+  it('raises, assigns, follows up and solves a problem, urges a department, logs a visit, and tailors the plan after a preview', async () => {
     await page.goto(`${g.url}/ui/login`);
     await page.fill('#key', secretaryKey);
     await Promise.all([page.waitForURL(/\/ui$/), page.click('button[type=submit]')]);
@@ -92,6 +92,25 @@ describe('a secretary runs a project from its page in Chromium', () => {
         p.ownerDepartment,
       ]),
     ).toEqual([['P1', 'assigned', openItem.department]]);
+
+    // Its progress with a new deadline, then solved.
+    const deadline = new Date(Date.now() + 8 * 3_600_000 + 14 * 86_400_000).toISOString().slice(0, 10);
+    const progress = page.locator('tr[data-problem="P1"] form[data-form="plan"]');
+    await progress.locator('textarea[name=solution]').fill('交通局已同意临时便道方案');
+    await progress.locator('input[name=deadline]').fill(deadline);
+    await submit(progress, 'plan');
+    expect(await banner().textContent()).toContain(`时限 ${deadline}`);
+    const solved = page.locator('tr[data-problem="P1"] form[data-form="resolve"]');
+    await solved.locator('textarea[name=resolution]').fill('便道已接通');
+    await submit(solved, 'resolve');
+    expect(await banner().textContent()).toContain('已标记问题解决 P1');
+    const p1 = (await g.call('GET', `/projects/${code}/problems`, secretaryKey)).body.problems[0];
+    expect([p1.status, p1.solution, p1.resolution, p1.deadlineDate]).toEqual([
+      'resolved',
+      '交通局已同意临时便道方案',
+      '便道已接通',
+      deadline,
+    ]);
 
     // 催办: the open item's department; the urging is listed on the page.
     const urge = page.locator(`#urge-items tr[data-item="${openItem.code}"] form[data-form="urge"]`);
@@ -152,6 +171,8 @@ describe('a secretary runs a project from its page in Chromium', () => {
       'project.register',
       'problem.raise',
       'problem.assign',
+      'problem.plan',
+      'problem.resolve',
       'item.urge',
       'service.log',
       'project.amend',
