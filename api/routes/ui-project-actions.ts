@@ -348,7 +348,7 @@ function banner(q: Record<string, string>, state: ProjectState): Notice | '' {
       case 'urge': {
         const def = item(q.item ?? '');
         return def
-          ? `已催办 ${def.department} 办理「${def.nameZh}」，已发出 ${q.messages ?? 0} 条通知。`
+          ? `已催办 ${def.department} 办理「${def.nameZh}」，${Number(q.messages) > 0 ? `已向该部门的通知渠道发出 ${q.messages} 条消息。` : '该部门未配置通知渠道，催办仅作记录。'}`
           : null;
       }
       case 'log':
