@@ -6,6 +6,7 @@ import { makeCalendar } from '../domain/calendar';
 import { phaseOf } from '../domain/lifecycle';
 import type { EscalationEvent } from '../domain/project';
 import { summarize } from '../domain/supervision';
+import { urgingDay, urgingId } from '../domain/urgings';
 import { planDeliveries } from '../notify/recipients';
 import type { AppDeps } from './app';
 import { auditContext, recordAudit } from './audit';
@@ -74,11 +75,8 @@ export async function urgeDepartment(
       detail: `item ${item} is ${state.items[item]!.status}: only an open item (ready, with its department or returned) is urged`,
     });
   }
-  const calendar = makeCalendar(state.calendarYears);
-  const today = calendar.dateOf(now);
-  // Urged on a rest day, it counts against the next working day.
-  const workingDay = calendar.isWorkingDay(today) ? today : calendar.nextWorkingDay(today).date;
-  const id = `urging/${code}/${item}/${workingDay}`;
+  const workingDay = urgingDay(makeCalendar(state.calendarYears), now);
+  const id = urgingId(code, item, workingDay);
   const actor = actorOf(principal);
   const urgedBy = actor.id ?? `key-${principal.keyId}`;
   const project = {
