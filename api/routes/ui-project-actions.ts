@@ -157,7 +157,10 @@ export function registerProjectActionUiRoutes(app: App, deps: AppDeps): void {
     const code = c.req.param('code');
     const f = await fieldsOf(c);
     const kind = f.action === 'assign' || f.action === 'plan' || f.action === 'resolve' ? f.action : null;
-    if (!kind) return c.html(page('表单无效', null, html`<p class="error">未知的操作。</p>`), 422);
+    if (!kind) {
+      const session = await sessions.current(c);
+      return c.html(page('表单无效', session, html`<p class="error">未知的操作。</p>`), 422);
+    }
     const body = ProblemActionBody.safeParse({
       action: kind,
       ...given(f, 'ownerDepartment', 'solution', 'deadline', 'resolution'),
