@@ -42,7 +42,9 @@ import { registerServiceRoutes } from './routes/service';
 import { registerUiRoutes } from './routes/ui';
 import { registerMeetingsUiRoutes } from './routes/ui-meetings';
 import { registerPeopleUiRoutes } from './routes/ui-people';
+import { registerProjectActionUiRoutes } from './routes/ui-project-actions';
 import { registerQueueUiRoutes } from './routes/ui-queue';
+import { registerUrgingRoutes } from './routes/urgings';
 import { securityHeaders } from './security-headers';
 import { registerStorableText } from './storable-text';
 import type { Supervision } from './supervision';
@@ -89,6 +91,7 @@ const routeRegistrations: ReadonlyArray<(app: App, deps: AppDeps) => void> = [
   registerEscalationRoutes,
   registerServiceRoutes,
   registerMeetingRoutes,
+  registerUrgingRoutes,
   registerNotificationRoutes,
   registerPeopleRoutes,
   registerDepartmentContactRoutes,
@@ -96,6 +99,7 @@ const routeRegistrations: ReadonlyArray<(app: App, deps: AppDeps) => void> = [
   registerPeopleUiRoutes,
   registerQueueUiRoutes,
   registerMeetingsUiRoutes,
+  registerProjectActionUiRoutes,
   registerLeaderPageRoutes,
 ];
 

@@ -30,6 +30,8 @@ export const ProblemType = {
   conflict: `${PROBLEM_TYPE_BASE}conflict`,
   /** 409: the project workflow refused the decision; `detail` is its validator's reason, unchanged. */
   invalidTransition: `${PROBLEM_TYPE_BASE}invalid-transition`,
+  /** 409: the item was already urged (催办) this working day; `detail` says when and by whom. */
+  alreadyUrged: `${PROBLEM_TYPE_BASE}already-urged`,
   /** 409: a project with this code is already registered. */
   projectExists: `${PROBLEM_TYPE_BASE}project-exists`,
   /** 409: the project's workflow has finished; it takes no more decisions. */

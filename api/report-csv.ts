@@ -61,6 +61,7 @@ export const monthlyColumns: CsvColumn<Month>[] = [
   { header: 'P90用时（工作日）', value: (r) => r.p90WorkingDays },
   { header: '超期件数', value: (r) => r.overdue },
   { header: '累计扣分', value: (r) => r.points },
+  { header: '被催办次数', value: (r) => r.urgings },
 ];
 
 type LeaderLine = ReturnType<typeof leaderProjects>[number];

@@ -9,13 +9,18 @@ import type { NotificationChannel, NotificationStatus } from './schema';
 /** A delivery as operators see it (instants as ISO strings). */
 export type NotificationView = {
   id: number;
-  /** What the message announces: an escalation, or a digest (每日督办 / 每周督办, activities/digests.ts). */
-  kind: 'escalation' | 'digest';
-  /** Null for a digest's message. */
+  /**
+   * What the message announces: an escalation, a digest (每日督办 / 每周督办, activities/digests.ts) or an
+   * urging (催办, api/urge.ts).
+   */
+  kind: 'escalation' | 'digest' | 'urging';
+  /** Null for a digest's or an urging's message. */
   escalationId: string | null;
-  /** Null for an escalation's message. */
+  /** Null for an escalation's or an urging's message. */
   digestId: string | null;
-  /** The escalation's project; null for a digest (it spans the person's projects). */
+  /** Null but for an urging's message. */
+  urgingId: string | null;
+  /** The escalation's or urging's project; null for a digest (it spans the person's projects). */
   projectCode: string | null;
   channel: NotificationChannel;
   target: string;
@@ -37,7 +42,7 @@ export async function listNotifications(
   db: Db,
   filter: {
     id?: number;
-    kind?: 'escalation' | 'digest';
+    kind?: 'escalation' | 'digest' | 'urging';
     status?: NotificationStatus;
     channel?: NotificationChannel;
     projectCode?: string;
@@ -49,11 +54,14 @@ export async function listNotifications(
     .selectFrom('notifications as n')
     // A digest's message has no escalation (escalation_ref is null): left join, so it is listed too.
     .leftJoin('escalations as e', 'e.id', 'n.escalation_ref')
-    .select([
+    // An urging's message names its urging (migration 2026-12-07T10), which names the project.
+    .leftJoin('urgings as u', 'u.id', 'n.urging_id')
+    .select((eb) => [
       'n.id',
       'n.escalation_id',
       'n.digest_id',
-      'e.project_code',
+      'n.urging_id',
+      eb.fn.coalesce('e.project_code', 'u.project_code').as('project_code'),
       'n.channel',
       'n.target',
       'n.status',
@@ -66,10 +74,15 @@ export async function listNotifications(
       'n.updated_at',
     ]);
   if (filter.id !== undefined) q = q.where('n.id', '=', filter.id);
-  if (filter.kind) q = q.where('n.digest_id', filter.kind === 'digest' ? 'is not' : 'is', null);
+  if (filter.kind === 'digest') q = q.where('n.digest_id', 'is not', null);
+  if (filter.kind === 'urging') q = q.where('n.urging_id', 'is not', null);
+  if (filter.kind === 'escalation') q = q.where('n.digest_id', 'is', null).where('n.urging_id', 'is', null);
   if (filter.status) q = q.where('n.status', '=', filter.status);
   if (filter.channel) q = q.where('n.channel', '=', filter.channel);
-  if (filter.projectCode) q = q.where('e.project_code', '=', filter.projectCode);
+  if (filter.projectCode) {
+    const code = filter.projectCode;
+    q = q.where((eb) => eb.or([eb('e.project_code', '=', code), eb('u.project_code', '=', code)]));
+  }
   if (filter.before !== undefined) q = q.where('n.id', '<', filter.before);
   const rows = await q
     .orderBy('n.id', 'desc')
@@ -77,9 +90,10 @@ export async function listNotifications(
     .execute();
   return rows.map((r) => ({
     id: r.id,
-    kind: r.digest_id === null ? 'escalation' : 'digest',
-    escalationId: r.digest_id === null ? escalationIdOf(r.escalation_id) : null,
+    kind: r.digest_id !== null ? 'digest' : r.urging_id !== null ? 'urging' : 'escalation',
+    escalationId: r.digest_id === null && r.urging_id === null ? escalationIdOf(r.escalation_id) : null,
     digestId: r.digest_id,
+    urgingId: r.urging_id,
     projectCode: r.project_code,
     channel: r.channel,
     target: r.target,

@@ -13,11 +13,15 @@ import { type DB, jsonb, type NotificationChannel, type PersonRow } from './sche
 
 // --- Writing the outbox -------------------------------------------------------------------------------
 
-/** One message for one channel target: an escalation's (`escalationId`) or a digest's (`digestId`). */
+/**
+ * One message for one channel target: an escalation's (`escalationId`), a digest's (`digestId`) or an
+ * urging's (`urgingId`).
+ */
 export type OutboxMessage = {
-  /** The message key: the escalation's id, or for a digest the digest's id. */
+  /** The message key: the escalation's id, or for a digest (an urging) the digest's (urging's) id. */
   escalationId: string;
   digestId?: string;
+  urgingId?: string;
   channel: NotificationChannel;
   target: string;
   message: unknown;
@@ -35,6 +39,7 @@ export async function enqueueMessages(db: Db, messages: readonly OutboxMessage[]
       messages.map((m) => ({
         escalation_id: m.escalationId,
         ...(m.digestId === undefined ? {} : { digest_id: m.digestId }),
+        ...(m.urgingId === undefined ? {} : { urging_id: m.urgingId }),
         channel: m.channel,
         target: m.target,
         message: jsonb(m.message),

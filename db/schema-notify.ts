@@ -56,7 +56,9 @@ export interface NotificationsTable {
    * null for an escalation's.
    */
   digest_id: ColumnType<string | null, string | null | undefined, string | null>;
-  /** Generated: `escalation_id` for an escalation's message, null for a digest's (the foreign key). */
+  /** Set for an urging's message (migration 2026-12-07T10; `escalation_id` holds the same id). */
+  urging_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Generated: `escalation_id` for an escalation's message, null for a digest's or an urging's. */
   escalation_ref: ColumnType<string | null, never, never>;
 }
 
@@ -102,4 +104,19 @@ export interface LeaderLinksTable {
   expires_at: Timestamp;
   /** Set once, when the leader's instruction was taken through the link. */
   used_at: Timestamp | null;
+}
+
+/**
+ * An urging (催办, migration 2026-12-07T10): the project's secretary or an operator urged the department
+ * responsible for an open item. Id `urging/<project>/<item>/<working day>`: once per item a working day.
+ */
+export interface UrgingsTable {
+  id: string;
+  project_code: string;
+  item_code: string;
+  department: string;
+  working_day: DateOnly;
+  note: string | null;
+  urged_by: string;
+  created_at: GeneratedTimestamp;
 }

@@ -265,6 +265,7 @@ import type {
   NotificationRequestsTable,
   NotificationRoutesTable,
   NotificationsTable,
+  UrgingsTable,
 } from './schema-notify';
 
 export * from './schema-notify';
@@ -346,6 +347,7 @@ export interface DB {
   leader_links: LeaderLinksTable;
   meetings: MeetingsTable;
   meeting_decisions: MeetingDecisionsTable;
+  urgings: UrgingsTable;
 }
 
 /** Row types the repositories name. */

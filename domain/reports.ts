@@ -192,6 +192,8 @@ export type DepartmentMonth = {
   overdue: number;
   /** Points lost to date across all projects (department_scores has no history by month). */
   points: number;
+  /** Times the department was urged (催办) on an item in the month, over every project. */
+  urgings: number;
   /** 1 = best; see `rankDepartments`. */
   rank: number;
 };
@@ -206,6 +208,8 @@ export function departmentMonthly(input: {
   scores: readonly ScoreRow[];
   departments: readonly DepartmentRef[];
   now: number;
+  /** Urgings in the month by department (db/urgings.ts `urgingsByDepartment`); none when absent. */
+  urgings?: readonly { department: string; urgings: number }[];
 }): DepartmentMonth[] {
   const { from, to } = monthBounds(input.month);
   const cutoff = Math.min(to, input.now);
@@ -213,6 +217,7 @@ export function departmentMonthly(input: {
   for (const i of input.items) if (!names.has(i.department)) names.set(i.department, i.departmentName);
   const points = new Map<string, number>();
   for (const s of input.scores) points.set(s.department, (points.get(s.department) ?? 0) + s.points);
+  const urged = new Map((input.urgings ?? []).map((u) => [u.department, u.urgings]));
 
   const rows = [...names.entries()].map(([department, nameZh]) => {
     const mine = input.items.filter((i) => i.department === department);
@@ -232,6 +237,7 @@ export function departmentMonthly(input: {
       p90WorkingDays: percentile(days, 90),
       overdue: mine.filter((i) => overdueAt(i, cutoff)).length + lateInMonth,
       points: points.get(department) ?? 0,
+      urgings: urged.get(department) ?? 0,
       rank: 0,
     };
   });

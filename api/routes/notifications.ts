@@ -25,10 +25,14 @@ import { jsonResponse } from '../openapi-shapes';
 const Delivery = z
   .object({
     id: z.number().int(),
-    kind: z.enum(['escalation', 'digest']),
+    kind: z.enum(['escalation', 'digest', 'urging']),
     escalationId: z.string().nullable().describe('The escalation’s id, as `GET /escalations` lists it'),
     digestId: z.string().nullable(),
-    projectCode: z.string().nullable().describe("The escalation's project; null for a digest"),
+    urgingId: z
+      .string()
+      .nullable()
+      .describe('The urging’s id (催办), as `GET /projects/{code}/urgings` lists it'),
+    projectCode: z.string().nullable().describe("The escalation's or urging's project; null for a digest"),
     channel: z.enum(notificationChannels),
     target: z.string().describe('The target’s name in the configuration'),
     status: z.enum(notificationStatuses),
@@ -70,7 +74,7 @@ const list = createRoute({
     query: z.strictObject({
       status: z.enum(notificationStatuses).optional(),
       channel: z.enum(notificationChannels).optional(),
-      kind: z.enum(['escalation', 'digest']).optional(),
+      kind: z.enum(['escalation', 'digest', 'urging']).optional(),
       project: ProjectCode.optional().describe("An escalation's project (digests have none)"),
       before: z.coerce.number().int().positive().optional().describe('Only ids below this'),
       limit: z.coerce.number().int().min(1).max(500).default(100),

@@ -1,20 +1,17 @@
 import { createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
-import { mayBlockItem, ProblemAction } from '../../domain/problems';
+import { ProblemAction } from '../../domain/problems';
 import { type ProblemState, ProjectCode, type ProblemStatus as Status } from '../../domain/project';
-import { projectAccess } from '../access';
 import type { App, AppDeps } from '../app';
-import { auditWithAnswer } from '../audit';
 import { authResponses } from '../auth/middleware';
-import { actorOf, canActOnProject, canRaiseProblem, canReadProject, forbidden } from '../auth/permissions';
+import { canRaiseProblem, canReadProject, forbidden } from '../auth/permissions';
 import type { Principal } from '../auth/principal';
-import { requireInDirectory } from '../directory';
-import { ProblemError, ProblemType, problemResponse } from '../http-problem';
+import { problemResponse } from '../http-problem';
 import { IdempotencyKeyHeader, idempotencyResponses, idempotent } from '../idempotency';
 import { jsonResponse, ProjectCodeParam } from '../openapi-shapes';
-import { actOnProblem, queryProject } from '../temporal';
+import { actOnProblemAs, ownsProblem, raiseProblem } from '../problem-actions';
+import { queryProject } from '../temporal';
 import { ProjectProblem, problemView } from './project-view';
-import { invalid } from './registration';
 
 /**
  * Problems that block a project (钉住不放): raise, assign, plan, resolve, verify, list. The bodies are
@@ -120,12 +117,6 @@ const list = createRoute({
 
 const isOpen = (p: ProblemState) => p.status !== 'resolved' && p.status !== 'verified';
 
-/** Mirrors the workflow's owner rule (domain/problems.ts): a department by code, anyone else by person id. */
-function ownsProblem(principal: Principal, p: ProblemState): boolean {
-  if (principal.role === 'department') return p.ownerDepartment === principal.department;
-  return p.ownerPerson !== undefined && actorOf(principal).id === p.ownerPerson;
-}
-
 function seesProblem(principal: Principal, p: ProblemState): boolean {
   const by = p.raisedBy;
   return ownsProblem(principal, p) || (by.role === 'department' && by.department === principal.department);
@@ -139,85 +130,14 @@ export function registerProblemRoutes(app: App, deps: AppDeps): void {
   app.openapi(raise, async (c) => {
     const { code } = c.req.valid('param');
     const { action: _implied, ...body } = c.req.valid('json');
-    const principal = c.get('principal');
-    const access = await projectAccess(deps, code);
-    if (!canRaiseProblem(principal, access, [...access.itemDepartments.values()])) {
-      throw forbidden(
-        `only the secretary and leader of project ${code}, its departments and operators raise problems on it`,
-      );
-    }
-    await requireInDirectory(deps.db, [
-      ...(body.ownerDepartment ? [{ field: 'ownerDepartment', department: body.ownerDepartment }] : []),
-      ...(body.ownerPerson ? [{ field: 'ownerPerson', person: body.ownerPerson }] : []),
-    ]);
-    const actor = actorOf(principal);
-    const blockedDepartment = body.blocksItem ? access.itemDepartments.get(body.blocksItem) : undefined;
-    if (body.blocksItem && blockedDepartment === undefined) {
-      throw invalid('blocksItem', `item ${body.blocksItem} is not in the plan of project ${code}`);
-    }
-    if (blockedDepartment !== undefined && !mayBlockItem(access, actor, blockedDepartment)) {
-      throw forbidden(
-        `only ${blockedDepartment}, the secretary and leader of project ${code} and operators may block ${body.blocksItem}`,
-      );
-    }
-    const raised = await actOnProblem(temporal, code, { action: 'raise', ...body, actor }, c.get('updateId'));
-    const result = { ...raised, problem: problemView(raised.problem) };
-    auditWithAnswer(c, {
-      projectCode: code,
-      action: 'problem.raise',
-      subject: result.problem.id,
-      body,
-      result,
-    });
+    const result = await raiseProblem(c, deps, code, body);
     c.header('Location', `/projects/${code}/problems/${result.problem.id}`);
     return c.json(result, 201);
   });
 
   app.openapi(act, async (c) => {
     const { code, id } = c.req.valid('param');
-    const body = c.req.valid('json');
-    const principal = c.get('principal');
-    // The live state, not the read model: who owns the problem may have changed a moment ago.
-    const { state } = await queryProject(temporal, code);
-    const problem = state.problems[id];
-    if (!problem) {
-      throw new ProblemError({
-        status: 404,
-        type: ProblemType.notFound,
-        title: 'No such problem',
-        detail: `problem ${id} does not exist in project ${code}`,
-      });
-    }
-    const secretarial = canActOnProject(principal, state.profile);
-    if (body.action === 'assign' || body.action === 'verify') {
-      if (!secretarial)
-        throw forbidden(`only the secretary of project ${code} or an operator may ${body.action} ${id}`);
-    } else if (!secretarial && !ownsProblem(principal, problem)) {
-      throw forbidden(
-        `only the owner of problem ${id} or the secretary of project ${code} may ${body.action} it`,
-      );
-    }
-    if (body.action === 'assign') {
-      await requireInDirectory(deps.db, [
-        { field: 'ownerDepartment', department: body.ownerDepartment },
-        ...(body.ownerPerson ? [{ field: 'ownerPerson', person: body.ownerPerson }] : []),
-      ]);
-    }
-    const acted = await actOnProblem(
-      temporal,
-      code,
-      { ...body, problemId: id, actor: actorOf(principal) },
-      c.get('updateId'),
-    );
-    const result = { ...acted, problem: problemView(acted.problem) };
-    auditWithAnswer(c, {
-      projectCode: code,
-      action: `problem.${body.action}`,
-      subject: id,
-      body,
-      result,
-    });
-    return c.json(result, 200);
+    return c.json(await actOnProblemAs(c, deps, code, id, c.req.valid('json')), 200);
   });
 
   app.openapi(list, async (c) => {

@@ -3,21 +3,19 @@ import { z } from 'zod';
 import { auditTrail } from '../../db/audit';
 import { listProjects } from '../../db/project-lists';
 import { makeCalendar } from '../../domain/calendar';
-import { shippedCatalog } from '../../domain/catalog-data';
-import { amendPlan } from '../../domain/plan';
 import { baselineFrom, ProjectProfile } from '../../domain/project';
 import { schedulePlan } from '../../domain/schedule';
-import { isHeld } from '../../domain/vocabulary';
 import { pinProjectAccess, projectAccess } from '../access';
 import type { App, AppDeps } from '../app';
 import { AuditRow, auditWithAnswer } from '../audit';
 import { requireRole } from '../auth/middleware';
-import { actorOf, canActOnProject, canReadProject, canRegisterProject, forbidden } from '../auth/permissions';
+import { canReadProject, canRegisterProject, forbidden } from '../auth/permissions';
 import { requireInDirectory } from '../directory';
 import { problemResponse } from '../http-problem';
 import { IdempotencyKeyHeader, idempotent } from '../idempotency';
 import { jsonResponse, ProjectCodeParam } from '../openapi-shapes';
-import { amendProjectPlan, queryProject, reassignProject, startProject } from '../temporal';
+import { applyPlanAmendmentAs, previewPlanAmendment } from '../plan-amend';
+import { queryProject, reassignProject, startProject } from '../temporal';
 import {
   AmendPlanBody,
   ProjectListQuery,
@@ -28,7 +26,7 @@ import {
   scheduleAnswer,
 } from './project-bodies';
 import { ProjectView, projectView } from './project-view';
-import { invalid, planProblem, planToRegister, rememberAccess } from './registration';
+import { invalid, planToRegister, rememberAccess } from './registration';
 
 /** Projects: register (starts the workflow), list from the read model, the live state, reassignment. */
 
@@ -101,15 +99,41 @@ const reassign = createRoute({
   },
 });
 
+const AmendmentPreviewShape = z
+  .object({
+    dryRun: z.literal(true),
+    added: z.array(z.string()),
+    removed: z.array(z.string()),
+    opened: z.array(z.string()),
+    permitBefore: z.string().nullable().describe('Planned construction permit date now'),
+    permitAfter: z.string().nullable().describe('Planned construction permit date after the amendment'),
+    shifted: z.array(
+      z.object({
+        code: z.string(),
+        nameZh: z.string(),
+        before: z.string().nullable().describe('Planned finish now; null for an added item'),
+        after: z.string().nullable().describe('Planned finish after; null for a withdrawn item'),
+      }),
+    ),
+    warnings: z.array(z.string()),
+  })
+  .meta({ id: 'AmendmentPreview' });
+
 const amend = createRoute({
   method: 'post',
   path: '/projects/{code}/plan',
   tags: ['projects'],
   summary: "Amend the project's plan: waive, add, re-time or re-chain items",
   description:
-    'The project secretary (or an operator) tailors the running plan. Items the department holds or has finished keep their terms; every refusal is listed.',
+    "The project secretary (or an operator) tailors the running plan. Items the department holds or has finished keep their terms; every refusal is listed. With `?dryRun=true` nothing changes: the answer is a preview computed with the workflow's own amendment on a copy of its live state (items added, withdrawn and opened, the planned permit date before and after, the items whose planned finish moves); the workflow's refusal is the same 409.",
   request: {
     params: ProjectCodeParam,
+    query: z.strictObject({
+      dryRun: z
+        .enum(['true', 'false'])
+        .optional()
+        .describe('Preview what the amendment would do; change nothing'),
+    }),
     headers: IdempotencyKeyHeader,
     body: {
       required: true,
@@ -122,14 +146,17 @@ const amend = createRoute({
   },
   responses: {
     200: jsonResponse(
-      z.object({
-        added: z.array(z.string()),
-        removed: z.array(z.string()),
-        opened: z.array(z.string()),
-        revision: z.number().int(),
-        warnings: z.array(z.string()),
-      }),
-      'The plan was amended',
+      z.union([
+        z.object({
+          added: z.array(z.string()),
+          removed: z.array(z.string()),
+          opened: z.array(z.string()),
+          revision: z.number().int(),
+          warnings: z.array(z.string()),
+        }),
+        AmendmentPreviewShape,
+      ]),
+      'The plan was amended; with `?dryRun=true`, what the amendment would do',
     ),
     403: problemResponse('Not the secretary of this project'),
     404: problemResponse('No such project'),
@@ -265,33 +292,10 @@ export function registerProjectRoutes(app: App, deps: AppDeps): void {
   app.openapi(amend, async (c) => {
     const { code } = c.req.valid('param');
     const body = c.req.valid('json');
-    const principal = c.get('principal');
-    const view = await queryProject(temporal, code);
-    if (!canActOnProject(principal, view.state.profile)) {
-      throw forbidden(`only the secretary of project ${code} or an operator amends its plan`);
+    if (c.req.valid('query').dryRun === 'true') {
+      return c.json(await previewPlanAmendment(c, deps, code, body), 200);
     }
-    // Items a department holds or has finished keep their terms (domain/vocabulary.ts isHeld).
-    const finished = Object.values(view.state.items)
-      .filter((i) => isHeld(i.status))
-      .map((i) => i.code);
-    const amended = amendPlan(view.state.plan, body.tailoring, { catalog: shippedCatalog, finished });
-    if (!amended.ok) throw planProblem('The amended plan is invalid', amended.problems);
-    const result = await amendProjectPlan(
-      temporal,
-      code,
-      { plan: amended.plan, by: actorOf(principal).id ?? principal.keyId, reason: body.reason },
-      c.get('updateId'),
-    );
-    await pinProjectAccess(deps, code);
-    const answer = { ...result, warnings: amended.warnings };
-    auditWithAnswer(c, {
-      projectCode: code,
-      action: 'project.amend',
-      subject: code,
-      body,
-      result: answer,
-    });
-    return c.json(answer, 200);
+    return c.json(await applyPlanAmendmentAs(c, deps, code, body), 200);
   });
 
   app.openapi(audit, async (c) => {

@@ -61,6 +61,7 @@ export const DepartmentMonth = z.object({
   p90WorkingDays: z.number().nullable(),
   overdue: z.number().int(),
   points: z.number(),
+  urgings: z.number().int().describe('Times the department was urged (催办) on an item in the month'),
   rank: z.number().int(),
 });
 export const ServiceMonth = z

@@ -11,6 +11,7 @@ import {
 } from '../../db/read-model';
 import { listDepartments, loadCalendar } from '../../db/reference';
 import { loadReturnVisits, loadServiceContacts } from '../../db/service';
+import { urgingsByDepartment } from '../../db/urgings';
 import { annualPlan } from '../../domain/annual-plan';
 import { approvalTimeAsOf } from '../../domain/approval-time';
 import { DepartmentCode } from '../../domain/catalog';
@@ -126,7 +127,7 @@ const monthly = createRoute({
   summary:
     'The department monthly report (月度通报): handled, on-time rate, mean and p90 working days, overdue, points, ranking',
   description:
-    'Handled: items approved, approved on commitment or rejected in the month (CST). On time: decided at or before the end of the due day. Overdue: open and past due at the month end (now, for the current month), plus items decided late in the month. p90: nearest rank. Points: lost to date across all projects. Ranking: on-time rate, highest first (no items handled: last), then points, fewest first; ties share a rank. service: the month’s service-log contacts by type and return visits with their mean satisfaction, by the dates they were made, over every project.',
+    'Handled: items approved, approved on commitment or rejected in the month (CST). On time: decided at or before the end of the due day. Overdue: open and past due at the month end (now, for the current month), plus items decided late in the month. p90: nearest rank. Points: lost to date across all projects. Urgings: times the department was urged (催办) on an item in the month, over every project. Ranking: on-time rate, highest first (no items handled: last), then points, fewest first; ties share a rank. service: the month’s service-log contacts by type and return visits with their mean satisfaction, by the dates they were made, over every project.',
   request: {
     query: z.strictObject({
       // 2000–2099, as the annual plan's years: Date.UTC reads years 0–99 as 1900–1999, and PostgreSQL
@@ -241,13 +242,17 @@ export function registerReportRoutes(app: App, deps: AppDeps): void {
     if (p.role === 'secretary')
       throw forbidden('the monthly report is for departments, leaders and operators');
     const now = Date.now();
-    const [items, scores, departments] = await Promise.all([
+    const [items, scores, departments, urgings] = await Promise.all([
       loadItems(db, { activeBetween: monthBounds(month) }),
       loadScores(db),
       listDepartments(db),
+      urgingsByDepartment(db, {
+        from: monthBounds(month).from,
+        to: Math.min(monthBounds(month).to, Date.now()),
+      }),
     ]);
     // Ranked among all departments, then cut to the caller's own row: a department sees where it stands.
-    const rows = departmentMonthly({ month, items, scores, departments, now }).filter(
+    const rows = departmentMonthly({ month, items, scores, departments, now, urgings }).filter(
       (r) => p.role !== 'department' || r.department === p.department,
     );
     if (wantsCsv(c, format)) {

@@ -1,25 +1,16 @@
 import { createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
-import { loadItems } from '../../db/read-model';
 import { serviceContactTypes } from '../../db/schema';
-import {
-  findReturnVisit,
-  insertReturnVisit,
-  insertServiceLogEntry,
-  projectReturnVisits,
-  projectServiceLog,
-} from '../../db/service';
+import { projectReturnVisits, projectServiceLog } from '../../db/service';
 import { LocalDate } from '../../domain/calendar';
-import { stageClosures } from '../../domain/service-report';
 import { projectAccess } from '../access';
 import type { App, AppDeps } from '../app';
-import { auditContext, recordAudit } from '../audit';
 import { authResponses } from '../auth/middleware';
-import { actorOf, canActOnProject, canReadProject, forbidden } from '../auth/permissions';
-import { ProblemError, ProblemType, problemResponse } from '../http-problem';
+import { canReadProject, forbidden } from '../auth/permissions';
+import { problemResponse } from '../http-problem';
 import { IdempotencyKeyHeader, idempotencyResponses, idempotent } from '../idempotency';
 import { jsonResponse, ProjectCodeParam } from '../openapi-shapes';
-import { invalid } from './registration';
+import { recordReturnVisit, recordServiceLog, stagesOf } from '../service-records';
 
 /**
  * The secretary's service to a project (catalog §5.5, §5.6): the service log (服务日志: every call, site
@@ -182,12 +173,6 @@ const getVisits = createRoute({
   },
 });
 
-const CST_OFFSET_MS = 8 * 3_600_000;
-const todayInChina = () => new Date(Date.now() + CST_OFFSET_MS).toISOString().slice(0, 10);
-
-const conflict = (detail: string) =>
-  new ProblemError({ status: 409, type: ProblemType.conflict, title: 'Conflict', detail });
-
 export function registerServiceRoutes(app: App, deps: AppDeps): void {
   const { db } = deps;
   app.use('/projects/:code/service-log', idempotent(db));
@@ -195,36 +180,7 @@ export function registerServiceRoutes(app: App, deps: AppDeps): void {
 
   app.openapi(postLog, async (c) => {
     const { code } = c.req.valid('param');
-    const body = c.req.valid('json');
-    const principal = c.get('principal');
-    const access = await projectAccess(deps, code);
-    if (!canActOnProject(principal, access)) {
-      throw forbidden(`only the secretary of project ${code} or an operator keeps its service log`);
-    }
-    const today = todayInChina();
-    if (body.date > today) throw invalid('date', `${body.date} is in the future (today is ${today})`);
-    const entry = await db.transaction().execute(async (trx) => {
-      const view = await insertServiceLogEntry(trx, {
-        projectCode: code,
-        date: body.date,
-        contactType: body.contactType,
-        participants: body.participants,
-        outcome: body.outcome,
-        recordedBy: actorOf(principal).id ?? `key-${principal.keyId}`,
-      });
-      // In the same transaction: the entry exists with its audit row or not at all (a retry after a
-      // failure then writes it once).
-      await recordAudit(trx, {
-        ...auditContext(c),
-        projectCode: code,
-        action: 'service.log',
-        subject: String(view.id),
-        body,
-        result: view,
-      });
-      return view;
-    });
-    return c.json(entry, 201);
+    return c.json(await recordServiceLog(c, deps, code, c.req.valid('json')), 201);
   });
 
   app.openapi(getLog, async (c) => {
@@ -238,62 +194,14 @@ export function registerServiceRoutes(app: App, deps: AppDeps): void {
 
   app.openapi(postVisit, async (c) => {
     const { code } = c.req.valid('param');
-    const body = c.req.valid('json');
-    const principal = c.get('principal');
-    const access = await projectAccess(deps, code);
-    if (!canActOnProject(principal, access)) {
-      throw forbidden(`only the secretary of project ${code} or an operator records its return visits`);
-    }
-    const closure = (await stagesOf(code))[body.stage - 1]!;
-    if (closure.items === 0) {
-      throw conflict(`stage ${body.stage} of project ${code} has no items: there is nothing to visit after`);
-    }
-    if (closure.closedOn === null) {
-      throw conflict(
-        `stage ${body.stage} of project ${code} has not closed: ${closure.open.join(', ')} still open`,
-      );
-    }
-    const today = todayInChina();
-    const date = body.date ?? today;
-    if (date > today) throw invalid('date', `${date} is in the future (today is ${today})`);
-    if (date < closure.closedOn) {
-      throw invalid('date', `a return visit follows the stage's close on ${closure.closedOn}, not ${date}`);
-    }
-    const visit = await db.transaction().execute(async (trx) => {
-      const view = await insertReturnVisit(trx, {
-        projectCode: code,
-        stage: body.stage,
-        date,
-        satisfaction: body.satisfaction,
-        comment: body.comment ?? null,
-        stageClosedOn: closure.closedOn!,
-        recordedBy: actorOf(principal).id ?? `key-${principal.keyId}`,
-      });
-      if (!view) {
-        const earlier = await findReturnVisit(trx, code, body.stage);
-        if (!earlier) throw new Error(`the return visit after stage ${body.stage} of ${code} vanished`);
-        throw conflict(
-          `the return visit after stage ${body.stage} of project ${code} was recorded on ${earlier.date} by ${earlier.recordedBy}; one per stage`,
-        );
-      }
-      await recordAudit(trx, {
-        ...auditContext(c),
-        projectCode: code,
-        action: 'service.returnVisit',
-        subject: `stage-${body.stage}`,
-        body,
-        result: view,
-      });
-      return view;
-    });
-    return c.json(visit, 201);
+    return c.json(await recordReturnVisit(c, deps, code, c.req.valid('json')), 201);
   });
 
   app.openapi(getVisits, async (c) => {
     const { code } = c.req.valid('param');
     const access = await projectAccess(deps, code);
     if (!canReadProject(c.get('principal'), access)) throw forbidden(`project ${code} is not one of yours`);
-    const [visits, stages] = await Promise.all([projectReturnVisits(db, code), stagesOf(code)]);
+    const [visits, stages] = await Promise.all([projectReturnVisits(db, code), stagesOf(db, code)]);
     const visited = new Set(visits.map((v) => v.stage));
     return c.json(
       {
@@ -303,9 +211,4 @@ export function registerServiceRoutes(app: App, deps: AppDeps): void {
       200,
     );
   });
-
-  /** Each stage's items and close, from the read model. */
-  async function stagesOf(code: string) {
-    return stageClosures(await loadItems(db, { projectCode: code }));
-  }
 }

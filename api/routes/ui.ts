@@ -21,6 +21,7 @@ import { forecastSvg } from '../ui/forecast-chart';
 import { blockedMark, type GanttRow, ganttSvg } from '../ui/gantt';
 import { DASHBOARD_CSS, landingPage, page } from '../ui/layout';
 import { sameOrigin, sameToken, type WebSession, WebSessions } from '../web-session';
+import { projectActions } from './ui-project-actions';
 
 /**
  * The battle-map dashboard (挂图作战), server-rendered: the projects board, a project's Gantt, a
@@ -244,6 +245,7 @@ ${apart.map(
         ? null
         : forecastFromRecord(await loadRecord(deps.db), state, { now: Date.now() }).forecast;
     const person = await peopleNames([state.profile.leader, state.profile.secretary]);
+    const actions = await projectActions(deps, c, session, state); // the secretary's forms: ui-project-actions.ts
     const ui = `${deps.config.temporal.uiUrl}/namespaces/${deps.config.temporal.namespace}/workflows/project-${code}`;
     return c.html(
       page(
@@ -265,6 +267,7 @@ ${apart.map(
       : ''
   }
 </div>
+${actions.banner}
 <p id="project-people">责任领导 ${person(state.profile.leader)} · 项目秘书 ${person(state.profile.secretary)} · 规则版本 <span id="rules-edition">${state.rulesEdition ?? '出厂'}</span> · <a href="${ui}">在 Temporal UI 中查看工作流</a></p>
 ${
   state.lifecycle && state.lifecycle.phase !== 'active'
@@ -299,7 +302,8 @@ ${
     : html`<table id="problems"><thead><tr><th>编号</th><th>问题</th><th>责任单位</th><th>时限</th><th>状态</th><th>阻塞事项</th></tr></thead><tbody>
 ${problems.map((p) => html`<tr><td>${p.id}</td><td>${p.title}</td><td>${p.ownerDepartment ?? p.ownerPerson ?? '—'}</td><td>${dueDateOf(p.deadlineAt)}${p.deadlineProvisional ? html`<span class="provisional" title="节假日安排尚未公布，时限为暂定">暂定</span>` : ''}</td><td>${problemStatusZh[p.status]}</td><td>${p.blocksItem ?? '—'}</td></tr>`)}
 </tbody></table>`
-}`,
+}
+${actions.section}`,
       ),
     );
   });

@@ -256,7 +256,12 @@ describe('departmentMonthly', () => {
   });
 
   it('computes May 2031 per department and ranks them', () => {
-    const may = departmentMonthly({ month: '2031-05', items, scores, departments, now });
+    // Urgings (催办) are counted as given, by department; a department not given was urged 0 times.
+    const urgings = [
+      { department: 'ZRZY', urgings: 3 },
+      { department: 'FGW', urgings: 1 },
+    ];
+    const may = departmentMonthly({ month: '2031-05', items, scores, departments, now, urgings });
     expect(may).toEqual([
       {
         department: 'ZJ',
@@ -269,6 +274,7 @@ describe('departmentMonthly', () => {
         p90WorkingDays: 8, // sorted [4, 8], rank ⌈0.9 × 2⌉ = 2 → 8
         overdue: 0, // E not accepted; H due 2 June, after the month end
         points: 3, // 1 (P1) + 2 (P2)
+        urgings: 0,
         rank: 1,
       },
       {
@@ -281,6 +287,7 @@ describe('departmentMonthly', () => {
         p90WorkingDays: 1, // rank ⌈0.9 × 1⌉ = 1
         overdue: 0,
         points: 5,
+        urgings: 1,
         rank: 2, // same rate as ZJ, more points lost (5 > 3)
       },
       {
@@ -293,6 +300,7 @@ describe('departmentMonthly', () => {
         p90WorkingDays: 6, // sorted [5, 6], rank 2 → 6
         overdue: 2, // D open and past due at the month end + C decided late in May
         points: 18,
+        urgings: 3,
         rank: 3,
       },
       {
@@ -305,6 +313,7 @@ describe('departmentMonthly', () => {
         p90WorkingDays: null,
         overdue: 0,
         points: 0,
+        urgings: 0,
         rank: 4, // handled nothing: after every department that did
       },
     ]);

@@ -32,6 +32,7 @@ const expectedPrimaryKeys: Record<keyof DB, string[]> = {
   leader_links: ['id'],
   meetings: ['id'],
   meeting_decisions: ['meeting_id', 'no'],
+  urgings: ['id'],
 };
 const tables = Object.keys(expectedPrimaryKeys);
 

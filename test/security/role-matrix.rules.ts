@@ -376,6 +376,16 @@ export const RULES: Record<string, Rule> = {
     expect: only('leader', ...OPERATORS),
   },
 
+  // Urgings (api/urge.ts): the secretary's or an operator's; read by those who read the project.
+  'POST /projects/{code}/items/{item}/urgings': {
+    // The fixture's item is waived (not open): 409, nothing urged or sent.
+    params: (f) => ({ code: f.project, item: f.item }),
+    body: () => ({ note: '权限矩阵' }),
+    allowedStatus: 409,
+    expect: only(...ACTORS),
+  },
+  'GET /projects/{code}/urgings': { params: code, allowedStatus: 200, expect: only(...READERS) },
+
   // Service log and return visits (api/routes/service.ts): kept by the secretary or an operator, read by
   // those who read the project.
   'POST /projects/{code}/service-log': {
