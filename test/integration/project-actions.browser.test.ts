@@ -1,6 +1,6 @@
-import { mkdirSync } from 'node:fs';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { cspViolations, launchChromium, recordingContext, screenshots } from '../helpers/browser';
 import { type Greenlane, startGreenlane } from '../helpers/greenlane';
 
 /**
@@ -11,7 +11,7 @@ import { type Greenlane, startGreenlane } from '../helpers/greenlane';
  * Screenshots go to test-output/.
  */
 
-const out = new URL('../../test-output/', import.meta.url).pathname;
+const out = screenshots;
 let g: Greenlane;
 let browser: Browser;
 let page: Page;
@@ -21,7 +21,6 @@ let openItem = { code: '', department: '' };
 let leaf = '';
 
 beforeAll(async () => {
-  mkdirSync(out, { recursive: true });
   g = await startGreenlane({
     databaseUrl: inject('databaseUrl'),
     temporalAddress: inject('temporalAddress'),
@@ -41,20 +40,8 @@ beforeAll(async () => {
   openItem = items.find((i) => view.items[i.code].status === 'ready')!;
   const required = new Set(items.flatMap((i) => i.prerequisites));
   leaf = items.find((i) => !required.has(i.code) && view.items[i.code].status === 'waiting')!.code;
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-  });
-  const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, locale: 'zh-CN' });
-  await context.addInitScript(() => {
-    const w = globalThis as unknown as {
-      cspViolations: string[];
-      document: { addEventListener(t: string, f: (e: { violatedDirective: string }) => void): void };
-    };
-    w.cspViolations = [];
-    w.document.addEventListener('securitypolicyviolation', (e) => w.cspViolations.push(e.violatedDirective));
-  });
-  page = await context.newPage();
+  browser = await launchChromium();
+  page = await (await recordingContext(browser)).newPage();
 });
 
 afterAll(async () => {
@@ -177,8 +164,6 @@ describe('a secretary runs a project from its page in Chromium', () => {
       'service.log',
       'project.amend',
     ]);
-    expect(
-      await page.evaluate(() => (globalThis as unknown as { cspViolations: string[] }).cspViolations),
-    ).toEqual([]);
+    expect(await cspViolations(page)).toEqual([]);
   });
 });
