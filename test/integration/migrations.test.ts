@@ -30,6 +30,8 @@ const expectedPrimaryKeys: Record<keyof DB, string[]> = {
   return_visits: ['id'],
   web_sessions: ['id'],
   leader_links: ['id'],
+  oidc_identities: ['issuer', 'subject'],
+  oidc_logins: ['id'],
 };
 const tables = Object.keys(expectedPrimaryKeys);
 
