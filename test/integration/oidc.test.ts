@@ -267,3 +267,22 @@ describe('refusals: a clear page, never a session and never a 500', () => {
     expect(relink.status).toBe(409);
   });
 });
+
+describe('without OIDC_ISSUER', () => {
+  it('offers the key form only, as before, and no provider route', async () => {
+    const plain = await startGreenlane({
+      databaseUrl: inject('databaseUrl'),
+      temporalAddress: inject('temporalAddress'),
+    });
+    try {
+      const page = await (await fetch(`${plain.url}/ui/login`)).text();
+      expect(page).toContain('name="key"');
+      expect(page).not.toContain('统一身份认证');
+      expect((await fetch(`${plain.url}/ui/login/oidc`, { redirect: 'manual' })).status).toBe(404);
+      const csp = (await fetch(`${plain.url}/ui/login`)).headers.get('content-security-policy');
+      expect(csp).toContain("form-action 'self';");
+    } finally {
+      await plain.stop();
+    }
+  });
+});
