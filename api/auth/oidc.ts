@@ -8,7 +8,9 @@ import { insertLogin, linkIdentityIfFree, personOfIdentity, takeLogin } from '..
 import { findPerson } from '../../db/people';
 import type { DB } from '../../db/schema';
 import { PersonId } from '../../domain/project';
+import { recordAudit } from '../audit';
 import { cookiesSecure } from '../web-session';
+import { clientIp } from './client-ip';
 import { hashSecret } from './key-material';
 
 /**
@@ -155,26 +157,45 @@ export class OidcSignIn {
     }
     const claims = tokens.claims();
     if (!claims || !tokens.id_token) return { refused: 'invalid' };
-    return this.person(claims, tokens.id_token);
+    return this.person(c, claims, tokens.id_token);
   }
 
-  /** The person an ID token's identity is, linking it at a first sign-in through the configured claim. */
-  private async person(claims: client.IDToken, idToken: string): Promise<OidcOutcome> {
+  /**
+   * The person an ID token's identity is, linking it at a first sign-in through the configured claim
+   * (audited as `person.identity`, by the person, in their trail).
+   */
+  private async person(c: Context, claims: client.IDToken, idToken: string): Promise<OidcOutcome> {
     const { iss: issuer, sub: subject } = claims;
     let personId = await personOfIdentity(this.db, issuer, subject);
     const claim = this.settings.personClaim;
-    if (personId === undefined && claim !== undefined) {
-      const named = PersonId.safeParse(claims[claim]);
-      // Only to someone of the directory who has no identity at this provider yet.
-      if (named.success && (await findPerson(this.db, named.data))) {
-        const linked = await linkIdentityIfFree(this.db, {
-          issuer,
-          subject,
-          personId: named.data,
-          linkedBy: `claim:${claim}`,
+    const named = claim === undefined ? undefined : PersonId.safeParse(claims[claim]);
+    const candidate = named?.success ? await findPerson(this.db, named.data) : undefined;
+    // Only someone of the directory who has no identity at this provider yet, and has not left.
+    if (personId === undefined && candidate && candidate.left_at === null) {
+      const linkedBy = `claim:${claim}`;
+      const linked = await this.db.transaction().execute(async (tx) => {
+        const link = { issuer, subject, personId: candidate.id, linkedBy };
+        if (!(await linkIdentityIfFree(tx, link))) return false;
+        await recordAudit(tx, {
+          principal: {
+            keyId: linkedBy,
+            personId: candidate.id,
+            name: candidate.name,
+            role: candidate.role,
+            department: candidate.department,
+          },
+          requestId: (c.get('requestId') as string | undefined) ?? 'none',
+          ip: clientIp(c),
+          userAgent: c.req.header('user-agent') ?? null,
+          projectCode: null,
+          action: 'person.identity',
+          subject: candidate.id,
+          body: { issuer, subject, claim },
+          result: { linkedBy },
         });
-        if (linked) personId = named.data;
-      }
+        return true;
+      });
+      if (linked) personId = candidate.id;
     }
     if (personId === undefined) return { refused: 'unknown', issuer, subject };
     const person = await findPerson(this.db, personId);
