@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
-import { identityOfPerson, linkIdentity } from '../db/identities';
+import { identityOfPerson, linkIdentity, unlinkIdentity } from '../db/identities';
 import { findPerson } from '../db/people';
 import type { DB } from '../db/schema';
 import { endPersonSessions } from '../db/sessions';
@@ -39,6 +39,71 @@ export const Identity = z
   .meta({ id: 'Identity', description: "A person's identity at the organisation's identity provider" });
 export type Identity = z.infer<typeof Identity>;
 
+export const UnlinkRequest = z
+  .strictObject({
+    issuer: z.url().max(500).optional().describe('The provider; by default the configured OIDC_ISSUER'),
+  })
+  .meta({ id: 'UnlinkRequest' });
+export type UnlinkRequest = z.infer<typeof UnlinkRequest>;
+
+export const Unlinked = z
+  .object({
+    person: z.string(),
+    issuer: z.string(),
+    removed: z.string().nullable().describe('The subject that was linked; null when there was none'),
+    sessionsEnded: z.number().int().describe('Their sessions signed in through the provider, ended now'),
+  })
+  .meta({ id: 'Unlinked', description: "A person's identity at the provider, removed" });
+export type Unlinked = z.infer<typeof Unlinked>;
+
+/**
+ * Removes the person's identity at the provider and ends their sessions signed in through it; they can
+ * sign in that way again only once linked again. Removing none changes nothing (and is not audited).
+ */
+export async function unlinkPersonIdentity(
+  db: Kysely<DB>,
+  who: Who,
+  personId: string,
+  request: UnlinkRequest,
+  configuredIssuer: string | undefined,
+): Promise<Unlinked> {
+  const issuer = issuerOf(request, configuredIssuer);
+  if (!(await findPerson(db, personId))) throw noPerson(personId);
+  return db.transaction().execute(async (tx) => {
+    const removed = (await unlinkIdentity(tx, issuer, personId)) ?? null;
+    if (removed === null) return { person: personId, issuer, removed, sessionsEnded: 0 };
+    const result = {
+      person: personId,
+      issuer,
+      removed,
+      sessionsEnded: await endPersonSessions(tx, personId),
+    };
+    await recordAudit(tx, {
+      ...who,
+      projectCode: null,
+      action: 'person.identity-unlink',
+      subject: personId,
+      body: request,
+      result,
+    });
+    return result;
+  });
+}
+
+/** The issuer a request names, else the configured one; 422 when neither. */
+function issuerOf(request: { issuer?: string }, configured: string | undefined): string {
+  const issuer = request.issuer ?? configured;
+  if (issuer !== undefined) return issuer;
+  const message = 'no identity provider is configured (OIDC_ISSUER): name the issuer';
+  throw new ProblemError({
+    status: 422,
+    type: ProblemType.validation,
+    title: 'The request is not valid',
+    detail: `issuer: ${message}`,
+    errors: [{ in: 'body', path: 'issuer', message, code: 'custom' }],
+  });
+}
+
 export async function linkPersonIdentity(
   db: Kysely<DB>,
   who: Who,
@@ -46,17 +111,7 @@ export async function linkPersonIdentity(
   request: IdentityRequest,
   configuredIssuer: string | undefined,
 ): Promise<Identity> {
-  const issuer = request.issuer ?? configuredIssuer;
-  if (issuer === undefined) {
-    const message = 'no identity provider is configured (OIDC_ISSUER): name the issuer';
-    throw new ProblemError({
-      status: 422,
-      type: ProblemType.validation,
-      title: 'The request is not valid',
-      detail: `issuer: ${message}`,
-      errors: [{ in: 'body', path: 'issuer', message, code: 'custom' }],
-    });
-  }
+  const issuer = issuerOf(request, configuredIssuer);
   const person = await findPerson(db, personId);
   if (!person) throw noPerson(personId);
   if (person.left_at !== null) throw conflict(`${personId} has left (handed over); they no longer sign in`);

@@ -60,6 +60,17 @@ export async function linkIdentity(db: Db, link: IdentityLink): Promise<boolean>
   return inserted !== undefined;
 }
 
+/** Removes the person's identity at this issuer; its subject, or undefined when there was none. */
+export async function unlinkIdentity(db: Db, issuer: string, personId: string): Promise<string | undefined> {
+  const row = await db
+    .deleteFrom('oidc_identities')
+    .where('issuer', '=', issuer)
+    .where('person_id', '=', personId)
+    .returning('subject')
+    .executeTakeFirst();
+  return row?.subject;
+}
+
 export type PendingLogin = { state: string; nonce: string; codeVerifier: string };
 
 export async function insertLogin(db: Db, id: string, login: PendingLogin, expiresAt: Date): Promise<void> {

@@ -23,7 +23,14 @@ import {
   personView,
   updatePerson,
 } from '../people';
-import { Identity, IdentityRequest, linkPersonIdentity } from '../people-identity';
+import {
+  Identity,
+  IdentityRequest,
+  linkPersonIdentity,
+  Unlinked,
+  UnlinkRequest,
+  unlinkPersonIdentity,
+} from '../people-identity';
 
 /**
  * The directory over HTTP, for operators and admins: the people (their role, department, duties,
@@ -157,6 +164,23 @@ const identity = createRoute({
   },
 });
 
+const unlink = createRoute({
+  method: 'post',
+  path: '/people/{id}/identity/unlink',
+  tags: ['people'],
+  summary: "Remove a person's identity at the identity provider (operators)",
+  description:
+    'Their sessions signed in through the provider end at once, and they sign in that way again only ' +
+    'once linked again. API keys are not affected (revoke those with POST /keys/{id}/revoke).',
+  request: { params: PersonParam, headers: IdempotencyKeyHeader, body: json(UnlinkRequest) },
+  responses: {
+    200: jsonResponse(Unlinked, 'Removed (or there was none)'),
+    ...authResponses,
+    404: problemResponse('No such person'),
+    422: problemResponse('A field is invalid, or no issuer is given nor configured'),
+  },
+});
+
 const audit = createRoute({
   method: 'get',
   path: '/people/{id}/audit',
@@ -206,6 +230,13 @@ export function registerPeopleRoutes(app: App, deps: AppDeps): void {
     const { id } = c.req.valid('param');
     const body = c.req.valid('json');
     const answer = await linkPersonIdentity(db, auditContext(c), id, body, deps.config.oidc?.issuer);
+    return c.json(answer, 200);
+  });
+
+  app.openapi(unlink, async (c) => {
+    const { id } = c.req.valid('param');
+    const body = c.req.valid('json');
+    const answer = await unlinkPersonIdentity(db, auditContext(c), id, body, deps.config.oidc?.issuer);
     return c.json(answer, 200);
   });
 

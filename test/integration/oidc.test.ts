@@ -143,6 +143,31 @@ describe('an identity linked by an operator', () => {
     expect((await g.call('PUT', `/people/${b.id}/identity`, a.key, { subject: 'z' })).status).toBe(403);
   });
 
+  it('removing the identity ends the sessions signed in with it, and that sign-in', async () => {
+    const sec = await person('oidc-unlink');
+    const subject = `unlink-${g.tag}`;
+    expect((await g.call('PUT', `/people/${sec.id}/identity`, operator, { subject })).status).toBe(200);
+    const session = cookieOf(await signIn(subject), 'greenlane_session')!;
+    expect((await board(session)).status).toBe(200);
+    const removed = await g.call('POST', `/people/${sec.id}/identity/unlink`, operator, {});
+    expect(removed.status).toBe(200);
+    expect(removed.body).toEqual({
+      person: sec.id,
+      issuer: provider.issuer,
+      removed: subject,
+      sessionsEnded: 1,
+    });
+    expect((await board(session)).headers.get('location')).toBe('/ui/login');
+    expect((await signIn(subject)).status).toBe(403);
+    const trail = (await g.call('GET', `/people/${sec.id}/audit`, operator)).body.entries;
+    expect(trail.map((e: { action: string }) => e.action)).toContain('person.identity-unlink');
+    // Nothing left to remove: nothing changes.
+    const again = await g.call('POST', `/people/${sec.id}/identity/unlink`, operator, {});
+    expect([again.status, again.body.removed, again.body.sessionsEnded]).toEqual([200, null, 0]);
+    // The person's API key still works.
+    expect((await g.call('GET', '/me', sec.key)).status).toBe(200);
+  });
+
   it('a new identity for the person ends the sessions signed in with the old one', async () => {
     const sec = await person('oidc-relink');
     const first = `relink-1-${g.tag}`;
