@@ -8,6 +8,20 @@ import type { Db } from './connect';
 
 export type IdentityLink = { issuer: string; subject: string; personId: string; linkedBy: string };
 
+/** Every identity (or this person's), by person, issuer. */
+export async function selectIdentities(
+  db: Db,
+  personId?: string,
+): Promise<{ personId: string; issuer: string; subject: string }[]> {
+  let q = db
+    .selectFrom('oidc_identities')
+    .select(['person_id as personId', 'issuer', 'subject'])
+    .orderBy('person_id')
+    .orderBy('issuer');
+  if (personId !== undefined) q = q.where('person_id', '=', personId);
+  return q.execute();
+}
+
 /** The person this identity is linked to, or undefined. */
 export async function personOfIdentity(db: Db, issuer: string, subject: string): Promise<string | undefined> {
   const row = await db

@@ -98,6 +98,8 @@ describe('an identity linked by an operator', () => {
     const linked = await g.call('PUT', `/people/${sec.id}/identity`, operator, { subject });
     expect(linked.status).toBe(200);
     expect(linked.body).toMatchObject({ person: sec.id, issuer: provider.issuer, subject, sessionsEnded: 0 });
+    const view = await g.call('GET', `/people/${sec.id}`, operator);
+    expect(view.body).toMatchObject({ identities: [{ issuer: provider.issuer, subject }], leftAt: null });
     const audit = await g.call('GET', `/people/${sec.id}/audit`, operator);
     expect(audit.body.entries.map((e: { action: string }) => e.action)).toContain('person.identity');
 
@@ -283,6 +285,7 @@ describe('refusals: a clear page, never a session and never a 500', () => {
       reason: '调任',
     });
     expect(handover.status).toBe(200);
+    expect((await g.call('GET', `/people/${leaver.id}`, operator)).body.leftAt).toMatch(/^\d{4}-/);
     expect((await board(session)).headers.get('location')).toBe('/ui/login');
     const again = await signIn(subject);
     expect(again.status).toBe(403);
