@@ -58,7 +58,8 @@ export type Unlinked = z.infer<typeof Unlinked>;
 
 /**
  * Removes the person's identity at the provider and ends their sessions signed in through it; they can
- * sign in that way again only once linked again. Removing none changes nothing (and is not audited).
+ * sign in that way again only once linked again. Removing none changes nothing (and is audited too, as
+ * every accepted request is).
  */
 export async function unlinkPersonIdentity(
   db: Kysely<DB>,
@@ -71,13 +72,8 @@ export async function unlinkPersonIdentity(
   if (!(await findPerson(db, personId))) throw noPerson(personId);
   return db.transaction().execute(async (tx) => {
     const removed = (await unlinkIdentity(tx, issuer, personId)) ?? null;
-    if (removed === null) return { person: personId, issuer, removed, sessionsEnded: 0 };
-    const result = {
-      person: personId,
-      issuer,
-      removed,
-      sessionsEnded: await endPersonSessions(tx, personId),
-    };
+    const sessionsEnded = removed === null ? 0 : await endPersonSessions(tx, personId);
+    const result = { person: personId, issuer, removed, sessionsEnded };
     await recordAudit(tx, {
       ...who,
       projectCode: null,

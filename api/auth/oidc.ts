@@ -28,6 +28,11 @@ import { hashSecret } from './key-material';
 
 const LOGIN_COOKIE = 'greenlane_oidc';
 const CALLBACK_PATH = '/ui/login/oidc/callback';
+/**
+ * openid-client's error codes that say the provider did not answer properly (a timeout, an aborted
+ * request, an unexpected HTTP status such as a 502), rather than that its answer was refused.
+ */
+const UNAVAILABLE = new Set(['OAUTH_TIMEOUT', 'OAUTH_ABORT', 'OAUTH_RESPONSE_IS_NOT_CONFORM']);
 /** How long a sign-in at the provider may take. */
 const LOGIN_MS = 10 * 60_000;
 /** Every request to the provider gives up after this long. */
@@ -149,10 +154,13 @@ export class OidcSignIn {
       });
     } catch (err) {
       if (err instanceof client.AuthorizationResponseError) return { refused: 'provider' };
+      if (err instanceof TypeError) return { refused: 'unavailable' }; // fetch: no connection
+      if (err instanceof client.ClientError && err.code && UNAVAILABLE.has(err.code)) {
+        return { refused: 'unavailable' };
+      }
       if (err instanceof client.ResponseBodyError || err instanceof client.ClientError) {
         return { refused: 'invalid' };
       }
-      if (err instanceof TypeError) return { refused: 'unavailable' };
       throw err;
     }
     const claims = tokens.claims();

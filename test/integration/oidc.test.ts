@@ -296,6 +296,27 @@ describe('refusals: a clear page, never a session and never a 500', () => {
   });
 });
 
+describe('a provider that cannot be reached', () => {
+  it('says so on a page (503), and the key form still works', async () => {
+    const closed = `http://127.0.0.1:${await freePort()}`;
+    const cut = await startGreenlane({
+      databaseUrl: inject('databaseUrl'),
+      temporalAddress: inject('temporalAddress'),
+      env: { OIDC_ISSUER: closed, OIDC_CLIENT_ID: 'greenlane' },
+    });
+    try {
+      const res = await fetch(`${cut.url}/ui/login/oidc`, { redirect: 'manual' });
+      expect(res.status).toBe(503);
+      expect(await res.text()).toContain('暂时无法连接统一身份认证平台');
+      const page = await (await fetch(`${cut.url}/ui/login`)).text();
+      expect(page).toContain('name="key"');
+      expect(page).toContain('使用统一身份认证登录');
+    } finally {
+      await cut.stop();
+    }
+  });
+});
+
 describe('without OIDC_ISSUER', () => {
   it('offers the key form only, as before, and no provider route', async () => {
     const plain = await startGreenlane({
