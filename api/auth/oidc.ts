@@ -158,7 +158,13 @@ export class OidcSignIn {
       if (err instanceof client.ClientError && err.code && UNAVAILABLE.has(err.code)) {
         return { refused: 'unavailable' };
       }
-      if (err instanceof client.ResponseBodyError || err instanceof client.ClientError) {
+      // Refused by the provider (invalid_grant; invalid_client, as a 401 challenge, when the secret is
+      // wrong) or by openid-client's checks (state, nonce, signature, issuer, audience).
+      if (
+        err instanceof client.ResponseBodyError ||
+        err instanceof client.WWWAuthenticateChallengeError ||
+        err instanceof client.ClientError
+      ) {
         return { refused: 'invalid' };
       }
       throw err;

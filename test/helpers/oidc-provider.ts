@@ -17,7 +17,8 @@ export type TestProvider = {
   stop(): Promise<void>;
 };
 
-export async function startTestProvider(greenlaneUrl: string): Promise<TestProvider> {
+/** `secret`: a confidential client authenticating with it (client_secret_basic); none: a public one. */
+export async function startTestProvider(greenlaneUrl: string, secret?: string): Promise<TestProvider> {
   const port = await freePort();
   const issuer = `http://127.0.0.1:${port}`;
   const clientId = 'greenlane-dashboard';
@@ -26,8 +27,9 @@ export async function startTestProvider(greenlaneUrl: string): Promise<TestProvi
     clients: [
       {
         client_id: clientId,
-        // A public client: PKCE alone, no secret.
-        token_endpoint_auth_method: 'none',
+        ...(secret
+          ? { client_secret: secret, token_endpoint_auth_method: 'client_secret_basic' }
+          : { token_endpoint_auth_method: 'none' }),
         redirect_uris: [`${greenlaneUrl}/ui/login/oidc/callback`],
         post_logout_redirect_uris: [`${greenlaneUrl}/ui/login`],
         grant_types: ['authorization_code'],

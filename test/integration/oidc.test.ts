@@ -296,6 +296,48 @@ describe('refusals: a clear page, never a session and never a 500', () => {
   });
 });
 
+describe('a confidential client', () => {
+  it('signs in with the client secret, and a wrong secret is refused at the token endpoint', async () => {
+    for (const [given, status] of [
+      ['correct-secret-0123456789', 303],
+      ['wrong-secret-0123456789', 400],
+    ] as const) {
+      const port = await freePort();
+      const url = `http://127.0.0.1:${port}`;
+      const idp = await startTestProvider(url, 'correct-secret-0123456789');
+      const stack = await startGreenlane({
+        databaseUrl: inject('databaseUrl'),
+        temporalAddress: inject('temporalAddress'),
+        env: {
+          API_PORT: String(port),
+          OIDC_ISSUER: idp.issuer,
+          OIDC_CLIENT_ID: idp.clientId,
+          OIDC_CLIENT_SECRET: given,
+        },
+      });
+      try {
+        const operatorKey = (await stack.keyFor('operator')).key;
+        const { personId } = await stack.keyFor('secretary', { person: 'oidc-confidential' });
+        const subject = `confidential-${stack.tag}`;
+        await stack.call('PUT', `/people/${personId}/identity`, operatorKey, { subject });
+        const start = await fetch(`${url}/ui/login/oidc`, { redirect: 'manual' });
+        const cookie = cookieOf(start, 'greenlane_oidc')!;
+        const back = await signInAtProvider(
+          start.headers.get('location')!,
+          subject,
+          `${url}/ui/login/oidc/callback`,
+        );
+        const res = await arrive(back, cookie);
+        expect(res.status, given).toBe(status);
+        expect(cookieOf(res, 'greenlane_session') !== undefined, given).toBe(status === 303);
+      } finally {
+        await stack.stop();
+        await idp.stop();
+      }
+    }
+  });
+});
+
 describe('a provider that cannot be reached', () => {
   it('says so on a page (503), and the key form still works', async () => {
     const closed = `http://127.0.0.1:${await freePort()}`;
