@@ -8,6 +8,9 @@ import { z } from 'zod';
 /** A Worker Deployment's name, and a build id (the package version and the git commit by default). */
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
 const BUILD_ID = /^[A-Za-z0-9][A-Za-z0-9_.+-]{0,62}$/;
+/** An ID token claim's name, and OAuth scopes (RFC 6749 §3.3) starting with openid. */
+const CLAIM_NAME = /^[A-Za-z_][A-Za-z0-9_:.-]{0,63}$/;
+const SCOPES = /^openid( [\x21\x23-\x5B\x5D-\x7E]+)*$/;
 
 const Env = z.object({
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
@@ -29,6 +32,17 @@ const Env = z.object({
   // holding the targets (their URLs, keys and secrets) and the delivery settings (NotifyFile below).
   NOTIFY_ENABLED: z.enum(['true', 'false']).default('true'),
   NOTIFY_CONFIG_FILE: z.string().optional(),
+  // Signing in to the dashboard with the organisation's identity (OpenID Connect, authorization code
+  // with PKCE): the provider's issuer URL and this client's id there; a secret for a confidential client
+  // (none: a public client). Unset or empty issuer: API-key sign-in only. OIDC_PERSON_CLAIM names a
+  // claim of the ID token carrying the Greenlane person id, to link an identity at its first sign-in
+  // (none: only operators link identities, PUT /people/{id}/identity). OIDC_SCOPE: the scopes asked
+  // for (none: `openid profile`). Empty values read as unset (compose passes `${NAME:-}`).
+  OIDC_ISSUER: z.string().url().or(z.literal('')).optional(),
+  OIDC_CLIENT_ID: z.string().max(255).optional(),
+  OIDC_CLIENT_SECRET: z.string().optional(),
+  OIDC_PERSON_CLAIM: z.string().regex(CLAIM_NAME, 'a claim name').or(z.literal('')).optional(),
+  OIDC_SCOPE: z.string().regex(SCOPES, 'scopes, space-separated, openid first').or(z.literal('')).optional(),
 });
 
 /** A target's name, as `notification_routes.target` refers to it. */
@@ -158,6 +172,18 @@ export type Config = Readonly<{
   api: Readonly<{ host: string; port: number; publicUrl: string }>;
   logLevel: z.infer<typeof Env>['LOG_LEVEL'];
   notify: NotifySettings;
+  /** Signing in through the organisation's identity provider; absent when OIDC_ISSUER is unset. */
+  oidc?: OidcSettings;
+}>;
+
+export type OidcSettings = Readonly<{
+  issuer: string;
+  clientId: string;
+  /** Absent: a public client (PKCE alone). */
+  clientSecret?: string;
+  /** The ID token claim carrying the Greenlane person id, for linking at a first sign-in. */
+  personClaim?: string;
+  scope: string;
 }>;
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
@@ -167,6 +193,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new Error(`Greenlane configuration is invalid:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
+  if (e.OIDC_ISSUER && !e.OIDC_CLIENT_ID) {
+    throw new Error(
+      'Greenlane configuration is invalid:\n  OIDC_CLIENT_ID: required when OIDC_ISSUER is set',
+    );
+  }
+  if (e.OIDC_ISSUER && new URL(e.OIDC_ISSUER).protocol !== 'https:' && !loopback(e.OIDC_ISSUER)) {
+    throw new Error(
+      'Greenlane configuration is invalid:\n  OIDC_ISSUER: must be https (plain http only on a loopback address)',
+    );
+  }
   if (!e.DATABASE_URL) {
     throw new Error(
       'DATABASE_URL is not set: point it at PostgreSQL (npm start sets it for the local cluster).',
@@ -196,7 +232,22 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     }),
     logLevel: e.LOG_LEVEL,
     notify: notifySettings(e),
+    ...(e.OIDC_ISSUER && e.OIDC_CLIENT_ID
+      ? {
+          oidc: Object.freeze({
+            issuer: e.OIDC_ISSUER,
+            clientId: e.OIDC_CLIENT_ID,
+            clientSecret: e.OIDC_CLIENT_SECRET || undefined,
+            personClaim: e.OIDC_PERSON_CLAIM || undefined,
+            scope: e.OIDC_SCOPE || 'openid profile',
+          }),
+        }
+      : {}),
   });
+}
+
+function loopback(url: string): boolean {
+  return ['127.0.0.1', 'localhost', '[::1]'].includes(new URL(url).hostname);
 }
 
 /**

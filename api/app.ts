@@ -125,7 +125,8 @@ export function createApp(given: AppDeps): App {
   // First, so every answer is counted and timed, including a 413 from the body limit.
   const httpMetrics = new HttpMetrics();
   app.use(httpMetrics.middleware());
-  app.use(securityHeaders(deps.config.api.publicUrl));
+  const provider = deps.config.oidc ? [new URL(deps.config.oidc.issuer).origin] : [];
+  app.use(securityHeaders(deps.config.api.publicUrl, provider));
   app.use(requestId());
   const limited = (maxSize: number) =>
     bodyLimit({

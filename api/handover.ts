@@ -1,7 +1,9 @@
 import { z } from 'zod';
+import { markPersonLeft } from '../db/identities';
 import { markKeyRevoked, selectKeys } from '../db/keys';
 import { findPerson } from '../db/people';
 import { projectsHeldBy } from '../db/project-lists';
+import { endPersonSessions } from '../db/sessions';
 import { type HandoverRole, handoverReassignment, handoverRoles, refuseHandover } from '../domain/directory';
 import type { Reassignment } from '../domain/leadership';
 import { PersonId } from '../domain/project';
@@ -28,8 +30,9 @@ import { queryProject, reassignProject, runningProjectsNaming } from './temporal
  * not revoked, and the answer is a 503 `handover-incomplete` listing exactly what was reassigned and
  * what failed. 503 releases the Idempotency-Key (api/idempotency.ts), so the same request with the same
  * key finishes the rest: it finds only the projects still naming the person, and Temporal answers an
- * update it already applied from history (same update id). The keys are revoked, and the handover
- * audited, when no project is left; each project's reassignment is in that project's audit trail.
+ * update it already applied from history (same update id). The keys are revoked, the person marked as
+ * left (their dashboard sessions ended), and the handover audited, when no project is left; each
+ * project's reassignment is in that project's audit trail.
  */
 
 export const HandoverRequest = z
@@ -146,6 +149,9 @@ export async function handOver(
       await markKeyRevoked(tx, k.id);
       done.keysRevoked.push(k.id);
     }
+    // They have left: no more sign-in through the identity provider, and their sessions end now.
+    await markPersonLeft(tx, personId);
+    await endPersonSessions(tx, personId);
     await recordAudit(tx, {
       ...who,
       projectCode: null,

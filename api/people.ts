@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import { type Contact, dropDuties, selectContacts } from '../db/contacts';
+import { selectIdentities } from '../db/identities';
 import { markKeyRevoked, selectKeys } from '../db/keys';
 import { findPerson, insertPersonRow, listPeople, upsertPersonRow } from '../db/people';
 import { projectsHeldBy } from '../db/project-lists';
@@ -44,6 +45,10 @@ export const Person = z
     projects: z
       .array(z.object({ code: z.string(), name: z.string(), as: z.array(z.enum(handoverRoles)) }))
       .describe('Projects not completed that name them, as the read model last heard'),
+    identities: z
+      .array(z.object({ issuer: z.string(), subject: z.string() }))
+      .describe('Their identities at the identity provider, to sign in to the dashboard with'),
+    leftAt: z.iso.datetime().nullable().describe('When their handover completed: they no longer sign in'),
     createdAt: z.iso.datetime(),
   })
   .meta({ id: 'Person', description: 'A person of the directory, with what depends on them' });
@@ -78,11 +83,12 @@ export type PersonChange = z.infer<typeof PersonChange>;
 /** Everyone (or the one person `id`), by id, with their duties, unrevoked keys and projects. */
 export async function peopleViews(db: Db, id?: string): Promise<Person[]> {
   const one = id === undefined ? undefined : { personId: id };
-  const [people, contacts, keys, held] = await Promise.all([
+  const [people, contacts, keys, held, identities] = await Promise.all([
     id === undefined ? listPeople(db) : findPerson(db, id).then((p) => (p ? [p] : [])),
     selectContacts(db, one),
     selectKeys(db, one),
     projectsHeldBy(db, id === undefined ? undefined : [id]),
+    selectIdentities(db, id),
   ]);
   return people.map((p) => ({
     id: p.id,
@@ -103,6 +109,10 @@ export async function peopleViews(db: Db, id?: string): Promise<Person[]> {
         name: h.name,
         as: handoverRoles.filter((side) => h[side] === p.id),
       })),
+    identities: identities
+      .filter((i) => i.personId === p.id)
+      .map(({ issuer, subject }) => ({ issuer, subject })),
+    leftAt: p.left_at?.toISOString() ?? null,
     createdAt: p.created_at.toISOString(),
   }));
 }

@@ -6,9 +6,10 @@ import { secureHeaders } from 'hono/secure-headers';
  * middleware. The Content-Security-Policy allows only this origin's own style sheets, scripts and
  * forms, no inline style or script (the dashboard and /docs load theirs as files), and no framing;
  * `Referrer-Policy: same-origin` keeps project codes out of other sites' logs. HSTS only when the
- * public URL is https: sent over plain http it would be meaningless at best.
+ * public URL is https: sent over plain http it would be meaningless at best. `formTargets` are other
+ * origins a form post may be redirected to: the identity provider's, where signing out continues.
  */
-export function securityHeaders(publicUrl: string): MiddlewareHandler {
+export function securityHeaders(publicUrl: string, formTargets: readonly string[] = []): MiddlewareHandler {
   const https = new URL(publicUrl).protocol === 'https:';
   return secureHeaders({
     contentSecurityPolicy: {
@@ -18,7 +19,7 @@ export function securityHeaders(publicUrl: string): MiddlewareHandler {
       imgSrc: ["'self'", 'data:'],
       fontSrc: ["'self'"],
       connectSrc: ["'self'"],
-      formAction: ["'self'"],
+      formAction: ["'self'", ...formTargets],
       frameAncestors: ["'none'"],
       baseUri: ["'none'"],
     },

@@ -48,14 +48,17 @@ export class WebSessions {
     this.secure = cookiesSecure(publicUrl);
   }
 
-  /** Signs in: a new session for this key (ending the one the browser had), its cookie set. */
-  async start(c: Context, subject: { keyId: string }): Promise<void> {
+  /**
+   * Signs in: a new session for this key, or for this person signed in through the identity provider
+   * (with their ID token), ending the one the browser had; its cookie set.
+   */
+  async start(c: Context, subject: { keyId: string } | { personId: string; idToken: string }): Promise<void> {
     const previous = getCookie(c, SESSION_COOKIE);
     if (previous) await endSession(this.db, hashSecret(previous));
     const secret = token();
     await insertSession(this.db, {
       id: hashSecret(secret),
-      keyId: subject.keyId,
+      ...subject,
       csrfToken: token(),
       expiresAt: new Date(Date.now() + SESSION_ABSOLUTE_MS),
       userAgent: c.req.header('user-agent') ?? null,
@@ -90,11 +93,15 @@ export class WebSessions {
     };
   }
 
-  /** Signs out: the session ended on the server and its cookie cleared. */
-  async end(c: Context): Promise<void> {
+  /**
+   * Signs out: the session ended on the server and its cookie cleared. Returns the ID token of a
+   * session signed in through the identity provider (to sign out there too), else null.
+   */
+  async end(c: Context): Promise<string | null> {
     const secret = getCookie(c, SESSION_COOKIE);
-    if (secret) await endSession(this.db, hashSecret(secret));
+    const idToken = secret ? await endSession(this.db, hashSecret(secret)) : null;
     deleteCookie(c, SESSION_COOKIE, { path: '/', secure: this.secure });
+    return idToken;
   }
 
   /** The sign-in form's CSRF token, bound to a short-lived cookie of this browser. */

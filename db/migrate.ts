@@ -11,6 +11,7 @@ import * as sessionsAccess from './migrations/2026-12-04T05-sessions-access';
 import * as approvalTime from './migrations/2026-12-04T06-approval-time';
 import * as ruleEditions from './migrations/2026-12-07T07-rule-editions';
 import * as leaderLinks from './migrations/2026-12-07T08-leader-links';
+import * as oidcIdentities from './migrations/2026-12-07T09-oidc-identities';
 import * as urgings from './migrations/2026-12-07T10-urgings';
 import * as meetings from './migrations/2026-12-07T12-meetings';
 import type { DB } from './schema';
@@ -29,6 +30,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '2026-12-04T06-approval-time': approvalTime,
   '2026-12-07T07-rule-editions': ruleEditions,
   '2026-12-07T08-leader-links': leaderLinks,
+  '2026-12-07T09-oidc-identities': oidcIdentities,
   '2026-12-07T10-urgings': urgings,
   '2026-12-07T12-meetings': meetings,
 };

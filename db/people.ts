@@ -3,8 +3,8 @@ import type { PersonRow } from './schema';
 
 /** The people keys belong to and notifications reach: every statement on `people`. */
 
-/** A person as written: every column but `created_at`, which keeps the first registration's time. */
-export type PersonValues = Omit<PersonRow, 'created_at'>;
+/** A person as written: every column but `created_at` (the first registration's time) and `left_at`. */
+export type PersonValues = Omit<PersonRow, 'created_at' | 'left_at'>;
 
 /** Inserts the person, or overwrites every column of the one with this id. */
 export async function upsertPersonRow(db: Db, row: PersonValues): Promise<void> {

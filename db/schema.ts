@@ -198,6 +198,8 @@ export interface PeopleTable {
   wecom_user_id: string | null;
   feishu_open_id: string | null;
   created_at: GeneratedTimestamp;
+  /** Set when their handover completed (api/handover.ts): they no longer sign in. */
+  left_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
 /** An issued API key: only the SHA-256 of its secret is stored (see api/auth.ts). */
@@ -321,6 +323,29 @@ export interface WebSessionsTable {
   expires_at: Timestamp;
   ended_at: Timestamp | null;
   user_agent: string | null;
+  /** The ID token of a session signed in through the identity provider (id_token_hint at sign-out). */
+  id_token: string | null;
+}
+
+/** Which person an identity of the provider is (migration 2026-12-07T09). */
+export interface OidcIdentitiesTable {
+  issuer: string;
+  /** The ID token's `sub`. */
+  subject: string;
+  person_id: string;
+  linked_at: GeneratedTimestamp;
+  /** The key id of the operator who linked it, or `claim:<name>` when a first sign-in did. */
+  linked_by: string;
+}
+
+/** A sign-in under way at the provider: its state, nonce and PKCE verifier, taken once. */
+export interface OidcLoginsTable {
+  /** Lower-case hex SHA-256 of the token in the browser's cookie. */
+  id: string;
+  state: string;
+  nonce: string;
+  code_verifier: string;
+  expires_at: Timestamp;
 }
 
 export interface DB {
@@ -348,6 +373,8 @@ export interface DB {
   meetings: MeetingsTable;
   meeting_decisions: MeetingDecisionsTable;
   urgings: UrgingsTable;
+  oidc_identities: OidcIdentitiesTable;
+  oidc_logins: OidcLoginsTable;
 }
 
 /** Row types the repositories name. */

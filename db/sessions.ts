@@ -12,6 +12,8 @@ export type NewSession = {
   csrfToken: string;
   expiresAt: Date;
   userAgent?: string | null;
+  /** The ID token, for a session signed in through the identity provider. */
+  idToken?: string;
 };
 
 export async function insertSession(db: Db, s: NewSession): Promise<void> {
@@ -24,6 +26,7 @@ export async function insertSession(db: Db, s: NewSession): Promise<void> {
       csrf_token: s.csrfToken,
       expires_at: s.expiresAt,
       user_agent: s.userAgent?.slice(0, 300) ?? null,
+      id_token: s.idToken ?? null,
     })
     .execute();
 }
@@ -43,7 +46,8 @@ export type SessionRow = {
 
 /**
  * The session with this id if it is live: not ended, before its absolute end, seen within `idleMs`,
- * and (for a key's session) its key not revoked. Anything else reads as no session.
+ * (for a key's session) its key not revoked, and its person (if any) not left. Anything else reads as
+ * no session.
  */
 export async function liveSession(db: Db, id: string, idleMs: number): Promise<SessionRow | null> {
   const row = await db
@@ -51,7 +55,13 @@ export async function liveSession(db: Db, id: string, idleMs: number): Promise<S
     .leftJoin('api_keys as k', 'k.id', 's.key_id')
     .leftJoin('people as p', (j) => j.on(sql`p.id`, '=', sql`coalesce(k.person_id, s.person_id)`))
     .select(['s.id', 's.csrf_token', 's.last_seen_at', 's.key_id', 'k.revoked_at', 'k.label'])
-    .select(['p.id as person_id', 'p.name', 'p.role as person_role', 'p.department as person_department'])
+    .select([
+      'p.id as person_id',
+      'p.left_at',
+      'p.name',
+      'p.role as person_role',
+      'p.department as person_department',
+    ])
     .select(['k.role as key_role', 'k.department as key_department'])
     .where('s.id', '=', id)
     .where('s.ended_at', 'is', null)
@@ -60,6 +70,7 @@ export async function liveSession(db: Db, id: string, idleMs: number): Promise<S
     .executeTakeFirst();
   if (!row) return null;
   if (row.key_id !== null && (row.revoked_at !== null || row.key_role === null)) return null;
+  if (row.left_at !== null) return null;
   const fromKey = row.key_id !== null;
   return {
     id: row.id,
@@ -78,11 +89,25 @@ export async function touchSession(db: Db, id: string): Promise<void> {
   await db.updateTable('web_sessions').set({ last_seen_at: sql<Date>`now()` }).where('id', '=', id).execute();
 }
 
-export async function endSession(db: Db, id: string): Promise<void> {
-  await db
+/** Ends the session; its ID token when it was live and signed in through the identity provider. */
+export async function endSession(db: Db, id: string): Promise<string | null> {
+  const row = await db
     .updateTable('web_sessions')
     .set({ ended_at: sql<Date>`now()` })
     .where('id', '=', id)
     .where('ended_at', 'is', null)
-    .execute();
+    .returning('id_token')
+    .executeTakeFirst();
+  return row?.id_token ?? null;
+}
+
+/** Ends every live session signed in as this person through the identity provider; how many. */
+export async function endPersonSessions(db: Db, personId: string): Promise<number> {
+  const ended = await db
+    .updateTable('web_sessions')
+    .set({ ended_at: sql<Date>`now()` })
+    .where('person_id', '=', personId)
+    .where('ended_at', 'is', null)
+    .executeTakeFirst();
+  return Number(ended.numUpdatedRows);
 }

@@ -23,11 +23,20 @@ import {
   personView,
   updatePerson,
 } from '../people';
+import {
+  Identity,
+  IdentityRequest,
+  linkPersonIdentity,
+  Unlinked,
+  UnlinkRequest,
+  unlinkPersonIdentity,
+} from '../people-identity';
 
 /**
  * The directory over HTTP, for operators and admins: the people (their role, department, duties,
  * channels, keys and projects), registering and editing them, moving a department's clerk to another
- * department, and a leaver's handover (api/handover.ts). Every change is audited (`GET
+ * department, a leaver's handover (api/handover.ts), and linking their identity at the organisation's
+ * identity provider (api/people-identity.ts). Every change is audited (`GET
  * /people/{id}/audit`). What `npm run keys -- person …` does on the machine.
  */
 
@@ -136,6 +145,42 @@ const handover = createRoute({
   },
 });
 
+const identity = createRoute({
+  method: 'put',
+  path: '/people/{id}/identity',
+  tags: ['people'],
+  summary: "Link a person to their identity at the organisation's identity provider (operators)",
+  description:
+    'Then they sign in to the dashboard with it (使用统一身份认证登录), with the role and department ' +
+    'of their record here. One identity per person and provider: a new one replaces the old and ends ' +
+    'the sessions signed in with it. The subject is the ID token `sub`, shown to an unlinked person.',
+  request: { params: PersonParam, headers: IdempotencyKeyHeader, body: json(IdentityRequest) },
+  responses: {
+    200: jsonResponse(Identity, 'Linked'),
+    ...authResponses,
+    404: problemResponse('No such person'),
+    409: problemResponse('The identity is linked to another person, or the person has left'),
+    422: problemResponse('A field is invalid, or no issuer is given nor configured'),
+  },
+});
+
+const unlink = createRoute({
+  method: 'post',
+  path: '/people/{id}/identity/unlink',
+  tags: ['people'],
+  summary: "Remove a person's identity at the identity provider (operators)",
+  description:
+    'Their sessions signed in through the provider end at once, and they sign in that way again only ' +
+    'once linked again. API keys are not affected (revoke those with POST /keys/{id}/revoke).',
+  request: { params: PersonParam, headers: IdempotencyKeyHeader, body: json(UnlinkRequest) },
+  responses: {
+    200: jsonResponse(Unlinked, 'Removed (or there was none)'),
+    ...authResponses,
+    404: problemResponse('No such person'),
+    422: problemResponse('A field is invalid, or no issuer is given nor configured'),
+  },
+});
+
 const audit = createRoute({
   method: 'get',
   path: '/people/{id}/audit',
@@ -178,6 +223,20 @@ export function registerPeopleRoutes(app: App, deps: AppDeps): void {
   app.openapi(handover, async (c) => {
     const { id } = c.req.valid('param');
     const answer = await handOver(deps, auditContext(c), id, c.req.valid('json'), c.get('updateId'));
+    return c.json(answer, 200);
+  });
+
+  app.openapi(identity, async (c) => {
+    const { id } = c.req.valid('param');
+    const body = c.req.valid('json');
+    const answer = await linkPersonIdentity(db, auditContext(c), id, body, deps.config.oidc?.issuer);
+    return c.json(answer, 200);
+  });
+
+  app.openapi(unlink, async (c) => {
+    const { id } = c.req.valid('param');
+    const body = c.req.valid('json');
+    const answer = await unlinkPersonIdentity(db, auditContext(c), id, body, deps.config.oidc?.issuer);
     return c.json(answer, 200);
   });
 

@@ -12,6 +12,7 @@ import { colourLabelZh, projectStanding, targetShortZh } from '../../domain/stan
 import { problemStatusZh, projectStatusZh } from '../../domain/vocabulary';
 import type { App, AppDeps } from '../app';
 import { principalForKey } from '../auth/middleware';
+import { OidcSignIn } from '../auth/oidc';
 import { canReadProject, isAdministrator } from '../auth/permissions';
 import type { Principal } from '../auth/principal';
 import { BoardForecasts } from '../forecasts';
@@ -21,6 +22,7 @@ import { forecastSvg } from '../ui/forecast-chart';
 import { blockedMark, type GanttRow, ganttSvg } from '../ui/gantt';
 import { DASHBOARD_CSS, landingPage, page } from '../ui/layout';
 import { sameOrigin, sameToken, type WebSession, WebSessions } from '../web-session';
+import { registerOidcUiRoutes } from './ui-oidc';
 import { projectActions } from './ui-project-actions';
 
 /**
@@ -38,6 +40,9 @@ export function registerUiRoutes(app: App, deps: AppDeps): void {
   const temporal = { client: deps.temporal.client, taskQueue: deps.config.temporal.taskQueue };
   const sessions = new WebSessions(deps.db, deps.config.api.publicUrl);
   const publicUrl = deps.config.api.publicUrl;
+  // The organisation's identity provider, when configured: offered next to the key form.
+  const oidc = deps.config.oidc ? new OidcSignIn(deps.db, deps.config.oidc, publicUrl) : null;
+  if (oidc) registerOidcUiRoutes(app, oidc, sessions);
 
   // A newcomer at http://host/ sees where to start; someone signed in goes to the board.
   app.get('/', async (c) => ((await sessions.current(c)) ? c.redirect('/ui', 303) : c.html(landingPage())));
@@ -47,12 +52,13 @@ export function registerUiRoutes(app: App, deps: AppDeps): void {
       'cache-control': 'public, max-age=3600',
     }),
   );
-  app.get('/ui/login', (c) => c.html(loginPage(sessions.loginToken(c), c.req.query('error'))));
+  const loginForm = (csrf: string, error?: string) => loginPage(csrf, oidc !== null, error);
+  app.get('/ui/login', (c) => c.html(loginForm(sessions.loginToken(c), c.req.query('error'))));
   app.post('/ui/login', async (c) => {
     const form = await c.req.parseBody();
     // Login CSRF: a form from another site carries neither our Origin nor the token of our cookie.
     if (!sameOrigin(c, publicUrl) || !sessions.loginTokenValid(c, form.csrf)) {
-      return c.html(loginPage(sessions.loginToken(c), 'csrf'), 403);
+      return c.html(loginForm(sessions.loginToken(c), 'csrf'), 403);
     }
     const key = typeof form.key === 'string' ? form.key.trim() : '';
     let principal: Principal;
@@ -71,8 +77,10 @@ export function registerUiRoutes(app: App, deps: AppDeps): void {
     if (session && (!sameOrigin(c, publicUrl) || !sameToken(session.csrfToken, form.csrf))) {
       return c.text('This sign-out form did not come from this site.', 403);
     }
-    await sessions.end(c);
-    return c.redirect('/ui/login', 303);
+    const idToken = await sessions.end(c);
+    // Signed in through the provider: signed out there too (RP-initiated logout), then back here.
+    const atProvider = idToken && oidc ? await oidc.logoutUrl(idToken) : null;
+    return c.redirect(atProvider?.href ?? '/ui/login', 303);
   });
 
   /** People by name, their id in the tooltip (an id the directory does not know shows as it is). */
@@ -314,7 +322,7 @@ const loginErrors: Record<string, string> = {
   csrf: '登录表单已过期或并非来自本站，请重新登录。',
 };
 
-function loginPage(csrf: string, error?: string) {
+function loginPage(csrf: string, oidc: boolean, error?: string) {
   const message = error ? (loginErrors[error] ?? loginErrors.key) : undefined;
   return page(
     '登录',
@@ -327,6 +335,10 @@ ${message ? html`<p class="error">${message}</p>` : ''}
 <label for="key">API 密钥</label>
 <input id="key" name="key" type="password" autocomplete="off" placeholder="gl_…">
 <button type="submit">登录</button>
-</form>`,
+</form>${
+      oidc
+        ? html`<p class="login-oidc"><a id="oidc-login" class="button" href="/ui/login/oidc">使用统一身份认证登录</a></p>`
+        : ''
+    }`,
   );
 }

@@ -46,6 +46,8 @@ export const DASHBOARD_CSS = `  body { font-family: "Noto Sans CJK SC", "Microso
   div.panel { background: #fff; border: 1px solid #d9e2ec; padding: 8px 12px; margin-bottom: 16px; }
   .ok { color: #2f9e44; }
   form.logout { display: inline; margin-left: 16px; }
+  p.login-oidc { max-width: 520px; margin-top: 16px; }
+  p.login-oidc a { display: block; text-align: center; padding: 10px; background: #fff; border: 1px solid #1f4e79; color: #1f4e79; text-decoration: none; }
   tr.decisions td { background: #fafbfc; }
   form.decision { display: inline-block; vertical-align: top; background: #fff; border: 1px solid #d9e2ec; padding: 6px 8px; margin: 2px 6px 2px 0; width: 230px; }
   form.decision label { display: block; font-size: 12px; color: #52606d; }

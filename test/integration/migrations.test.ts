@@ -33,6 +33,8 @@ const expectedPrimaryKeys: Record<keyof DB, string[]> = {
   meetings: ['id'],
   meeting_decisions: ['meeting_id', 'no'],
   urgings: ['id'],
+  oidc_identities: ['issuer', 'subject'],
+  oidc_logins: ['id'],
 };
 const tables = Object.keys(expectedPrimaryKeys);
 

@@ -500,6 +500,20 @@ export const RULES: Record<string, Rule> = {
     allowedStatus: 422,
     expect: only(...OPERATORS),
   },
+  'PUT /people/{id}/identity': {
+    // Nobody of that id: 404, nothing linked.
+    params: (f) => ({ id: f.nobody }),
+    body: () => ({ issuer: 'https://id.example.gov.cn', subject: 'role-matrix' }),
+    allowedStatus: 404,
+    expect: only(...OPERATORS),
+  },
+  'POST /people/{id}/identity/unlink': {
+    // Nobody of that id: 404, nothing removed.
+    params: (f) => ({ id: f.nobody }),
+    body: () => ({ issuer: 'https://id.example.gov.cn' }),
+    allowedStatus: 404,
+    expect: only(...OPERATORS),
+  },
   'GET /people/{id}/audit': {
     params: (f) => ({ id: f.secretary }),
     allowedStatus: 200,
