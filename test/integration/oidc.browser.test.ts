@@ -1,7 +1,7 @@
-import { mkdirSync } from 'node:fs';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from '../../scripts/toolchain';
+import { cspViolations, launchChromium, recordingContext, screenshots } from '../helpers/browser';
 import { type Greenlane, startGreenlane } from '../helpers/greenlane';
 import { startTestProvider, type TestProvider } from '../helpers/oidc-provider';
 
@@ -14,7 +14,7 @@ import { startTestProvider, type TestProvider } from '../helpers/oidc-provider';
  * page. Our pages keep their strict CSP throughout. Screenshots go to test-output/.
  */
 
-const out = new URL('../../test-output/', import.meta.url).pathname;
+const out = screenshots;
 let g: Greenlane;
 let provider: TestProvider;
 let browser: Browser;
@@ -22,7 +22,6 @@ let page: Page;
 let subject = '';
 
 beforeAll(async () => {
-  mkdirSync(out, { recursive: true });
   const port = await freePort();
   provider = await startTestProvider(`http://127.0.0.1:${port}`);
   g = await startGreenlane({
@@ -37,28 +36,10 @@ beforeAll(async () => {
   const linked = await g.call('PUT', `/people/${personId}/identity`, operator, { subject });
   expect(linked.status).toBe(200);
 
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-  page = await browser.newPage({ viewport: { width: 1200, height: 800 }, locale: 'zh-CN' });
-  // Every Content-Security-Policy violation is recorded where the test can read it.
-  await page.addInitScript(() => {
-    const w = globalThis as unknown as {
-      cspViolations: string[];
-      document: { addEventListener(t: string, f: (e: { violatedDirective: string }) => void): void };
-    };
-    w.cspViolations = [];
-    w.document.addEventListener('securitypolicyviolation', (e) => w.cspViolations.push(e.violatedDirective));
-  });
+  browser = await launchChromium();
+  page = await (
+    await recordingContext(browser, { viewport: { width: 1200, height: 800 }, locale: 'zh-CN' })
+  ).newPage();
 });
 
 afterAll(async () => {
@@ -67,8 +48,6 @@ afterAll(async () => {
   await provider?.stop();
 });
 
-const cspViolations = () =>
-  page.evaluate(() => (globalThis as unknown as { cspViolations: string[] }).cspViolations);
 const atProvider = (url: URL) => url.origin === provider.issuer;
 const atGreenlane = (path: string) => (url: URL) => url.origin === g.url && url.pathname === path;
 
@@ -99,11 +78,11 @@ describe('signing in with the organisation identity in Chromium', () => {
   it('signs a linked person in through the provider, shown by name with the role of the directory', async () => {
     await page.goto(`${g.url}/ui/login`);
     await page.screenshot({ path: `${out}oidc-login-page.png`, fullPage: true });
-    expect(await cspViolations()).toEqual([]);
+    expect(await cspViolations(page)).toEqual([]);
     await toProvider();
     await atProviderSignIn(subject, '/ui');
     await expect(page.locator('header nav span').textContent()).resolves.toBe('陈思远（责任领导）');
-    expect(await cspViolations()).toEqual([]);
+    expect(await cspViolations(page)).toEqual([]);
     const cookies = await page.context().cookies(g.url);
     const session = cookies.find((c) => c.name === 'greenlane_session');
     expect([session?.httpOnly, session?.sameSite]).toEqual([true, 'Lax']);
@@ -135,7 +114,7 @@ describe('signing in with the organisation identity in Chromium', () => {
     const text = (await page.locator('#oidc-refused').textContent()) ?? '';
     expect(text).toContain('请联系服务中心');
     expect(text).toContain(stranger);
-    expect(await cspViolations()).toEqual([]);
+    expect(await cspViolations(page)).toEqual([]);
     await page.screenshot({ path: `${out}oidc-unknown-identity.png`, fullPage: true });
     expect((await page.context().cookies(g.url)).find((c) => c.name === 'greenlane_session')).toBeUndefined();
   });
