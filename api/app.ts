@@ -19,6 +19,7 @@ import {
   validationProblem,
 } from './http-problem';
 import { HttpMetrics } from './metrics';
+import { registerBulletinRoutes } from './routes/bulletin';
 import { registerDepartmentContactRoutes } from './routes/department-contacts';
 import { registerEscalationRoutes } from './routes/escalations';
 import { registerForecastRoutes } from './routes/forecast';
@@ -41,6 +42,7 @@ import { registerServiceRoutes } from './routes/service';
 import { registerUiRoutes } from './routes/ui';
 import { registerPeopleUiRoutes } from './routes/ui-people';
 import { registerQueueUiRoutes } from './routes/ui-queue';
+import { registerReportUiRoutes } from './routes/ui-reports';
 import { securityHeaders } from './security-headers';
 import { registerStorableText } from './storable-text';
 import type { Supervision } from './supervision';
@@ -83,6 +85,7 @@ const routeRegistrations: ReadonlyArray<(app: App, deps: AppDeps) => void> = [
   registerForecastRoutes,
   registerItemRoutes,
   registerReportRoutes,
+  registerBulletinRoutes,
   registerProblemRoutes,
   registerEscalationRoutes,
   registerServiceRoutes,
@@ -92,6 +95,7 @@ const routeRegistrations: ReadonlyArray<(app: App, deps: AppDeps) => void> = [
   registerUiRoutes,
   registerPeopleUiRoutes,
   registerQueueUiRoutes,
+  registerReportUiRoutes,
   registerLeaderPageRoutes,
 ];
 

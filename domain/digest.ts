@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { latestFullMonth } from './bulletin';
 import { type Calendar, dueDateOf, LocalDate } from './calendar';
 import type { ForecastBrief } from './forecast';
 import { defaultEscalationPolicy, rungLabelZh } from './ladder';
@@ -191,6 +192,8 @@ export type LeaderDigest = {
   projects: LeaderProjectLine[];
   cardItems: CardLine[];
   problemsPastDeadline: ProblemLine[];
+  /** The latest monthly supervision bulletin (the last full month) and its dashboard page. */
+  bulletin?: { month: string; path: string };
   quiet: false;
 };
 
@@ -340,6 +343,7 @@ export function leaderDigest(src: DigestSource): LeaderDigest {
   const { calendar, now, date } = src;
   const { active, names, items, problems, base } = scope(src);
   const standing = leaderProjects(active, items, calendar, now);
+  const bulletinMonth = latestFullMonth(now);
   const counts: Record<Colour, number> = { red: 0, yellow: 0, green: 0 };
   for (const p of standing) counts[p.colour] += 1;
   const cardItems: CardLine[] = items
@@ -379,6 +383,7 @@ export function leaderDigest(src: DigestSource): LeaderDigest {
     })),
     cardItems,
     problemsPastDeadline: problemLines(src, problems, names).filter((p) => p.pastDeadline),
+    bulletin: { month: bulletinMonth, path: `/ui/reports/bulletin?month=${bulletinMonth}` },
     quiet: false,
   };
 }

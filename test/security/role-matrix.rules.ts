@@ -411,6 +411,18 @@ export const RULES: Record<string, Rule> = {
     allowedStatus: 200,
     expect: only('leader', ...OPERATORS),
   },
+  // The bulletin names departments: leaders and operators (api/routes/bulletin.ts); the assessment also
+  // to departments, their own row.
+  'GET /reports/bulletin': {
+    query: () => 'month=2026-01',
+    allowedStatus: 200,
+    expect: only('leader', 'otherLeader', ...OPERATORS),
+  },
+  'GET /reports/assessment': {
+    query: () => 'quarter=2026Q1',
+    allowedStatus: 200,
+    expect: allBut('secretary', 'otherSecretary'),
+  },
   'GET /reports/annual-plan': { query: () => 'year=2026', allowedStatus: 200, expect: anyKey() },
   'GET /reports/returns': {
     cases: [
