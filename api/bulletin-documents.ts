@@ -1,5 +1,6 @@
 import { type Assessment, type AssessmentRow, COMPONENTS, componentZh } from '../domain/assessment';
 import type { Bulletin, BulletinCard, BulletinProblem } from '../domain/bulletin';
+import { dueDateOf } from '../domain/calendar';
 import type { CsvColumn } from '../domain/csv';
 import { rungLabelZh } from '../domain/ladder';
 import { problemStatusZh } from '../domain/vocabulary';
@@ -15,6 +16,9 @@ export const percent = (rate: number | null) => (rate === null ? '—' : `${Math
 /** An instant as its China date, 'YYYY-MM-DD'. */
 export const cstDate = (iso: string | null) =>
   iso === null ? '—' : new Date(Date.parse(iso) + 8 * 3_600_000).toISOString().slice(0, 10);
+/** An instant as China time, 'YYYY-MM-DD HH:mm'. */
+export const cstDateTime = (iso: string) =>
+  new Date(Date.parse(iso) + 8 * 3_600_000).toISOString().slice(0, 16).replace('T', ' ');
 export const monthZh = (month: string) => `${month.slice(0, 4)}年${Number(month.slice(5, 7))}月`;
 export const quarterZh = (quarter: string) =>
   `${quarter.slice(0, 4)}年第${'一二三四'[Number(quarter[5]) - 1]}季度`;
@@ -55,7 +59,8 @@ export const problemCells = (p: BulletinProblem) => [
   p.projectName,
   `${p.problemId} ${p.title}`,
   dept(p.ownerDepartment, p.ownerDepartmentName),
-  cstDate(p.deadlineAt),
+  // The deadline is the end of its day (00:00 of the next): the day people read.
+  dueDateOf(p.deadlineAt),
   problemStatusZh[p.status as keyof typeof problemStatusZh] ?? p.status,
 ];
 

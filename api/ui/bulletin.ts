@@ -11,6 +11,7 @@ import {
   bulletinTitle,
   cardCells,
   cardHeaders,
+  cstDateTime,
   departmentCells,
   departmentHeaders,
   namedLineZh,
@@ -52,7 +53,7 @@ export function bulletinBody(
   const cards = [...b.redCards, ...b.interviews];
   return html`<article class="bulletin" id="bulletin" data-month="${b.month}">
 <h1>${bulletinTitle(b)}</h1>
-<p class="muted">重大项目帮办代办服务室 · 数据截至 ${b.asOf.slice(0, 16).replace('T', ' ')} UTC${
+<p class="muted">重大项目帮办代办服务室 · 数据截至 ${cstDateTime(b.asOf)}（北京时间）${
     nav
       ? html` · <a href="?month=${nav.previous}">上月</a>${nav.next ? html` <a href="?month=${nav.next}">下月</a>` : ''}`
       : ''
@@ -96,7 +97,7 @@ export function assessmentBody(
   const weights = COMPONENTS.map((k) => `${componentZh[k]} ${a.rules.weights[k]}`).join(' · ');
   return html`<article class="bulletin" id="assessment" data-quarter="${a.quarter}">
 <h1>${assessmentTitle(a)}</h1>
-<p class="muted">数据截至 ${asOf.slice(0, 16).replace('T', ' ')} UTC · 权重：${weights} ·
+<p class="muted">数据截至 ${cstDateTime(asOf)}（北京时间） · 权重：${weights} ·
 <a href="?quarter=${nav.previous}">上一季度</a>${nav.next ? html` <a href="?quarter=${nav.next}">下一季度</a>` : ''}</p>
 ${downloads(links)}
 <h2>一、考核细则</h2>
