@@ -120,7 +120,7 @@ function renderLeader(d: LeaderDigest): RenderedDigest {
     ...(d.bulletin
       ? [
           '',
-          `【月度督查通报】${d.bulletin.month.slice(0, 4)}年${Number(d.bulletin.month.slice(5, 7))}月督查通报已发布，请在挂图作战「督查通报」中查阅：${d.bulletin.path}`,
+          `【月度督查通报】${d.bulletin.month.slice(0, 4)}年${Number(d.bulletin.month.slice(5, 7))}月督查通报已发布，请在挂图作战「督查通报」中查阅：${d.bulletin.link}`,
         ]
       : []),
   ];

@@ -193,7 +193,7 @@ export type LeaderDigest = {
   cardItems: CardLine[];
   problemsPastDeadline: ProblemLine[];
   /** The latest monthly supervision bulletin (the last full month) and its dashboard page. */
-  bulletin?: { month: string; path: string };
+  bulletin?: { month: string; link: string };
   quiet: false;
 };
 
@@ -201,6 +201,8 @@ export type Digest = SecretaryDigest | LeaderDigest;
 
 export type DigestSource = {
   person: DigestPerson;
+  /** The dashboard's address (PUBLIC_URL) for links; without it, links are paths. */
+  publicUrl?: string;
   /** The run's day (CST); `now` is when the digest is computed. */
   date: LocalDate;
   now: number;
@@ -383,7 +385,10 @@ export function leaderDigest(src: DigestSource): LeaderDigest {
     })),
     cardItems,
     problemsPastDeadline: problemLines(src, problems, names).filter((p) => p.pastDeadline),
-    bulletin: { month: bulletinMonth, path: `/ui/reports/bulletin?month=${bulletinMonth}` },
+    bulletin: {
+      month: bulletinMonth,
+      link: `${src.publicUrl ?? ''}/ui/reports/bulletin?month=${bulletinMonth}`,
+    },
     quiet: false,
   };
 }

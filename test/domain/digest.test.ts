@@ -265,7 +265,7 @@ describe("a leader's weekly digest", () => {
       '',
       '【月度督查通报】2035年5月督查通报已发布，请在挂图作战「督查通报」中查阅：/ui/reports/bulletin?month=2035-05',
     ]);
-    expect(d.bulletin).toEqual({ month: '2035-05', path: '/ui/reports/bulletin?month=2035-05' });
+    expect(d.bulletin).toEqual({ month: '2035-05', link: '/ui/reports/bulletin?month=2035-05' });
   });
 });
 

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { inflateRawSync } from 'node:zlib';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createDigestActivities } from '../../activities/digests';
 import { ProblemType } from '../../api/http-problem';
 import { type Greenlane, startGreenlane } from '../helpers/greenlane';
 import { until } from '../helpers/until';
@@ -226,6 +227,17 @@ describe('GET /reports/bulletin', () => {
     expect(pdf.status).toBe(200);
     expect(pdf.type).toBe('application/pdf');
     expect(pdf.bytes.subarray(0, 5).toString()).toBe('%PDF-');
+
+    // No Chromium where the API runs (it is looked up on PATH, as setup does): a clear 503.
+    const path = process.env.PATH;
+    process.env.PATH = '/nonexistent';
+    try {
+      const none = await g.call('GET', '/reports/bulletin?month=2026-08&format=pdf', keys.operator!);
+      expect([none.status, none.body.type]).toEqual([503, ProblemType.pdfUnavailable]);
+      expect(none.headers.get('content-type')).toBe('application/problem+json');
+    } finally {
+      process.env.PATH = path;
+    }
   });
 
   it('refuses a malformed month (422) and readers the bulletin is not for (403)', async () => {
@@ -295,6 +307,24 @@ describe('GET /reports/assessment', () => {
     const bad = await g.call('GET', '/reports/assessment?quarter=2026Q5', keys.operator!);
     expect([bad.status, bad.body.type]).toEqual([422, ProblemType.validation]);
     expect((await g.call('GET', '/reports/assessment?quarter=2026Q3', keys.secretary!)).status).toBe(403);
+  });
+});
+
+describe("the leaders' weekly digest", () => {
+  it('links the latest bulletin on the dashboard', async () => {
+    const now = Date.now();
+    const today = new Date(now + 8 * 3_600_000).toISOString().slice(0, 10);
+    const digests = createDigestActivities({ db: g.db, publicUrl: 'https://greenlane.example.cn' });
+    const run = await digests.writeDigests({ kind: 'leaders-weekly', date: today, people: [leader] });
+    expect(run.written).toBe(1);
+    const mine = await g.call('GET', '/me/digests?kind=leaders-weekly', keys.leader!);
+    const last = new Date(now + 8 * 3_600_000);
+    last.setUTCDate(0); // the last day of the month before
+    const month = last.toISOString().slice(0, 7);
+    const zh = `${month.slice(0, 4)}年${Number(month.slice(5, 7))}月`;
+    expect(mine.body.digests[0].body.split('\n').at(-1)).toBe(
+      `【月度督查通报】${zh}督查通报已发布，请在挂图作战「督查通报」中查阅：https://greenlane.example.cn/ui/reports/bulletin?month=${month}`,
+    );
   });
 });
 
