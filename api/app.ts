@@ -19,6 +19,7 @@ import {
   validationProblem,
 } from './http-problem';
 import { HttpMetrics } from './metrics';
+import { registerAssessmentRulesRoutes } from './routes/assessment-rules';
 import { registerBulletinRoutes } from './routes/bulletin';
 import { registerDepartmentContactRoutes } from './routes/department-contacts';
 import { registerEscalationRoutes } from './routes/escalations';
@@ -86,6 +87,7 @@ const routeRegistrations: ReadonlyArray<(app: App, deps: AppDeps) => void> = [
   registerItemRoutes,
   registerReportRoutes,
   registerBulletinRoutes,
+  registerAssessmentRulesRoutes,
   registerProblemRoutes,
   registerEscalationRoutes,
   registerServiceRoutes,

@@ -1,4 +1,5 @@
 import type { Context } from 'hono';
+import { listAssessmentRules } from '../db/assessment-rules';
 import {
   loadCardsFired,
   loadDepartmentCards,
@@ -8,7 +9,7 @@ import {
 import type { Db } from '../db/connect';
 import { loadItems } from '../db/read-model';
 import { listDepartments } from '../db/reference';
-import { type Assessment, assessQuarter, defaultAssessmentRules, quarterBounds } from '../domain/assessment';
+import { type Assessment, assessQuarter, quarterBounds, rulesForQuarter } from '../domain/assessment';
 import { type Bulletin, defaultRepeatedDelayRule, monthlyBulletin, monthsEndingAt } from '../domain/bulletin';
 import { monthBounds } from '../domain/reports';
 import { monthlyDepartmentRows, monthlyService } from './monthly-figures';
@@ -46,16 +47,22 @@ export async function loadBulletin(db: Db, month: string, now: number): Promise<
 export async function loadAssessment(db: Db, quarter: string, now: number): Promise<Assessment> {
   const q = quarterBounds(quarter);
   const to = Math.min(q.to, now);
-  const [items, cards, visits, departments] = await Promise.all([
+  const [items, cards, visits, departments, editions] = await Promise.all([
     loadItems(db, { activeBetween: { from: q.from, to } }),
     loadDepartmentCards(db, q.from, to),
     loadReturnVisitsBetween(db, q.firstDay, q.nextFirstDay),
     listDepartments(db),
+    listAssessmentRules(db),
   ]);
+  // The published edition in force for the quarter, or the shipped default (without its publication).
+  const rules = rulesForQuarter(
+    editions.map(({ publishedAt: _a, publishedBy: _b, ...r }) => r),
+    quarter,
+  );
   const stageItems = await loadItems(db, { projectCodes: [...new Set(visits.map((v) => v.projectCode))] });
   return assessQuarter({
     quarter,
-    rules: defaultAssessmentRules,
+    rules,
     items,
     cards,
     visits,

@@ -11,6 +11,7 @@ import * as sessionsAccess from './migrations/2026-12-04T05-sessions-access';
 import * as approvalTime from './migrations/2026-12-04T06-approval-time';
 import * as ruleEditions from './migrations/2026-12-07T07-rule-editions';
 import * as leaderLinks from './migrations/2026-12-07T08-leader-links';
+import * as assessmentRules from './migrations/2026-12-07T11-assessment-rules';
 import type { DB } from './schema';
 
 /**
@@ -27,6 +28,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '2026-12-04T06-approval-time': approvalTime,
   '2026-12-07T07-rule-editions': ruleEditions,
   '2026-12-07T08-leader-links': leaderLinks,
+  '2026-12-07T11-assessment-rules': assessmentRules,
 };
 
 /** A Migrator over the explicit list (or, in tests, another); exported for tests that step down and up. */

@@ -24,11 +24,16 @@ import type { ReturnVisit } from './service-report';
 
 const Weight = z.number().min(0).max(100);
 
+/** A quarter, 'YYYYQn'. */
+export const Quarter = z.string().regex(/^20\d{2}Q[1-4]$/, 'a quarter is YYYYQn, 2000–2099, n 1–4');
+
 export const AssessmentRules = z
   .object({
     /** Which edition: scores are always published with the rules that made them. */
-    version: z.string().min(1).max(40),
+    version: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$/, 'letters, digits, . _ -, at most 40'),
     title: z.string().min(1).max(100),
+    /** The first quarter it scores. */
+    effectiveFrom: Quarter,
     weights: z.strictObject({
       onTime: Weight,
       points: Weight,
@@ -62,6 +67,7 @@ export const componentZh: Record<Component, string> = {
 /** The rules Greenlane ships with, until the programme publishes its own. */
 export const defaultAssessmentRules: AssessmentRules = AssessmentRules.parse({
   version: '2026-12-default',
+  effectiveFrom: '2000Q1',
   title: '重大项目审批服务季度考核细则（默认）',
   weights: { onTime: 40, points: 20, interviews: 15, returns: 15, satisfaction: 10 },
   perPoint: 1,
@@ -69,7 +75,6 @@ export const defaultAssessmentRules: AssessmentRules = AssessmentRules.parse({
 });
 
 /** A quarter 'YYYYQn' as instants [from, to) in China Standard Time, with its months and dates. */
-export const Quarter = z.string().regex(/^20\d{2}Q[1-4]$/, 'a quarter is YYYYQn, 2000–2099, n 1–4');
 export function quarterBounds(quarter: string): {
   from: number;
   to: number;
@@ -233,4 +238,17 @@ export function rankAssessment(rows: readonly AssessmentRow[]): AssessmentRow[] 
     while (first > 0 && s(sorted[first - 1]!) === s(r)) first--;
     return { ...r, rank: first + 1 };
   });
+}
+
+/**
+ * The rules a quarter is scored by: of the editions published, the one with the latest `effectiveFrom`
+ * at or before the quarter, the last published among equals (editions come oldest first); before any,
+ * the shipped default.
+ */
+export function rulesForQuarter(editions: readonly AssessmentRules[], quarter: string): AssessmentRules {
+  let best: AssessmentRules | undefined;
+  for (const e of editions) {
+    if (e.effectiveFrom <= quarter && (!best || e.effectiveFrom >= best.effectiveFrom)) best = e;
+  }
+  return best ?? defaultAssessmentRules;
 }

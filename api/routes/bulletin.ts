@@ -63,7 +63,7 @@ const assessment = createRoute({
   summary:
     'The quarterly assessment (季度考核): each department scored by the published rules, ranked, with the counts behind each score',
   description:
-    'Components and weights are in `rules` (versioned; weights sum to 100): on-time rate, points lost to cards, interview notices, return (补正) rate, return-visit satisfaction. A component with nothing to measure is left out and the score scaled over the rest. Departments see their own row, ranked among all.',
+    'Components and weights are in `rules` (versioned; weights sum to 100): on-time rate, points lost to cards, interview notices, return (补正) rate, return-visit satisfaction. The rules are the edition in force for the quarter (GET /reports/assessment/rules), else the shipped default. A component with nothing to measure is left out and the score scaled over the rest. Departments see their own row, ranked among all.',
   request: {
     query: z.strictObject({
       quarter: Quarter,

@@ -7,6 +7,7 @@ import {
   quarterBounds,
   quarterOf,
   rankAssessment,
+  rulesForQuarter,
 } from '../../domain/assessment';
 import type { ReportItem } from '../../domain/reports';
 
@@ -189,5 +190,20 @@ describe('the quarterly assessment (季度考核)', () => {
     expect(quarterBounds('2027Q1').nextFirstDay).toBe('2027-04-01');
     expect([quarterOf('2026-11'), quarterOf('2027-01')]).toEqual(['2026Q4', '2027Q1']);
     expect(() => quarterBounds('2026Q5')).toThrow(RangeError);
+  });
+
+  it('scores a quarter by the edition in force: the latest effectiveFrom at or before it, else the default', () => {
+    const edition = (version: string, effectiveFrom: string) => ({
+      ...defaultAssessmentRules,
+      version,
+      effectiveFrom,
+    });
+    const editions = [edition('a', '2027Q1'), edition('b', '2027Q3'), edition('c', '2027Q1')];
+    expect(rulesForQuarter(editions, '2026Q4').version).toBe('2026-12-default');
+    expect(rulesForQuarter(editions, '2027Q1').version).toBe('c'); // the last published among equals
+    expect(rulesForQuarter(editions, '2027Q2').version).toBe('c');
+    expect(rulesForQuarter(editions, '2028Q1').version).toBe('b');
+    expect(AssessmentRules.safeParse(edition('bad version!', '2027Q1')).success).toBe(false);
+    expect(AssessmentRules.safeParse(edition('x', '2027Q5')).success).toBe(false);
   });
 });

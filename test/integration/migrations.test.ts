@@ -30,6 +30,7 @@ const expectedPrimaryKeys: Record<keyof DB, string[]> = {
   return_visits: ['id'],
   web_sessions: ['id'],
   leader_links: ['id'],
+  assessment_rules: ['version'],
 };
 const tables = Object.keys(expectedPrimaryKeys);
 
