@@ -52,6 +52,9 @@ const bulletin = createRoute({
     },
     ...authResponses,
     422: problemResponse('A malformed parameter; every failing field is listed'),
+    429: problemResponse(
+      'format=pdf while several PDFs are waiting to be printed; retry after Retry-After seconds',
+    ),
     503: problemResponse('format=pdf where the API has no Chromium'),
   },
 });
