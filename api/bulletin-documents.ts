@@ -115,6 +115,7 @@ export const assessmentHeaders = [
   ...COMPONENTS.map((k) => componentZh[k]),
   '办结',
   '按时',
+  '超期未结',
   '补正',
   '黄牌',
   '红牌',
@@ -129,6 +130,7 @@ export const assessmentCells = (r: AssessmentRow) => [
   ...COMPONENTS.map((k) => r.components[k] ?? '不计'),
   r.evidence.decided,
   r.evidence.onTime,
+  r.evidence.overdueOpen,
   r.evidence.returned,
   r.evidence.yellowCards,
   r.evidence.redCards,
@@ -142,12 +144,12 @@ export function assessmentRulesZh(a: Assessment): string[] {
   const w = a.rules.weights;
   return [
     `考核细则：${a.rules.title}（版本 ${a.rules.version}），满分 100 分。`,
-    `按时办结率 ${w.onTime} 分：按本季度办结事项的按时办结率计分。`,
+    `按时办结率 ${w.onTime} 分：按本季度按时办结件数占（本季度办结件数 + 季末仍超期未办结件数）的比例计分。`,
     `督办扣分 ${w.points} 分：本季度黄牌、红牌、约谈按督办规则的基础分值每分扣 ${a.rules.perPoint} 分，扣完为止。`,
     `约谈 ${w.interviews} 分：每次约谈通知扣 ${a.rules.perInterview} 分，扣完为止。`,
     `补正率 ${w.returns} 分：按本季度办结事项中未经补正的比例计分。`,
     `回访满意度 ${w.satisfaction} 分：按部门所涉项目阶段的回访平均满意度（1–5 分）折算。`,
-    '某项无可计数据（本季度无办结事项或无回访）的不计，得分按其余各项权重折算为百分制。',
+    '某项无可计数据（本季度无办结或超期事项、无回访）的不计，得分按其余各项权重折算为百分制；本季度无在办事项、无督办、无回访的部门不参与考核。',
   ];
 }
 
@@ -174,6 +176,7 @@ export const assessmentColumns: CsvColumn<AssessmentRow>[] = [
   ...COMPONENTS.map((k) => ({ header: componentZh[k], value: (r: AssessmentRow) => r.components[k] })),
   { header: '办结件数', value: (r) => r.evidence.decided },
   { header: '按时办结件数', value: (r) => r.evidence.onTime },
+  { header: '季末超期未结件数', value: (r) => r.evidence.overdueOpen },
   { header: '经补正件数', value: (r) => r.evidence.returned },
   { header: '黄牌', value: (r) => r.evidence.yellowCards },
   { header: '红牌', value: (r) => r.evidence.redCards },

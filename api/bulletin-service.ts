@@ -63,6 +63,7 @@ export async function loadAssessment(db: Db, quarter: string, now: number): Prom
   return assessQuarter({
     quarter,
     rules,
+    now,
     items,
     cards,
     visits,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defaultEscalationPolicy, type EscalationPolicy } from './ladder';
-import { CST_OFFSET_MS, isDecided, ms, onTime, type ReportItem, round } from './reports';
+import { CST_OFFSET_MS, isDecided, ms, onTime, overdueAt, type ReportItem, round } from './reports';
 import type { ReturnVisit } from './service-report';
 
 /**
@@ -9,7 +9,8 @@ import type { ReturnVisit } from './service-report';
  * component. Pure: the rows in, the scores out; no I/O, no clock.
  *
  * Components (each earns at most its weight):
- * - onTime (按时办结率): weight × on-time rate of the items the department decided in the quarter.
+ * - onTime (按时办结率): weight × items decided on time in the quarter / (items decided in it + items still
+ *   open and past due at its end): an item left overdue weighs like one decided late.
  * - points (督办扣分): weight − perPoint × the ladder's points of the cards (yellow, red, interview) fired
  *   at the department in the quarter, not below 0. The ladder's base points: department_scores keeps
  *   totals to date, not by quarter, and does not say which cards were doubled for the department's own delay.
@@ -17,9 +18,9 @@ import type { ReturnVisit } from './service-report';
  * - returns (补正率): weight × (1 − the share of its decided items that were returned for correction at least once).
  * - satisfaction (回访满意度): weight × (mean − 1) / 4 over the return visits (1–5) dated in the quarter
  *   of the project stages the department had items in.
- * A component with nothing to measure (no item decided, no return visit) is left out and the score is
+ * A component with nothing to measure (no item decided or overdue, no return visit) is left out and the score is
  * scaled to 100 over the weights that remain. A department with no item in hand in the quarter, no card
- * and no visit is not assessed: no score, ranked last. Scores to 2 decimals.
+ * and no visit is not assessed: no score, no components, ranked last. Scores to 2 decimals.
  */
 
 const Weight = z.number().min(0).max(100);
@@ -109,6 +110,8 @@ export type AssessmentEvidence = {
   decided: number;
   onTime: number;
   returned: number;
+  /** Open and past due at the quarter's end (now, for the current quarter): the monthly report's overdue rule. */
+  overdueOpen: number;
   yellowCards: number;
   redCards: number;
   interviews: number;
@@ -133,6 +136,13 @@ export type AssessmentRow = {
 export type Assessment = { quarter: string; rules: AssessmentRules; departments: AssessmentRow[] };
 
 const CARD_RUNGS = new Set(['yellow', 'red', 'interview']);
+const NOT_ASSESSED: Record<Component, null> = {
+  onTime: null,
+  points: null,
+  interviews: null,
+  returns: null,
+  satisfaction: null,
+};
 
 export function assessQuarter(input: {
   quarter: string;
@@ -145,8 +155,11 @@ export function assessQuarter(input: {
   stageItems?: readonly ReportItem[];
   departments: readonly { code: string; nameZh: string | null }[];
   policy?: EscalationPolicy;
+  /** Caps the quarter's end for the current quarter (default: the quarter's end). */
+  now?: number;
 }): Assessment {
   const { from, to, firstDay, nextFirstDay } = quarterBounds(input.quarter);
+  const cutoff = Math.min(to, input.now ?? to);
   const rules = AssessmentRules.parse(input.rules);
   const policy = input.policy ?? defaultEscalationPolicy;
   const rungPoints = new Map(policy.rungs.map((r) => [r.name as string, r.points]));
@@ -174,6 +187,7 @@ export function assessQuarter(input: {
       decided: decided.length,
       onTime: decided.filter((i) => onTime(i)).length,
       returned: decided.filter((i) => i.returns > 0).length,
+      overdueOpen: mine.filter((i) => overdueAt(i, cutoff)).length,
       yellowCards: count('yellow'),
       redCards: count('red'),
       interviews: count('interview'),
@@ -189,8 +203,9 @@ export function assessQuarter(input: {
           (i.finishedAt !== null && ms(i.finishedAt) < to)) &&
         (i.finishedAt === null || ms(i.finishedAt) >= from),
     );
-    const components = componentScores(rules, evidence);
-    const score = inHand || cards.length > 0 || seen.length > 0 ? totalScore(rules, components) : null;
+    const assessed = inHand || cards.length > 0 || seen.length > 0;
+    const components = assessed ? componentScores(rules, evidence) : NOT_ASSESSED;
+    const score = assessed ? totalScore(rules, components) : null;
     return { department, nameZh, score, rank: 0, components, evidence };
   });
   return { quarter: input.quarter, rules, departments: rankAssessment(rows) };
@@ -203,7 +218,7 @@ export function componentScores(
 ): Record<Component, number | null> {
   const w = rules.weights;
   return {
-    onTime: e.decided ? round((w.onTime * e.onTime) / e.decided, 2) : null,
+    onTime: e.decided + e.overdueOpen ? round((w.onTime * e.onTime) / (e.decided + e.overdueOpen), 2) : null,
     points: round(Math.max(0, w.points - rules.perPoint * e.pointsLost), 2),
     interviews: round(Math.max(0, w.interviews - rules.perInterview * e.interviews), 2),
     returns: e.decided ? round(w.returns * (1 - e.returned / e.decided), 2) : null,

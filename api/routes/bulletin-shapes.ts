@@ -94,6 +94,7 @@ export const AssessmentShape = z.object({
           decided: z.number().int(),
           onTime: z.number().int(),
           returned: z.number().int(),
+          overdueOpen: z.number().int(),
           yellowCards: z.number().int(),
           redCards: z.number().int(),
           interviews: z.number().int(),

@@ -26,8 +26,9 @@ import type { ReportItem } from '../../domain/reports';
  * ZRZY 自然资源和规划局 (P1 stage 3): F approved 20 Oct due 25 Oct; G approved 31 Dec 23:00 CST, due that
  *   day (both on time, no return); H approved 1 Jan 2027 00:30 CST (next quarter, though 31 Dec in UTC).
  *   No card, no visit of its stage: 40 + 20 + 15 + 15 = 90 of 90 weighed → 100.
- * FGW 发改委 (P2 stage 1): one item accepted 8 Oct, still open; two red cards (4 points); a visit of P2
- *   stage 1 scored 3. Nothing decided: on time and returns left out; 16 + 15 + 5 = 36 of 45 → 80.
+ * FGW 发改委 (P2 stage 1): one item accepted 8 Oct, due 20 Oct, still open (overdue at the quarter's end:
+ *   on time 0 of 0 + 1); two red cards (4 points); a visit of P2 stage 1 scored 3. Nothing decided: returns
+ *   left out; 0 + 16 + 15 + 5 = 36 of 85 → 42.35.
  * RF 人防办: in the directory, nothing in hand, no card, no visit: not assessed, ranked last.
  */
 
@@ -77,7 +78,13 @@ const items: ReportItem[] = [
   decided('F', 'ZRZY', '2026-10-20 10:00', '2026-10-26 00:00', { stage: 3 }),
   decided('G', 'ZRZY', '2026-12-31 23:00', '2027-01-01 00:00', { stage: 3 }),
   decided('H', 'ZRZY', '2027-01-01 00:30', '2027-01-02 00:00', { stage: 3 }),
-  item('I', 'FGW', { projectCode: 'P2', stage: 1, status: 'accepted', acceptedAt: at('2026-10-08 09:00') }),
+  item('I', 'FGW', {
+    projectCode: 'P2',
+    stage: 1,
+    status: 'accepted',
+    acceptedAt: at('2026-10-08 09:00'),
+    dueAt: at('2026-10-21 00:00'),
+  }),
 ];
 const card = (department: string, rung: string, firedAt: string) => ({
   department,
@@ -117,12 +124,13 @@ describe('the quarterly assessment (季度考核)', () => {
       department: 'ZJ',
       nameZh: null,
       score: 64.42,
-      rank: 3,
+      rank: 2,
       components: { onTime: 26.67, points: 14, interviews: 10, returns: 5, satisfaction: 8.75 },
       evidence: {
         decided: 3,
         onTime: 2,
         returned: 2,
+        overdueOpen: 0,
         yellowCards: 1,
         redCards: 1,
         interviews: 1,
@@ -137,18 +145,29 @@ describe('the quarterly assessment (季度考核)', () => {
       evidence: { decided: 2, onTime: 2, returned: 0, returnVisits: 0 },
     });
     expect(row('FGW')).toMatchObject({
-      score: 80,
-      components: { onTime: null, points: 16, interviews: 15, returns: null, satisfaction: 5 },
-      evidence: { decided: 0, redCards: 2, pointsLost: 4, returnVisits: 1, satisfactionSum: 3 },
+      score: 42.35,
+      components: { onTime: 0, points: 16, interviews: 15, returns: null, satisfaction: 5 },
+      evidence: {
+        decided: 0,
+        overdueOpen: 1,
+        redCards: 2,
+        pointsLost: 4,
+        returnVisits: 1,
+        satisfactionSum: 3,
+      },
     });
-    expect(row('RF')).toMatchObject({ score: null, rank: 4 });
+    expect(row('RF')).toMatchObject({
+      score: null,
+      rank: 4,
+      components: { onTime: null, points: null, interviews: null, returns: null, satisfaction: null },
+    });
   });
 
   it('ranks highest score first, departments not assessed last', () => {
     expect(a.departments.map((r) => [r.department, r.rank])).toEqual([
       ['ZRZY', 1],
-      ['FGW', 2],
-      ['ZJ', 3],
+      ['ZJ', 2],
+      ['FGW', 3],
       ['RF', 4],
     ]);
     expect(a.rules.version).toBe('2026-12-default');

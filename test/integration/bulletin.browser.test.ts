@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { inflateRawSync } from 'node:zlib';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -227,6 +227,8 @@ describe('GET /reports/bulletin', () => {
     expect(pdf.status).toBe(200);
     expect(pdf.type).toBe('application/pdf');
     expect(pdf.bytes.subarray(0, 5).toString()).toBe('%PDF-');
+    writeFileSync(`${out}bulletin-2026-08.pdf`, pdf.bytes);
+    writeFileSync(`${out}bulletin-2026-08.docx`, docx.bytes);
 
     // No Chromium where the API runs (it is looked up on PATH, as setup does): a clear 503.
     const path = process.env.PATH;
@@ -260,8 +262,13 @@ describe('GET /reports/assessment', () => {
     expect(fgw.evidence.decided).toBeGreaterThanOrEqual(3);
     expect(fgw.evidence.decided - fgw.evidence.onTime).toBeGreaterThanOrEqual(2);
     expect(fgw.components.onTime).toBe(
-      Math.round(((w.onTime * fgw.evidence.onTime) / fgw.evidence.decided) * 100) / 100,
+      Math.round(
+        ((w.onTime * fgw.evidence.onTime) / (fgw.evidence.decided + fgw.evidence.overdueOpen)) * 100,
+      ) / 100,
     );
+    // The EIA accepted 27 August (15 working days) is still open and past due at the quarter's end.
+    const sthj = a.departments.find((r: { department: string }) => r.department === 'STHJ');
+    expect(sthj.evidence.overdueOpen).toBeGreaterThanOrEqual(1);
     const ranks = a.departments.map((r: { rank: number }) => r.rank);
     expect(ranks).toEqual([...ranks].sort((x: number, y: number) => x - y));
 
@@ -269,7 +276,7 @@ describe('GET /reports/assessment', () => {
     expect(csv.type).toBe('text/csv; charset=utf-8');
     const lines = csv.bytes.toString('utf8').split('\r\n');
     expect(lines[0]).toBe(
-      '\uFEFF排名,部门代码,部门名称,得分,按时办结率,督办扣分,约谈,补正率,回访满意度,办结件数,按时办结件数,经补正件数,黄牌,红牌,约谈,督办扣分,回访次数,满意度合计',
+      '\uFEFF排名,部门代码,部门名称,得分,按时办结率,督办扣分,约谈,补正率,回访满意度,办结件数,按时办结件数,季末超期未结件数,经补正件数,黄牌,红牌,约谈,督办扣分,回访次数,满意度合计',
     );
     expect(lines.filter((l) => l.split(',')[1] === 'FGW')).toEqual([
       [
@@ -284,6 +291,7 @@ describe('GET /reports/assessment', () => {
         fgw.components.satisfaction ?? '',
         fgw.evidence.decided,
         fgw.evidence.onTime,
+        fgw.evidence.overdueOpen,
         fgw.evidence.returned,
         fgw.evidence.yellowCards,
         fgw.evidence.redCards,
@@ -391,6 +399,7 @@ describe('the bulletin page in Chromium', () => {
     const assessment = await page.goto(`${g.url}/ui/reports/assessment?quarter=2026Q3`);
     expect(assessment?.status()).toBe(200);
     expect(await page.locator('#scores tbody tr').count()).toBeGreaterThan(0);
+    await page.screenshot({ path: `${out}assessment-2026Q3.png`, fullPage: true });
     await context.close();
   });
 });
