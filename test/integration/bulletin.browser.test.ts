@@ -372,6 +372,40 @@ describe("the leaders' weekly digest", () => {
   });
 });
 
+describe('the dashboard pages and their downloads', () => {
+  const ui = async (path: string, key: string) => {
+    const res = await fetch(g.url + path, { headers: { cookie: await g.uiCookie(key) }, redirect: 'manual' });
+    return { status: res.status, type: res.headers.get('content-type') ?? '', text: await res.text() };
+  };
+
+  it('opens the latest bulletin by default, refuses a malformed month, and downloads through the session', async () => {
+    const last = new Date(Date.now() + 8 * 3_600_000);
+    last.setUTCDate(0);
+    const month = last.toISOString().slice(0, 7);
+    const latest = await ui('/ui/reports/bulletin', keys.leader!);
+    expect(latest.status).toBe(200);
+    expect(latest.text).toContain(`data-month="${month}"`);
+    expect((await ui('/ui/reports/bulletin?month=2026-13', keys.operator!)).status).toBe(422);
+    const docx = await ui('/ui/reports/bulletin.docx?month=2026-08', keys.operator!);
+    expect([docx.status, docx.type]).toEqual([
+      200,
+      'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+    ]);
+    const csv = await ui('/ui/reports/assessment.csv?quarter=2026Q3', keys.operator!);
+    expect([csv.status, csv.type]).toEqual([200, 'text/csv; charset=utf-8']);
+  });
+
+  it('shows a department its own assessment row and not the bulletin', async () => {
+    const page = await ui('/ui/reports/assessment?quarter=2026Q3', keys.fgw!);
+    expect(page.status).toBe(200);
+    const body = page.text.slice(page.text.indexOf('<tbody>'), page.text.indexOf('</tbody>'));
+    expect(body.match(/<tr>/g)).toHaveLength(1);
+    expect(page.text).toContain('id="nav-assessment"');
+    expect(page.text).not.toContain('id="nav-bulletin"');
+    expect((await ui('/ui/reports/bulletin?month=2026-08', keys.fgw!)).status).toBe(403);
+  });
+});
+
 describe('the bulletin page in Chromium', () => {
   it('renders under the strict CSP, linked from the board, and is saved as a screenshot', async () => {
     const context = await browser.newContext({ viewport: { width: 1300, height: 900 }, locale: 'zh-CN' });
