@@ -1,11 +1,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { inflateRawSync } from 'node:zlib';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDigestActivities } from '../../activities/digests';
 import { ProblemType } from '../../api/http-problem';
 import { type Greenlane, startGreenlane } from '../helpers/greenlane';
 import { until } from '../helpers/until';
+import { unzipEntry } from '../helpers/zip';
 
 /**
  * The monthly supervision bulletin and the quarterly assessment over real HTTP, a real worker, Temporal
@@ -110,30 +110,6 @@ async function get(path: string, key: string) {
     type: res.headers.get('content-type') ?? '',
     bytes: Buffer.from(await res.arrayBuffer()),
   };
-}
-
-/** One file of a zip archive, read from its central directory (stored or deflated). */
-function unzipEntry(zip: Buffer, name: string): string | null {
-  const eocd = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
-  if (eocd < 0) return null;
-  let p = zip.readUInt32LE(eocd + 16);
-  for (let i = 0; i < zip.readUInt16LE(eocd + 10); i++) {
-    const [method, size, nameLen, extraLen, commentLen, local] = [
-      zip.readUInt16LE(p + 10),
-      zip.readUInt32LE(p + 20),
-      zip.readUInt16LE(p + 28),
-      zip.readUInt16LE(p + 30),
-      zip.readUInt16LE(p + 32),
-      zip.readUInt32LE(p + 42),
-    ];
-    if (zip.toString('utf8', p + 46, p + 46 + nameLen) === name) {
-      const start = local + 30 + zip.readUInt16LE(local + 26) + zip.readUInt16LE(local + 28);
-      const data = zip.subarray(start, start + size);
-      return (method === 8 ? inflateRawSync(data) : data).toString('utf8');
-    }
-    p += 46 + nameLen + extraLen + commentLen;
-  }
-  return null;
 }
 
 type Row = { department: string; handled: number; onTime: number; overdue: number; rank: number };
@@ -315,42 +291,6 @@ describe('GET /reports/assessment', () => {
     const bad = await g.call('GET', '/reports/assessment?quarter=2026Q5', keys.operator!);
     expect([bad.status, bad.body.type]).toEqual([422, ProblemType.validation]);
     expect((await g.call('GET', '/reports/assessment?quarter=2026Q3', keys.secretary!)).status).toBe(403);
-  });
-});
-
-describe('the assessment rules as published data', () => {
-  it('scores the quarters from its effectiveFrom by a published edition, validated and audited', async () => {
-    const edition = {
-      version: `it-${g.tag}`,
-      title: '测试细则',
-      effectiveFrom: '2099Q1',
-      weights: { onTime: 60, points: 10, interviews: 10, returns: 10, satisfaction: 10 },
-      perPoint: 2,
-      perInterview: 10,
-    };
-    const bad = await g.call('POST', '/reports/assessment/rules', keys.operator!, {
-      ...edition,
-      weights: { ...edition.weights, onTime: 59 },
-    });
-    expect([bad.status, bad.body.type]).toEqual([422, ProblemType.validation]);
-    expect((await g.call('POST', '/reports/assessment/rules', keys.leader!, edition)).status).toBe(403);
-    const res = await g.call('POST', '/reports/assessment/rules', keys.operator!, edition);
-    expect(res.status, JSON.stringify(res.body)).toBe(201);
-    expect(res.body).toMatchObject(edition);
-    expect((await g.call('POST', '/reports/assessment/rules', keys.operator!, edition)).status).toBe(409);
-    const listed = (await g.call('GET', '/reports/assessment/rules', keys.fgw!)).body;
-    expect(listed.shipped.version).toBe('2026-12-default');
-    expect(listed.editions.map((e: { version: string }) => e.version)).toContain(edition.version);
-    const audit = await g.db
-      .selectFrom('audit_log')
-      .select(['action', 'subject'])
-      .where('subject', '=', edition.version)
-      .execute();
-    expect(audit).toEqual([{ action: 'assessment-rules.publish', subject: edition.version }]);
-    const later = (await g.call('GET', '/reports/assessment?quarter=2099Q1', keys.operator!)).body;
-    expect(later.rules).toEqual(edition);
-    const before = (await g.call('GET', '/reports/assessment?quarter=2098Q4', keys.operator!)).body;
-    expect(before.rules.version).not.toBe(edition.version);
   });
 });
 
