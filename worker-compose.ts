@@ -94,7 +94,11 @@ export async function startWorker(config: Config, options: WorkerOptions = {}): 
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
       workflowsPath: new URL('./workflows/index.ts', import.meta.url).pathname,
-      activities: createActivities({ db, projectStates: projectStateReader(client) }),
+      activities: createActivities({
+        db,
+        projectStates: projectStateReader(client),
+        publicUrl: config.api.publicUrl,
+      }),
       // Projects live for years: each one moves to the current version at its next task (auto-upgrade);
       // a change that would replay differently goes behind patched() (workflows/major-project.ts).
       ...(version

@@ -52,6 +52,8 @@ export type DigestActivityDeps = {
   projectStates?: ProjectStates;
   /** Milliseconds since the epoch; tests pass their own. */
   clock?: () => number;
+  /** The dashboard's address (PUBLIC_URL), for the digests' links. */
+  publicUrl?: string;
 };
 
 const roleOf: Record<DigestKind, 'secretary' | 'leader'> = {
@@ -63,6 +65,7 @@ export function createDigestActivities({
   db,
   clock = Date.now,
   projectStates,
+  publicUrl,
 }: DigestActivityDeps): DigestActivities {
   return {
     async digestCalendar({ from, days }) {
@@ -112,6 +115,7 @@ export function createDigestActivities({
           items,
           problems: problems.filter((p) => mineCodes.has(p.projectCode)),
           forecasts,
+          publicUrl,
         };
         const digest = kind === 'secretaries-morning' ? secretaryDigest(source) : leaderDigest(source);
         const { title, text } = renderDigest(digest);

@@ -7,10 +7,15 @@ import type { WorkerActivities } from './contract';
 import { createDigestActivities } from './digests';
 import type { ProjectStates } from './project-states';
 
-export type ActivityDeps = { db: Kysely<DB>; projectStates?: ProjectStates };
+export type ActivityDeps = {
+  db: Kysely<DB>;
+  projectStates?: ProjectStates;
+  /** The dashboard's address (PUBLIC_URL), for the digests' links. */
+  publicUrl?: string;
+};
 
 /** The worker's activities, bound to their dependencies (one composition root: worker.ts). */
-export function createActivities({ db, projectStates }: ActivityDeps): WorkerActivities {
+export function createActivities({ db, projectStates, publicUrl }: ActivityDeps): WorkerActivities {
   return {
     async recordProgress(record) {
       // The project row first: escalations and items reference it.
@@ -28,6 +33,6 @@ export function createActivities({ db, projectStates }: ActivityDeps): WorkerAct
       await recordInstruction(db, input);
     },
     // The morning and weekly digests (workflows/digest.ts).
-    ...createDigestActivities({ db, projectStates }),
+    ...createDigestActivities({ db, projectStates, publicUrl }),
   };
 }

@@ -19,6 +19,8 @@ import {
   validationProblem,
 } from './http-problem';
 import { HttpMetrics } from './metrics';
+import { registerAssessmentRulesRoutes } from './routes/assessment-rules';
+import { registerBulletinRoutes } from './routes/bulletin';
 import { registerDepartmentContactRoutes } from './routes/department-contacts';
 import { registerEscalationRoutes } from './routes/escalations';
 import { registerForecastRoutes } from './routes/forecast';
@@ -44,6 +46,7 @@ import { registerMeetingsUiRoutes } from './routes/ui-meetings';
 import { registerPeopleUiRoutes } from './routes/ui-people';
 import { registerProjectActionUiRoutes } from './routes/ui-project-actions';
 import { registerQueueUiRoutes } from './routes/ui-queue';
+import { registerReportUiRoutes } from './routes/ui-reports';
 import { registerUrgingRoutes } from './routes/urgings';
 import { securityHeaders } from './security-headers';
 import { registerStorableText } from './storable-text';
@@ -87,6 +90,8 @@ const routeRegistrations: ReadonlyArray<(app: App, deps: AppDeps) => void> = [
   registerForecastRoutes,
   registerItemRoutes,
   registerReportRoutes,
+  registerBulletinRoutes,
+  registerAssessmentRulesRoutes,
   registerProblemRoutes,
   registerEscalationRoutes,
   registerServiceRoutes,
@@ -100,6 +105,7 @@ const routeRegistrations: ReadonlyArray<(app: App, deps: AppDeps) => void> = [
   registerQueueUiRoutes,
   registerMeetingsUiRoutes,
   registerProjectActionUiRoutes,
+  registerReportUiRoutes,
   registerLeaderPageRoutes,
 ];
 

@@ -49,6 +49,8 @@ export const ProblemType = {
    * Idempotency-Key, after `Retry-After` seconds, finishes the rest.
    */
   handoverIncomplete: `${PROBLEM_TYPE_BASE}handover-incomplete`,
+  /** 503: a PDF was asked for where the API has no Chromium to print it; the other formats work. */
+  pdfUnavailable: `${PROBLEM_TYPE_BASE}pdf-unavailable`,
   /** 503: Temporal or PostgreSQL cannot be reached; retry after `Retry-After` seconds. */
   unavailable: `${PROBLEM_TYPE_BASE}unavailable`,
   /** 500: a fault on our side; the detail is in the server log under `requestId`. */

@@ -13,6 +13,7 @@ import * as ruleEditions from './migrations/2026-12-07T07-rule-editions';
 import * as leaderLinks from './migrations/2026-12-07T08-leader-links';
 import * as oidcIdentities from './migrations/2026-12-07T09-oidc-identities';
 import * as urgings from './migrations/2026-12-07T10-urgings';
+import * as assessmentRules from './migrations/2026-12-07T11-assessment-rules';
 import * as meetings from './migrations/2026-12-07T12-meetings';
 import type { DB } from './schema';
 
@@ -32,6 +33,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '2026-12-07T08-leader-links': leaderLinks,
   '2026-12-07T09-oidc-identities': oidcIdentities,
   '2026-12-07T10-urgings': urgings,
+  '2026-12-07T11-assessment-rules': assessmentRules,
   '2026-12-07T12-meetings': meetings,
 };
 

@@ -66,6 +66,16 @@ export interface RuleEditionsTable {
   published_at: GeneratedTimestamp;
 }
 
+/** An edition of the quarterly assessment's rules (domain/assessment.ts), migration 2026-12-07T11. */
+export interface AssessmentRulesTable {
+  version: string;
+  /** The first quarter it scores, 'YYYYQn'. */
+  effective_from: string;
+  rules: Jsonb<unknown>;
+  published_by: string;
+  published_at: GeneratedTimestamp;
+}
+
 export interface ProjectsTable {
   code: string;
   name: string;
@@ -352,6 +362,7 @@ export interface DB {
   departments: DepartmentsTable;
   calendar_years: CalendarYearsTable;
   rule_editions: RuleEditionsTable;
+  assessment_rules: AssessmentRulesTable;
   projects: ProjectsTable;
   project_items: ProjectItemsTable;
   problems: ProblemsTable;

@@ -117,6 +117,12 @@ function renderLeader(d: LeaderDigest): RenderedDigest {
     ...section(`超期未解决问题 ${d.problemsPastDeadline.length} 个`, d.problemsPastDeadline, (p) =>
       problemText(p, true),
     ),
+    ...(d.bulletin
+      ? [
+          '',
+          `【月度督查通报】${d.bulletin.month.slice(0, 4)}年${Number(d.bulletin.month.slice(5, 7))}月督查通报已发布，请在挂图作战「督查通报」中查阅：${d.bulletin.link}`,
+        ]
+      : []),
   ];
   return { title, text: lines.join('\n') };
 }

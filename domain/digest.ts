@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { latestFullMonth } from './bulletin';
 import { type Calendar, dueDateOf, LocalDate } from './calendar';
 import type { ForecastBrief } from './forecast';
 import { defaultEscalationPolicy, rungLabelZh } from './ladder';
@@ -191,6 +192,8 @@ export type LeaderDigest = {
   projects: LeaderProjectLine[];
   cardItems: CardLine[];
   problemsPastDeadline: ProblemLine[];
+  /** The latest monthly supervision bulletin (the last full month) and its dashboard page. */
+  bulletin?: { month: string; link: string };
   quiet: false;
 };
 
@@ -198,6 +201,8 @@ export type Digest = SecretaryDigest | LeaderDigest;
 
 export type DigestSource = {
   person: DigestPerson;
+  /** The dashboard's address (PUBLIC_URL) for links; without it, links are paths. */
+  publicUrl?: string;
   /** The run's day (CST); `now` is when the digest is computed. */
   date: LocalDate;
   now: number;
@@ -340,6 +345,7 @@ export function leaderDigest(src: DigestSource): LeaderDigest {
   const { calendar, now, date } = src;
   const { active, names, items, problems, base } = scope(src);
   const standing = leaderProjects(active, items, calendar, now);
+  const bulletinMonth = latestFullMonth(now);
   const counts: Record<Colour, number> = { red: 0, yellow: 0, green: 0 };
   for (const p of standing) counts[p.colour] += 1;
   const cardItems: CardLine[] = items
@@ -379,6 +385,10 @@ export function leaderDigest(src: DigestSource): LeaderDigest {
     })),
     cardItems,
     problemsPastDeadline: problemLines(src, problems, names).filter((p) => p.pastDeadline),
+    bulletin: {
+      month: bulletinMonth,
+      link: `${src.publicUrl ?? ''}/ui/reports/bulletin?month=${bulletinMonth}`,
+    },
     quiet: false,
   };
 }

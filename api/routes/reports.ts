@@ -6,25 +6,15 @@ import {
   loadLedgerProject,
   loadProjects,
   loadProjectsOfMonth,
-  loadScores,
   type ReportScope,
 } from '../../db/read-model';
-import { listDepartments, loadCalendar } from '../../db/reference';
-import { loadReturnVisits, loadServiceContacts } from '../../db/service';
-import { urgingsByDepartment } from '../../db/urgings';
+import { loadCalendar } from '../../db/reference';
 import { annualPlan } from '../../domain/annual-plan';
 import { approvalTimeAsOf } from '../../domain/approval-time';
 import { DepartmentCode } from '../../domain/catalog';
 import { toCsv } from '../../domain/csv';
 import { PersonId } from '../../domain/project';
-import {
-  departmentMonthly,
-  ledgerApprovalTime,
-  monthBounds,
-  projectLedger,
-  returnsLedger,
-} from '../../domain/reports';
-import { serviceMonth } from '../../domain/service-report';
+import { ledgerApprovalTime, monthBounds, projectLedger, returnsLedger } from '../../domain/reports';
 import { leaderProjects } from '../../domain/standing';
 import { projectAccess } from '../access';
 import type { App, AppDeps } from '../app';
@@ -33,6 +23,7 @@ import { canReadProject, forbidden, isAdministrator } from '../auth/permissions'
 import type { Principal } from '../auth/principal';
 import { requireInDirectory } from '../directory';
 import { problemResponse } from '../http-problem';
+import { monthlyDepartmentRows, monthlyService } from '../monthly-figures';
 import { ProjectApprovalTime, ProjectCodeParam } from '../openapi-shapes';
 import { awaitReadModel } from '../read-your-writes';
 import {
@@ -242,30 +233,19 @@ export function registerReportRoutes(app: App, deps: AppDeps): void {
     if (p.role === 'secretary')
       throw forbidden('the monthly report is for departments, leaders and operators');
     const now = Date.now();
-    const [items, scores, departments, urgings] = await Promise.all([
-      loadItems(db, { activeBetween: monthBounds(month) }),
-      loadScores(db),
-      listDepartments(db),
-      urgingsByDepartment(db, {
-        from: monthBounds(month).from,
-        to: Math.min(monthBounds(month).to, Date.now()),
-      }),
-    ]);
     // Ranked among all departments, then cut to the caller's own row: a department sees where it stands.
-    const rows = departmentMonthly({ month, items, scores, departments, now, urgings }).filter(
+    const rows = (await monthlyDepartmentRows(db, month, now)).filter(
       (r) => p.role !== 'department' || r.department === p.department,
     );
     if (wantsCsv(c, format)) {
       return csv(c, `departments-${month}.csv`, `部门月度通报-${month}.csv`, toCsv(monthlyColumns, rows));
     }
     const bounds = monthBounds(month);
-    const [contacts, visits, projects, calendar] = await Promise.all([
-      loadServiceContacts(db, month),
-      loadReturnVisits(db, month),
+    const [service, projects, calendar] = await Promise.all([
+      monthlyService(db, month),
       loadProjectsOfMonth(db, bounds),
       loadCalendar(db),
     ]);
-    const service = serviceMonth(month, contacts, visits);
     const projectItems = await loadItems(db, { projectCodes: projects.map((x) => x.code) });
     const approvalTime = approvalTimeAsOf(
       projects.map((x) => ({

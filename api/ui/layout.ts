@@ -53,6 +53,12 @@ export const DASHBOARD_CSS = `  body { font-family: "Noto Sans CJK SC", "Microso
   form.decision label { display: block; font-size: 12px; color: #52606d; }
   form.decision input, form.decision textarea { width: 100%; box-sizing: border-box; font: inherit; margin: 2px 0 4px; }
   form.decision .refusal { font-size: 13px; margin: 4px 0 0; }
+  article.bulletin { background: #fff; border: 1px solid #d9e2ec; padding: 16px 24px; max-width: 1100px; }
+  article.bulletin h1 { text-align: center; font-size: 24px; }
+  article.bulletin h2 { font-family: "Noto Sans CJK SC", "SimHei", sans-serif; }
+  article.bulletin p { line-height: 1.8; }
+  p.downloads a { margin-right: 16px; }
+  @media print { header, p.downloads { display: none; } body { background: #fff; } main { padding: 0; } article.bulletin { border: none; } }
   form.logout button { background: none; border: 1px solid #fff; color: #fff; cursor: pointer; padding: 2px 8px; font: inherit; }
 `;
 
@@ -78,6 +84,14 @@ export function page(title: string, session: PageSession | null, body: Html) {
       ? html`<span>${principal.name}（${roleZh[principal.role] ?? principal.role}）</span><a href="/ui">项目总览</a>${
           principal.department ? html`<a href="/ui/departments/${principal.department}">本部门</a>` : ''
         }${principal.role === 'department' ? '' : html`<a href="/ui/meetings">协调会</a>`}${
+          isAdministrator(principal) || principal.role === 'leader'
+            ? html`<a href="/ui/reports/bulletin" id="nav-bulletin">督查通报</a>`
+            : ''
+        }${
+          principal.role !== 'secretary'
+            ? html`<a href="/ui/reports/assessment" id="nav-assessment">季度考核</a>`
+            : ''
+        }${
           isAdministrator(principal) ? html`<a href="/ui/people">人员名录</a>` : ''
         }<form class="logout" method="post" action="/ui/logout"><input type="hidden" name="csrf" value="${session?.csrfToken}"><button type="submit">退出</button></form>`
       : ''

@@ -262,7 +262,10 @@ describe("a leader's weekly digest", () => {
       '',
       '【超期未解决问题 1 个】',
       '- 项目P-1 · 问题 P1「问题P1」（责任：自然资源局）：期限 6月8日（周五），已逾期 1 个工作日',
+      '',
+      '【月度督查通报】2035年5月督查通报已发布，请在挂图作战「督查通报」中查阅：/ui/reports/bulletin?month=2035-05',
     ]);
+    expect(d.bulletin).toEqual({ month: '2035-05', link: '/ui/reports/bulletin?month=2035-05' });
   });
 });
 

@@ -35,6 +35,7 @@ const expectedPrimaryKeys: Record<keyof DB, string[]> = {
   urgings: ['id'],
   oidc_identities: ['issuer', 'subject'],
   oidc_logins: ['id'],
+  assessment_rules: ['version'],
 };
 const tables = Object.keys(expectedPrimaryKeys);
 

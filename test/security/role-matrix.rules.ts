@@ -453,6 +453,33 @@ export const RULES: Record<string, Rule> = {
     allowedStatus: 200,
     expect: only('leader', ...OPERATORS),
   },
+  // The bulletin names departments: leaders and operators (api/routes/bulletin.ts); the assessment also
+  // to departments, their own row.
+  'GET /reports/bulletin': {
+    query: () => 'month=2026-01',
+    allowedStatus: 200,
+    expect: only('leader', 'otherLeader', ...OPERATORS),
+  },
+  'GET /reports/assessment': {
+    query: () => 'quarter=2026Q1',
+    allowedStatus: 200,
+    expect: allBut('secretary', 'otherSecretary'),
+  },
+  // The assessment's rules (api/routes/assessment-rules.ts): anyone with a key reads them; operators
+  // publish (weights summing to 99: 422, nothing stored).
+  'GET /reports/assessment/rules': { allowedStatus: 200, expect: anyKey() },
+  'POST /reports/assessment/rules': {
+    body: () => ({
+      version: 'matrix-1',
+      title: '权限矩阵',
+      effectiveFrom: '2030Q1',
+      weights: { onTime: 40, points: 20, interviews: 15, returns: 15, satisfaction: 9 },
+      perPoint: 1,
+      perInterview: 5,
+    }),
+    allowedStatus: 422,
+    expect: only(...OPERATORS),
+  },
   'GET /reports/annual-plan': { query: () => 'year=2026', allowedStatus: 200, expect: anyKey() },
   'GET /reports/returns': {
     cases: [

@@ -1,0 +1,114 @@
+import type { Context } from 'hono';
+import { listAssessmentRules } from '../db/assessment-rules';
+import {
+  loadCardsFired,
+  loadDepartmentCards,
+  loadProblemsOfPeriod,
+  loadReturnVisitsBetween,
+} from '../db/bulletin';
+import type { Db } from '../db/connect';
+import { loadItems } from '../db/read-model';
+import { listDepartments } from '../db/reference';
+import { type Assessment, assessQuarter, quarterBounds, rulesForQuarter } from '../domain/assessment';
+import { type Bulletin, defaultRepeatedDelayRule, monthlyBulletin, monthsEndingAt } from '../domain/bulletin';
+import { monthBounds } from '../domain/reports';
+import { monthlyDepartmentRows, monthlyService } from './monthly-figures';
+
+/**
+ * Loading the bulletin and the assessment, for the API (api/routes/bulletin.ts) and the dashboard
+ * (api/routes/ui-reports.ts) alike. The bulletin's department rows and service summary are the monthly
+ * report's (api/monthly-figures.ts); the repeated-delay rule reads the same report for the months before.
+ */
+
+export async function loadBulletin(db: Db, month: string, now: number): Promise<Bulletin> {
+  const rule = defaultRepeatedDelayRule;
+  const months = monthsEndingAt(month, rule.months);
+  const { from, to } = monthBounds(month);
+  const cutoff = Math.min(to, now);
+  const [rows, service, cards, problems] = await Promise.all([
+    Promise.all(months.map((m) => monthlyDepartmentRows(db, m, now))),
+    monthlyService(db, month),
+    loadCardsFired(db, from, cutoff),
+    loadProblemsOfPeriod(db, from, cutoff),
+  ]);
+  const window = new Map(months.map((m, i) => [m, rows[i]!]));
+  return monthlyBulletin({
+    month,
+    now,
+    departments: window.get(month)!,
+    window,
+    service,
+    cards,
+    problems,
+    rule,
+  });
+}
+
+export async function loadAssessment(db: Db, quarter: string, now: number): Promise<Assessment> {
+  const q = quarterBounds(quarter);
+  const to = Math.min(q.to, now);
+  const [items, cards, visits, departments, editions] = await Promise.all([
+    loadItems(db, { activeBetween: { from: q.from, to } }),
+    loadDepartmentCards(db, q.from, to),
+    loadReturnVisitsBetween(db, q.firstDay, q.nextFirstDay),
+    listDepartments(db),
+    listAssessmentRules(db),
+  ]);
+  // The published edition in force for the quarter, or the shipped default (without its publication).
+  const rules = rulesForQuarter(
+    editions.map(({ publishedAt: _a, publishedBy: _b, ...r }) => r),
+    quarter,
+  );
+  const stageItems = await loadItems(db, { projectCodes: [...new Set(visits.map((v) => v.projectCode))] });
+  return assessQuarter({
+    quarter,
+    rules,
+    now,
+    items,
+    cards,
+    visits,
+    stageItems,
+    departments,
+  });
+}
+
+/** The quarter before, and the one after unless it has not begun. */
+export function quarterNav(quarter: string, now: number): { previous: string; next: string | null } {
+  const [y, n] = [Number(quarter.slice(0, 4)), Number(quarter[5])];
+  const previous = n === 1 ? `${y - 1}Q4` : `${y}Q${n - 1}`;
+  const next = n === 4 ? `${y + 1}Q1` : `${y}Q${n + 1}`;
+  return { previous, next: quarterBounds(next).from <= now && y < 2099 ? next : null };
+}
+
+/** The month before, and the one after unless it has not begun. */
+export function monthNav(month: string, now: number): { previous: string; next: string | null } {
+  const [previous, , next] = monthsEndingAt(nextMonth(month), 3) as [string, string, string];
+  return { previous, next: next.startsWith('21') || monthBounds(next).from > now ? null : next };
+}
+const nextMonth = (month: string) => {
+  const [y, m] = month.split('-').map(Number) as [number, number];
+  return m === 12 ? `${y + 1}-01` : `${y}-${String(m + 1).padStart(2, '0')}`;
+};
+
+/** The last quarter that has ended before `now` (China time). */
+export function latestFullQuarter(now: number): string {
+  const d = new Date(now + 8 * 3_600_000);
+  const idx = d.getUTCFullYear() * 4 + Math.floor(d.getUTCMonth() / 3) - 1;
+  return `${Math.floor(idx / 4)}Q${(idx % 4) + 1}`;
+}
+
+/** A download: an ASCII filename for old clients, the Chinese one (RFC 6266 filename*) for the rest. */
+export function download(
+  c: Context,
+  body: Uint8Array | string,
+  type: string,
+  asciiName: string,
+  name: string,
+) {
+  return c.body(typeof body === 'string' ? body : new Uint8Array(body), 200, {
+    'Content-Type': type,
+    'Content-Disposition': `attachment; filename="${asciiName}"; filename*=UTF-8''${encodeURIComponent(name)}`,
+  });
+}
+
+export const DOCX = 'application/vnd.openxmlformats-officedocument.wordprocessingml.document';
