@@ -1,8 +1,9 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { type Browser, chromium } from 'playwright-core';
+import { writeFileSync } from 'node:fs';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDigestActivities } from '../../activities/digests';
 import { ProblemType } from '../../api/http-problem';
+import { cspViolations, launchChromium, recordingContext, screenshots } from '../helpers/browser';
 import { type Greenlane, startGreenlane } from '../helpers/greenlane';
 import { until } from '../helpers/until';
 import { unzipEntry } from '../helpers/zip';
@@ -17,7 +18,7 @@ import { unzipEntry } from '../helpers/zip';
  * playwright-core) to test-output/bulletin-2026-08.png.
  */
 
-const out = new URL('../../test-output/', import.meta.url).pathname;
+const out = screenshots;
 let g: Greenlane;
 let browser: Browser;
 const keys: Record<string, string> = {};
@@ -42,7 +43,6 @@ const project = (n: number, registeredOn: string, history: unknown[], problems: 
 });
 
 beforeAll(async () => {
-  mkdirSync(out, { recursive: true });
   g = await startGreenlane({
     databaseUrl: inject('databaseUrl'),
     temporalAddress: inject('temporalAddress'),
@@ -92,10 +92,7 @@ beforeAll(async () => {
     (rows) => rows.length === 3,
     'the imported approvals in the read model',
   );
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-  });
+  browser = await launchChromium();
 });
 afterAll(async () => {
   await browser?.close();
@@ -348,14 +345,10 @@ describe('the dashboard pages and their downloads', () => {
 
 describe('the bulletin page in Chromium', () => {
   it('renders under the strict CSP, linked from the board, and is saved as a screenshot', async () => {
-    const context = await browser.newContext({ viewport: { width: 1300, height: 900 }, locale: 'zh-CN' });
+    const context = await recordingContext(browser, { viewport: { width: 1300, height: 900 } });
     const [name, value] = (await g.uiCookie(keys.operator!)).split('=') as [string, string];
     await context.addCookies([{ name, value, url: g.url }]);
     const page = await context.newPage();
-    const violations: string[] = [];
-    page.on('console', (m) => {
-      if (/Content Security Policy/i.test(m.text())) violations.push(m.text());
-    });
     await page.goto(`${g.url}/ui`);
     expect(await page.getAttribute('#nav-bulletin', 'href')).toBe('/ui/reports/bulletin');
     expect(await page.getAttribute('#nav-assessment', 'href')).toBe('/ui/reports/assessment');
@@ -369,7 +362,7 @@ describe('the bulletin page in Chromium', () => {
     const path = `${out}bulletin-2026-08.png`;
     await page.screenshot({ path, fullPage: true });
     console.log(`bulletin screenshot: ${path}`);
-    expect(violations).toEqual([]);
+    expect(await cspViolations(page)).toEqual([]);
     const assessment = await page.goto(`${g.url}/ui/reports/assessment?quarter=2026Q3`);
     expect(assessment?.status()).toBe(200);
     expect(await page.locator('#scores tbody tr').count()).toBeGreaterThan(0);
