@@ -1,14 +1,10 @@
 import type { Context } from 'hono';
 import { listAssessmentRules } from '../db/assessment-rules';
-import {
-  loadCardsFired,
-  loadDepartmentCards,
-  loadProblemsOfPeriod,
-  loadReturnVisitsBetween,
-} from '../db/bulletin';
+import { loadCardsFired, loadDepartmentCards, loadProblemsOfPeriod } from '../db/bulletin';
 import type { Db } from '../db/connect';
 import { loadItems } from '../db/read-model';
 import { listDepartments } from '../db/reference';
+import { loadReturnVisitsBetween } from '../db/service';
 import { type Assessment, assessQuarter, quarterBounds, rulesForQuarter } from '../domain/assessment';
 import { type Bulletin, defaultRepeatedDelayRule, monthlyBulletin, monthsEndingAt } from '../domain/bulletin';
 import { monthBounds } from '../domain/reports';

@@ -1,6 +1,5 @@
 import type { AssessmentCard } from '../domain/assessment';
 import type { BulletinCard, BulletinProblem } from '../domain/bulletin';
-import type { ReturnVisit } from '../domain/service-report';
 import type { Db } from './connect';
 
 /**
@@ -92,21 +91,5 @@ export async function loadProblemsOfPeriod(db: Db, from: number, to: number): Pr
     raisedAt: r.raised_at.toISOString(),
     deadlineAt: r.deadline_at.toISOString(),
     resolvedAt: r.resolved_at?.toISOString() ?? null,
-  }));
-}
-
-/** Return visits dated in [first, next) (dates 'YYYY-MM-DD', China time). */
-export async function loadReturnVisitsBetween(db: Db, first: string, next: string): Promise<ReturnVisit[]> {
-  const rows = await db
-    .selectFrom('return_visits')
-    .select(['project_code', 'stage', 'visit_date', 'satisfaction'])
-    .where('visit_date', '>=', first)
-    .where('visit_date', '<', next)
-    .execute();
-  return rows.map((r) => ({
-    projectCode: r.project_code,
-    stage: r.stage,
-    date: r.visit_date,
-    satisfaction: r.satisfaction,
   }));
 }

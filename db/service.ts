@@ -167,6 +167,11 @@ export async function loadServiceContacts(db: Db, month: string): Promise<Servic
 /** Return visits dated in the month. */
 export async function loadReturnVisits(db: Db, month: string): Promise<ReturnVisit[]> {
   const [first, next] = monthDays(month);
+  return loadReturnVisitsBetween(db, first, next);
+}
+
+/** Return visits dated in [first, next) (dates 'YYYY-MM-DD', China time). */
+export async function loadReturnVisitsBetween(db: Db, first: string, next: string): Promise<ReturnVisit[]> {
   const rows = await db
     .selectFrom('return_visits')
     .select(['project_code', 'stage', 'visit_date', 'satisfaction'])

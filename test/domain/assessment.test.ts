@@ -10,6 +10,7 @@ import {
   rulesForQuarter,
 } from '../../domain/assessment';
 import type { ReportItem } from '../../domain/reports';
+import { reportItem } from '../helpers/report-rows';
 
 /**
  * The quarterly assessment of 2026Q4 on a scripted record, every figure computed by hand with the
@@ -35,31 +36,16 @@ import type { ReportItem } from '../../domain/reports';
 const at = (cst: string) => new Date(`${cst.replace(' ', 'T')}:00+08:00`).toISOString();
 
 function item(itemCode: string, department: string, over: Partial<ReportItem>): ReportItem {
-  return {
-    projectCode: 'P1',
-    itemCode,
-    nameZh: `事项${itemCode}`,
+  return reportItem('P1', itemCode, {
     department,
     departmentName: null,
     stage: 2,
     status: 'approved',
-    plannedStart: null,
-    plannedFinish: null,
-    latestStart: null,
     submittedAt: null,
     acceptedAt: null,
-    dueAt: null,
     dueDate: null,
-    provisional: false,
-    finishedAt: null,
-    workingDaysUsed: null,
-    returns: 0,
-    rung: 0,
-    timeKind: 'approval',
-    clockStart: null,
-    pauses: [],
     ...over,
-  };
+  });
 }
 const decided = (code: string, dept: string, finished: string, due: string | null, over = {}) =>
   item(code, dept, {

@@ -9,6 +9,7 @@ import {
   RepeatedDelayRule,
 } from '../../domain/bulletin';
 import { departmentMonthly, type ReportItem } from '../../domain/reports';
+import { reportItem } from '../helpers/report-rows';
 
 /**
  * The bulletin of November 2026 on a scripted record, every figure computed by hand.
@@ -29,31 +30,17 @@ const at = (cst: string) => new Date(`${cst.replace(' ', 'T')}:00+08:00`).toISOS
 const now = Date.parse(at('2026-12-07 10:00'));
 
 function item(itemCode: string, department: string, over: Partial<ReportItem>): ReportItem {
-  return {
-    projectCode: 'P1',
-    itemCode,
-    nameZh: `事项${itemCode}`,
+  return reportItem('P1', itemCode, {
     department,
     departmentName: null,
     stage: 2,
     status: 'approved',
-    plannedStart: null,
-    plannedFinish: null,
-    latestStart: null,
     submittedAt: null,
     acceptedAt: null,
-    dueAt: null,
     dueDate: null,
-    provisional: false,
-    finishedAt: null,
     workingDaysUsed: 3,
-    returns: 0,
-    rung: 0,
-    timeKind: 'approval',
-    clockStart: null,
-    pauses: [],
     ...over,
-  };
+  });
 }
 const decided = (code: string, dept: string, accepted: string, finished: string, due: string) =>
   item(code, dept, { acceptedAt: at(accepted), finishedAt: at(finished), dueAt: at(due) });
