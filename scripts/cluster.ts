@@ -9,6 +9,7 @@ import { greenlaneProcess, waitForHealthz } from './processes';
 import { type ChildRun, DEFAULT_RESTART_POLICY, formatDuration, supervise } from './supervisor';
 import {
   DEFAULT_PORTS,
+  DEFAULT_RETENTION,
   SERVICE_NAMES,
   startTemporalCluster,
   type TemporalCluster,
@@ -35,7 +36,7 @@ const Env = z.object({
   TEMPORAL_RETENTION: z
     .string()
     .regex(/^\d+h$/)
-    .default('720h'),
+    .default(DEFAULT_RETENTION),
   API_HOST: z.string().min(1).default('127.0.0.1'),
   API_PORT: z.coerce.number().int().min(1).max(65534).default(3000),
   GREENLANE_DATA_DIR: z.string().min(1).optional(),

@@ -57,6 +57,9 @@ export const DEFAULT_PORTS: ClusterPorts = {
   frontendHttp: 7243,
 };
 
+/** How long a closed project stays in Temporal's own store (docker-compose.yml: NAMESPACE_RETENTION). */
+export const DEFAULT_RETENTION = '720h';
+
 export type TemporalClusterOptions = {
   /** The PostgreSQL server the cluster persists to (its superuser, or a role that may create databases). */
   postgres: { host: string; port: number; user: string; password?: string };
@@ -92,34 +95,12 @@ export async function startTemporalCluster(options: TemporalClusterOptions): Pro
   mkdirSync(archivalDir, { recursive: true });
   await migrateTemporalSchemas(options.postgres, log);
 
-  const env: Record<string, string> = {
-    PATH: process.env.PATH ?? '/usr/bin:/bin',
-    POSTGRES_SEEDS: options.postgres.host,
-    DB_PORT: String(options.postgres.port),
-    POSTGRES_USER: options.postgres.user,
-    POSTGRES_PWD: options.postgres.password ?? '',
-    TEMPORAL_ARCHIVAL_DIR: archivalDir,
-    TEMPORAL_DYNAMIC_CONFIG: DYNAMIC_CONFIG,
-    TEMPORAL_FRONTEND_ADDRESS: `127.0.0.1:${ports.frontend.grpc}`,
-    TEMPORAL_FRONTEND_PORT: String(ports.frontend.grpc),
-    TEMPORAL_FRONTEND_MEMBERSHIP_PORT: String(ports.frontend.membership),
-    TEMPORAL_FRONTEND_HTTP_PORT: String(ports.frontendHttp),
-    TEMPORAL_MATCHING_PORT: String(ports.matching.grpc),
-    TEMPORAL_MATCHING_MEMBERSHIP_PORT: String(ports.matching.membership),
-    TEMPORAL_WORKER_PORT: String(ports.worker.grpc),
-    TEMPORAL_WORKER_MEMBERSHIP_PORT: String(ports.worker.membership),
-    ...(process.env.TEMPORAL_LOG_LEVEL ? { TEMPORAL_LOG_LEVEL: process.env.TEMPORAL_LOG_LEVEL } : {}),
-  };
-  const history = (name: 'history-1' | 'history-2') => ({
-    TEMPORAL_HISTORY_PORT: String(ports[name].grpc),
-    TEMPORAL_HISTORY_MEMBERSHIP_PORT: String(ports[name].membership),
-  });
+  const env = (name: ServiceName) => serviceEnv(name, { postgres: options.postgres, archivalDir, ports });
   const services = {} as Record<ServiceName, ServiceProcess>;
   for (const name of SERVICE_NAMES) {
-    const extra = name === 'history-1' || name === 'history-2' ? history(name) : {};
     // The worker service serves no gRPC: it is up once its membership (ringpop) port listens.
     const readyPort = name === 'worker' ? ports.worker.membership : ports[name].grpc;
-    services[name] = serviceProcess(name, readyPort, { ...env, ...extra }, options.dataDir);
+    services[name] = serviceProcess(name, readyPort, env(name), options.dataDir);
   }
   const stop = async () => {
     await services.frontend.stop();
@@ -131,13 +112,47 @@ export async function startTemporalCluster(options: TemporalClusterOptions): Pro
     await services['history-1'].start();
     await Promise.all(SERVICE_NAMES.filter((n) => n !== 'history-1').map((n) => services[n].start()));
     const address = `127.0.0.1:${ports.frontend.grpc}`;
-    await prepareNamespace(address, archivalDir, options.retention ?? '720h', log);
+    await prepareNamespace(address, archivalDir, options.retention ?? DEFAULT_RETENTION, log);
     log(`temporal: cluster ready on ${address} (frontend, matching, worker, 2 × history; PostgreSQL)`);
     return { address, ports, archivalDir, services, stop };
   } catch (error) {
     await stop();
     throw error;
   }
+}
+
+/**
+ * The environment one service's temporal-server reads deploy/temporal/config/greenlane.yaml with (the
+ * template's variables; docker-compose.yml sets the same ones for its containers).
+ */
+export function serviceEnv(
+  name: ServiceName,
+  o: { postgres: TemporalClusterOptions['postgres']; archivalDir: string; ports: ClusterPorts },
+): Record<string, string> {
+  const { ports } = o;
+  const history = name === 'history-1' || name === 'history-2' ? ports[name] : ports['history-1'];
+  return {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    POSTGRES_SEEDS: o.postgres.host,
+    DB_PORT: String(o.postgres.port),
+    POSTGRES_USER: o.postgres.user,
+    POSTGRES_PWD: o.postgres.password ?? '',
+    TEMPORAL_BIND_ON_IP: '127.0.0.1',
+    TEMPORAL_BROADCAST_ADDRESS: '127.0.0.1',
+    TEMPORAL_ARCHIVAL_DIR: o.archivalDir,
+    TEMPORAL_DYNAMIC_CONFIG: DYNAMIC_CONFIG,
+    TEMPORAL_FRONTEND_ADDRESS: `127.0.0.1:${ports.frontend.grpc}`,
+    TEMPORAL_FRONTEND_PORT: String(ports.frontend.grpc),
+    TEMPORAL_FRONTEND_MEMBERSHIP_PORT: String(ports.frontend.membership),
+    TEMPORAL_FRONTEND_HTTP_PORT: String(ports.frontendHttp),
+    TEMPORAL_HISTORY_PORT: String(history.grpc),
+    TEMPORAL_HISTORY_MEMBERSHIP_PORT: String(history.membership),
+    TEMPORAL_MATCHING_PORT: String(ports.matching.grpc),
+    TEMPORAL_MATCHING_MEMBERSHIP_PORT: String(ports.matching.membership),
+    TEMPORAL_WORKER_PORT: String(ports.worker.grpc),
+    TEMPORAL_WORKER_MEMBERSHIP_PORT: String(ports.worker.membership),
+    ...(process.env.TEMPORAL_LOG_LEVEL ? { TEMPORAL_LOG_LEVEL: process.env.TEMPORAL_LOG_LEVEL } : {}),
+  };
 }
 
 /**
