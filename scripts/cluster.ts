@@ -8,8 +8,8 @@ import { type PostgresServer, startPostgres } from './postgres';
 import { greenlaneProcess, waitForHealthz } from './processes';
 import { type ChildRun, DEFAULT_RESTART_POLICY, formatDuration, supervise } from './supervisor';
 import {
-  DEFAULT_PORTS,
   DEFAULT_RETENTION,
+  portsFrom,
   SERVICE_NAMES,
   startTemporalCluster,
   type TemporalCluster,
@@ -30,7 +30,8 @@ import { portIsFree, projectRoot } from './toolchain';
 const Env = z.object({
   DATABASE_URL: z.string().url().optional(),
   PGPORT: z.coerce.number().int().min(1).max(65535).optional(),
-  TEMPORAL_PORT: z.coerce.number().int().min(1).max(65535).default(7233),
+  /** The frontend's port; the other services' ports follow from it (scripts/temporal-cluster.ts portsFrom). */
+  TEMPORAL_PORT: z.coerce.number().int().min(301).max(33060).default(7233),
   TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
   /** How long a closed project stays in Temporal's PostgreSQL store; archival keeps it afterwards. */
   TEMPORAL_RETENTION: z
@@ -69,7 +70,7 @@ async function main(): Promise<void> {
   pids = new PidRecords(join(dataDir, 'cluster.pids.json'));
   await pids.stopLeftovers(say);
 
-  const ports = { ...DEFAULT_PORTS, frontend: { ...DEFAULT_PORTS.frontend, grpc: env.TEMPORAL_PORT } };
+  const ports = portsFrom(env.TEMPORAL_PORT);
   const apiPorts = [env.API_PORT, env.API_PORT + 1];
   for (const [port, what] of [
     ...SERVICE_NAMES.map((n) => [ports[n].grpc, `temporal ${n}`] as const),

@@ -47,15 +47,27 @@ export type ClusterPorts = Record<ServiceName, { grpc: number; membership: numbe
   frontendHttp: number;
 };
 
-/** The template's defaults for one machine (npm run start:cluster); history-2 next to history-1. */
-export const DEFAULT_PORTS: ClusterPorts = {
-  frontend: { grpc: 7233, membership: 6933 },
-  'history-1': { grpc: 7234, membership: 6934 },
-  'history-2': { grpc: 7237, membership: 6937 },
-  matching: { grpc: 7235, membership: 6935 },
-  worker: { grpc: 7239, membership: 6939 },
-  frontendHttp: 7243,
-};
+/**
+ * Every port from the frontend's, as the template's defaults lay them out from 7233: gRPC at an offset
+ * from it (history-1 +1, matching +2, history-2 +4, worker +6, HTTP +10), membership 300 below each.
+ */
+export function portsFrom(frontend: number): ClusterPorts {
+  if (frontend - 300 < 1 || frontend + 6 - 300 >= 32768) {
+    throw new Error(`frontend port ${frontend}: membership ports (300 below) must be between 1 and 32767`);
+  }
+  const at = (offset: number) => ({ grpc: frontend + offset, membership: frontend - 300 + offset });
+  return {
+    frontend: at(0),
+    'history-1': at(1),
+    matching: at(2),
+    'history-2': at(4),
+    worker: at(6),
+    frontendHttp: frontend + 10,
+  };
+}
+
+/** The template's defaults for one machine (npm run start:cluster). */
+export const DEFAULT_PORTS: ClusterPorts = portsFrom(7233);
 
 /** How long a closed project stays in Temporal's own store (docker-compose.yml: NAMESPACE_RETENTION). */
 export const DEFAULT_RETENTION = '720h';
