@@ -106,9 +106,11 @@ async function main(): Promise<void> {
     log: say,
   });
   running.push({ name: 'Temporal', stop: cluster.stop });
-  for (const name of SERVICE_NAMES) await superviseProcess(`temporal-${name}`, cluster.services[name], true);
+  for (const name of SERVICE_NAMES) {
+    running.push(await superviseProcess(`temporal-${name}`, cluster.services[name], true));
+  }
   const ui = temporalUi({ address: cluster.address, port: env.TEMPORAL_UI_PORT, logDir: dataDir });
-  await superviseProcess('temporal-ui', ui, false);
+  running.push(await superviseProcess('temporal-ui', ui, false));
   const uiUrl = `http://127.0.0.1:${env.TEMPORAL_UI_PORT}`;
   if (shuttingDown) return;
 
@@ -123,7 +125,8 @@ async function main(): Promise<void> {
     TEMPORAL_PROMOTE: process.env.TEMPORAL_PROMOTE ?? 'on-start',
   };
   const apiUrls = apiPorts.map((p) => `http://${env.API_HOST}:${p}`);
-  await Promise.all([
+  // Side by side; registered workers first, so a shutdown stops the APIs before the workers.
+  const started = await Promise.allSettled([
     ...[1, 2].map((n) =>
       superviseProcess(
         `worker-${n}`,
@@ -143,6 +146,8 @@ async function main(): Promise<void> {
       ),
     ),
   ]);
+  for (const result of started) if (result.status === 'fulfilled') running.push(result.value);
+  for (const result of started) if (result.status === 'rejected') throw result.reason;
   await Promise.all(apiUrls.map((u) => waitForHealthz(u, { signal: stopping.signal })));
   if (shuttingDown) return;
 
@@ -180,7 +185,11 @@ type Startable = {
 };
 
 /** Supervises a process; `started`: its first run is already up (a cluster service). */
-async function superviseProcess(name: string, proc: Startable | ManagedProcess<string>, started = false) {
+async function superviseProcess(
+  name: string,
+  proc: Startable | ManagedProcess<string>,
+  started = false,
+): Promise<Running> {
   let first = started;
   const startRun = async (): Promise<ChildRun> => {
     if (!first) await proc.start();
@@ -198,7 +207,7 @@ async function superviseProcess(name: string, proc: Startable | ManagedProcess<s
     },
     onChange: (c) => pids?.record(c.name, c.pid),
   });
-  running.push({ name, stop: child.stop });
+  return { name, stop: child.stop };
 }
 
 async function shutdown(code: number, reason: string): Promise<void> {
