@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Plan } from '../../domain/plan';
 import { NAMESPACE } from '../../scripts/temporal';
+import type { ServiceName } from '../../scripts/temporal-cluster';
 import type { ProjectStateView } from '../../workflows/messages';
 import {
   exactlyOnceProblems,
@@ -34,7 +35,8 @@ import { type ClusterStack, startClusterStack } from './stack';
  *   1. kill -9 one history process while 30 projects receive decisions: its shards move to the other;
  *   2. kill -9 one of the two Greenlane workers: the other carries on (the pause is printed);
  *   3. stop one API process: the client's retries go to the other;
- *   4. restart PostgreSQL: decisions get 503 + Retry-After meanwhile, and resume.
+ *   4. restart PostgreSQL: decisions get 503 + Retry-After meanwhile, and resume;
+ *   5. restart every Temporal service in turn (SIGTERM, start), new projects driven all along.
  * After each: every decision acknowledged, each accepted exactly once in its workflow's history, and the
  * answers agree with the workflows' state. Then archival: a completed project's history stays readable
  * after it is removed from Temporal's PostgreSQL store, and its ledger row stays.
@@ -113,6 +115,12 @@ async function phase(
   });
   await faulted;
   return { log, faultAt, answeredAtFault, faultDone: Date.now() };
+}
+
+/** The 99th percentile of a list of milliseconds. */
+function spread99(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(0.99 * sorted.length))] ?? 0;
 }
 
 /** Every decision acknowledged, accepted exactly once, and the answers agree with the workflows. */
@@ -241,6 +249,66 @@ describe('Greenlane on a Temporal cluster, one fault at a time', () => {
         `Temporal processes that exited: ${dead.length ? dead.join(', ') : 'none'}; latency ms ${JSON.stringify(f.latency)}`,
     );
     expect(dead).toEqual([]);
+  });
+
+  it('rolling restart of every Temporal service, one at a time, under load: nothing lost, nothing doubled', async () => {
+    const order: ServiceName[] = ['history-1', 'history-2', 'matching', 'worker', 'frontend'];
+    const rolledCodes: string[] = [];
+    const restarts: string[] = [];
+    let rolling = true;
+    let answered = 0;
+    let rollStart = 0;
+    let rollEnd = 0;
+    const roll = (async () => {
+      // Under way first: a few decisions answered before the first stop.
+      await until(
+        async () => answered,
+        (n) => n >= 2 * CONCURRENCY,
+        'load under way',
+        30_000,
+        100,
+      );
+      rollStart = Date.now();
+      for (const name of order) {
+        const service = stack.cluster.services[name];
+        const t = Date.now();
+        await service.stop();
+        const stopped = Date.now() - t;
+        await service.start();
+        restarts.push(`${name} ${stopped}+${Date.now() - t - stopped} ms`);
+      }
+      rollEnd = Date.now();
+      rolling = false;
+    })();
+    const log = await stack.explained(() =>
+      drive(
+        stack.apiUrls(),
+        cast,
+        () => {
+          if (!rolling) return undefined;
+          const code = `CL-${stack.tag}-r${rolledCodes.length + 1}`;
+          rolledCodes.push(code);
+          return { code, steps: approvalSteps(plan).slice(0, STEPS) };
+        },
+        {
+          concurrency: CONCURRENCY,
+          onAnswer: () => {
+            answered += 1;
+          },
+          beforeRun: (run) => registerProjects(stack.apiUrls()[1]!, cast, [run.code]),
+        },
+      ),
+    );
+    await roll;
+    await checkExactlyOnce(log, rolledCodes);
+    const during = log.filter((s) => s.sentAt >= rollStart && s.sentAt <= rollEnd);
+    expect(during.length, 'decisions sent during the roll').toBeGreaterThan(0);
+    const f = figures(log, rollStart);
+    console.log(
+      `cluster rolling restart (stop+start): ${restarts.join(', ')}; ${f.decisions} decisions on ${rolledCodes.length} projects, ` +
+        `${during.length} sent during the roll: latency ms ${JSON.stringify(spread(during.map((s) => s.answeredAt - s.sentAt)))}, ` +
+        `p99 ${spread99(during.map((s) => s.answeredAt - s.sentAt))} ms; ${f.retried} retried (${f.answers503}× 503, ${f.network}× network/timeout); 0 lost, 0 doubled`,
+    );
   });
 
   it('archival: a completed project stays readable after it is removed from the primary store, and its ledger row stays', async () => {
