@@ -38,6 +38,18 @@ export default defineConfig({
           hookTimeout: 180_000,
         },
       },
+      // The production topology (npm run start:cluster): PostgreSQL, Temporal as five processes, two
+      // workers and two APIs, one fault at a time, archival, and start:cluster itself. About 1½ minutes on 2 cores.
+      {
+        test: {
+          name: 'cluster',
+          include: ['test/cluster/**/*.test.ts'],
+          setupFiles: ['test/helpers/quiet-runtime.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 240_000,
+          fileParallelism: false,
+        },
+      },
       // Fault tests: each file starts, kills and restarts servers and processes of its own.
       {
         test: {

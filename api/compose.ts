@@ -90,7 +90,14 @@ export async function startApi(config: Config, options: ApiOptions = {}): Promis
       db,
       client,
       async stop() {
-        await new Promise<void>((resolve) => server.close(() => resolve()));
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        // A client's kept-alive connection would carry new requests for as long as it keeps sending:
+        // each one is closed as soon as it is idle, so the client reconnects (to another API process)
+        // and the stop does not wait for the client to pause.
+        const idle = setInterval(() => {
+          if ('closeIdleConnections' in server) server.closeIdleConnections();
+        }, 50);
+        await closed.finally(() => clearInterval(idle));
         await closeAll(running);
       },
     };

@@ -28,7 +28,11 @@ import { startStack } from './lib/stack';
 /** Projects driven through the instrumented in-process API to see where a request's time goes. */
 const PROFILE_PROJECTS = { full: 4, quick: 1 };
 
-export type DecisionsOptions = BenchOptions & { projects?: number; concurrency?: number };
+export type DecisionsOptions = BenchOptions & {
+  projects?: number;
+  concurrency?: number;
+  temporal?: 'dev' | 'cluster';
+};
 
 const DEFAULTS = { full: { projects: 20, concurrency: 16 }, quick: { projects: 2, concurrency: 4 } };
 
@@ -45,7 +49,7 @@ export async function decisions(opts: DecisionsOptions): Promise<void> {
   );
 
   const setupStart = performance.now();
-  const stack = await startStack({ volatile: opts.volatile });
+  const stack = await startStack({ volatile: opts.volatile, temporal: opts.temporal });
   try {
     const cast = await castOf(stack, plan, Math.min(projects, 4));
     const paths: Record<PathName, Path> = {
@@ -90,7 +94,12 @@ export async function decisions(opts: DecisionsOptions): Promise<void> {
       rounds,
     });
     const markdown = toMarkdown(result);
-    await publishResults(NAME, { quick: opts.quick, startedAt }, result, markdown);
+    await publishResults(
+      opts.temporal === 'cluster' ? `${NAME}-cluster` : NAME,
+      { quick: opts.quick, startedAt },
+      result,
+      markdown,
+    );
     if (checks.problems.length > 0) {
       const output = stack.output();
       throw new Error(

@@ -1,14 +1,14 @@
 import type { BenchOptions } from './lib/results';
 
 /**
- * npm run bench [-- <name>...] [--quick] [--volatile] [--projects N] [--concurrency C]: runs the named benchmarks,
+ * npm run bench [-- <name>...] [--quick] [--volatile] [--projects N] [--concurrency C] [--temporal dev|cluster]: runs the named benchmarks,
  * or all of them, one after another. Each prints its table and writes
  * bench/results/<name>-<time>.json|.md and latest-<name>.json|.md. Exits non-zero when a benchmark
  * fails (e.g. a history past Temporal's warning levels, or a decision that was refused).
  */
 
 /** Sizes a benchmark may take from the command line; one that has no use for them ignores them. */
-type RunOptions = BenchOptions & { projects?: number; concurrency?: number };
+type RunOptions = BenchOptions & { projects?: number; concurrency?: number; temporal?: 'dev' | 'cluster' };
 type Benchmark = { describe: string; run(opts: RunOptions): Promise<void> };
 
 /** Flags that take a positive integer: `--projects 20` or `--projects=20`. */
@@ -39,8 +39,9 @@ const benchmarks: Record<string, Benchmark> = {
 function usage(): string {
   const names = Object.entries(benchmarks).map(([name, b]) => `  ${name.padEnd(20)} ${b.describe}`);
   return [
-    'usage: npm run bench -- [name...] [--quick] [--volatile] [--projects N] [--concurrency C]',
+    'usage: npm run bench -- [name...] [--quick] [--volatile] [--projects N] [--concurrency C] [--temporal dev|cluster]',
     '  durable by default (PostgreSQL with fsync, Temporal with its SQLite file); --volatile for comparison only',
+    '  --temporal cluster: decisions on the production topology (scripts/temporal-cluster.ts, durable PostgreSQL)',
     '',
     'benchmarks:',
     ...names,
@@ -51,12 +52,16 @@ function usage(): string {
 function parse(argv: string[]) {
   const names: string[] = [];
   const flags: string[] = [];
-  const sizes: { projects?: number; concurrency?: number } = {};
+  const sizes: { projects?: number; concurrency?: number; temporal?: 'dev' | 'cluster' } = {};
   const problems: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const [flag, inline] = arg.split('=', 2) as [string, string | undefined];
-    if (Object.hasOwn(sizeFlags, flag)) {
+    if (flag === '--temporal') {
+      const raw = inline ?? argv[++i];
+      if (raw === 'dev' || raw === 'cluster') sizes.temporal = raw;
+      else problems.push(`--temporal is dev or cluster, not ${raw}`);
+    } else if (Object.hasOwn(sizeFlags, flag)) {
       const raw = inline ?? argv[++i];
       const n = Number(raw);
       if (!Number.isInteger(n) || n < 1) problems.push(`${flag} needs a positive integer, not ${raw}`);

@@ -41,6 +41,8 @@ export type GreenlaneProcess = {
   stop(): Promise<void>;
   /** True while the current run has not exited. */
   running(): boolean;
+  /** Resolves when the current run ends, with how (`SIGKILL`, `exit code 1`). */
+  exited(): Promise<string>;
   /** The last lines it printed, for failure messages. */
   output(): string;
 };
@@ -164,6 +166,7 @@ export function greenlaneProcess(kind: ProcessKind, options: ProcessOptions): Gr
       process.removeListener('exit', killOnExit);
     },
     running: () => current !== undefined && !current.done,
+    exited: () => current?.exited ?? Promise.resolve('not started'),
     output,
   };
 }

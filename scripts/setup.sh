@@ -9,6 +9,8 @@
 #   .tools/temporal/<config.temporalCliVersion>/temporal          Temporal CLI (dev server + UI)
 #   .tools/test-server/<config.temporalTestServerVersion>/temporal-test-server
 #                                                                 Java time-skipping test server
+#   .tools/temporal-server/<config.temporalServerVersion>/         temporal-server, temporal-sql-tool
+#   .tools/temporal-ui/<config.temporalUiVersion>/temporal-ui-server  (npm run start:cluster, cluster tests)
 # PostgreSQL comes from Debian's package (skipped when DATABASE_URL points at a server).
 set -euo pipefail
 
@@ -162,6 +164,69 @@ else
   mv -f "$TMP_BIN/temporal" "$CLI_BIN"
   rm -rf "$TMP_BIN"
   step "temporal CLI $CLI_VERSION built in $((SECONDS - START)) s ($CLI_BIN)"
+fi
+
+# --- Temporal server and UI server (npm run start:cluster, the cluster tests) --------------------------
+# The production topology runs Temporal's own binaries: temporal-server (each service a process) and
+# temporal-sql-tool (creates and migrates the temporal and temporal_visibility databases), from the same
+# server release the CLI embeds, and the Temporal UI server. All three come through the Go module proxy
+# like the CLI above (same GOPROXY/GOSUMDB, nothing changed), each into its own versioned folder:
+#   .tools/temporal-server/<config.temporalServerVersion>/{temporal-server,temporal-sql-tool}
+#   .tools/temporal-ui/<config.temporalUiVersion>/temporal-ui-server
+# The SQL schemas and the UI server's config templates are read from the Go module cache, where the
+# build leaves the modules (scripts/cluster-tools.ts finds them with `go env GOMODCACHE`).
+UI_VERSION="$(config temporalUiVersion)"
+# go_build <what> <dir> <log> <name=package@version>...: builds into a temp folder, then moves each
+# binary to <dir>/<name>, so an interrupted build never leaves a half-written binary behind.
+go_build() {
+  local what="$1" dir="$2" log="$3"
+  shift 3
+  command -v go >/dev/null 2>&1 || fail "go is not installed: it builds $what" \
+    "Install Go >= 1.25 from https://go.dev/dl/ (Debian's golang package is too old), then re-run."
+  mkdir -p "$dir"
+  local tmp pkgs=() spec
+  tmp="$(mktemp -d "$dir/.build.XXXXXX")"
+  for spec in "$@"; do pkgs+=("${spec#*=}"); done
+  step "building $what with $(go env GOVERSION) (GOPROXY=$(go env GOPROXY)); a first build takes minutes"
+  CGO_ENABLED=0 GOBIN="$ROOT/$tmp" go install "${pkgs[@]}" >"$log" 2>&1 &
+  local pid=$! start=$SECONDS next=30
+  while kill -0 "$pid" 2>/dev/null; do
+    sleep 1
+    if [ $((SECONDS - start)) -ge $next ]; then
+      step "  still building $what ... $((SECONDS - start)) s"
+      next=$((next + 30))
+    fi
+  done
+  if ! wait "$pid"; then
+    tail -n 20 "$log" >&2 || true
+    rm -rf "$tmp"
+    fail "go install ${pkgs[*]} failed (full log: $log)" \
+      "If a download failed, check: go env GOPROXY GOSUMDB; curl -sI https://proxy.golang.org"
+  fi
+  for spec in "$@"; do
+    local name="${spec%%=*}" pkg="${spec#*=}" built
+    built="$(basename "${pkg%@*}")"
+    mv -f "$tmp/$built" "$dir/$name"
+  done
+  rm -rf "$tmp"
+  step "$what built in $((SECONDS - start)) s ($dir)"
+}
+SRV_DIR=".tools/temporal-server/$SERVER_VERSION"
+if [ -x "$SRV_DIR/temporal-server" ] && [ -x "$SRV_DIR/temporal-sql-tool" ] &&
+  "$SRV_DIR/temporal-server" --version 2>/dev/null | grep -q "version $SERVER_VERSION\$"; then
+  step "temporal server $SERVER_VERSION ok ($SRV_DIR/temporal-server, temporal-sql-tool)"
+else
+  go_build "temporal server $SERVER_VERSION (temporal-server, temporal-sql-tool)" "$SRV_DIR" \
+    ".tools/temporal-server/build-$SERVER_VERSION.log" \
+    "temporal-server=go.temporal.io/server/cmd/server@v$SERVER_VERSION" \
+    "temporal-sql-tool=go.temporal.io/server/cmd/tools/sql@v$SERVER_VERSION"
+fi
+UI_DIR=".tools/temporal-ui/$UI_VERSION"
+if [ -x "$UI_DIR/temporal-ui-server" ]; then
+  step "temporal UI server $UI_VERSION ok ($UI_DIR/temporal-ui-server)"
+else
+  go_build "temporal UI server $UI_VERSION" "$UI_DIR" ".tools/temporal-ui/build-$UI_VERSION.log" \
+    "temporal-ui-server=github.com/temporalio/ui-server/v2/cmd/server@v$UI_VERSION"
 fi
 
 # --- Java time-skipping test server ------------------------------------------------------------------

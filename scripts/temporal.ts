@@ -148,7 +148,7 @@ async function waitUntilReady(address: string, exited: Promise<string>, output: 
 }
 
 /** Ready = the namespace answers and every Greenlane search attribute is there (registering any missing). */
-async function ensureSearchAttributes(address: string): Promise<void> {
+export async function ensureSearchAttributes(address: string): Promise<void> {
   const connection = await Connection.connect({ address, connectTimeout: '2s' });
   try {
     const { customAttributes } = await connection.operatorService.listSearchAttributes({

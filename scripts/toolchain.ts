@@ -1,5 +1,7 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -13,19 +15,26 @@ export const projectRoot: string = resolve(dirname(fileURLToPath(import.meta.url
 
 const SETUP_HINT = 'run bash scripts/setup.sh';
 
-type ToolVersions = { temporalCliVersion: string; temporalTestServerVersion: string };
+type ToolVersions = {
+  temporalCliVersion: string;
+  temporalTestServerVersion: string;
+  temporalServerVersion: string;
+  temporalUiVersion: string;
+};
 
-function toolVersions(): ToolVersions {
+export function toolVersions(): ToolVersions {
   const pkg = JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as {
     config?: Partial<ToolVersions>;
   };
-  const { temporalCliVersion, temporalTestServerVersion } = pkg.config ?? {};
-  if (!temporalCliVersion || !temporalTestServerVersion) {
+  const { temporalCliVersion, temporalTestServerVersion, temporalServerVersion, temporalUiVersion } =
+    pkg.config ?? {};
+  if (!temporalCliVersion || !temporalTestServerVersion || !temporalServerVersion || !temporalUiVersion) {
     throw new Error(
-      'package.json config must name temporalCliVersion and temporalTestServerVersion (see scripts/setup.sh)',
+      'package.json config must name temporalCliVersion, temporalTestServerVersion, temporalServerVersion ' +
+        'and temporalUiVersion (see scripts/setup.sh)',
     );
   }
-  return { temporalCliVersion, temporalTestServerVersion };
+  return { temporalCliVersion, temporalTestServerVersion, temporalServerVersion, temporalUiVersion };
 }
 
 function mustExist(path: string, what: string): string {
@@ -49,6 +58,44 @@ export function testServerPath(): string {
     join(projectRoot, '.tools', 'test-server', temporalTestServerVersion, 'temporal-test-server'),
     `Temporal time-skipping test server ${temporalTestServerVersion}`,
   );
+}
+
+/** temporal-server or temporal-sql-tool of config.temporalServerVersion (npm run start:cluster). */
+export function temporalServerToolPath(tool: 'temporal-server' | 'temporal-sql-tool'): string {
+  const { temporalServerVersion } = toolVersions();
+  return mustExist(
+    join(projectRoot, '.tools', 'temporal-server', temporalServerVersion, tool),
+    `${tool} ${temporalServerVersion}`,
+  );
+}
+
+/** The Temporal UI server of config.temporalUiVersion. */
+export function temporalUiServerPath(): string {
+  const { temporalUiVersion } = toolVersions();
+  return mustExist(
+    join(projectRoot, '.tools', 'temporal-ui', temporalUiVersion, 'temporal-ui-server'),
+    `Temporal UI server ${temporalUiVersion}`,
+  );
+}
+
+/**
+ * The folder of a Go module's source in the Go module cache, downloading it through the module proxy
+ * when it is not there (`go mod download -json` prints it as `Dir`). setup.sh's build leaves the
+ * server and UI modules there, so this is normally a look-up: the SQL schemas and the UI server's
+ * config templates are read from these folders, never copied into the repository.
+ */
+export function goModuleDir(module: string, version: string): string {
+  const out = execFileSync('go', ['mod', 'download', '-json', `${module}@v${version}`], {
+    cwd: tmpdir(),
+    encoding: 'utf8',
+    env: { ...process.env, GOFLAGS: '-mod=mod', GO111MODULE: 'on' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: 300_000,
+  });
+  const dir = (JSON.parse(out) as { Dir?: string; Error?: string }).Dir;
+  if (!dir || !existsSync(dir))
+    throw new Error(`go mod download ${module}@v${version} gave no folder: ${out}`);
+  return dir;
 }
 
 /**

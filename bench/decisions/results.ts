@@ -14,6 +14,14 @@ const GOAL_THROUGHPUT_RATIO = 0.7;
 const GOAL_P99_RATIO = 1.5;
 /** The processes whose CPU and memory the report shows. */
 const PROCESSES: StackProcess[] = ['api', 'worker', 'temporal', 'postgres', 'driver'];
+/** On the cluster, `temporal` split by service as well (not counted twice in the sums). */
+const TEMPORAL_PARTS: StackProcess[] = [
+  'temporal-frontend',
+  'temporal-history',
+  'temporal-matching',
+  'temporal-worker',
+];
+const SHOWN = [...PROCESSES, ...TEMPORAL_PARTS];
 
 function pathSummary(run: PathRun) {
   const d = run.decisions;
@@ -22,7 +30,7 @@ function pathSummary(run: PathRun) {
   const ours = PROCESSES.reduce((sum, p) => sum + (d.usage[p]?.cpuSeconds ?? 0), 0);
   const cpuPerDecision = Object.fromEntries(
     Object.entries(d.usage)
-      .filter(([p]) => PROCESSES.includes(p as StackProcess))
+      .filter(([p]) => SHOWN.includes(p as StackProcess))
       .map(([p, u]) => [p, round((u.cpuSeconds * 1000) / Math.max(1, answered), 2)]),
   );
   return {
@@ -89,6 +97,8 @@ export function summarize(input: {
     ...resultHead(NAME, input),
     /** PostgreSQL with fsync and Temporal with its SQLite file (false: the labelled volatile comparison). */
     durable: input.stack.durable,
+    /** The Temporal the run used: the dev server in memory, or the cluster on durable PostgreSQL. */
+    temporal: input.stack.temporalKind,
     params: {
       template: TEMPLATE,
       items: input.plan.items.length,
@@ -134,13 +144,15 @@ export function toMarkdown(s: Summary): string {
   const met = (ok: boolean) => (ok ? 'met' : 'missed');
   const m = s.machine;
   const lines = [
-    `# decisions${s.quick ? ' (quick: a smoke run, not a measurement)' : ''} — ${s.startedAt}`,
+    `# decisions${s.temporal === 'cluster' ? ' on the Temporal cluster' : ''}${s.quick ? ' (quick: a smoke run, not a measurement)' : ''} — ${s.startedAt}`,
     '',
     `${describeMachine(m)}, 1-min load ${m.loadBefore} before the run. ` +
       `Everything on this machine over loopback: ${
-        s.durable
-          ? 'PostgreSQL (fsync, synchronous_commit and full_page_writes on), the Temporal dev server keeping its state in a SQLite file'
-          : '**volatile, not what users run:** PostgreSQL without fsync, the Temporal dev server in memory'
+        s.temporal === 'cluster'
+          ? 'PostgreSQL (fsync and synchronous_commit on) with Temporal on it as five processes (frontend, matching, worker, 2 × history)'
+          : s.durable
+            ? 'PostgreSQL (fsync, synchronous_commit and full_page_writes on), the Temporal dev server keeping its state in a SQLite file'
+            : '**volatile, not what users run:** PostgreSQL without fsync, the Temporal dev server in memory'
       }, worker and API (child processes), and this driver.`,
     '',
     `Run: ${s.params.projects} ${s.params.template} projects × ${s.params.items} items = ` +
@@ -208,7 +220,7 @@ export function toMarkdown(s: Summary): string {
         'greenlane peak RSS MiB',
         'raw peak RSS MiB',
       ],
-      PROCESSES.map((p) => [
+      SHOWN.filter((p) => g.decisions.usage[p] !== undefined).map((p) => [
         p,
         g.decisions.usage[p]?.cpuSeconds ?? 0,
         g.decisions.cpuMsPerDecision[p] ?? 0,

@@ -1,5 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { Kysely, KyselyPlugin, QueryResult, RootOperationNode, UnknownRow } from 'kysely';
@@ -8,8 +10,11 @@ import type { Role } from '../../api/auth/principal';
 import { startApi } from '../../api/compose';
 import { loadConfig } from '../../config';
 import { createDb } from '../../db/connect';
+import { migrateToLatest } from '../../db/migrate';
 import type { DB } from '../../db/schema';
+import { startPostgres } from '../../scripts/postgres';
 import { startStack as startGreenlaneStack } from '../../scripts/stack';
+import { SERVICE_NAMES, type ServiceName, startTemporalCluster } from '../../scripts/temporal-cluster';
 import {
   machineUsage,
   type ProcessUsage,
@@ -34,10 +39,28 @@ export type Stack = Awaited<ReturnType<typeof startStack>>;
  * What `usage` can measure: each child, both servers, the benchmark process itself (the driver), and
  * the machine as a whole (`machine`: every process's CPU; `stolen`: the hypervisor's steal time).
  */
-export type StackProcess = 'api' | 'worker' | 'temporal' | 'postgres' | 'driver' | 'machine' | 'stolen';
+export type StackProcess =
+  | 'api'
+  | 'worker'
+  | 'temporal'
+  | 'postgres'
+  | 'driver'
+  | 'machine'
+  | 'stolen'
+  /** With `temporal: 'cluster'`: each Temporal service (`temporal` is their sum; history: both processes). */
+  | TemporalPart;
+export type TemporalPart = 'temporal-frontend' | 'temporal-history' | 'temporal-matching' | 'temporal-worker';
 
-export async function startStack(opts: { log?: (line: string) => void; volatile?: boolean } = {}) {
+/**
+ * Durable unless `volatile` (then PostgreSQL without fsync and Temporal in memory, for a labelled comparison
+ * only). `temporal: 'cluster'`: Temporal's production topology instead of the dev server (scripts/temporal-cluster.ts:
+ * five processes on a PostgreSQL kept durable, fsync and synchronous_commit on, as `npm run start:cluster`).
+ */
+export async function startStack(
+  opts: { log?: (line: string) => void; temporal?: 'dev' | 'cluster'; volatile?: boolean } = {},
+) {
   const log = opts.log ?? (() => {});
+  const cluster = opts.temporal === 'cluster' ? await startClusterServers(log) : undefined;
   const stack = await startGreenlaneStack({
     name: 'bench',
     run: 'processes',
@@ -46,26 +69,57 @@ export async function startStack(opts: { log?: (line: string) => void; volatile?
     restartable: !opts.volatile,
     applicationName: 'greenlane-bench',
     log,
+    ...(cluster ? { servers: { databaseUrl: cluster.databaseUrl, temporalAddress: cluster.address } } : {}),
+  }).catch(async (error) => {
+    await cluster?.stop();
+    throw error;
   });
+  const stop = async () => {
+    await stack.stop();
+    await cluster?.stop();
+  };
   try {
     const { api, worker, servers } = stack;
     log(`worker pid ${worker.pid}, api pid ${api.pid} on ${stack.apiUrl}`);
-    const postgresDir = servers!.postgres!.dataDir;
+    const postgresDir = cluster?.pgDir ?? servers!.postgres!.dataDir;
+    const services = cluster?.services;
     const pids = {
       api: api.pid!,
       worker: worker.pid!,
-      temporal: servers!.temporal.pid,
+      temporal: services ? services.frontend.pid! : servers!.temporal.pid,
       postgres: Number(readFileSync(join(postgresDir, 'postmaster.pid'), 'utf8').split('\n')[0]),
     };
-    const usage: Record<StackProcess, () => ProcessUsage | undefined> = {
+    const sum = (list: (ProcessUsage | undefined)[]): ProcessUsage | undefined =>
+      list.every((u) => u === undefined)
+        ? undefined
+        : list.reduce<ProcessUsage>(
+            (a, u) => ({
+              cpuSeconds: a.cpuSeconds + (u?.cpuSeconds ?? 0),
+              rssBytes: a.rssBytes + (u?.rssBytes ?? 0),
+            }),
+            { cpuSeconds: 0, rssBytes: 0 },
+          );
+    const servicePids = (names: ServiceName[]) => names.map((n) => services![n].pid!);
+    const parts: Partial<Record<TemporalPart, () => ProcessUsage | undefined>> = services
+      ? {
+          'temporal-frontend': () => sum(servicePids(['frontend']).map(processUsage)),
+          'temporal-history': () => sum(servicePids(['history-1', 'history-2']).map(processUsage)),
+          'temporal-matching': () => sum(servicePids(['matching']).map(processUsage)),
+          'temporal-worker': () => sum(servicePids(['worker']).map(processUsage)),
+        }
+      : {};
+    const usage = {
       api: () => processUsage(pids.api),
       worker: () => processUsage(pids.worker),
-      temporal: () => processUsage(pids.temporal),
+      temporal: services
+        ? () => sum(servicePids([...SERVICE_NAMES]).map(processUsage))
+        : () => processUsage(pids.temporal),
       postgres: () => processTreeUsage(pids.postgres),
       driver: () => selfUsage(),
       machine: machineUsage,
       stolen: stolenUsage,
-    };
+      ...parts,
+    } as Record<StackProcess, () => ProcessUsage | undefined>;
     const db: Kysely<DB> = stack.db;
 
     /** A person (when named) and a key for them, straight in PostgreSQL as `npm run keys` does. */
@@ -96,11 +150,51 @@ export async function startStack(opts: { log?: (line: string) => void; volatile?
       /** The last lines each child printed, for a failure message. */
       output: () => ({ api: api.output(), worker: worker.output() }),
       /** Whether PostgreSQL and Temporal keep what they acknowledge across a power cut. */
-      durable: !opts.volatile,
-      stop: stack.stop,
+      durable: cluster !== undefined || !opts.volatile,
+      /** 'dev' (the dev server) or 'cluster'. */
+      temporalKind: cluster ? ('cluster' as const) : ('dev' as const),
+      stop,
     };
   } catch (error) {
-    await stack.stop();
+    await stop();
+    throw error;
+  }
+}
+
+/** A durable PostgreSQL of its own and Temporal's five processes on it. */
+async function startClusterServers(log: (line: string) => void) {
+  const pgDir = await mkdtemp(join(tmpdir(), 'greenlane-bench-pg-'));
+  const dir = await mkdtemp(join(tmpdir(), 'greenlane-bench-cluster-'));
+  const clean = async () => {
+    await rm(pgDir, { recursive: true, force: true });
+    await rm(dir, { recursive: true, force: true });
+  };
+  // keep: fsync and synchronous_commit stay on (a throw-away cluster would turn them off).
+  const pg = await startPostgres({ dataDir: pgDir, keep: true, log }).catch(async (error) => {
+    await clean();
+    throw error;
+  });
+  try {
+    await migrateToLatest(pg.url);
+    const cluster = await startTemporalCluster({
+      postgres: { host: '127.0.0.1', port: pg.port, user: 'postgres' },
+      dataDir: dir,
+      log,
+    });
+    return {
+      databaseUrl: pg.url,
+      address: cluster.address,
+      services: cluster.services,
+      pgDir,
+      async stop() {
+        await cluster.stop();
+        await pg.stop();
+        await clean();
+      },
+    };
+  } catch (error) {
+    await pg.stop();
+    await clean();
     throw error;
   }
 }

@@ -281,7 +281,16 @@ describe('services promised by docs/deployment.md', () => {
 
   it('has the services the deployment is made of', () => {
     expect([...longRunning].sort()).toEqual(
-      ['greenlane-api', 'greenlane-worker', 'postgresql', 'temporal', 'temporal-ui'].sort(),
+      [
+        'greenlane-api',
+        'greenlane-worker',
+        'postgresql',
+        'temporal',
+        'temporal-history',
+        'temporal-matching',
+        'temporal-worker',
+        'temporal-ui',
+      ].sort(),
     );
     expect([...jobs].sort()).toEqual(['greenlane-migrate', 'temporal-schema', 'temporal-setup'].sort());
   });
@@ -409,7 +418,15 @@ describe('start order', () => {
     const expected: Record<string, Record<string, string>> = {
       'temporal-schema': { postgresql: 'service_healthy' },
       temporal: { 'temporal-schema': 'service_completed_successfully' },
-      'temporal-setup': { temporal: 'service_healthy' },
+      'temporal-history': { temporal: 'service_healthy' },
+      'temporal-matching': { temporal: 'service_healthy' },
+      'temporal-worker': { temporal: 'service_healthy' },
+      'temporal-setup': {
+        temporal: 'service_healthy',
+        'temporal-history': 'service_healthy',
+        'temporal-matching': 'service_healthy',
+        'temporal-worker': 'service_healthy',
+      },
       'temporal-ui': { temporal: 'service_healthy' },
       'greenlane-migrate': { postgresql: 'service_healthy' },
       'greenlane-worker': {
@@ -446,14 +463,15 @@ describe('PostgreSQL and the Temporal cluster', () => {
     expect(composeText).toMatch(/#.*SECRETS/);
   });
 
-  it('points the Temporal server at postgresql with the same credentials', () => {
-    const env = envOf('temporal');
-    expect(env.DB).toBe('postgres12');
-    expect(serviceNames).toContain(env.POSTGRES_SEEDS);
-    expect(env.POSTGRES_SEEDS).toBe('postgresql');
-    expect(env.DB_PORT).toBe('5432');
-    expect(env.POSTGRES_USER).toBe(pg().POSTGRES_USER);
-    expect(env.POSTGRES_PWD).toBe(pg().POSTGRES_PASSWORD);
+  it('points every Temporal service at postgresql with the same credentials', () => {
+    for (const name of ['temporal', 'temporal-history', 'temporal-matching', 'temporal-worker']) {
+      const env = envOf(name);
+      expect(serviceNames).toContain(env.POSTGRES_SEEDS);
+      expect(env.POSTGRES_SEEDS, name).toBe('postgresql');
+      expect(env.DB_PORT, name).toBe('5432');
+      expect(env.POSTGRES_USER, name).toBe(pg().POSTGRES_USER);
+      expect(env.POSTGRES_PWD, name).toBe(pg().POSTGRES_PASSWORD);
+    }
     expect(healthcheckTest('temporal').join(' ')).toContain('7233');
   });
 

@@ -51,7 +51,7 @@ const REQUEST_TIMEOUT_MS = 20_000;
  * other status is the answer. Gives up after `giveUpMs`; `retry: false` sends once.
  */
 export async function postUntilAnswered(
-  url: string,
+  urlOrUrls: string | readonly string[],
   apiKey: string,
   body: unknown,
   idempotencyKey: string | null,
@@ -64,7 +64,12 @@ export async function postUntilAnswered(
     'content-type': 'application/json',
   };
   if (idempotencyKey !== null) headers['idempotency-key'] = idempotencyKey;
+  // Several URLs: the same API behind several processes; after a network error or a timeout the next
+  // attempt goes to the next one (the same Idempotency-Key: a request one of them did answer is not redone).
+  const urls = typeof urlOrUrls === 'string' ? [urlOrUrls] : urlOrUrls;
+  let failovers = 0;
   while (Date.now() < giveUpAt) {
+    const url = urls[failovers % urls.length]!;
     const at = Date.now();
     let res: Response;
     let text: string;
@@ -80,6 +85,7 @@ export async function postUntilAnswered(
       const timedOut = error instanceof Error && /timeout|aborted/i.test(`${error.name} ${error.message}`);
       attempts.push({ at, ms: Date.now() - at, outcome: timedOut ? 'timeout' : 'network' });
       if (opts.retry === false) break;
+      failovers += 1;
       await sleep(250);
       continue;
     }
@@ -188,7 +194,7 @@ export type ProjectRun = { code: string; steps: Step[] };
  * is answered first), and `beforeRun` prepares a project (registers it) before its first step.
  */
 export async function drive(
-  apiUrl: string,
+  apiUrl: string | readonly string[],
   cast: Cast,
   runs: ProjectRun[] | (() => ProjectRun | undefined),
   opts: {
@@ -203,7 +209,12 @@ export async function drive(
   const log: Sent[] = [];
   const queue = Array.isArray(runs) ? [...runs] : [];
   const next = () => (opts.stop?.() ? undefined : Array.isArray(runs) ? queue.shift() : runs());
+  const apis = typeof apiUrl === 'string' ? [apiUrl] : apiUrl;
+  let lanes = 0;
   const lane = async () => {
+    // With several APIs, each lane starts on its own one and fails over to the next.
+    const first = lanes++ % apis.length;
+    const mine = [...apis.slice(first), ...apis.slice(0, first)];
     for (let run = next(); run; run = next()) {
       await opts.beforeRun?.(run);
       for (const [seq, step] of run.steps.entries()) {
@@ -212,8 +223,13 @@ export async function drive(
         const idempotencyKey = randomUUID();
         const sentAt = Date.now();
         opts.onSend?.(run.code, seq);
-        const url = `${apiUrl}/projects/${run.code}/items/${step.item}/decisions`;
-        const answer = await postUntilAnswered(url, credential.key, step.body, idempotencyKey);
+        const path = `/projects/${run.code}/items/${step.item}/decisions`;
+        const answer = await postUntilAnswered(
+          mine.map((u) => `${u}${path}`),
+          credential.key,
+          step.body,
+          idempotencyKey,
+        );
         const sent: Sent = {
           project: run.code,
           seq,
