@@ -30,6 +30,11 @@ const benchmarks: Record<string, Benchmark> = {
       'the permit forecast backtested on a synthetic record: P80/P50 coverage, MAE vs plan; its timing',
     run: async (opts) => (await import('./forecast')).forecastBench(opts),
   },
+  burst: {
+    describe:
+      'a joint review: the 11 items of a wave take each step on one project at once, HTTP vs. raw updates',
+    run: async (opts) => (await import('./burst')).burst(opts),
+  },
   scale: {
     describe: 'up to 2,000 open projects: worker RSS per project, decision p50/p99, worker kill and restart',
     run: async (opts) => (await import('./scale')).scale(opts),
