@@ -9,6 +9,7 @@ import {
   findIdempotencyRecord,
   type IdempotencyOwner,
   releaseIdempotencyKey,
+  renewIdempotencyClaim,
   storeIdempotentAnswer,
   storeIdempotentAnswerWithAudit,
   takeOverIdempotencyKey,
@@ -38,10 +39,11 @@ import { PROBLEM_TYPE_BASE, ProblemError, problemResponse } from './http-problem
  *   over an immediate 409 because the usual duplicate is a client retrying a slow request: it should
  *   get the answer, not an error to handle. Polling holds no connection or lock while it waits (a
  *   row lock would pin a pooled connection for as long as the first request talks to Temporal).
- * - A crashed process leaves its row in flight; after `leaseMs` (5 min, well beyond any handler's
- *   Temporal and PostgreSQL timeouts) a retry with the same request takes it over and runs. Should the
- *   first still be running after all, the Temporal update id (`c.var.updateId`) makes the workflow
- *   apply the decision once. (`npm start`, whose API is the only one on its database, releases them
+ * - A crashed process leaves its row in flight; after `leaseMs` (60 s) a retry with the same request
+ *   takes it over and runs, on this API or another one of the same database. A live handler renews its
+ *   claim every third of the lease, so however long it runs (a handover, an import) its claim is never
+ *   taken for dead. Should the first still be running after all (PostgreSQL unreachable for its
+ *   renewals), the Temporal update id (`c.var.updateId`) makes the workflow apply the decision once. (`npm start`, whose API is the only one on its database, releases them
  *   before it restarts a crashed API: `releaseUnansweredIdempotencyKeys`.)
  *
  * Handlers get `c.var.idempotencyKey` (as sent) and `c.var.updateId` (`<key id>:<idempotency key>`).
@@ -64,7 +66,7 @@ export const IdempotencyProblemType = {
 } as const;
 
 export const IDEMPOTENCY_WAIT_MS = 10_000;
-export const IDEMPOTENCY_LEASE_MS = 5 * 60_000;
+export const IDEMPOTENCY_LEASE_MS = 60_000;
 export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,200}$/;
 
 export type IdempotencyEnv = {
@@ -83,7 +85,7 @@ declare module 'hono' {
 export type IdempotencyOptions = {
   /** How long a duplicate waits for the first request's answer before a 409 (default 10 s). */
   waitMs?: number;
-  /** After this long an unanswered claim is presumed dead and may be taken over (default 5 min). */
+  /** After this long without a renewal an unanswered claim is presumed dead and may be taken over (default 60 s). */
   leaseMs?: number;
   /**
    * Where the key comes from when not from the Idempotency-Key header: a dashboard form carries it as a
@@ -245,12 +247,20 @@ export function idempotent(
         releaseWhenPossible(db, owner, leaseSeconds * 1000);
       });
 
+    // Renewed while the handler runs: only a claim whose process died outlives the lease.
+    const renewal = setInterval(
+      () => void renewIdempotencyClaim(db, owner).catch((err) => warn(c, 'could not renew the claim', err)),
+      (leaseSeconds * 1000) / 3,
+    );
+    renewal.unref();
     try {
       await next();
     } catch (err) {
+      clearInterval(renewal);
       await release();
       throw err;
     }
+    clearInterval(renewal);
     const res = c.res;
     if (res.status >= 500) {
       // Released so a retry runs afresh; the 5xx goes out either way.

@@ -62,6 +62,21 @@ export async function takeOverIdempotencyKey(
   return row !== undefined;
 }
 
+/**
+ * Restarts the lease of `owner`'s unanswered claim (its `created_at` is when the lease began): a live
+ * handler renews it, so only a dead process's claim ever grows older than the lease.
+ */
+export async function renewIdempotencyClaim(db: Db, owner: IdempotencyOwner): Promise<void> {
+  await db
+    .updateTable('idempotency_keys')
+    .set({ created_at: sql<Date>`now()` })
+    .where('key_id', '=', owner.key_id)
+    .where('idempotency_key', '=', owner.idempotency_key)
+    .where('owner_token', '=', owner.owner_token)
+    .where('completed_at', 'is', null)
+    .execute();
+}
+
 /** Stores the answer, if `owner` still holds the claim. */
 export async function storeIdempotentAnswer(
   db: Db,

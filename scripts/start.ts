@@ -317,7 +317,7 @@ async function releaseClaimsOfDeadApi(databaseUrl: string): Promise<void> {
       say(`released ${n} unanswered Idempotency-Key claim${n === 1 ? '' : 's'}: their retries run afresh`);
   } catch (error) {
     say(
-      `could not release unanswered Idempotency-Key claims (they expire after 5 min): ${error instanceof Error ? error.message : String(error)}`,
+      `could not release unanswered Idempotency-Key claims (they expire after 60 s): ${error instanceof Error ? error.message : String(error)}`,
     );
   } finally {
     await db.destroy();

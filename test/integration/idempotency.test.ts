@@ -446,6 +446,24 @@ describe('idempotent state-changing requests over HTTP', () => {
     expect(row.status).toBe(201);
   });
 
+  it('a handler running past its lease renews its claim: a duplicate then waits, and nothing runs twice', async () => {
+    const k = randomUUID();
+    const path = '/test/short/decide/ZJ-01';
+    const slow = post(path, { delayMs: 2_500 }, k);
+    // Well past the short routes' 1 s lease: without its renewals the claim would be taken for dead.
+    await new Promise((r) => setTimeout(r, 1_700));
+    const duplicate = await post(path, { delayMs: 2_500 }, k);
+    expect(duplicate.status).toBe(409);
+    expect((await json(duplicate)).type).toBe(IdempotencyProblemType.inFlight);
+    const first = await slow;
+    expect(first.status).toBe(201);
+    expect(runs.get(k)).toBe(1);
+    const later = await post(path, { delayMs: 2_500 }, k);
+    expect(later.headers.get('idempotent-replayed')).toBe('true');
+    expect(await json(later)).toEqual(await json(first));
+    expect(runs.get(k)).toBe(1);
+  });
+
   it('a live claim within its lease is waited for, not taken over', async () => {
     const k = randomUUID();
     const path = '/test/short/decide/ZJ-01';
