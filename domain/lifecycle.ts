@@ -12,8 +12,8 @@ import { CLOSED_PROBLEM_STATUSES, COMPLETION_ACCEPTANCE, PROJECT_SUSPENDED } fro
  * that no longer matter left open. Pure rules, as the workflow's update handler takes them.
  *
  * - suspend: each item on the clock or awaiting acceptance gets a pause ('projectSuspended'); problems'
- *   ladders stop; the
- *   department decides nothing until the project resumes (problems can still be raised and worked).
+ *   ladders stop; the department decides nothing until the project resumes (problems can still be
+ *   raised and worked).
  * - resume: the pauses end, deadlines move out by the working days suspended, and so do the deadlines
  *   of open problems.
  * - cancel / close: the workflow ends; items not finished and problems not closed stay as they were in
@@ -45,8 +45,6 @@ export type LifecycleEvent = { action: LifecycleAction['action']; at: string; by
 export type Lifecycle = { phase: ProjectPhase; since: string; events: LifecycleEvent[] };
 
 export type LifecycleResult = { phase: ProjectPhase; since: string; movedItems: string[]; revision: number };
-
-export const SUSPENSION = PROJECT_SUSPENDED;
 
 export function phaseOf(state: ProjectState): ProjectPhase {
   return state.lifecycle?.phase ?? 'active';
@@ -105,6 +103,12 @@ export function applyLifecycle(
   action: LifecycleAction,
   now: number,
   calendar: Calendar,
+  /**
+   * `stopAcceptance`: a suspension pauses applications waiting for acceptance too (their five-day
+   * window). The workflow passes patched('suspension-stops-acceptance'): histories recorded before that
+   * rule replay without it.
+   */
+  opts: { stopAcceptance?: boolean } = {},
 ): LifecycleResult {
   const at = new Date(now).toISOString();
   const moved: string[] = [];
@@ -113,16 +117,17 @@ export function applyLifecycle(
     for (const item of Object.values(state.items)) {
       // On the promised clock, or waiting for acceptance (its five-day window stops too).
       const onClock = !!item.clockStart && !item.preReview && !isDone(item) && item.status !== 'rejected';
-      if (!onClock && item.status !== 'submitted') continue;
-      item.pauses.push({ from: at, to: null, reason: SUSPENSION });
+      const awaitingAcceptance = (opts.stopAcceptance ?? true) && item.status === 'submitted';
+      if (!onClock && !awaitingAcceptance) continue;
+      item.pauses.push({ from: at, to: null, reason: PROJECT_SUSPENDED });
       refreshItemDeadline(state, item.code, calendar);
       moved.push(item.code);
     }
   } else if (action.action === 'resume') {
     const suspended = calendar.workingDaysBetween(Date.parse(previous!.since), now);
     for (const item of Object.values(state.items)) {
-      if (!item.pauses.some((p) => p.reason === SUSPENSION && p.to === null)) continue;
-      closePause(item, SUSPENSION, at);
+      if (!item.pauses.some((p) => p.reason === PROJECT_SUSPENDED && p.to === null)) continue;
+      closePause(item, PROJECT_SUSPENDED, at);
       refreshItemDeadline(state, item.code, calendar);
       moved.push(item.code);
     }

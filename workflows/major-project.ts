@@ -74,6 +74,8 @@ export type MajorProjectInput =
 
 /** The acceptance clock's patch id: never reuse it for another change. */
 export const ACCEPTANCE_CLOCK_PATCH = 'acceptance-clock';
+/** A suspension pauses applications waiting for acceptance as well (domain/lifecycle.ts). */
+export const SUSPENSION_STOPS_ACCEPTANCE_PATCH = 'suspension-stops-acceptance';
 
 export type MajorProjectResult = {
   code: string;
@@ -180,7 +182,9 @@ export async function majorProjectWorkflow(input: MajorProjectInput): Promise<Ma
   setHandler(
     lifecycleUpdate,
     (action) => {
-      const result = applyLifecycle(state, LifecycleAction.parse(action), Date.now(), calendar);
+      const result = applyLifecycle(state, LifecycleAction.parse(action), Date.now(), calendar, {
+        stopAcceptance: patched(SUSPENSION_STOPS_ACCEPTANCE_PATCH),
+      });
       touch();
       return result;
     },
