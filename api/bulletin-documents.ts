@@ -1,10 +1,11 @@
 import { type Assessment, type AssessmentRow, COMPONENTS, componentZh } from '../domain/assessment';
 import type { Bulletin, BulletinCard, BulletinProblem } from '../domain/bulletin';
-import { dueDateOf } from '../domain/calendar';
+import { chinaDateOf, dueDateOf } from '../domain/calendar';
 import type { CsvColumn } from '../domain/csv';
 import { rungLabelZh } from '../domain/ladder';
 import { problemStatusZh } from '../domain/vocabulary';
 import type { OfficialBlock, OfficialDocument } from './official-docx';
+import { cst } from './report-csv';
 
 /**
  * The bulletin's and the assessment's words, once, for every form they take: the Word document
@@ -14,11 +15,9 @@ import type { OfficialBlock, OfficialDocument } from './official-docx';
 
 export const percent = (rate: number | null) => (rate === null ? '—' : `${Math.round(rate * 10_000) / 100}%`);
 /** An instant as its China date, 'YYYY-MM-DD'. */
-export const cstDate = (iso: string | null) =>
-  iso === null ? '—' : new Date(Date.parse(iso) + 8 * 3_600_000).toISOString().slice(0, 10);
+export const cstDate = (iso: string | null) => (iso === null ? '—' : chinaDateOf(Date.parse(iso)));
 /** An instant as China time, 'YYYY-MM-DD HH:mm'. */
-export const cstDateTime = (iso: string) =>
-  new Date(Date.parse(iso) + 8 * 3_600_000).toISOString().slice(0, 16).replace('T', ' ');
+export const cstDateTime = (iso: string) => cst(iso)!;
 export const monthZh = (month: string) => `${month.slice(0, 4)}年${Number(month.slice(5, 7))}月`;
 export const quarterZh = (quarter: string) =>
   `${quarter.slice(0, 4)}年第${'一二三四'[Number(quarter[5]) - 1]}季度`;

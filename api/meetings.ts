@@ -10,7 +10,6 @@ import {
   previousMeeting,
   recordMinutes,
 } from '../db/meetings';
-import { findPeople } from '../db/people';
 import { loadItems, loadOpenProblems, loadProjects } from '../db/read-model';
 import { loadCalendar } from '../db/reference';
 import type { Calendar } from '../domain/calendar';
@@ -27,10 +26,10 @@ import type { AppDeps } from './app';
 import { auditContext, recordAudit } from './audit';
 import { actorOf, canActOnProject, forbidden } from './auth/permissions';
 import type { Principal } from './auth/principal';
+import { requireInDirectory } from './directory';
 import { ProblemError, ProblemType } from './http-problem';
 import { applyDecision } from './meeting-decisions';
 import { noticeAttendees } from './meeting-notices';
-import { invalid } from './routes/registration';
 
 /**
  * Coordination meetings (domain/meetings.ts), one path for the API (api/routes/meetings.ts) and the
@@ -58,15 +57,16 @@ export function meetingsService(deps: AppDeps) {
     const scope = p.role === 'secretary' ? { secretary: p.personId ?? '' } : { leader: p.personId ?? '' };
     return (await loadProjects(db, scope)).map((x) => x.code);
   };
-  const readable = async (p: Principal, m: Pick<Meeting, 'projectCode' | 'attendees'>) => {
-    const mine = await projectsOf(p);
-    return (
-      mine === undefined ||
-      m.projectCode === null ||
-      mine.includes(m.projectCode) ||
-      (p.personId !== undefined && p.personId !== null && m.attendees.includes(p.personId))
-    );
-  };
+  /** `mine`: the caller's projects, as projectsOf gave them. */
+  const readable = (
+    p: Principal,
+    mine: string[] | undefined,
+    m: Pick<Meeting, 'projectCode' | 'attendees'>,
+  ) =>
+    mine === undefined ||
+    m.projectCode === null ||
+    mine.includes(m.projectCode) ||
+    (p.personId !== undefined && p.personId !== null && m.attendees.includes(p.personId));
 
   /** The meeting with each decision's standing now. */
   const withKept = async (m: Meeting, calendar: Calendar, now: number) => {
@@ -92,9 +92,10 @@ export function meetingsService(deps: AppDeps) {
         throw forbidden(`only the secretary of project ${body.projectCode} or an operator convenes on it`);
       }
     }
-    const known = new Set((await findPeople(db, body.attendees)).map((p) => p.id));
-    const unknown = body.attendees.filter((a) => !known.has(a));
-    if (unknown.length > 0) throw invalid('attendees', `not in the directory: ${unknown.join(', ')}`);
+    await requireInDirectory(
+      db,
+      body.attendees.map((person, i) => ({ field: `attendees.${i}`, person })),
+    );
 
     const now = Date.now();
     const scopeCodes = body.projectCode ? [body.projectCode] : undefined;
@@ -172,9 +173,9 @@ export function meetingsService(deps: AppDeps) {
 
   /** A meeting the principal may read, each decision with whether it was kept; 404 otherwise. */
   const read = async (principal: Principal, id: number) => {
-    await projectsOf(principal); // departments: 403 whether or not the meeting exists
+    const mine = await projectsOf(principal); // departments: 403 whether or not the meeting exists
     const m = await findMeeting(db, id);
-    if (!m || !(await readable(principal, m))) throw notFound(`no meeting ${id}`);
+    if (!m || !readable(principal, mine, m)) throw notFound(`no meeting ${id}`);
     return withKept(m, await loadCalendar(db), Date.now());
   };
 
@@ -187,9 +188,9 @@ export function meetingsService(deps: AppDeps) {
   /** Record the minutes, once; each decision applied first (its own Update id), then all stored. */
   const minute = async (c: Context, id: number, body: MinutesInput) => {
     const principal: Principal = c.get('principal');
-    await projectsOf(principal); // departments: 403 whether or not the meeting exists
+    const mine = await projectsOf(principal); // departments: 403 whether or not the meeting exists
     const m = await findMeeting(db, id);
-    if (!m || !(await readable(principal, m))) throw notFound(`no meeting ${id}`);
+    if (!m || !readable(principal, mine, m)) throw notFound(`no meeting ${id}`);
     if (!(await mayMinute(principal, m)))
       throw forbidden(`the minutes of meeting ${id} are recorded by its convener or an operator`);
     if (m.minutedAt) throw minutedAlready(id, m.minutedAt);

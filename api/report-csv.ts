@@ -16,7 +16,7 @@ const rungZh = (level: number) => {
   return rung ? rungLabelZh[rung.name] : level === 0 ? '' : `第 ${level} 级`;
 };
 /** An instant as China Standard Time, 'YYYY-MM-DD HH:mm'. */
-const cst = (iso: string | null) =>
+export const cst = (iso: string | null) =>
   iso === null
     ? null
     : new Date(Date.parse(iso) + 8 * 3_600_000).toISOString().slice(0, 16).replace('T', ' ');

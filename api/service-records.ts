@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import type { Db } from '../db/connect';
 import { loadItems } from '../db/read-model';
 import { findReturnVisit, insertReturnVisit, insertServiceLogEntry } from '../db/service';
+import { chinaDateOf } from '../domain/calendar';
 import { stageClosures } from '../domain/service-report';
 import { projectAccess } from './access';
 import type { AppDeps } from './app';
@@ -22,8 +23,7 @@ import type { ReturnVisitInput, ServiceLogInput } from './routes/service';
 type ServiceLogBody = z.infer<typeof ServiceLogInput>;
 type ReturnVisitBody = z.infer<typeof ReturnVisitInput>;
 
-const CST_OFFSET_MS = 8 * 3_600_000;
-const todayInChina = () => new Date(Date.now() + CST_OFFSET_MS).toISOString().slice(0, 10);
+const todayInChina = () => chinaDateOf(Date.now());
 
 const conflict = (detail: string) =>
   new ProblemError({ status: 409, type: ProblemType.conflict, title: 'Conflict', detail });

@@ -14,6 +14,7 @@ import {
   STEPS,
 } from './decisions/paths';
 import { govBuildingPlan } from './lib/gov-building';
+import { percentile, round } from './lib/load';
 import { describeMachine } from './lib/machine';
 import { type BenchOptions, markdownTable, publishResults, resultHead } from './lib/results';
 import { startStack } from './lib/stack';
@@ -46,11 +47,16 @@ type Raise = (code: string, department: string, n: number) => Promise<void>;
 type Sample = { action: Kind; ms: number };
 type PathResult = { latencies: Sample[]; bursts: number[]; errors: string[] };
 
-const pct = (values: number[], p: number) => {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  return Math.round(sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]! * 10) / 10;
-};
+const pct = (values: number[], p: number) =>
+  values.length === 0
+    ? null
+    : round(
+        percentile(
+          [...values].sort((a, b) => a - b),
+          p,
+        ),
+        1,
+      );
 
 async function run(
   path: Path,

@@ -9,13 +9,13 @@ import type { Instruction, ProjectState } from '../domain/project';
 import type { RulesChange, RulesEditionInput } from '../domain/rules';
 import type { ProjectSummary } from '../domain/supervision';
 
+/** A project's workflow id: one workflow per project, named after its code. */
+export const projectWorkflowId = (code: string) => `project-${code}`;
+
 /**
  * A department's or the secretary's decision on an item; refused by the validator before history. The
  * only way a decision enters a project: the caller always learns whether it was taken.
  */
-/** A project's workflow id: one workflow per project, named after its code. */
-export const projectWorkflowId = (code: string) => `project-${code}`;
-
 export const decideItemUpdate = defineUpdate<DecisionResult, [Decision]>('decideItem');
 
 export const problemUpdate = defineUpdate<ProblemResult, [ProblemAction]>('problem');

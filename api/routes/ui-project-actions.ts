@@ -325,6 +325,14 @@ async function actionsData(
 
 /** For the project page (api/routes/ui.ts): the banner of what a form just changed, and the forms. */
 export async function projectActions(deps: AppDeps, c: Context, session: WebSession, state: ProjectState) {
+  const departments = state.plan.items.map((i) => i.department);
+  // Readers who get no forms (a leader may only raise; departments and others none) cost no queries.
+  if (
+    !canActOnProject(session.principal, state.profile) &&
+    !canRaiseProblem(session.principal, state.profile, departments)
+  ) {
+    return { banner: banner(c.req.query(), state), section: html`` };
+  }
   const data = await actionsData(deps, state.profile.code, session, state);
   return { banner: banner(c.req.query(), state), section: actionsSection(data) };
 }
