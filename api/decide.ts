@@ -4,7 +4,7 @@ import { projectAccess } from './access';
 import type { AppDeps } from './app';
 import { auditWithAnswer } from './audit';
 import { actorOf, forbidden } from './auth/permissions';
-import { ProblemError, ProblemType } from './http-problem';
+import { notFound } from './http-problem';
 import { itemView } from './routes/project-view';
 import { decideItem } from './temporal';
 
@@ -25,12 +25,7 @@ export async function takeDecision(
   const access = await projectAccess(deps, code);
   const department = access.itemDepartments.get(item);
   if (!department) {
-    throw new ProblemError({
-      status: 404,
-      type: ProblemType.notFound,
-      title: 'No such item',
-      detail: `item ${item} is not in the plan of project ${code}`,
-    });
+    throw notFound(`item ${item} is not in the plan of project ${code}`, 'No such item');
   }
   const actor = actorOf(principal);
   const refusal = whoMayDecide({ code, secretary: access.secretary }, actor, body.action, {

@@ -5,7 +5,7 @@ import { escalationIdOf } from '../domain/escalation-ids';
 import type { Instruction } from '../domain/project';
 import { canAnswerEscalation, forbidden } from './auth/permissions';
 import type { Principal } from './auth/principal';
-import { ProblemError, ProblemType } from './http-problem';
+import { conflict, notFound } from './http-problem';
 import { acknowledgeEscalation, queryProject, type TemporalDeps } from './temporal';
 
 /**
@@ -28,12 +28,7 @@ export async function answerEscalation(
   const id = args.id ?? escalationIdOf(key);
   const row = await findEscalation(deps.db, key);
   if (!row) {
-    throw new ProblemError({
-      status: 404,
-      type: ProblemType.notFound,
-      title: 'No such escalation',
-      detail: `no escalation ${id}`,
-    });
+    throw notFound(`no escalation ${id}`, 'No such escalation');
   }
   const code = row.projectCode;
   // The live state: the leader may have been reassigned since the row was written, and an answer may
@@ -48,12 +43,10 @@ export async function answerEscalation(
   if (row.acknowledgedAt || earlier) {
     const by = row.acknowledgedBy ?? earlier?.leader;
     const at = row.acknowledgedAt ?? earlier?.at;
-    throw new ProblemError({
-      status: 409,
-      type: ProblemType.conflict,
-      title: 'Already acknowledged',
-      detail: `escalation ${id} was acknowledged by ${by} at ${at}; an escalation is answered once`,
-    });
+    throw conflict(
+      `escalation ${id} was acknowledged by ${by} at ${at}; an escalation is answered once`,
+      'Already acknowledged',
+    );
   }
   // A leader who got here is the project's leader. An operator enters the instruction on the leader's
   // behalf (代录): the workflow records the leader's name, the audit trail the operator's key.

@@ -12,8 +12,14 @@ import type { AppDeps } from './app';
 import { type AuditEntry, recordAudit } from './audit';
 import { canManageKey, forbidUnless } from './auth/permissions';
 import { requireInDirectory } from './directory';
-import { ProblemError, ProblemType, RETRY_AFTER_SECONDS, unavailableDependency } from './http-problem';
-import { conflict, noPerson, type Who } from './people';
+import {
+  conflict,
+  ProblemError,
+  ProblemType,
+  RETRY_AFTER_SECONDS,
+  unavailableDependency,
+} from './http-problem';
+import { noPerson, type Who } from './people';
 import { queryProject, reassignProject, runningProjectsNaming } from './temporal';
 
 /**

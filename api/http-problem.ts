@@ -255,3 +255,24 @@ export function unavailableDependency(err: unknown, depth = 0): Dependency | und
   }
   return unavailableDependency(e.cause, depth + 1);
 }
+
+/** 404: `detail` names what is missing; `title` may say what kind of thing it is ("No such project"). */
+export function notFound(detail: string, title = 'Not found'): ProblemError {
+  return new ProblemError({ status: 404, type: ProblemType.notFound, title, detail });
+}
+
+/** 409: the request conflicts with the current state; `title` may say how ("Already acknowledged"). */
+export function conflict(detail: string, title = 'Conflict'): ProblemError {
+  return new ProblemError({ status: 409, type: ProblemType.conflict, title, detail });
+}
+
+/** 422 for one field of the body: `path` names it, `message` says what is wrong with it. */
+export function invalid(path: string, message: string): ProblemError {
+  return new ProblemError({
+    status: 422,
+    type: ProblemType.validation,
+    title: 'Invalid request',
+    detail: `${path}: ${message}`,
+    errors: [{ in: 'body', path, message, code: 'custom' }],
+  });
+}

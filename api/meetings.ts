@@ -27,7 +27,7 @@ import { auditContext, recordAudit } from './audit';
 import { actorOf, canActOnProject, forbidden } from './auth/permissions';
 import type { Principal } from './auth/principal';
 import { requireInDirectory } from './directory';
-import { ProblemError, ProblemType } from './http-problem';
+import { conflict, notFound } from './http-problem';
 import { applyDecision } from './meeting-decisions';
 import { noticeAttendees } from './meeting-notices';
 
@@ -40,9 +40,6 @@ import { noticeAttendees } from './meeting-notices';
  * meetings of their projects (and any they attend); departments read none (their part reaches them as
  * the actions it became). `c` carries the signed-in principal and what the audit trail records.
  */
-
-const notFound = (detail: string) =>
-  new ProblemError({ status: 404, type: ProblemType.notFound, title: 'Not found', detail });
 
 const who = (p: Principal) => actorOf(p).id ?? `key-${p.keyId}`;
 
@@ -223,12 +220,10 @@ export function meetingsService(deps: AppDeps) {
 }
 
 const minutedAlready = (id: number, at: string) =>
-  new ProblemError({
-    status: 409,
-    type: ProblemType.conflict,
-    title: 'Minutes already recorded',
-    detail: `the minutes of meeting ${id} were recorded ${at}; a meeting is minuted once`,
-  });
+  conflict(
+    `the minutes of meeting ${id} were recorded ${at}; a meeting is minuted once`,
+    'Minutes already recorded',
+  );
 
 type Subjects = Awaited<ReturnType<typeof decisionSubjects>>;
 

@@ -5,8 +5,8 @@ import { findPerson } from '../db/people';
 import type { DB } from '../db/schema';
 import { endPersonSessions } from '../db/sessions';
 import { recordAudit } from './audit';
-import { ProblemError, ProblemType } from './http-problem';
-import { conflict, noPerson, type Who } from './people';
+import { conflict, ProblemError, ProblemType } from './http-problem';
+import { noPerson, type Who } from './people';
 
 /**
  * Linking a person of the directory to their identity at the organisation's identity provider

@@ -12,7 +12,7 @@ import { type auditContext, recordAudit } from './audit';
 import { PersonInput, personValues } from './auth/people-and-keys';
 import { Role } from './auth/principal';
 import { requireInDirectory } from './directory';
-import { ProblemError, ProblemType, validationProblem } from './http-problem';
+import { conflict, notFound, ProblemError, validationProblem } from './http-problem';
 
 /**
  * The directory as operators keep it, over HTTP (api/routes/people.ts) and on the people page
@@ -242,14 +242,5 @@ function parsePerson(input: unknown): PersonInput {
 }
 
 export function noPerson(id: string): ProblemError {
-  return new ProblemError({
-    status: 404,
-    type: ProblemType.notFound,
-    title: 'Not found',
-    detail: `no person ${id} in the directory`,
-  });
-}
-
-export function conflict(detail: string): ProblemError {
-  return new ProblemError({ status: 409, type: ProblemType.conflict, title: 'Conflict', detail });
+  return notFound(`no person ${id} in the directory`);
 }

@@ -8,10 +8,9 @@ import { auditWithAnswer } from './audit';
 import { actorOf, canActOnProject, canRaiseProblem, forbidden } from './auth/permissions';
 import type { Principal } from './auth/principal';
 import { requireInDirectory } from './directory';
-import { ProblemError, ProblemType } from './http-problem';
+import { invalid, notFound } from './http-problem';
 import type { ProblemActionBody, RaiseProblem } from './routes/problems';
 import { problemView } from './routes/project-view';
-import { invalid } from './routes/registration';
 import { actOnProblem, queryProject } from './temporal';
 
 /**
@@ -77,12 +76,7 @@ export async function actOnProblemAs(c: Context, deps: AppDeps, code: string, id
   const { state } = await queryProject(temporal, code);
   const problem = state.problems[id];
   if (!problem) {
-    throw new ProblemError({
-      status: 404,
-      type: ProblemType.notFound,
-      title: 'No such problem',
-      detail: `problem ${id} does not exist in project ${code}`,
-    });
+    throw notFound(`problem ${id} does not exist in project ${code}`, 'No such problem');
   }
   const secretarial = canActOnProject(principal, state.profile);
   if (body.action === 'assign' || body.action === 'verify') {

@@ -8,9 +8,8 @@ import { stageClosures } from '../domain/service-report';
 import { projectAccess } from './access';
 import type { AppDeps } from './app';
 import { auditContext, recordAudit } from './audit';
-import { actorOf, canActOnProject, forbidden } from './auth/permissions';
-import { ProblemError, ProblemType } from './http-problem';
-import { invalid } from './routes/registration';
+import { actorOf, canActOnProject, forbidUnless } from './auth/permissions';
+import { conflict, invalid } from './http-problem';
 import type { ReturnVisitInput, ServiceLogInput } from './routes/service';
 
 /**
@@ -25,21 +24,25 @@ type ReturnVisitBody = z.infer<typeof ReturnVisitInput>;
 
 const todayInChina = () => chinaDateOf(Date.now());
 
-const conflict = (detail: string) =>
-  new ProblemError({ status: 409, type: ProblemType.conflict, title: 'Conflict', detail });
-
 /** Each stage's items and close, from the read model. */
 export async function stagesOf(db: Db, code: string) {
   return stageClosures(await loadItems(db, { projectCode: code }));
 }
 
-export async function recordServiceLog(c: Context, deps: AppDeps, code: string, body: ServiceLogBody) {
-  const { db } = deps;
+/** The caller, when they are the project's secretary or an operator; else a 403 saying who may `what`. */
+async function secretaryOrOperator(c: Context, deps: AppDeps, code: string, what: string) {
   const principal = c.get('principal');
   const access = await projectAccess(deps, code);
-  if (!canActOnProject(principal, access)) {
-    throw forbidden(`only the secretary of project ${code} or an operator keeps its service log`);
-  }
+  forbidUnless(
+    canActOnProject(principal, access),
+    `only the secretary of project ${code} or an operator ${what}`,
+  );
+  return principal;
+}
+
+export async function recordServiceLog(c: Context, deps: AppDeps, code: string, body: ServiceLogBody) {
+  const { db } = deps;
+  const principal = await secretaryOrOperator(c, deps, code, 'keeps its service log');
   const today = todayInChina();
   if (body.date > today) throw invalid('date', `${body.date} is in the future (today is ${today})`);
   const entry = await db.transaction().execute(async (trx) => {
@@ -68,11 +71,7 @@ export async function recordServiceLog(c: Context, deps: AppDeps, code: string, 
 
 export async function recordReturnVisit(c: Context, deps: AppDeps, code: string, body: ReturnVisitBody) {
   const { db } = deps;
-  const principal = c.get('principal');
-  const access = await projectAccess(deps, code);
-  if (!canActOnProject(principal, access)) {
-    throw forbidden(`only the secretary of project ${code} or an operator records its return visits`);
-  }
+  const principal = await secretaryOrOperator(c, deps, code, 'records its return visits');
   const closure = (await stagesOf(db, code))[body.stage - 1]!;
   if (closure.items === 0) {
     throw conflict(`stage ${body.stage} of project ${code} has no items: there is nothing to visit after`);

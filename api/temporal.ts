@@ -30,7 +30,7 @@ import {
   reassignUpdate,
 } from '../workflows/messages';
 import * as SA from '../workflows/search-attributes';
-import { ProblemError, ProblemType } from './http-problem';
+import { notFound, ProblemError, ProblemType } from './http-problem';
 import { ProjectLanes } from './project-lanes';
 
 /**
@@ -275,12 +275,7 @@ function projectClosed(code: string): ProblemError {
 /** A Temporal failure as the caller should see it, or undefined for the generic handlers (503/500). */
 export function toProblem(code: string, err: unknown): ProblemError | undefined {
   if (err instanceof WorkflowNotFoundError) {
-    return new ProblemError({
-      status: 404,
-      type: ProblemType.notFound,
-      title: 'No such project',
-      detail: `no project with code ${code}`,
-    });
+    return notFound(`no project with code ${code}`, 'No such project');
   }
   if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
     const reason = err.cause.message;

@@ -11,7 +11,7 @@ import { planDeliveries } from '../notify/recipients';
 import type { AppDeps } from './app';
 import { auditContext, recordAudit } from './audit';
 import { actorOf, canActOnProject, forbidden } from './auth/permissions';
-import { ProblemError, ProblemType } from './http-problem';
+import { conflict, notFound, ProblemError, ProblemType } from './http-problem';
 import { queryProject } from './temporal';
 
 /**
@@ -50,30 +50,18 @@ export async function urgeDepartment(
   }
   const def = state.plan.items.find((i) => i.code === item);
   if (!def) {
-    throw new ProblemError({
-      status: 404,
-      type: ProblemType.notFound,
-      title: 'No such item',
-      detail: `item ${item} is not in the plan of project ${code}`,
-    });
+    throw notFound(`item ${item} is not in the plan of project ${code}`, 'No such item');
   }
   const now = Date.now();
   const phase = phaseOf(state);
   if (phase !== 'active') {
-    throw new ProblemError({
-      status: 409,
-      type: ProblemType.conflict,
-      title: 'Project not active',
-      detail: `project ${code} is ${phase}: its departments are not urged`,
-    });
+    throw conflict(`project ${code} is ${phase}: its departments are not urged`, 'Project not active');
   }
   if (!summarize(state, now).openItems.includes(item)) {
-    throw new ProblemError({
-      status: 409,
-      type: ProblemType.conflict,
-      title: 'Item not open',
-      detail: `item ${item} is ${state.items[item]!.status}: only an open item (ready, with its department or returned) is urged`,
-    });
+    throw conflict(
+      `item ${item} is ${state.items[item]!.status}: only an open item (ready, with its department or returned) is urged`,
+      'Item not open',
+    );
   }
   const workingDay = urgingDay(makeCalendar(state.calendarYears), now);
   const id = urgingId(code, item, workingDay);

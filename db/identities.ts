@@ -60,18 +60,7 @@ export async function linkIdentity(db: Db, link: IdentityLink): Promise<boolean>
     .where('issuer', '=', link.issuer)
     .where('person_id', '=', link.personId)
     .execute();
-  const inserted = await db
-    .insertInto('oidc_identities')
-    .values({
-      issuer: link.issuer,
-      subject: link.subject,
-      person_id: link.personId,
-      linked_by: link.linkedBy,
-    })
-    .onConflict((oc) => oc.columns(['issuer', 'subject']).doNothing())
-    .returning('person_id')
-    .executeTakeFirst();
-  return inserted !== undefined;
+  return insertLink(db, link, 'identity');
 }
 
 /** Removes the person's identity at this issuer; its subject, or undefined when there was none. */
@@ -128,6 +117,14 @@ export async function markPersonLeft(db: Db, personId: string): Promise<void> {
  * through the person-id claim); false when one of them is.
  */
 export async function linkIdentityIfFree(db: Db, link: IdentityLink): Promise<boolean> {
+  return insertLink(db, link, 'either');
+}
+
+/**
+ * Inserts the link unless it conflicts: with the identity's existing link (`identity`), or with that or
+ * the person's link at this issuer (`either`). True when it was inserted.
+ */
+async function insertLink(db: Db, link: IdentityLink, yieldTo: 'identity' | 'either'): Promise<boolean> {
   const inserted = await db
     .insertInto('oidc_identities')
     .values({
@@ -136,7 +133,7 @@ export async function linkIdentityIfFree(db: Db, link: IdentityLink): Promise<bo
       person_id: link.personId,
       linked_by: link.linkedBy,
     })
-    .onConflict((oc) => oc.doNothing())
+    .onConflict((oc) => (yieldTo === 'identity' ? oc.columns(['issuer', 'subject']) : oc).doNothing())
     .returning('person_id')
     .executeTakeFirst();
   return inserted !== undefined;

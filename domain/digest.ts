@@ -155,12 +155,26 @@ export type ProblemLine = {
   workingDaysPast: number;
 };
 
-export type SecretaryDigest = {
-  kind: 'secretaries-morning';
+/** What every digest begins with: its kind, the day it is for (and its Chinese label), when it was made, for whom. */
+export type DigestHeading<K extends DigestKind> = {
+  kind: K;
   date: LocalDate;
   dateLabel: string;
   asOf: string;
   person: DigestPerson;
+};
+
+function heading<K extends DigestKind>(
+  kind: K,
+  date: LocalDate,
+  now: number,
+  calendar: Calendar,
+  person: DigestPerson,
+): DigestHeading<K> {
+  return { kind, date, dateLabel: dayLabelZh(date, calendar), asOf: new Date(now).toISOString(), person };
+}
+
+export type SecretaryDigest = DigestHeading<'secretaries-morning'> & {
   projects: { code: string; name: string }[];
   overdue: OverdueLine[];
   dueSoon: DueSoonLine[];
@@ -182,12 +196,7 @@ export type LeaderProjectLine = {
   countdown: number | null;
 };
 
-export type LeaderDigest = {
-  kind: 'leaders-weekly';
-  date: LocalDate;
-  dateLabel: string;
-  asOf: string;
-  person: DigestPerson;
+export type LeaderDigest = DigestHeading<'leaders-weekly'> & {
   counts: Record<Colour, number>;
   projects: LeaderProjectLine[];
   cardItems: CardLine[];
@@ -323,11 +332,7 @@ export function secretaryDigest(src: DigestSource): SecretaryDigest {
   overdue.sort((a, b) => b.workingDaysOverdue - a.workingDaysOverdue || byDue(a, b));
   dueSoon.sort(byDue);
   return {
-    kind: 'secretaries-morning',
-    date,
-    dateLabel: dayLabelZh(date, calendar),
-    asOf: new Date(now).toISOString(),
-    person: src.person,
+    ...heading('secretaries-morning', date, now, calendar, src.person),
     projects: active.map((p) => ({ code: p.code, name: p.name })),
     overdue,
     dueSoon,
@@ -367,11 +372,7 @@ export function leaderDigest(src: DigestSource): LeaderDigest {
     })
     .sort((a, b) => b.rung - a.rung || b.workingDaysOverdue - a.workingDaysOverdue || byDue(a, b));
   return {
-    kind: 'leaders-weekly',
-    date,
-    dateLabel: dayLabelZh(date, calendar),
-    asOf: new Date(now).toISOString(),
-    person: src.person,
+    ...heading('leaders-weekly', date, now, calendar, src.person),
     counts,
     projects: standing.map((p) => ({
       code: p.code,

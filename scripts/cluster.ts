@@ -1,12 +1,11 @@
-import { chmodSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { migrateToLatest } from '../db/migrate';
+import { deploymentEnv, Launcher, type Running } from './launcher';
 import type { ManagedProcess } from './managed-process';
-import { PidRecords } from './pid-records';
 import { type PostgresServer, startPostgres } from './postgres';
 import { greenlaneProcess, waitForHealthz } from './processes';
-import { type ChildRun, DEFAULT_RESTART_POLICY, formatDuration, supervise } from './supervisor';
+import { type ChildRun, DEFAULT_RESTART_POLICY, formatDuration } from './supervisor';
 import {
   DEFAULT_RETENTION,
   portsFrom,
@@ -44,31 +43,15 @@ const Env = z.object({
   GREENLANE_DEMO: z.enum(['true', 'false']).default('true'),
 });
 
-const say = (line: string) => console.log(`[cluster] ${line}`);
-type Running = { name: string; stop(): Promise<void> };
-const running: Running[] = [];
-const stopping = new AbortController();
-let shuttingDown = false;
-let pids: PidRecords | undefined;
+const launcher = new Launcher('cluster');
+const { say, running } = launcher;
 
 async function main(): Promise<void> {
-  const parsed = Env.safeParse(process.env);
-  if (!parsed.success) {
-    throw new Error(
-      `invalid environment: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-    );
-  }
-  const env = parsed.data;
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.on(signal, () => void shutdown(0, `${signal} received`));
-  }
+  const env = Launcher.env(Env);
   // Each child adds a last-resort 'exit' handler that kills it: twelve of them here.
   process.setMaxListeners(30);
   const dataDir = resolve(env.GREENLANE_DATA_DIR ?? join(projectRoot, '.data', 'cluster'));
-  mkdirSync(dataDir, { recursive: true });
-  if (process.getuid?.() === 0) chmodSync(dataDir, 0o755);
-  pids = new PidRecords(join(dataDir, 'cluster.pids.json'));
-  await pids.stopLeftovers(say);
+  await launcher.claim(dataDir, 'cluster.pids.json');
 
   const ports = portsFrom(env.TEMPORAL_PORT);
   const apiPorts = [env.API_PORT, env.API_PORT + 1];
@@ -90,7 +73,7 @@ async function main(): Promise<void> {
   const url = new URL(databaseUrl);
   await migrateToLatest(databaseUrl);
   say('greenlane database schema up to date');
-  if (shuttingDown) return;
+  if (launcher.shuttingDown) return;
 
   // --- Temporal -------------------------------------------------------------------------------------
   const cluster: TemporalCluster = await startTemporalCluster({
@@ -112,7 +95,7 @@ async function main(): Promise<void> {
   const ui = temporalUi({ address: cluster.address, port: env.TEMPORAL_UI_PORT, logDir: dataDir });
   running.push(await superviseProcess('temporal-ui', ui, false));
   const uiUrl = `http://127.0.0.1:${env.TEMPORAL_UI_PORT}`;
-  if (shuttingDown) return;
+  if (launcher.shuttingDown) return;
 
   // --- Two workers, two APIs -------------------------------------------------------------------------
   const base: Record<string, string> = {
@@ -121,8 +104,7 @@ async function main(): Promise<void> {
     TEMPORAL_UI_URL: uiUrl,
     DATABASE_URL: databaseUrl,
     API_HOST: env.API_HOST,
-    TEMPORAL_DEPLOYMENT: process.env.TEMPORAL_DEPLOYMENT ?? 'greenlane',
-    TEMPORAL_PROMOTE: process.env.TEMPORAL_PROMOTE ?? 'on-start',
+    ...deploymentEnv(),
   };
   const apiUrls = apiPorts.map((p) => `http://${env.API_HOST}:${p}`);
   // Side by side; registered workers first, so a shutdown stops the APIs before the workers.
@@ -148,8 +130,8 @@ async function main(): Promise<void> {
   ]);
   for (const result of started) if (result.status === 'fulfilled') running.push(result.value);
   for (const result of started) if (result.status === 'rejected') throw result.reason;
-  await Promise.all(apiUrls.map((u) => waitForHealthz(u, { signal: stopping.signal })));
-  if (shuttingDown) return;
+  await Promise.all(apiUrls.map((u) => waitForHealthz(u, { signal: launcher.stopping.signal })));
+  if (launcher.shuttingDown) return;
 
   if (env.GREENLANE_DEMO === 'true') {
     try {
@@ -159,7 +141,7 @@ async function main(): Promise<void> {
       say(`demo data not loaded: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
-  if (shuttingDown) return;
+  if (launcher.shuttingDown) return;
   console.log(
     [
       '',
@@ -196,41 +178,8 @@ async function superviseProcess(
     first = false;
     return { pid: proc.pid, exited: proc.exited(), stop: () => proc.stop() };
   };
-  const child = await supervise({
-    name,
-    start: startRun,
-    signal: stopping.signal,
-    log: say,
-    onGiveUp: (reason) => {
-      say(reason);
-      void shutdown(1, `too many restarts of ${name}`);
-    },
-    onChange: (c) => pids?.record(c.name, c.pid),
-  });
+  const child = await launcher.supervise({ name, start: startRun });
   return { name, stop: child.stop };
 }
 
-async function shutdown(code: number, reason: string): Promise<void> {
-  if (shuttingDown) return;
-  shuttingDown = true;
-  stopping.abort();
-  say(`${reason}: stopping`);
-  // Newest first: APIs and workers, the UI and each service, the cluster (what is left), PostgreSQL.
-  for (const piece of [...running].reverse()) {
-    say(`stopping ${piece.name}`);
-    try {
-      await piece.stop();
-    } catch (error) {
-      say(`could not stop ${piece.name}: ${error instanceof Error ? error.message : String(error)}`);
-      code = 1;
-    }
-  }
-  pids?.removeIfMine();
-  say('stopped');
-  process.exit(code);
-}
-
-main().catch((error: unknown) => {
-  console.error(`[cluster] ${error instanceof Error ? error.message : String(error)}`);
-  void shutdown(1, 'start-up failed');
-});
+launcher.run(main);

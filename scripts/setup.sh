@@ -77,6 +77,64 @@ else
   echo "$LOCK_HASH" >"$STAMP"
 fi
 
+# go_build <what> <dir> <log> <name=package@version>...: builds with the Go module proxy into a temp
+# folder, then moves each binary to <dir>/<name>, so an interrupted build never leaves a half-written
+# binary behind. Pure Go (CGO_ENABLED=0; the CLI's SQLite too): no C compiler needed.
+go_build() {
+  local what="$1" dir="$2" log="$3"
+  shift 3
+  command -v go >/dev/null 2>&1 || fail "go is not installed: it builds $what" \
+    "Install Go >= 1.25 from https://go.dev/dl/ (Debian's golang package is too old), then re-run."
+  local GO_VERSION GOPROXY_NOW GOSUMDB_NOW
+  GO_VERSION="$(go env GOVERSION)"
+  if ! printf '%s\n' "$GO_VERSION" | awk -F'[go.]' '{ exit !($3 > 1 || ($3 == 1 && $4 >= 25)) }'; then
+    # A Go >= 1.21 with GOTOOLCHAIN=auto fetches the toolchain the CLI's go.mod asks for from the
+    # module proxy; an older Go cannot.
+    if [ "$(go env GOTOOLCHAIN)" = "local" ]; then
+      fail "$GO_VERSION is too old to build $what (needs Go >= 1.25)" \
+        "Install Go >= 1.25 from https://go.dev/dl/, or unset GOTOOLCHAIN=local so Go can fetch it."
+    fi
+    step "$GO_VERSION < go1.25: Go will fetch the newer toolchain from the module proxy"
+  fi
+  # Temporal's binaries and their few hundred modules come through the Go module proxy and are verified
+  # against the checksum database. Both defaults (proxy.golang.org, sum.golang.org) are reachable here, so nothing
+  # is changed. Where they are not: set GOPROXY to a reachable mirror (GOSUMDB can usually stay, the
+  # mirror serves it too); do not set GOSUMDB=off unless you trust that mirror.
+  GOPROXY_NOW="$(go env GOPROXY)"
+  GOSUMDB_NOW="$(go env GOSUMDB)"
+  case "$GOPROXY_NOW" in
+    off | "") fail "GOPROXY is '$GOPROXY_NOW': go cannot download $what" \
+      "Run: go env -w GOPROXY=https://proxy.golang.org,direct (or a mirror you can reach)" ;;
+  esac
+  mkdir -p "$dir"
+  local tmp pkgs=() spec
+  tmp="$(mktemp -d "$dir/.build.XXXXXX")"
+  for spec in "$@"; do pkgs+=("${spec#*=}"); done
+  step "building $what with $GO_VERSION (GOPROXY=$GOPROXY_NOW GOSUMDB=$GOSUMDB_NOW); a first build takes minutes"
+  CGO_ENABLED=0 GOBIN="$ROOT/$tmp" go install "${pkgs[@]}" >"$log" 2>&1 &
+  local pid=$! start=$SECONDS next=30
+  while kill -0 "$pid" 2>/dev/null; do
+    sleep 1
+    if [ $((SECONDS - start)) -ge $next ]; then
+      step "  still building $what ... $((SECONDS - start)) s"
+      next=$((next + 30))
+    fi
+  done
+  if ! wait "$pid"; then
+    tail -n 20 "$log" >&2 || true
+    rm -rf "$tmp"
+    fail "go install ${pkgs[*]} failed (full log: $log)" \
+      "If a download failed, check: go env GOPROXY GOSUMDB; curl -sI https://proxy.golang.org"
+  fi
+  for spec in "$@"; do
+    local name="${spec%%=*}" pkg="${spec#*=}" built
+    built="$(basename "${pkg%@*}")"
+    mv -f "$tmp/$built" "$dir/$name"
+  done
+  rm -rf "$tmp"
+  step "$what built in $((SECONDS - start)) s ($dir)"
+}
+
 # --- Temporal CLI (dev server) -----------------------------------------------------------------------
 CLI_DIR=".tools/temporal/$CLI_VERSION"
 CLI_BIN="$CLI_DIR/temporal"
@@ -114,56 +172,8 @@ elif [ -x "$CLI_BIN" ] && cli_matches "$CLI_BIN"; then
 elif [ -n "$ON_PATH" ] && cli_matches "$ON_PATH"; then
   use_cli "$(readlink -f "$ON_PATH")" "found on PATH"
 else
-  command -v go >/dev/null 2>&1 || fail "go is not installed: it builds the Temporal CLI $CLI_VERSION" \
-    "Install Go >= 1.25 from https://go.dev/dl/ (Debian's golang package is too old), then re-run."
-  GO_VERSION="$(go env GOVERSION)"
-  if ! printf '%s\n' "$GO_VERSION" | awk -F'[go.]' '{ exit !($3 > 1 || ($3 == 1 && $4 >= 25)) }'; then
-    # A Go >= 1.21 with GOTOOLCHAIN=auto fetches the toolchain the CLI's go.mod asks for from the
-    # module proxy; an older Go cannot.
-    if [ "$(go env GOTOOLCHAIN)" = "local" ]; then
-      fail "$GO_VERSION is too old to build Temporal CLI $CLI_VERSION (needs Go >= 1.25)" \
-        "Install Go >= 1.25 from https://go.dev/dl/, or unset GOTOOLCHAIN=local so Go can fetch it."
-    fi
-    step "$GO_VERSION < go1.25: Go will fetch the newer toolchain from the module proxy"
-  fi
-  # The CLI and its few hundred modules come through the Go module proxy and are verified against the
-  # checksum database. Both defaults (proxy.golang.org, sum.golang.org) are reachable here, so nothing
-  # is changed. Where they are not: set GOPROXY to a reachable mirror (GOSUMDB can usually stay, the
-  # mirror serves it too); do not set GOSUMDB=off unless you trust that mirror.
-  GOPROXY_NOW="$(go env GOPROXY)"
-  GOSUMDB_NOW="$(go env GOSUMDB)"
-  case "$GOPROXY_NOW" in
-    off | "") fail "GOPROXY is '$GOPROXY_NOW': go cannot download the Temporal CLI" \
-      "Run: go env -w GOPROXY=https://proxy.golang.org,direct (or a mirror you can reach)" ;;
-  esac
-  step "building temporal CLI $CLI_VERSION with $GO_VERSION (GOPROXY=$GOPROXY_NOW GOSUMDB=$GOSUMDB_NOW);" \
-    "a first build takes minutes"
-  mkdir -p "$CLI_DIR"
-  LOG=".tools/temporal/build-$CLI_VERSION.log"
-  # Pure-Go SQLite: no C compiler needed. Built into a temp folder and moved, so an interrupted build
-  # never leaves a half-written binary behind.
-  TMP_BIN="$(mktemp -d "$CLI_DIR/.build.XXXXXX")"
-  CGO_ENABLED=0 GOBIN="$ROOT/$TMP_BIN" go install "github.com/temporalio/cli/cmd/temporal@v$CLI_VERSION" >"$LOG" 2>&1 &
-  BUILD_PID=$!
-  START=$SECONDS
-  NEXT=30
-  while kill -0 "$BUILD_PID" 2>/dev/null; do
-    sleep 1
-    if [ $((SECONDS - START)) -ge $NEXT ]; then
-      step "  still building temporal CLI ... $((SECONDS - START)) s"
-      NEXT=$((NEXT + 30))
-    fi
-  done
-  if ! wait "$BUILD_PID"; then
-    tail -n 20 "$LOG" >&2 || true
-    rm -rf "$TMP_BIN"
-    fail "go install github.com/temporalio/cli/cmd/temporal@v$CLI_VERSION failed (full log: $LOG)" \
-      "If a download failed, check: go env GOPROXY GOSUMDB; curl -sI https://proxy.golang.org"
-  fi
-  rm -f "$CLI_BIN"
-  mv -f "$TMP_BIN/temporal" "$CLI_BIN"
-  rm -rf "$TMP_BIN"
-  step "temporal CLI $CLI_VERSION built in $((SECONDS - START)) s ($CLI_BIN)"
+  go_build "temporal CLI $CLI_VERSION" "$CLI_DIR" ".tools/temporal/build-$CLI_VERSION.log" \
+    "temporal=github.com/temporalio/cli/cmd/temporal@v$CLI_VERSION"
 fi
 
 # --- Temporal server and UI server (npm run start:cluster, the cluster tests) --------------------------
@@ -176,41 +186,6 @@ fi
 # The SQL schemas and the UI server's config templates are read from the Go module cache, where the
 # build leaves the modules (scripts/cluster-tools.ts finds them with `go env GOMODCACHE`).
 UI_VERSION="$(config temporalUiVersion)"
-# go_build <what> <dir> <log> <name=package@version>...: builds into a temp folder, then moves each
-# binary to <dir>/<name>, so an interrupted build never leaves a half-written binary behind.
-go_build() {
-  local what="$1" dir="$2" log="$3"
-  shift 3
-  command -v go >/dev/null 2>&1 || fail "go is not installed: it builds $what" \
-    "Install Go >= 1.25 from https://go.dev/dl/ (Debian's golang package is too old), then re-run."
-  mkdir -p "$dir"
-  local tmp pkgs=() spec
-  tmp="$(mktemp -d "$dir/.build.XXXXXX")"
-  for spec in "$@"; do pkgs+=("${spec#*=}"); done
-  step "building $what with $(go env GOVERSION) (GOPROXY=$(go env GOPROXY)); a first build takes minutes"
-  CGO_ENABLED=0 GOBIN="$ROOT/$tmp" go install "${pkgs[@]}" >"$log" 2>&1 &
-  local pid=$! start=$SECONDS next=30
-  while kill -0 "$pid" 2>/dev/null; do
-    sleep 1
-    if [ $((SECONDS - start)) -ge $next ]; then
-      step "  still building $what ... $((SECONDS - start)) s"
-      next=$((next + 30))
-    fi
-  done
-  if ! wait "$pid"; then
-    tail -n 20 "$log" >&2 || true
-    rm -rf "$tmp"
-    fail "go install ${pkgs[*]} failed (full log: $log)" \
-      "If a download failed, check: go env GOPROXY GOSUMDB; curl -sI https://proxy.golang.org"
-  fi
-  for spec in "$@"; do
-    local name="${spec%%=*}" pkg="${spec#*=}" built
-    built="$(basename "${pkg%@*}")"
-    mv -f "$tmp/$built" "$dir/$name"
-  done
-  rm -rf "$tmp"
-  step "$what built in $((SECONDS - start)) s ($dir)"
-}
 SRV_DIR=".tools/temporal-server/$SERVER_VERSION"
 if [ -x "$SRV_DIR/temporal-server" ] && [ -x "$SRV_DIR/temporal-sql-tool" ] &&
   "$SRV_DIR/temporal-server" --version 2>/dev/null | grep -q "version $SERVER_VERSION\$"; then

@@ -1,21 +1,16 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { createDb } from '../db/connect';
 import { releaseUnansweredIdempotencyKeys } from '../db/idempotency';
-import { isAlive, killQuietly, PidRecords } from './pid-records';
+import { deploymentEnv, Launcher } from './launcher';
+import { isAlive, killQuietly } from './pid-records';
 import { type PostgresServer, startPostgres } from './postgres';
 import { PROCESS_SCRIPTS, waitForHealthz } from './processes';
-import {
-  type ChildRun,
-  DEFAULT_RESTART_POLICY,
-  formatDuration,
-  type SupervisedChild,
-  supervise,
-} from './supervisor';
+import { type ChildRun, DEFAULT_RESTART_POLICY, formatDuration, type SupervisedChild } from './supervisor';
 import { startTemporalDevServer, type TemporalDevServer } from './temporal';
 import { portIsFree, projectRoot } from './toolchain';
 
@@ -48,46 +43,20 @@ const Env = z.object({
 });
 
 const DEFAULT_DATA_DIR = join(projectRoot, '.data');
-let dataDir = DEFAULT_DATA_DIR;
-let pids = new PidRecords(join(dataDir, 'start.pids.json'));
 const CHILD_STOP_GRACE_MS = 15_000;
 const CHILD_READY_TIMEOUT_MS = 90_000;
 const POSTMASTER_WATCH_MS = 500;
 
-/** Something running that must be stopped, newest first on shutdown. */
-type Running = { name: string; stop(): Promise<void> };
-const running: Running[] = [];
-let shuttingDown = false;
-/** Aborted when shutting down: whatever start-up still waits for stops waiting, and nothing restarts. */
-const stopping = new AbortController();
+const launcher = new Launcher('start');
+const { say, running } = launcher;
 /** The supervised children by name, for the status the API is told. */
 const children = new Map<string, SupervisedChild>();
 /** The API's current process: its IPC channel carries which pieces are restarting. */
 let apiProcess: ChildProcess | undefined;
-/** The servers, then the worker and the API, while they start: a Ctrl-C waits for them, to stop them in order. */
-let startingServers: Promise<unknown> = Promise.resolve();
-
-function say(line: string): void {
-  console.log(`[start] ${line}`);
-}
-
 async function main(): Promise<void> {
-  const parsed = Env.safeParse(process.env);
-  if (!parsed.success) {
-    throw new Error(
-      `invalid environment: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-    );
-  }
-  const env = parsed.data;
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.on(signal, () => void shutdown(0, `${signal} received`));
-  }
-  dataDir = resolve(env.GREENLANE_DATA_DIR ?? DEFAULT_DATA_DIR);
-  pids = new PidRecords(join(dataDir, 'start.pids.json'));
-  mkdirSync(dataDir, { recursive: true });
-  // Run as root, PostgreSQL runs as the `postgres` OS user, which must reach .data/pg through it.
-  if (process.getuid?.() === 0) chmodSync(dataDir, 0o755);
-  await pids.stopLeftovers(say);
+  const env = Launcher.env(Env);
+  const dataDir = resolve(env.GREENLANE_DATA_DIR ?? DEFAULT_DATA_DIR);
+  await launcher.claim(dataDir, 'start.pids.json');
 
   // --- PostgreSQL and Temporal, side by side ---------------------------------------------------
   if (!env.TEMPORAL_ADDRESS) {
@@ -95,7 +64,7 @@ async function main(): Promise<void> {
     await mustBeFree(env.TEMPORAL_UI_PORT, 'TEMPORAL_UI_PORT', 'the Temporal UI');
   }
   await mustBeFree(env.API_PORT, 'API_PORT', 'the API', env.API_HOST);
-  if (shuttingDown) return;
+  if (launcher.shuttingDown) return;
   let pg: PostgresServer | undefined;
   const startPg = async (): Promise<ChildRun> => {
     // The same folder and port every time: clients reconnect where they were.
@@ -129,7 +98,7 @@ async function main(): Promise<void> {
       ? undefined
       : superviseChild('temporal', startTemporal, `see ${join(dataDir, 'temporal.log')}`),
   ]);
-  startingServers = starting;
+  launcher.starting = starting;
   const [pgResult, temporalResult] = await starting;
   // Registered in start order; shutdown stops them in reverse (Temporal before PostgreSQL).
   if (pgResult.status === 'fulfilled' && pgResult.value) {
@@ -140,7 +109,7 @@ async function main(): Promise<void> {
   }
   if (pgResult.status === 'rejected') throw pgResult.reason;
   if (temporalResult.status === 'rejected') throw temporalResult.reason;
-  if (shuttingDown) return;
+  if (launcher.shuttingDown) return;
   const databaseUrl = pg?.url ?? env.DATABASE_URL!;
   const temporalAt = temporal
     ? { address: temporal.address, uiUrl: temporal.uiUrl }
@@ -154,7 +123,7 @@ async function main(): Promise<void> {
     };
     await migrateToLatest(databaseUrl);
     say('database schema up to date');
-    if (shuttingDown) return;
+    if (launcher.shuttingDown) return;
   } else {
     say('db/migrate.ts not found: no migrations run');
   }
@@ -168,10 +137,7 @@ async function main(): Promise<void> {
     API_HOST: env.API_HOST,
     API_PORT: String(env.API_PORT),
     ...(temporalAt.uiUrl ? { TEMPORAL_UI_URL: temporalAt.uiUrl } : {}),
-    // The worker runs as a version of the `greenlane` Worker Deployment and makes itself current: after a
-    // `git pull` and a restart, every project moves to the new build at its next task (README, "Upgrades").
-    TEMPORAL_DEPLOYMENT: process.env.TEMPORAL_DEPLOYMENT ?? 'greenlane',
-    TEMPORAL_PROMOTE: process.env.TEMPORAL_PROMOTE ?? 'on-start',
+    ...deploymentEnv(),
   };
   // Side by side, each until it says it is ready; a Ctrl-C meanwhile waits for them, to stop them.
   const startingChildren = Promise.allSettled([
@@ -182,7 +148,7 @@ async function main(): Promise<void> {
       return startNodeChild('api', childEnv);
     }),
   ]);
-  startingServers = startingChildren;
+  launcher.starting = startingChildren;
   const [worker, api] = await startingChildren;
   for (const [name, result] of [
     ['worker', worker],
@@ -192,7 +158,7 @@ async function main(): Promise<void> {
   }
   if (worker.status === 'rejected') throw worker.reason;
   if (api.status === 'rejected') throw api.reason;
-  await waitForHealthz(apiUrl, { signal: stopping.signal });
+  await waitForHealthz(apiUrl, { signal: launcher.stopping.signal });
 
   // --- Demo data, when the project has a loader ------------------------------------------------------
   const demo = join(projectRoot, 'scripts', 'demo.ts');
@@ -209,7 +175,7 @@ async function main(): Promise<void> {
     }
   }
 
-  if (shuttingDown) return;
+  if (launcher.shuttingDown) return;
   const lines = [
     '',
     'Greenlane is running',
@@ -235,19 +201,12 @@ async function superviseChild(
   start: () => Promise<ChildRun>,
   hint?: string,
 ): Promise<SupervisedChild> {
-  return supervise({
+  return launcher.supervise({
     name,
     start,
-    signal: stopping.signal,
     hint,
-    log: say,
-    onGiveUp: (reason) => {
-      say(reason);
-      void shutdown(1, `too many restarts of ${name}`);
-    },
     onChange: (child) => {
       children.set(child.name, child);
-      pids.record(child.name, child.pid);
       tellApi();
     },
   });
@@ -305,7 +264,7 @@ function startNodeChild(name: 'worker' | 'api', env: Record<string, string>): Pr
 
 /**
  * Before the API starts (again): the claims on Idempotency-Keys of the requests it was answering when
- * it died are released, so their retries run at once instead of after the 5-minute lease (the Temporal
+ * it died are released, so their retries run at once instead of after the 60 s lease (the Temporal
  * update id keeps a decision that did land from landing twice). Best effort: with PostgreSQL down
  * they wait out the lease, as in any deployment.
  */
@@ -360,34 +319,10 @@ async function stopChild(child: ChildProcess, exited: Promise<string>): Promise<
   clearTimeout(timer);
 }
 
-/** Stops everything, newest first, then exits. Later calls (a second Ctrl-C, a dying child) are ignored. */
-async function shutdown(code: number, reason: string): Promise<void> {
-  if (shuttingDown) return;
-  shuttingDown = true;
-  stopping.abort();
-  say(`${reason}: stopping`);
-  await startingServers;
-  for (const service of [...running].reverse()) {
-    say(`stopping ${service.name}`);
-    try {
-      await service.stop();
-    } catch (error) {
-      say(`could not stop ${service.name}: ${error instanceof Error ? error.message : String(error)}`);
-      code = 1;
-    }
-  }
-  pids.removeIfMine();
-  say('stopped');
-  process.exit(code);
-}
-
 async function mustBeFree(port: number, variable: string, what: string, host = '127.0.0.1'): Promise<void> {
   if (!(await portIsFree(port, host))) {
     throw new Error(`port ${port} for ${what} is in use (another npm start?): stop that, or set ${variable}`);
   }
 }
 
-main().catch((error: unknown) => {
-  console.error(`[start] ${error instanceof Error ? error.message : String(error)}`);
-  void shutdown(1, 'start-up failed');
-});
+launcher.run(main);

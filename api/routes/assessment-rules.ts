@@ -6,7 +6,7 @@ import type { App, AppDeps } from '../app';
 import { auditWithAnswer } from '../audit';
 import { requireRole } from '../auth/middleware';
 import { actorOf } from '../auth/permissions';
-import { ProblemError, ProblemType, problemResponse } from '../http-problem';
+import { conflict, problemResponse } from '../http-problem';
 import { IdempotencyKeyHeader, idempotent } from '../idempotency';
 import { jsonResponse } from '../openapi-shapes';
 
@@ -60,12 +60,10 @@ export function registerAssessmentRulesRoutes(app: App, deps: AppDeps): void {
     const rules = c.req.valid('json');
     const by = actorOf(c.get('principal')).id ?? c.get('principal').keyId;
     if (!(await insertAssessmentRules(db, rules, by))) {
-      throw new ProblemError({
-        status: 409,
-        type: ProblemType.conflict,
-        title: 'Edition exists',
-        detail: `assessment rules ${rules.version} are already published; publish the change under a new version`,
-      });
+      throw conflict(
+        `assessment rules ${rules.version} are already published; publish the change under a new version`,
+        'Edition exists',
+      );
     }
     const published = (await listAssessmentRules(db)).find((e) => e.version === rules.version)!;
     auditWithAnswer(c, {

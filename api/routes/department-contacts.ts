@@ -17,7 +17,7 @@ import type { App, AppDeps } from '../app';
 import { auditContext, recordAudit } from '../audit';
 import { authResponses, requireRole } from '../auth/middleware';
 import { requireInDirectory } from '../directory';
-import { type FieldError, ProblemError, ProblemType, problemResponse } from '../http-problem';
+import { type FieldError, notFound, ProblemError, ProblemType, problemResponse } from '../http-problem';
 import { IdempotencyKeyHeader, idempotent } from '../idempotency';
 import { jsonResponse } from '../openapi-shapes';
 
@@ -94,12 +94,7 @@ export function registerDepartmentContactRoutes(app: App, deps: AppDeps): void {
   const view = async (department: string): Promise<DepartmentContacts> => {
     const found = await findDepartment(db, department);
     if (!found) {
-      throw new ProblemError({
-        status: 404,
-        type: ProblemType.notFound,
-        title: 'Not found',
-        detail: `no department ${department}`,
-      });
+      throw notFound(`no department ${department}`);
     }
     const [contacts, routes] = await Promise.all([
       selectContacts(db, { department }),

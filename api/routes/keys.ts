@@ -13,7 +13,7 @@ import {
 } from '../auth/people-and-keys';
 import { canManageKey, forbidUnless } from '../auth/permissions';
 import { Principal } from '../auth/principal';
-import { ProblemError, ProblemType, problemResponse } from '../http-problem';
+import { notFound, ProblemError, ProblemType, problemResponse } from '../http-problem';
 import { IdempotencyKeyHeader, idempotencyResponses, idempotent } from '../idempotency';
 
 /**
@@ -136,12 +136,7 @@ export function registerKeyRoutes(app: App, { db }: AppDeps): void {
     const who = auditContext(c);
     const target = (await listKeys(db, { includeRevoked: true })).find((k) => k.id === id);
     if (!target) {
-      throw new ProblemError({
-        status: 404,
-        type: ProblemType.notFound,
-        title: 'Not found',
-        detail: `no key ${id}`,
-      });
+      throw notFound(`no key ${id}`);
     }
     forbidUnless(canManageKey(who.principal, target.role), `only an admin may revoke ${target.role} keys`);
     const revoked = (await revokeKey(db, id))!;

@@ -9,7 +9,7 @@ import type { App, AppDeps } from '../app';
 import { auditContext, recordAudit } from '../audit';
 import { authResponses, requireRole } from '../auth/middleware';
 import { forbidden } from '../auth/permissions';
-import { ProblemError, ProblemType, problemResponse } from '../http-problem';
+import { conflict, notFound, problemResponse } from '../http-problem';
 import { IdempotencyKeyHeader, idempotencyResponses, idempotent } from '../idempotency';
 import { jsonResponse } from '../openapi-shapes';
 
@@ -152,21 +152,14 @@ export function registerNotificationRoutes(app: App, deps: AppDeps): void {
     const notification = await db.transaction().execute(async (trx) => {
       const [row] = await listNotifications(trx, { id, limit: 1 });
       if (!row) {
-        throw new ProblemError({
-          status: 404,
-          type: ProblemType.notFound,
-          title: 'No such delivery',
-          detail: `no notification ${id}`,
-        });
+        throw notFound(`no notification ${id}`, 'No such delivery');
       }
       // Conditional on `failed` in the database, so a row the dispatcher took meanwhile is not reset.
       if (!(await retryFailedNotification(trx, id, Date.now()))) {
-        throw new ProblemError({
-          status: 409,
-          type: ProblemType.conflict,
-          title: 'Not failed',
-          detail: `notification ${id} is ${row.status}; only a failed delivery is retried`,
-        });
+        throw conflict(
+          `notification ${id} is ${row.status}; only a failed delivery is retried`,
+          'Not failed',
+        );
       }
       const after = (await listNotifications(trx, { id, limit: 1 }))[0]!;
       await recordAudit(trx, {

@@ -11,7 +11,7 @@ import { AuditRow, auditWithAnswer } from '../audit';
 import { requireRole } from '../auth/middleware';
 import { canReadProject, canRegisterProject, forbidden } from '../auth/permissions';
 import { requireInDirectory } from '../directory';
-import { problemResponse } from '../http-problem';
+import { invalid, problemResponse } from '../http-problem';
 import { IdempotencyKeyHeader, idempotent } from '../idempotency';
 import { jsonResponse, ProjectCodeParam } from '../openapi-shapes';
 import { applyPlanAmendmentAs, previewPlanAmendment } from '../plan-amend';
@@ -26,7 +26,7 @@ import {
   scheduleAnswer,
 } from './project-bodies';
 import { ProjectView, projectView } from './project-view';
-import { invalid, planToRegister, rememberAccess } from './registration';
+import { planToRegister, rememberAccess } from './registration';
 
 /** Projects: register (starts the workflow), list from the read model, the live state, reassignment. */
 

@@ -20,7 +20,7 @@ import type { App, AppDeps } from '../app';
 import { auditWithAnswer } from '../audit';
 import { apiKeySecurity, authResponses, requireRole } from '../auth/middleware';
 import { actorOf } from '../auth/permissions';
-import { type FieldError, ProblemError, ProblemType, problemResponse } from '../http-problem';
+import { type FieldError, notFound, ProblemError, ProblemType, problemResponse } from '../http-problem';
 import { IdempotencyKeyHeader, idempotencyResponses, idempotent } from '../idempotency';
 import { jsonResponse } from '../openapi-shapes';
 import { sendToRunningProjects } from '../temporal';
@@ -382,10 +382,6 @@ export function registerReferenceRoutes(app: App, deps: AppDeps): void {
 }
 
 // --- Helpers ---------------------------------------------------------------------------------------
-
-function notFound(detail: string): ProblemError {
-  return new ProblemError({ status: 404, type: ProblemType.notFound, title: 'Not found', detail });
-}
 
 /** `days[3]: 2027-03-03 is listed twice …` → a field error on `days.3`. */
 function toFieldError(problem: string): FieldError {

@@ -6,7 +6,7 @@ import { instantiatePlan, type Plan, type Tailoring } from '../../domain/plan';
 import type { ProjectProfile } from '../../domain/project';
 import { planUnderEdition } from '../../domain/rules';
 import type { AppDeps } from '../app';
-import { ProblemError, ProblemType } from '../http-problem';
+import { invalid, ProblemError, ProblemType } from '../http-problem';
 
 /**
  * What registration and import both start from: the template's plan tailored as asked, under the rules
@@ -45,15 +45,5 @@ export function planProblem(title: string, problems: string[]): ProblemError {
     title,
     detail: problems.join(' '),
     errors: problems.map((message) => ({ in: 'body', path: 'tailoring', message, code: 'plan' })),
-  });
-}
-
-export function invalid(path: string, message: string): ProblemError {
-  return new ProblemError({
-    status: 422,
-    type: ProblemType.validation,
-    title: 'Invalid request',
-    detail: `${path}: ${message}`,
-    errors: [{ in: 'body', path, message, code: 'custom' }],
   });
 }

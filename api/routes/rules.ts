@@ -20,7 +20,7 @@ import type { App, AppDeps } from '../app';
 import { auditWithAnswer } from '../audit';
 import { requireRole } from '../auth/middleware';
 import { actorOf, canReadProject, forbidden } from '../auth/permissions';
-import { ProblemError, ProblemType, problemResponse } from '../http-problem';
+import { conflict, notFound, ProblemError, ProblemType, problemResponse } from '../http-problem';
 import { IdempotencyKeyHeader, idempotent } from '../idempotency';
 import { jsonResponse, ProjectCodeParam } from '../openapi-shapes';
 import { applyRules, queryProject } from '../temporal';
@@ -185,12 +185,7 @@ export function registerRulesRoutes(app: App, deps: AppDeps): void {
   const editionOr404 = async (id: string) => {
     const edition = await loadEdition(deps.db, id);
     if (!edition) {
-      throw new ProblemError({
-        status: 404,
-        type: ProblemType.notFound,
-        title: 'No such edition',
-        detail: `no rules edition ${id}`,
-      });
+      throw notFound(`no rules edition ${id}`, 'No such edition');
     }
     const { publishedAt: _at, publishedBy: _by, ...rules } = edition;
     return rules;
@@ -212,12 +207,10 @@ export function registerRulesRoutes(app: App, deps: AppDeps): void {
     }
     const by = actorOf(c.get('principal')).id ?? c.get('principal').keyId;
     if (!(await insertEdition(deps.db, edition, by))) {
-      throw new ProblemError({
-        status: 409,
-        type: ProblemType.conflict,
-        title: 'Edition exists',
-        detail: `an edition ${edition.id} is already published; publish the change under a new id`,
-      });
+      throw conflict(
+        `an edition ${edition.id} is already published; publish the change under a new id`,
+        'Edition exists',
+      );
     }
     const published = (await loadEdition(deps.db, edition.id))!;
     auditWithAnswer(c, {
