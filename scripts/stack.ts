@@ -15,6 +15,7 @@ import { type RunningWorker, startWorker } from '../worker-compose';
 import { type PostgresServer, startPostgres } from './postgres';
 import { type GreenlaneProcess, greenlaneProcess } from './processes';
 import { NAMESPACE, startTemporalDevServer, type TemporalDevServer } from './temporal';
+import { startTemporalCluster } from './temporal-cluster';
 import { freePort } from './toolchain';
 
 /**
@@ -128,6 +129,55 @@ export async function startServers(options: ServersOptions): Promise<Servers> {
     },
     stop,
   };
+}
+
+/**
+ * PostgreSQL and Temporal as the production topology runs them: a cluster of our own, kept durable (fsync
+ * and synchronous_commit on) and restartable on its port, migrated, and Temporal's five processes on it
+ * (scripts/temporal-cluster.ts). `stop()` ends the services gracefully, or with `kill -9` when `fastStop`
+ * (the folders go right after), then PostgreSQL, and deletes both folders.
+ */
+export async function startClusterServers(options: {
+  name: string;
+  fastStop?: boolean;
+  log?: (line: string) => void;
+}) {
+  const log = options.log ?? (() => {});
+  const pgDir = await mkdtemp(join(tmpdir(), `greenlane-${options.name}-pg-`));
+  const dir = await mkdtemp(join(tmpdir(), `greenlane-${options.name}-`));
+  const cleanups: (() => Promise<unknown>)[] = [];
+  const stop = async () => {
+    for (const c of cleanups.splice(0).reverse()) await c().catch((e) => log(`clean-up: ${String(e)}`));
+    await rm(pgDir, { recursive: true, force: true });
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    let pg: PostgresServer = await startPostgres({ dataDir: pgDir, keep: true, log });
+    cleanups.push(() => pg.stop());
+    await migrateToLatest(pg.url);
+    const cluster = await startTemporalCluster({
+      postgres: { host: '127.0.0.1', port: pg.port, user: 'postgres' },
+      dataDir: dir,
+      log,
+    });
+    cleanups.push(() =>
+      options.fastStop ? Promise.all(Object.values(cluster.services).map((s) => s.kill9())) : cluster.stop(),
+    );
+    const postgres: ServerControl & { readonly port: number; readonly dataDir: string } = {
+      get port() {
+        return pg.port;
+      },
+      dataDir: pgDir,
+      stop: () => pg.stop(),
+      async start() {
+        pg = await startPostgres({ dataDir: pgDir, port: pg.port, keep: true, log });
+      },
+    };
+    return { databaseUrl: pg.url, temporalAddress: cluster.address, cluster, postgres, dir, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
 }
 
 // --- The whole stack ------------------------------------------------------------------------------------

@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import type { Context, MiddlewareHandler } from 'hono';
+import type { Context } from 'hono';
 import { html } from 'hono/html';
 import { ConveneMeeting, MinutesInput } from '../../domain/meetings';
 import type { App, AppDeps } from '../app';
 import { ProblemError } from '../http-problem';
-import { IDEMPOTENCY_KEY_PATTERN, idempotent } from '../idempotency';
 import { meetingsService } from '../meetings';
 import { page } from '../ui/layout';
 import { meetingPage, meetingsListPage } from '../ui/meetings';
-import { sameOrigin, sameToken, type WebSession, WebSessions } from '../web-session';
+import { type WebSession, WebSessions } from '../web-session';
+import { formPosts } from './ui-forms';
 
 /**
  * The meetings on the dashboard: `/ui/meetings` lists them and convenes one, `/ui/meetings/:id` shows
@@ -19,7 +19,6 @@ import { sameOrigin, sameToken, type WebSession, WebSessions } from '../web-sess
 
 export function registerMeetingsUiRoutes(app: App, deps: AppDeps): void {
   const sessions = new WebSessions(deps.db, deps.config.api.publicUrl);
-  const publicUrl = deps.config.api.publicUrl;
   const meetings = meetingsService(deps);
 
   const refusal = (err: unknown): string => {
@@ -66,34 +65,11 @@ export function registerMeetingsUiRoutes(app: App, deps: AppDeps): void {
     }),
   );
 
-  /** Signed in, from this site with the session's token, with a form token (claimed after these checks). */
-  const formGuard: MiddlewareHandler = async (c, next) => {
-    const session = await sessions.current(c);
-    if (!session) return c.redirect('/ui/login', 303);
-    const form = await c.req.parseBody();
-    if (!sameOrigin(c, publicUrl) || !sameToken(session.csrfToken, form.csrf)) {
-      const text = '此表单已过期或并非来自本站，请刷新页面后重新提交。';
-      return c.html(page('表单无效', session, html`<p class="error" id="csrf-refused">${text}</p>`), 403);
-    }
-    if (typeof form.token !== 'string' || !IDEMPOTENCY_KEY_PATTERN.test(`ui-meeting-${form.token}`)) {
-      return c.html(page('表单无效', session, html`<p class="error">表单缺少编号，请刷新页面。</p>`), 400);
-    }
-    c.set('principal', session.principal);
-    return next();
-  };
-  const keyOf = async (c: Context) => {
-    const token = (await c.req.parseBody()).token;
-    return typeof token === 'string' ? `ui-meeting-${token}` : undefined;
-  };
-  const fieldsOf = async (c: Context) =>
-    Object.fromEntries(
-      Object.entries(await c.req.parseBody()).flatMap(([k, v]) =>
-        typeof v === 'string' ? [[k, v.trim()]] : [],
-      ),
-    ) as Record<string, string>;
+  const forms = formPosts(deps, sessions, 'ui-meeting');
+  const fieldsOf = forms.fields;
 
-  app.post('/ui/meetings', formGuard, idempotent(deps.db, { keyOf }), async (c) => {
-    const session = (await sessions.current(c))!;
+  app.post('/ui/meetings', ...forms.guarded, async (c) => {
+    const session = forms.session(c);
     const f = await fieldsOf(c);
     const body = ConveneMeeting.safeParse({
       kind: f.kind,
@@ -111,8 +87,8 @@ export function registerMeetingsUiRoutes(app: App, deps: AppDeps): void {
     }
   });
 
-  app.post('/ui/meetings/:id/minutes', formGuard, idempotent(deps.db, { keyOf }), async (c) => {
-    const session = (await sessions.current(c))!;
+  app.post('/ui/meetings/:id/minutes', ...forms.guarded, async (c) => {
+    const session = forms.session(c);
     const id = idOf(c);
     if (id === null) return c.notFound();
     const f = await fieldsOf(c);

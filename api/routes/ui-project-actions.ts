@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Context, MiddlewareHandler } from 'hono';
+import type { Context } from 'hono';
 import { html } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
@@ -15,7 +15,6 @@ import { isHeld, problemStatusZh } from '../../domain/vocabulary';
 import type { App, AppDeps } from '../app';
 import { canActOnProject, canRaiseProblem } from '../auth/permissions';
 import { ProblemError, ProblemType } from '../http-problem';
-import { IDEMPOTENCY_KEY_PATTERN, idempotent } from '../idempotency';
 import { applyPlanAmendmentAs, previewPlanAmendment } from '../plan-amend';
 import { actOnProblemAs, raiseProblem } from '../problem-actions';
 import { recordReturnVisit, recordServiceLog } from '../service-records';
@@ -35,10 +34,11 @@ import {
   visitFields,
 } from '../ui/project-forms';
 import { UrgeBody, urgeDepartment } from '../urge';
-import { sameOrigin, sameToken, type WebSession, WebSessions } from '../web-session';
+import { type WebSession, WebSessions } from '../web-session';
 import { ProblemActionBody, RaiseProblem } from './problems';
 import { AmendPlanBody } from './project-bodies';
 import { ReturnVisitInput, ServiceLogInput } from './service';
+import { type Fields, formPosts } from './ui-forms';
 
 /**
  * The secretary's forms on a project's page (/ui/projects/{code}, drawn by api/routes/ui.ts, which asks
@@ -50,41 +50,14 @@ import { ReturnVisitInput, ServiceLogInput } from './service';
  * The plan is tailored in two steps: a preview (nothing changes) and the confirming post.
  */
 
-type Fields = Record<string, string>;
 type Notice = HtmlEscapedString | Promise<HtmlEscapedString>;
 
 export function registerProjectActionUiRoutes(app: App, deps: AppDeps): void {
   const sessions = new WebSessions(deps.db, deps.config.api.publicUrl);
-  const publicUrl = deps.config.api.publicUrl;
   const temporal = { client: deps.temporal.client, taskQueue: deps.config.temporal.taskQueue };
 
-  const fieldsOf = async (c: Context): Promise<Fields> =>
-    Object.fromEntries(
-      Object.entries(await c.req.parseBody()).flatMap(([k, v]) =>
-        typeof v === 'string' ? [[k, v.trim()]] : [],
-      ),
-    );
-
-  /** Signed in, a form from this site with the session's token and a form token: checked before the key is claimed. */
-  const formGuard: MiddlewareHandler = async (c, next) => {
-    const session = await sessions.current(c);
-    if (!session) return c.redirect('/ui/login', 303);
-    const form = await c.req.parseBody();
-    if (!sameOrigin(c, publicUrl) || !sameToken(session.csrfToken, form.csrf)) {
-      const text = '此表单已过期或并非来自本站，请刷新页面后重新办理。';
-      return c.html(page('表单无效', session, html`<p class="error" id="csrf-refused">${text}</p>`), 403);
-    }
-    if (typeof form.token !== 'string' || !IDEMPOTENCY_KEY_PATTERN.test(`ui-project-${form.token}`)) {
-      const text = '表单缺少办理编号，请刷新页面后重新办理。';
-      return c.html(page('表单无效', session, html`<p class="error">${text}</p>`), 400);
-    }
-    c.set('principal', session.principal);
-    return next();
-  };
-  const keyOf = async (c: Context) => {
-    const token = (await c.req.parseBody()).token;
-    return typeof token === 'string' ? `ui-project-${token}` : undefined;
-  };
+  const forms = formPosts(deps, sessions, 'ui-project');
+  const fieldsOf = forms.fields;
 
   /** A refused form, alone, with what was typed and the reason beside it. */
   const refused = async (
@@ -94,7 +67,7 @@ export function registerProjectActionUiRoutes(app: App, deps: AppDeps): void {
     text: string,
     status: ContentfulStatusCode,
   ) => {
-    const session = (await sessions.current(c))!;
+    const session = forms.session(c);
     const code = c.req.param('code')!;
     const d = { code, csrf: session.csrfToken };
     const data = await actionsData(deps, code, session, (await queryProject(temporal, code)).state);
@@ -137,7 +110,7 @@ export function registerProjectActionUiRoutes(app: App, deps: AppDeps): void {
     `/ui/projects/${code}?${new URLSearchParams(query)}#secretary-actions`;
   const given = (f: Fields, ...keys: string[]) =>
     Object.fromEntries(keys.flatMap((k) => (f[k] ? [[k, f[k]]] : [])));
-  const guarded = [formGuard, idempotent(deps.db, { keyOf })] as const;
+  const { guarded } = forms;
 
   app.post('/ui/projects/:code/problems', ...guarded, async (c) => {
     const code = c.req.param('code');
@@ -158,8 +131,7 @@ export function registerProjectActionUiRoutes(app: App, deps: AppDeps): void {
     const f = await fieldsOf(c);
     const kind = f.action === 'assign' || f.action === 'plan' || f.action === 'resolve' ? f.action : null;
     if (!kind) {
-      const session = await sessions.current(c);
-      return c.html(page('表单无效', session, html`<p class="error">未知的操作。</p>`), 422);
+      return c.html(page('表单无效', forms.session(c), html`<p class="error">未知的操作。</p>`), 422);
     }
     const body = ProblemActionBody.safeParse({
       action: kind,
@@ -235,9 +207,9 @@ export function registerProjectActionUiRoutes(app: App, deps: AppDeps): void {
     });
 
   // The preview changes nothing: no key is claimed, the form is only checked.
-  app.post('/ui/projects/:code/plan-preview', formGuard, async (c) => {
+  app.post('/ui/projects/:code/plan-preview', forms.guard, async (c) => {
     const code = c.req.param('code');
-    const session = (await sessions.current(c))!;
+    const session = forms.session(c);
     const f = await fieldsOf(c);
     const body = amendBody(f);
     if (!body.success || (!f.waive && !f.add)) return invalidForm(c, 'amend', f);

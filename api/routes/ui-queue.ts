@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Context, MiddlewareHandler } from 'hono';
+import type { Context } from 'hono';
 import { html } from 'hono/html';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { departmentQueue } from '../../db/project-lists';
@@ -18,7 +18,6 @@ import type { App, AppDeps } from '../app';
 import { actorOf, canSeeQueue } from '../auth/permissions';
 import { takeDecision } from '../decide';
 import { ProblemError, ProblemType } from '../http-problem';
-import { IDEMPOTENCY_KEY_PATTERN, idempotent } from '../idempotency';
 import { awaitReadModel } from '../read-your-writes';
 import { queryProject } from '../temporal';
 import { page } from '../ui/layout';
@@ -31,7 +30,8 @@ import {
   refusalZh,
   refusedWithoutReasonZh,
 } from '../ui/queue';
-import { sameOrigin, sameToken, type WebSession, WebSessions } from '../web-session';
+import { type WebSession, WebSessions } from '../web-session';
+import { formPosts } from './ui-forms';
 
 /**
  * A department's queue page (`/ui/departments/:department`) and its decision forms. A form posts to
@@ -51,7 +51,6 @@ const isDepartmentDecision = (a: unknown): a is DepartmentDecision =>
 export function registerQueueUiRoutes(app: App, deps: AppDeps): void {
   const temporal = { client: deps.temporal.client, taskQueue: deps.config.temporal.taskQueue };
   const sessions = new WebSessions(deps.db, deps.config.api.publicUrl);
-  const publicUrl = deps.config.api.publicUrl;
 
   /** Each project's live state (the forms follow the workflow, not the read model); null if unreachable. */
   const liveStates = async (codes: string[]): Promise<Map<string, ProjectState | null>> => {
@@ -129,68 +128,38 @@ export function registerQueueUiRoutes(app: App, deps: AppDeps): void {
     return render(c, session, department, notice);
   });
 
-  /**
-   * Signed in, their department's queue, and a form from this site with the session's token — checked
-   * before the form's key is claimed, so a refused post consumes nothing.
-   */
-  const formGuard: MiddlewareHandler = async (c, next) => {
-    const session = await sessions.current(c);
-    if (!session) return c.redirect('/ui/login', 303);
-    if (!canSeeQueue(session.principal, c.req.param('department') ?? '')) return notYourQueue(c, session);
-    const form = await c.req.parseBody();
-    if (!sameOrigin(c, publicUrl) || !sameToken(session.csrfToken, form.csrf)) {
-      const text = '此表单已过期或并非来自本站，请刷新页面后重新办理。';
-      return c.html(page('表单无效', session, html`<p class="error" id="csrf-refused">${text}</p>`), 403);
-    }
-    if (typeof form.token !== 'string' || !IDEMPOTENCY_KEY_PATTERN.test(`ui-decision-${form.token}`)) {
-      const text = '表单缺少办理编号，请刷新页面后重新办理。';
-      return c.html(page('表单无效', session, html`<p class="error">${text}</p>`), 400);
-    }
-    // The audit trail and the idempotency scope name the signed-in key.
-    c.set('principal', session.principal);
-    return next();
-  };
-  const formKeyOf = async (c: Context) => {
-    const token = (await c.req.parseBody()).token;
-    return typeof token === 'string' ? `ui-decision-${token}` : undefined;
-  };
-
-  app.post(
-    '/ui/departments/:department/decisions',
-    formGuard,
-    idempotent(deps.db, { keyOf: formKeyOf }),
-    async (c) => {
-      const department = c.req.param('department');
-      const session = (await sessions.current(c))!;
-      const fields = Object.fromEntries(
-        Object.entries(await c.req.parseBody()).flatMap(([k, v]) =>
-          typeof v === 'string' ? [[k, v.trim()]] : [],
-        ),
-      );
-      const { project = '', item = '', action } = fields;
-      if (!isDepartmentDecision(action)) {
-        return c.html(page('表单无效', session, html`<p class="error">未知的办理决定。</p>`), 422);
-      }
-      const refused = (text: string, status: ContentfulStatusCode) =>
-        render(c, session, department, { kind: 'refused', project, item, action, text, fields }, status);
-      const body = DecisionBody.safeParse(bodyOf(action, fields));
-      if (!body.success) return refused('请完整填写本表单后再提交。', 422);
-      try {
-        const result = await takeDecision(c, deps, project, item, body.data);
-        // The queue is drawn from the read model: wait (briefly) until it holds this decision.
-        await awaitReadModel(deps, project);
-        const query = new URLSearchParams({
-          decided: `${project}/${item}/${action}`,
-          opened: result.opened.join(','),
-        });
-        return c.redirect(`/ui/departments/${department}?${query}`, 303);
-      } catch (err) {
-        if (!(err instanceof ProblemError) || err.problem.status >= 500) throw err;
-        const decision = { ...body.data, item, actor: actorOf(session.principal) } as Decision;
-        return refused(await explain(err, project, decision), err.problem.status);
-      }
-    },
+  // Signed in, their department's queue, and a form from this site with the session's token.
+  const forms = formPosts(deps, sessions, 'ui-decision', (c, session) =>
+    canSeeQueue(session.principal, c.req.param('department') ?? '') ? undefined : notYourQueue(c, session),
   );
+
+  app.post('/ui/departments/:department/decisions', ...forms.guarded, async (c) => {
+    const department = c.req.param('department');
+    const session = forms.session(c);
+    const fields = await forms.fields(c);
+    const { project = '', item = '', action } = fields;
+    if (!isDepartmentDecision(action)) {
+      return c.html(page('表单无效', session, html`<p class="error">未知的办理决定。</p>`), 422);
+    }
+    const refused = (text: string, status: ContentfulStatusCode) =>
+      render(c, session, department, { kind: 'refused', project, item, action, text, fields }, status);
+    const body = DecisionBody.safeParse(bodyOf(action, fields));
+    if (!body.success) return refused('请完整填写本表单后再提交。', 422);
+    try {
+      const result = await takeDecision(c, deps, project, item, body.data);
+      // The queue is drawn from the read model: wait (briefly) until it holds this decision.
+      await awaitReadModel(deps, project);
+      const query = new URLSearchParams({
+        decided: `${project}/${item}/${action}`,
+        opened: result.opened.join(','),
+      });
+      return c.redirect(`/ui/departments/${department}?${query}`, 303);
+    } catch (err) {
+      if (!(err instanceof ProblemError) || err.problem.status >= 500) throw err;
+      const decision = { ...body.data, item, actor: actorOf(session.principal) } as Decision;
+      return refused(await explain(err, project, decision), err.problem.status);
+    }
+  });
 
   /** A refusal in Chinese, from what was asked and the state the project is in now, never its words. */
   const explain = async (err: ProblemError, project: string, decision: Decision): Promise<string> => {

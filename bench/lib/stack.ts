@@ -1,7 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { Kysely, KyselyPlugin, QueryResult, RootOperationNode, UnknownRow } from 'kysely';
@@ -10,11 +8,9 @@ import type { Role } from '../../api/auth/principal';
 import { startApi } from '../../api/compose';
 import { loadConfig } from '../../config';
 import { createDb } from '../../db/connect';
-import { migrateToLatest } from '../../db/migrate';
 import type { DB } from '../../db/schema';
-import { startPostgres } from '../../scripts/postgres';
-import { startStack as startGreenlaneStack } from '../../scripts/stack';
-import { SERVICE_NAMES, type ServiceName, startTemporalCluster } from '../../scripts/temporal-cluster';
+import { startClusterServers, startStack as startGreenlaneStack } from '../../scripts/stack';
+import { SERVICE_NAMES, type ServiceName } from '../../scripts/temporal-cluster';
 import {
   machineUsage,
   type ProcessUsage,
@@ -60,7 +56,8 @@ export async function startStack(
   opts: { log?: (line: string) => void; temporal?: 'dev' | 'cluster'; volatile?: boolean } = {},
 ) {
   const log = opts.log ?? (() => {});
-  const cluster = opts.temporal === 'cluster' ? await startClusterServers(log) : undefined;
+  const cluster =
+    opts.temporal === 'cluster' ? await startClusterServers({ name: 'bench-cluster', log }) : undefined;
   const stack = await startGreenlaneStack({
     name: 'bench',
     run: 'processes',
@@ -69,7 +66,9 @@ export async function startStack(
     restartable: !opts.volatile,
     applicationName: 'greenlane-bench',
     log,
-    ...(cluster ? { servers: { databaseUrl: cluster.databaseUrl, temporalAddress: cluster.address } } : {}),
+    ...(cluster
+      ? { servers: { databaseUrl: cluster.databaseUrl, temporalAddress: cluster.temporalAddress } }
+      : {}),
   }).catch(async (error) => {
     await cluster?.stop();
     throw error;
@@ -81,8 +80,8 @@ export async function startStack(
   try {
     const { api, worker, servers } = stack;
     log(`worker pid ${worker.pid}, api pid ${api.pid} on ${stack.apiUrl}`);
-    const postgresDir = cluster?.pgDir ?? servers!.postgres!.dataDir;
-    const services = cluster?.services;
+    const postgresDir = cluster?.postgres.dataDir ?? servers!.postgres!.dataDir;
+    const services = cluster?.cluster.services;
     const pids = {
       api: api.pid!,
       worker: worker.pid!,
@@ -157,44 +156,6 @@ export async function startStack(
     };
   } catch (error) {
     await stop();
-    throw error;
-  }
-}
-
-/** A durable PostgreSQL of its own and Temporal's five processes on it. */
-async function startClusterServers(log: (line: string) => void) {
-  const pgDir = await mkdtemp(join(tmpdir(), 'greenlane-bench-pg-'));
-  const dir = await mkdtemp(join(tmpdir(), 'greenlane-bench-cluster-'));
-  const clean = async () => {
-    await rm(pgDir, { recursive: true, force: true });
-    await rm(dir, { recursive: true, force: true });
-  };
-  // keep: fsync and synchronous_commit stay on (a throw-away cluster would turn them off).
-  const pg = await startPostgres({ dataDir: pgDir, keep: true, log }).catch(async (error) => {
-    await clean();
-    throw error;
-  });
-  try {
-    await migrateToLatest(pg.url);
-    const cluster = await startTemporalCluster({
-      postgres: { host: '127.0.0.1', port: pg.port, user: 'postgres' },
-      dataDir: dir,
-      log,
-    });
-    return {
-      databaseUrl: pg.url,
-      address: cluster.address,
-      services: cluster.services,
-      pgDir,
-      async stop() {
-        await cluster.stop();
-        await pg.stop();
-        await clean();
-      },
-    };
-  } catch (error) {
-    await pg.stop();
-    await clean();
     throw error;
   }
 }

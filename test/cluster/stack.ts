@@ -1,53 +1,33 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Kysely } from 'kysely';
 import { createKey, upsertPerson } from '../../api/auth/people-and-keys';
 import type { Role } from '../../api/auth/principal';
-import { migrateToLatest } from '../../db/migrate';
 import type { DB } from '../../db/schema';
-import { type PostgresServer, startPostgres } from '../../scripts/postgres';
 import { type GreenlaneProcess, greenlaneProcess } from '../../scripts/processes';
-import { startStack } from '../../scripts/stack';
-import { startTemporalCluster, type TemporalCluster } from '../../scripts/temporal-cluster';
+import { startClusterServers, startStack } from '../../scripts/stack';
 import { freePort } from '../../scripts/toolchain';
 
 /**
- * Greenlane on the production topology, for the cluster tests: a PostgreSQL cluster of the test's own
- * (kept on disk, so it can be stopped and started again on its port), Temporal as five processes on it
- * (scripts/temporal-cluster.ts: frontend, matching, worker, two history), and two workers and two APIs as
- * child processes on one task queue (scripts/stack.ts and scripts/processes.ts, as npm run
- * start:cluster runs them). Everything lives in temp folders removed by stop().
+ * Greenlane on the production topology, for the cluster tests: PostgreSQL and Temporal's five processes
+ * (scripts/stack.ts startClusterServers), and two workers and two APIs as child processes on one task
+ * queue (scripts/stack.ts and scripts/processes.ts, as npm run start:cluster runs them). Everything lives
+ * in temp folders removed by stop().
  */
 export type ClusterStack = Awaited<ReturnType<typeof startClusterStack>>;
 
 export async function startClusterStack(opts: { name: string; log?: (line: string) => void }) {
   const log = opts.log ?? (() => {});
-  // A folder of its own for PostgreSQL: run as root, its OS user must reach it (scripts/stack.ts).
-  const pgDir = await mkdtemp(join(tmpdir(), `greenlane-${opts.name}-pg-`));
-  const dir = await mkdtemp(join(tmpdir(), `greenlane-${opts.name}-`));
-  const cleanups: (() => Promise<unknown>)[] = [];
+  const servers = await startClusterServers({ name: opts.name, fastStop: true, log });
+  const { cluster, dir, postgres } = servers;
+  const cleanups: (() => Promise<unknown>)[] = [() => servers.stop()];
   const stop = async () => {
     for (const c of cleanups.splice(0).reverse()) await c().catch((e) => log(`clean-up: ${String(e)}`));
-    await rm(pgDir, { recursive: true, force: true });
-    await rm(dir, { recursive: true, force: true });
   };
   try {
-    let pg: PostgresServer = await startPostgres({ dataDir: pgDir, keep: true, log });
-    cleanups.push(() => pg.stop());
-    await migrateToLatest(pg.url);
-    const cluster: TemporalCluster = await startTemporalCluster({
-      postgres: { host: '127.0.0.1', port: pg.port, user: 'postgres' },
-      dataDir: dir,
-      log,
-    });
-    // Killed, not drained: the folders go right after.
-    cleanups.push(() => Promise.all(Object.values(cluster.services).map((s) => s.kill9())));
-
     const stack = await startStack({
       name: opts.name,
       run: 'processes',
-      servers: { databaseUrl: pg.url, temporalAddress: cluster.address },
+      servers: { databaseUrl: servers.databaseUrl, temporalAddress: servers.temporalAddress },
       notify: false,
       logFiles: true,
       applicationName: 'greenlane-cluster-tests',
@@ -58,8 +38,8 @@ export async function startClusterStack(opts: { name: string; log?: (line: strin
     // The second worker and API: the same task queue and database, an API port of its own.
     const env: Record<string, string> = {
       ...(process.env as Record<string, string>),
-      DATABASE_URL: pg.url,
-      TEMPORAL_ADDRESS: cluster.address,
+      DATABASE_URL: servers.databaseUrl,
+      TEMPORAL_ADDRESS: servers.temporalAddress,
       TEMPORAL_TASK_QUEUE: stack.taskQueue,
       API_HOST: '127.0.0.1',
       API_PORT: String(await freePort()),
@@ -87,15 +67,7 @@ export async function startClusterStack(opts: { name: string; log?: (line: strin
       workers,
       apis,
       apiUrls: () => apis.map((a) => a.url!),
-      postgres: {
-        get port() {
-          return pg.port;
-        },
-        stop: () => pg.stop(),
-        async start() {
-          pg = await startPostgres({ dataDir: pgDir, port: pg.port, keep: true, log });
-        },
-      },
+      postgres,
       /** A person (when named) and an API key for them, straight in PostgreSQL as `npm run keys` does. */
       async keyFor(role: Role, who: { person?: string; department?: string } = {}) {
         if (who.person) {
