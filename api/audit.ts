@@ -8,7 +8,7 @@ import { principalOf } from './auth/middleware';
 import type { Principal } from './auth/principal';
 
 /**
- * The audit trail (issue 4 §6): every accepted decision with who, which key, when, from where and the
+ * The audit trail: every accepted decision with who, which key, when, from where and the
  * request id, readable per project. The statements are in db/audit.ts.
  *
  * Handlers record the entry *after* the workflow accepted the action — `auditWithAnswer`, written with

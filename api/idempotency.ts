@@ -19,10 +19,10 @@ import type { Principal } from './auth/principal';
 import { PROBLEM_TYPE_BASE, ProblemError, problemResponse } from './http-problem';
 
 /**
- * Idempotent state-changing requests (issue 4 §5).
+ * Idempotent state-changing requests.
  *
  * Every state-changing POST must carry `Idempotency-Key` (1–200 visible ASCII characters; a UUID is
- * the usual choice). It is required, not optional: the issue says every such POST "takes" one, and a
+ * the usual choice). It is required, not optional: every such POST takes one, because a
  * client that can retry without one can double-decide after a timeout — the failure this exists to
  * prevent. The scope is (the caller's key id, the Idempotency-Key), so two callers never collide.
  *

@@ -9,7 +9,7 @@ import { type BenchOptions, publishResults } from './lib/results';
 import { startStack } from './lib/stack';
 
 /**
- * Decision throughput and latency (issue 6, benchmarks 1, 2 and 4). On one real stack (PostgreSQL,
+ * Decision throughput and latency. On one real stack (PostgreSQL,
  * Temporal dev server, worker and API as child processes), N gov-building projects (47 items each) are
  * worked to approval twice, at the same concurrency:
  *

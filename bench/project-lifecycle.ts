@@ -22,7 +22,7 @@ import { startTimeSkipping, type TimeSkipping, until } from './lib/time-skipping
  * One gov-building project (47 items) end to end on the time-skipping server, every item taken the long
  * way: submitted, accepted (受理), returned once for correction (补正), resubmitted, left to slip until its
  * red card (红牌) fires, then approved. Items that open together are worked as one wave, concurrently
- * (大并联). Then the history of every run is measured against Temporal's warning levels and the issue's
+ * (大并联). Then the history of every run is measured against Temporal's warning levels and the
  * aim of at most 15 events per accepted decision, timers and notifications included.
  */
 

@@ -9,7 +9,7 @@ import { ACCEPTED_PER_PROJECT, runSteps } from './scale/steps';
 import { killAndRestart, type SpawnedWorker } from './scale/worker';
 
 /**
- * Scale (issue 6, benchmark 3). On one real stack (PostgreSQL, Temporal dev server, worker and API as
+ * Scale: how many open projects one worker holds. On one real stack (PostgreSQL, Temporal dev server, worker and API as
  * child processes), gov-building projects are started straight with the Temporal client (as
  * api/temporal.ts startProject does; registration through the API is not what is measured) in steps
  * (250, 500, 1,000, 2,000 by default), and in each new project the first ready items are submitted and

@@ -31,7 +31,7 @@ export function jsonb<T>(value: T): string {
   return JSON.stringify(value);
 }
 
-/** One year of the Chinese working-day calendar, in the public holiday-cn shape (shared/domain/calendar-cn). */
+/** One year of the Chinese working-day calendar, in the public holiday-cn shape: per day, its name and whether it is off. */
 export interface HolidayCnYear {
   year: number;
   papers: string[];
@@ -317,46 +317,9 @@ export interface ReturnVisitsTable {
   created_at: GeneratedTimestamp;
 }
 
-/** A signed-in browser: only the SHA-256 of its opaque token is kept (migration 2026-12-04T05). */
-export interface WebSessionsTable {
-  /** Lower-case hex SHA-256 of the token the browser holds. */
-  id: string;
-  /** Signed in with this API key; its revocation ends the session. */
-  key_id: string | null;
-  /** Signed in as this person (the organisation's identity provider). */
-  person_id: string | null;
-  /** Sent back by every form of the session (synchronizer token). */
-  csrf_token: string;
-  created_at: GeneratedTimestamp;
-  last_seen_at: GeneratedTimestamp;
-  /** The absolute end, whatever the activity. */
-  expires_at: Timestamp;
-  ended_at: Timestamp | null;
-  user_agent: string | null;
-  /** The ID token of a session signed in through the identity provider (id_token_hint at sign-out). */
-  id_token: string | null;
-}
+import type { OidcIdentitiesTable, OidcLoginsTable, WebSessionsTable } from './schema-sign-in';
 
-/** Which person an identity of the provider is (migration 2026-12-07T09). */
-export interface OidcIdentitiesTable {
-  issuer: string;
-  /** The ID token's `sub`. */
-  subject: string;
-  person_id: string;
-  linked_at: GeneratedTimestamp;
-  /** The key id of the operator who linked it, or `claim:<name>` when a first sign-in did. */
-  linked_by: string;
-}
-
-/** A sign-in under way at the provider: its state, nonce and PKCE verifier, taken once. */
-export interface OidcLoginsTable {
-  /** Lower-case hex SHA-256 of the token in the browser's cookie. */
-  id: string;
-  state: string;
-  nonce: string;
-  code_verifier: string;
-  expires_at: Timestamp;
-}
+export * from './schema-sign-in';
 
 export interface DB {
   departments: DepartmentsTable;

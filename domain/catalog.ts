@@ -69,7 +69,7 @@ export type TimeKind = z.infer<typeof TimeKind>;
 
 export const ApprovalItem = z.object({
   code: ItemCode,
-  /** Row number in the reference catalog (shared/domain/approval-catalog.md §2). */
+  /** The item's row number in the published catalog of approval items it was taken from. */
   ref: z.number().int().positive(),
   nameZh: z.string().min(1),
   nameEn: z.string().min(1),

@@ -5,7 +5,7 @@ import { LEADER_LINK_TTL_HOURS, type NotificationMessage } from './message';
 import { soleLeaderOf } from './render';
 
 /**
- * Leaders act from the message (issue 16 §2): an escalation message that reaches the project's
+ * Leaders act from the message: an escalation message that reaches the project's
  * responsible leader on their own channel carries an action — DingTalk ActionCard, WeCom template
  * card, Feishu interactive card, a line in the e-mail — that opens a phone-sized page where the leader
  * reads the project and answers with an instruction (批示), no key to paste (api/routes/leader-page.ts).

@@ -13,7 +13,7 @@ import { jsonResponse, ProjectCodeParam } from '../openapi-shapes';
 import { recordReturnVisit, recordServiceLog, stagesOf } from '../service-records';
 
 /**
- * The secretary's service to a project (catalog §5.5, §5.6): the service log (服务日志: every call, site
+ * The secretary's service to a project, as the agent-service norms ask of it: the service log (服务日志: every call, site
  * visit and meeting, with who took part and what came of it) and the return visit (回访) after each stage
  * closes, with a satisfaction score. Both are kept by the project's secretary or an operator, read by
  * those who read the project, audited, and counted in the monthly report's service summary.
