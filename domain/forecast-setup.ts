@@ -6,6 +6,7 @@ import type { Random } from './random';
 import { plannedDuration } from './schedule';
 import { effectivePauses } from './supervision';
 import { CLOSED_PROBLEM_STATUSES } from './vocabulary';
+import { workingDayOffset } from './working-days';
 
 /**
  * The forecast's starting point (domain/forecast.ts): each item of the plan as it stands at `now`,
@@ -56,8 +57,6 @@ export type Prepared = {
   offsetOf: (date: LocalDate, round: 'up' | 'down') => number;
 };
 
-const DAY_MS = 86_400_000;
-
 /** The plan's items in an order where prerequisites come first (the plan was validated as a DAG). */
 function topological(items: readonly PlanItem[]): PlanItem[] {
   const placed = new Set<string>();
@@ -85,14 +84,7 @@ export function prepareForecast(
 ): Prepared {
   const today = calendar.dateOf(now);
   const anchor = calendar.isWorkingDay(today) ? today : calendar.nextWorkingDay(today).date;
-  const dayStart = (d: LocalDate) => calendar.endOfDay(d) - DAY_MS;
-  const offsetOf = (date: LocalDate, round: 'up' | 'down') => {
-    const o =
-      date >= anchor
-        ? calendar.workingDaysBetween(dayStart(anchor), dayStart(date))
-        : -calendar.workingDaysBetween(dayStart(date), dayStart(anchor));
-    return round === 'up' && !calendar.isWorkingDay(date) ? o + 1 : o;
-  };
+  const offsetOf = (date: LocalDate, round: 'up' | 'down') => workingDayOffset(calendar, anchor, date, round);
   const ms = (iso: string) => Date.parse(iso);
   const since = (iso: string, pauses: { from: number; to: number | null }[] = []) =>
     calendar.workingDaysBetween(ms(iso), now, pauses);

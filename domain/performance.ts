@@ -4,6 +4,7 @@ import { normal, pick, type Random } from './random';
 import type { ReportItem } from './reports';
 import { plannedDuration } from './schedule';
 import { DECIDED_STATUSES } from './vocabulary';
+import { signedWorkingDaysBetween } from './working-days';
 
 /**
  * How departments really perform on each item, from the record (the read model's project_items rows),
@@ -195,7 +196,7 @@ export function measurePerformance(
   }
   const problemLateness = problems
     .filter((p) => p.resolvedAt !== null)
-    .map((p) => signedWorkingDays(calendar, ms(p.deadlineAt) - 1, ms(p.resolvedAt!)));
+    .map((p) => signedWorkingDaysBetween(calendar, ms(p.deadlineAt) - 1, ms(p.resolvedAt!)));
   return {
     priorWeight: opts.priorWeight ?? 5,
     priorSpread: opts.priorSpread ?? 0.3,
@@ -210,10 +211,6 @@ export function measurePerformance(
 const itemKey = (department: string, item: string) => `${department}/${item}`;
 const mean = (xs: readonly number[]) => (xs.length === 0 ? null : xs.reduce((a, b) => a + b, 0) / xs.length);
 const credibility = (n: number, k: number) => (n + k === 0 ? 0 : n / (n + k));
-
-function signedWorkingDays(calendar: Calendar, from: number, to: number): number {
-  return to >= from ? calendar.workingDaysBetween(from, to) : -calendar.workingDaysBetween(to, from);
-}
 
 /** What the forecast samples an item from (its committed limit from `committedDays`, or `fallbackDays`). */
 export function itemModel(

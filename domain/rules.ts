@@ -6,6 +6,7 @@ import { hasEnded } from './lifecycle';
 import { amendPlan, instantiatePlan, type Plan, type Tailoring } from './plan';
 import { isDone, type ProjectState } from './project';
 import { nextEscalationAt, refreshAllDeadlines, summarize } from './supervision';
+import { workingDaysFromTo } from './working-days';
 
 /**
  * The programme's rules as versioned data (规则版本): the committed time limit of each item where the
@@ -191,7 +192,7 @@ export function applyRulesEdition(
       limitTo: edition.limits[code]!.days,
       dueFrom,
       dueTo,
-      shift: dueFrom && dueTo ? signedWorkingDays(calendar, dueFrom, dueTo) : null,
+      shift: dueFrom && dueTo ? workingDaysFromTo(calendar, dueFrom, dueTo) : null,
     };
   });
   return {
@@ -215,11 +216,6 @@ export function previewRulesEdition(
   // A JSON copy, like the workflow's state (structuredClone is not in the workflow's sandbox).
   const copy = JSON.parse(JSON.stringify(state)) as ProjectState;
   return { ...applyRulesEdition(copy, edition, now, calendar), revision: state.revision };
-}
-
-function signedWorkingDays(calendar: Calendar, from: string, to: string): number {
-  const [a, b, sign] = from <= to ? [from, to, 1] : [to, from, -1];
-  return sign * calendar.workingDaysBetween(calendar.endOfDay(a) - 1, calendar.endOfDay(b) - 1);
 }
 
 const isoOrNull = (t: number | null) => (t === null ? null : new Date(t).toISOString());

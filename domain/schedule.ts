@@ -4,6 +4,7 @@ import { ItemCode, type TimeLimit } from './catalog';
 import { findPlanCycles, type Plan, type PlanItem } from './plan';
 import { timeKindOf } from './time-kinds';
 import { CONSTRUCTION_PERMIT } from './vocabulary';
+import { workingDayOffset, workingDaysFromTo } from './working-days';
 
 /**
  * The plan on the calendar (倒排工期): a forward pass for the earliest dates and the critical path, and,
@@ -94,8 +95,6 @@ export type ScheduleOptions = {
   done?: Record<ItemCode, LocalDate>;
 };
 
-const DAY_MS = 86_400_000;
-
 /** Schedule a valid plan. Throws on a plan that is not a DAG over its own items, or `done` outside it. */
 export function schedulePlan(plan: Plan, calendar: Calendar, opts: ScheduleOptions): Schedule {
   const order = topologicalOrder(plan.items);
@@ -107,17 +106,9 @@ export function schedulePlan(plan: Plan, calendar: Calendar, opts: ScheduleOptio
 
   const anchor = calendar.isWorkingDay(opts.start) ? opts.start : calendar.nextWorkingDay(opts.start).date;
   const touched = new Set<string>([opts.start, anchor]);
-  const dayStart = (d: LocalDate) => calendar.endOfDay(d) - DAY_MS;
-  /** Working days in (a, b], negative when b is before a. */
-  const between = (a: LocalDate, b: LocalDate) =>
-    b >= a
-      ? calendar.workingDaysBetween(dayStart(a), dayStart(b))
-      : -calendar.workingDaysBetween(dayStart(b), dayStart(a));
-  /** The offset of a date's working day: the next one ('up') or the last one by then ('down'). */
   const offsetOf = (date: LocalDate, round: 'up' | 'down') => {
     touched.add(date);
-    const o = between(anchor, date);
-    return round === 'up' && !calendar.isWorkingDay(date) ? o + 1 : o;
+    return workingDayOffset(calendar, anchor, date, round);
   };
   const dateAt = (offset: number): LocalDate => {
     const d = calendar.addWorkingDays(anchor, offset).date;
@@ -209,7 +200,7 @@ export function schedulePlan(plan: Plan, calendar: Calendar, opts: ScheduleOptio
   let countdown: number | null = null;
   if (opts.targetStart !== undefined) {
     touched.add(opts.targetStart);
-    countdown = between(opts.start, opts.targetStart);
+    countdown = workingDaysFromTo(calendar, opts.start, opts.targetStart);
     if (!target || permitFinish === null) {
       shortfall = `the plan has no ${CONSTRUCTION_PERMIT} to schedule back from`;
     } else {

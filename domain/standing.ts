@@ -1,6 +1,7 @@
-import type { Calendar, LocalDate } from './calendar';
+import type { Calendar } from './calendar';
 import { overdueAt, type ReportItem, type ReportProject } from './reports';
 import { DONE_STATUSES } from './vocabulary';
+import { workingDaysFromTo } from './working-days';
 
 /**
  * A leader's projects with their colour (红黄绿灯), and what each colour rests on: the read model's
@@ -63,7 +64,7 @@ export function projectStanding(
     .sort();
   const shortBy = items
     .filter(bornLate)
-    .map((i) => workingDaysFrom(calendar, i.latestStart!, i.plannedStart!));
+    .map((i) => workingDaysFromTo(calendar, i.latestStart!, i.plannedStart!));
   const targetShortBy = shortBy.length > 0 ? Math.max(...shortBy) : null;
   const overdueNow = open.filter((i) => i.status === 'accepted' && overdueAt(i, now)).length;
   const overdueItems = Math.max(project.overdueItems, overdueNow);
@@ -82,18 +83,8 @@ export function projectStanding(
         : 'green';
 
   const target = project.targetStart;
-  const countdown =
-    target === null
-      ? null
-      : target >= today
-        ? workingDaysFrom(calendar, today, target)
-        : -workingDaysFrom(calendar, target, today);
+  const countdown = target === null ? null : workingDaysFromTo(calendar, today, target);
   return { colour, reasons, overdueItems, lateStarts, targetShortBy, countdown };
-}
-
-/** Working days d with a < d ≤ b. */
-function workingDaysFrom(calendar: Calendar, a: LocalDate, b: LocalDate): number {
-  return calendar.workingDaysBetween(calendar.endOfDay(a) - 1, calendar.endOfDay(b) - 1);
 }
 
 /** The note beside the colour when the plan cannot meet the target start (ProjectStanding.targetShortBy). */
