@@ -5,9 +5,9 @@ import type { Db } from '../db/connect';
 import { loadItems } from '../db/read-model';
 import { listDepartments } from '../db/reference';
 import { loadReturnVisitsBetween } from '../db/service';
-import { type Assessment, assessQuarter, quarterBounds, rulesForQuarter } from '../domain/assessment';
-import { type Bulletin, defaultRepeatedDelayRule, monthlyBulletin, monthsEndingAt } from '../domain/bulletin';
-import { monthBounds } from '../domain/reports';
+import { type Assessment, assessQuarter, rulesForQuarter } from '../domain/assessment';
+import { type Bulletin, defaultRepeatedDelayRule, monthlyBulletin } from '../domain/bulletin';
+import { monthBounds, monthsEndingAt, quarterBounds } from '../domain/periods';
 import { monthlyDepartmentRows, monthlyService } from './monthly-figures';
 
 /**
@@ -66,31 +66,6 @@ export async function loadAssessment(db: Db, quarter: string, now: number): Prom
     stageItems,
     departments,
   });
-}
-
-/** The quarter before, and the one after unless it has not begun. */
-export function quarterNav(quarter: string, now: number): { previous: string; next: string | null } {
-  const [y, n] = [Number(quarter.slice(0, 4)), Number(quarter[5])];
-  const previous = n === 1 ? `${y - 1}Q4` : `${y}Q${n - 1}`;
-  const next = n === 4 ? `${y + 1}Q1` : `${y}Q${n + 1}`;
-  return { previous, next: quarterBounds(next).from <= now && y < 2099 ? next : null };
-}
-
-/** The month before, and the one after unless it has not begun. */
-export function monthNav(month: string, now: number): { previous: string; next: string | null } {
-  const [previous, , next] = monthsEndingAt(nextMonth(month), 3) as [string, string, string];
-  return { previous, next: next.startsWith('21') || monthBounds(next).from > now ? null : next };
-}
-const nextMonth = (month: string) => {
-  const [y, m] = month.split('-').map(Number) as [number, number];
-  return m === 12 ? `${y + 1}-01` : `${y}-${String(m + 1).padStart(2, '0')}`;
-};
-
-/** The last quarter that has ended before `now` (China time). */
-export function latestFullQuarter(now: number): string {
-  const d = new Date(now + 8 * 3_600_000);
-  const idx = d.getUTCFullYear() * 4 + Math.floor(d.getUTCMonth() / 3) - 1;
-  return `${Math.floor(idx / 4)}Q${(idx % 4) + 1}`;
 }
 
 /** A download: an ASCII filename for old clients, the Chinese one (RFC 6266 filename*) for the rest. */

@@ -3,7 +3,8 @@ import { loadItems, loadScores } from '../db/read-model';
 import { listDepartments } from '../db/reference';
 import { loadReturnVisits, loadServiceContacts } from '../db/service';
 import { urgingsByDepartment } from '../db/urgings';
-import { type DepartmentMonth, departmentMonthly, monthBounds } from '../domain/reports';
+import { monthBounds } from '../domain/periods';
+import { type DepartmentMonth, departmentMonthly } from '../domain/reports';
 import { type ServiceMonth, serviceMonth } from '../domain/service-report';
 
 /**

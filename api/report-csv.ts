@@ -1,4 +1,5 @@
 import type { annualPlan } from '../domain/annual-plan';
+import { CST_OFFSET_MS } from '../domain/calendar';
 import type { CsvColumn } from '../domain/csv';
 import { defaultEscalationPolicy, rungLabelZh } from '../domain/ladder';
 import type { departmentMonthly, projectLedger, returnsLedger } from '../domain/reports';
@@ -19,7 +20,7 @@ const rungZh = (level: number) => {
 export const cst = (iso: string | null) =>
   iso === null
     ? null
-    : new Date(Date.parse(iso) + 8 * 3_600_000).toISOString().slice(0, 16).replace('T', ' ');
+    : new Date(Date.parse(iso) + CST_OFFSET_MS).toISOString().slice(0, 16).replace('T', ' ');
 const percent = (rate: number | null) => (rate === null ? null : `${Math.round(rate * 10_000) / 100}%`);
 
 type Ledger = ReturnType<typeof projectLedger>[number];

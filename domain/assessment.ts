@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { defaultEscalationPolicy, type EscalationPolicy } from './ladder';
-import { CST_OFFSET_MS, isDecided, ms, onTime, overdueAt, type ReportItem, round } from './reports';
+import { Quarter, quarterBounds } from './periods';
+import { isDecided, ms, onTime, overdueAt, type ReportItem, round } from './reports';
 import type { ReturnVisit } from './service-report';
 
 /**
@@ -24,9 +25,6 @@ import type { ReturnVisit } from './service-report';
  */
 
 const Weight = z.number().min(0).max(100);
-
-/** A quarter, 'YYYYQn'. */
-export const Quarter = z.string().regex(/^20\d{2}Q[1-4]$/, 'a quarter is YYYYQn, 2000–2099, n 1–4');
 
 export const AssessmentRules = z
   .object({
@@ -74,29 +72,6 @@ export const defaultAssessmentRules: AssessmentRules = AssessmentRules.parse({
   perPoint: 1,
   perInterview: 5,
 });
-
-/** A quarter 'YYYYQn' as instants [from, to) in China Standard Time, with its months and dates. */
-export function quarterBounds(quarter: string): {
-  from: number;
-  to: number;
-  months: string[];
-  firstDay: string;
-  nextFirstDay: string;
-} {
-  const m = /^(\d{4})Q([1-4])$/.exec(quarter);
-  if (!m) throw new RangeError(`${JSON.stringify(quarter)} is not a quarter (YYYYQn)`);
-  const [y, q] = [Number(m[1]), Number(m[2])];
-  const first = (q - 1) * 3; // 0-based month
-  const months = [0, 1, 2].map((k) => `${y}-${String(first + k + 1).padStart(2, '0')}`);
-  const next = q === 4 ? `${y + 1}-01-01` : `${y}-${String(first + 4).padStart(2, '0')}-01`;
-  return {
-    from: Date.UTC(y, first, 1) - CST_OFFSET_MS,
-    to: Date.UTC(y, first + 3, 1) - CST_OFFSET_MS,
-    months,
-    firstDay: `${months[0]}-01`,
-    nextFirstDay: next,
-  };
-}
 
 /** The quarter a month 'YYYY-MM' is in. */
 export const quarterOf = (month: string) =>

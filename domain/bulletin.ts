@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { type DepartmentMonth, monthBounds, ms, round } from './reports';
+import { monthBounds, monthsEndingAt } from './periods';
+import { type DepartmentMonth, ms, round } from './reports';
 import type { ServiceMonth } from './service-report';
 
 /**
@@ -10,8 +11,6 @@ import type { ServiceMonth } from './service-report';
  * repeated delay under a rule that is data (`RepeatedDelayRule`). Pure: the report's rows in, the
  * bulletin out; it computes no department figure of its own.
  */
-
-export const Month = z.string().regex(/^20\d{2}-(0[1-9]|1[0-2])$/, 'a month is YYYY-MM, 2000–2099');
 
 /** Named (点名通报) when overdue items (the report's `overdue`) reach `minOverdue` in `atLeast` of the last `months` months, this one included. */
 export const RepeatedDelayRule = z
@@ -32,23 +31,6 @@ export const defaultRepeatedDelayRule: RepeatedDelayRule = RepeatedDelayRule.par
 /** The rule in the words the bulletin prints. */
 export function repeatedDelayRuleZh(r: RepeatedDelayRule): string {
   return `近 ${r.months} 个月（含本月）中有 ${r.atLeast} 个月及以上存在超期事项（当月超期 ${r.minOverdue} 件及以上）的部门，予以点名通报。`;
-}
-
-/** The month and the `n − 1` before it, oldest first. */
-export function monthsEndingAt(month: string, n: number): string[] {
-  monthBounds(month);
-  const [y, m] = month.split('-').map(Number) as [number, number];
-  return Array.from({ length: n }, (_, k) => {
-    const idx = y * 12 + (m - 1) - (n - 1 - k);
-    return `${Math.floor(idx / 12)}-${String((idx % 12) + 1).padStart(2, '0')}`;
-  });
-}
-
-/** The last full month before `now` (China Standard Time): the bulletin that is current. */
-export function latestFullMonth(now: number): string {
-  const d = new Date(now + 8 * 3_600_000);
-  const idx = d.getUTCFullYear() * 12 + d.getUTCMonth() - 1;
-  return `${Math.floor(idx / 12)}-${String((idx % 12) + 1).padStart(2, '0')}`;
 }
 
 /** A red card or interview notice fired in the month (escalations). */

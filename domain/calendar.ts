@@ -11,7 +11,8 @@ import { z } from 'zod';
  */
 
 const DAY_MS = 86_400_000;
-const CST_OFFSET_MS = 8 * 3_600_000;
+/** China Standard Time is UTC+8 all year. */
+export const CST_OFFSET_MS = 8 * 3_600_000;
 /** Guards the day walks against a malformed calendar; real limits are a few hundred days. */
 const MAX_WALK_DAYS = 40_000;
 const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'] as const;

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { latestFullMonth } from './bulletin';
 import { type Calendar, dueDateOf, LocalDate } from './calendar';
 import type { ForecastBrief } from './forecast';
 import { defaultEscalationPolicy, rungLabelZh } from './ladder';
+import { latestFullMonth } from './periods';
 import { overdueAt, type ReportItem, type ReportProject } from './reports';
 import { type Colour, leaderProjects } from './standing';
 import {

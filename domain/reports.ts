@@ -6,6 +6,7 @@ import {
 } from './approval-time';
 import type { Calendar, LocalDate } from './calendar';
 import type { TimeKind } from './catalog';
+import { monthBounds } from './periods';
 import type { Schedule } from './schedule';
 import { DECIDED_STATUSES, WITHDRAWN } from './vocabulary';
 
@@ -166,16 +167,6 @@ export function ledgerApprovalTime(
 }
 
 // --- 部门月度通报: the department monthly report ----------------------------------------------------------
-
-export const CST_OFFSET_MS = 8 * 3_600_000;
-
-/** A month 'YYYY-MM' as instants [from, to): 00:00 CST of its first day and of the next month's. */
-export function monthBounds(month: string): { from: number; to: number } {
-  const m = /^(\d{4})-(0[1-9]|1[0-2])$/.exec(month);
-  if (!m) throw new RangeError(`${JSON.stringify(month)} is not a month (YYYY-MM)`);
-  const [y, mo] = [Number(m[1]), Number(m[2])];
-  return { from: Date.UTC(y, mo - 1, 1) - CST_OFFSET_MS, to: Date.UTC(y, mo, 1) - CST_OFFSET_MS };
-}
 
 export type DepartmentMonth = {
   department: string;

@@ -1,5 +1,6 @@
-import type { LocalDate } from './calendar';
-import { CST_OFFSET_MS, monthBounds, ms, type ReportItem, round } from './reports';
+import { CST_OFFSET_MS, type LocalDate } from './calendar';
+import { monthBounds } from './periods';
+import { ms, type ReportItem, round } from './reports';
 import { DONE_STATUSES } from './vocabulary';
 
 const DONE: ReadonlySet<string> = DONE_STATUSES;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { dueDateOf } from '../domain/calendar';
+import { CST_OFFSET_MS, dueDateOf } from '../domain/calendar';
 import type { TextPolicy } from './escape';
 
 /**
@@ -66,8 +66,6 @@ export function projectLink(publicUrl: string, projectCode: string): string {
   );
   return `${publicUrl.replace(/\/+$/, '')}/ui/projects/${code}`;
 }
-
-const CST_OFFSET_MS = 8 * 3_600_000;
 
 /**
  * An instant as a person in China reads it. Deadlines are the end of a working day, stored as the next

@@ -1,7 +1,7 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { ApplicationFailure, log, proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
 import type { DigestActivities, DigestWriteResult } from '../activities/contract';
-import type { LocalDate } from '../domain/calendar';
+import { chinaDateOf, type LocalDate } from '../domain/calendar';
 import { DigestRunInput, daysToConsider, digestDay, sendInstant } from '../domain/digest';
 
 /**
@@ -37,9 +37,6 @@ const ScheduledStartTime = defineSearchAttributeKey(
   SearchAttributeType.DATETIME,
 );
 
-const CST_OFFSET_MS = 8 * 3_600_000;
-const chinaDate = (at: number): LocalDate => new Date(at + CST_OFFSET_MS).toISOString().slice(0, 10);
-
 export async function digestWorkflow(raw: DigestRunInput): Promise<DigestRunResult> {
   const parsed = DigestRunInput.safeParse(raw);
   if (!parsed.success) {
@@ -50,7 +47,7 @@ export async function digestWorkflow(raw: DigestRunInput): Promise<DigestRunResu
   const info = workflowInfo();
   const scheduledAt =
     info.typedSearchAttributes.get(ScheduledStartTime)?.getTime() ?? info.runStartTime.getTime();
-  const scheduledFor = parsed.data.date ?? chinaDate(scheduledAt);
+  const scheduledFor = parsed.data.date ?? chinaDateOf(scheduledAt);
 
   const days = await digestCalendar({ from: scheduledFor, days: daysToConsider(kind, scheduledFor) });
   const day = digestDay(kind, days);

@@ -1,8 +1,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
-import { Quarter } from '../../domain/assessment';
-import { Month } from '../../domain/bulletin';
 import { toCsv } from '../../domain/csv';
+import { Month, Quarter } from '../../domain/periods';
 import type { App, AppDeps } from '../app';
 import { authResponses } from '../auth/middleware';
 import { forbidden, isAdministrator } from '../auth/permissions';

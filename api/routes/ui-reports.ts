@@ -1,19 +1,17 @@
 import type { Context } from 'hono';
 import { html } from 'hono/html';
-import { Quarter } from '../../domain/assessment';
-import { latestFullMonth, Month } from '../../domain/bulletin';
 import { toCsv } from '../../domain/csv';
+import {
+  latestFullMonth,
+  latestFullQuarter,
+  Month,
+  monthNav,
+  Quarter,
+  quarterNav,
+} from '../../domain/periods';
 import type { App, AppDeps } from '../app';
 import { assessmentColumns, assessmentDocument, bulletinDocument } from '../bulletin-documents';
-import {
-  DOCX,
-  download,
-  latestFullQuarter,
-  loadAssessment,
-  loadBulletin,
-  monthNav,
-  quarterNav,
-} from '../bulletin-service';
+import { DOCX, download, loadAssessment, loadBulletin } from '../bulletin-service';
 import { officialDocx } from '../official-docx';
 import { assessmentBody, bulletinBody, bulletinPdf } from '../ui/bulletin';
 import { page } from '../ui/layout';

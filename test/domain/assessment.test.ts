@@ -4,11 +4,11 @@ import {
   AssessmentRules,
   assessQuarter,
   defaultAssessmentRules,
-  quarterBounds,
   quarterOf,
   rankAssessment,
   rulesForQuarter,
 } from '../../domain/assessment';
+import { quarterBounds } from '../../domain/periods';
 import type { ReportItem } from '../../domain/reports';
 import { reportItem } from '../helpers/report-rows';
 

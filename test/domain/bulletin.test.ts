@@ -3,11 +3,10 @@ import {
   type BulletinCard,
   type BulletinProblem,
   defaultRepeatedDelayRule,
-  latestFullMonth,
   monthlyBulletin,
-  monthsEndingAt,
   RepeatedDelayRule,
 } from '../../domain/bulletin';
+import { latestFullMonth, monthsEndingAt } from '../../domain/periods';
 import { departmentMonthly, type ReportItem } from '../../domain/reports';
 import { reportItem } from '../helpers/report-rows';
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { annualPlan } from '../../domain/annual-plan';
 import { dueDateOf, makeCalendar, type Pause, syntheticYear } from '../../domain/calendar';
+import { monthBounds } from '../../domain/periods';
 import {
   departmentMonthly,
-  monthBounds,
   percentile,
   projectLedger,
   type ReportItem,
