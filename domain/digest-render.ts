@@ -7,10 +7,9 @@ import {
   type ProblemLine,
   rungNameOf,
   type SecretaryDigest,
-  YELLOW_RUNG,
 } from './digest';
 import { forecastLineZh } from './forecast';
-import { rungLabelZh } from './ladder';
+import { RUNG_LEVEL, rungLabelZh } from './ladder';
 import { type Colour, colourLabelZh } from './standing';
 
 /** A digest in words: Chinese, plain lines that read well as markdown, plain text and a robot's post. */
@@ -47,7 +46,7 @@ function renderSecretary(d: SecretaryDigest): RenderedDigest {
   const projects = d.projects.map((p) => `${oneLine(p.name)}（${oneLine(p.code)}）`).join('、');
   const rung = (level: number) => {
     const name = rungNameOf(level);
-    return name && level >= YELLOW_RUNG ? `，${rungLabelZh[name]}` : '';
+    return name && level >= RUNG_LEVEL.yellow ? `，${rungLabelZh[name]}` : '';
   };
   const lines = [
     `${person}，早上好！${d.dateLabel}审批进度日常核对（对照计划）：${projects || '暂无在办项目'}。`,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { type Calendar, dueDateOf, LocalDate } from './calendar';
 import type { ForecastBrief } from './forecast';
-import { defaultEscalationPolicy, rungLabelZh } from './ladder';
+import { defaultEscalationPolicy, RUNG_LEVEL, rungLabelZh } from './ladder';
 import { latestFullMonth } from './periods';
 import { overdueAt, type ReportItem, type ReportProject } from './reports';
 import { type Colour, leaderProjects } from './standing';
@@ -230,7 +230,6 @@ const WEEKDAY_ZH = ['周日', '周一', '周二', '周三', '周四', '周五', 
 const ON_CLOCK: ReadonlySet<string> = ON_CLOCK_STATUSES;
 const AT_DEPARTMENT: ReadonlySet<string> = new Set(AT_DEPARTMENT_STATUSES);
 const CLOSED_PROBLEM: ReadonlySet<string> = CLOSED_PROBLEM_STATUSES;
-export const YELLOW_RUNG = 2;
 
 /** `6月16日（周六·调休上班）`: the weekday, and a make-up working day marked as such; the year when it differs. */
 export function dayLabelZh(date: LocalDate, calendar: Calendar, relativeTo?: LocalDate): string {
@@ -354,7 +353,7 @@ export function leaderDigest(src: DigestSource): LeaderDigest {
   const counts: Record<Colour, number> = { red: 0, yellow: 0, green: 0 };
   for (const p of standing) counts[p.colour] += 1;
   const cardItems: CardLine[] = items
-    .filter((i) => AT_DEPARTMENT.has(i.status) && i.rung >= YELLOW_RUNG)
+    .filter((i) => AT_DEPARTMENT.has(i.status) && i.rung >= RUNG_LEVEL.yellow)
     .map((i) => {
       const dueDate = i.dueAt === null ? null : dueDateOf(i.dueAt);
       const name = rungNameOf(i.rung);

@@ -15,9 +15,21 @@ export type RungName = z.infer<typeof RungName>;
 export const Recipient = z.enum(['handler', 'secretary', 'departmentHead', 'leader']);
 export type Recipient = z.infer<typeof Recipient>;
 
+/**
+ * The level of each rung. Items and problems carry the level of the last rung fired; a leader's standing,
+ * the digests and the meeting agenda read a level at or past `yellow` as a yellow card and at or past
+ * `red` as a red one.
+ */
+export const RUNG_LEVEL: Readonly<Record<RungName, number>> = {
+  reminder: 1,
+  yellow: 2,
+  red: 3,
+  interview: 4,
+};
+
 export const Rung = z.object({
   name: RungName,
-  /** 1 reminder (提醒), 2 yellow card (黄牌), 3 red card (红牌), 4 interview notice (约谈). */
+  /** 1 reminder (提醒), 2 yellow card (黄牌), 3 red card (红牌), 4 interview notice (约谈): `RUNG_LEVEL`. */
   level: z.number().int().min(1).max(9),
   offsetWorkingDays: z.number().int().min(-30).max(60),
   notify: z.array(Recipient).min(1),
@@ -68,18 +80,30 @@ export type EscalationPolicy = z.infer<typeof EscalationPolicy>;
  */
 export const defaultEscalationPolicy: EscalationPolicy = EscalationPolicy.parse({
   rungs: [
-    { name: 'reminder', level: 1, offsetWorkingDays: -1, notify: ['handler', 'secretary'], points: 0 },
-    { name: 'yellow', level: 2, offsetWorkingDays: 0, notify: ['departmentHead', 'secretary'], points: 1 },
+    {
+      name: 'reminder',
+      level: RUNG_LEVEL.reminder,
+      offsetWorkingDays: -1,
+      notify: ['handler', 'secretary'],
+      points: 0,
+    },
+    {
+      name: 'yellow',
+      level: RUNG_LEVEL.yellow,
+      offsetWorkingDays: 0,
+      notify: ['departmentHead', 'secretary'],
+      points: 1,
+    },
     {
       name: 'red',
-      level: 3,
+      level: RUNG_LEVEL.red,
       offsetWorkingDays: 2,
       notify: ['leader', 'departmentHead', 'secretary'],
       points: 2,
     },
     {
       name: 'interview',
-      level: 4,
+      level: RUNG_LEVEL.interview,
       offsetWorkingDays: 5,
       notify: ['leader', 'departmentHead', 'secretary'],
       points: 3,

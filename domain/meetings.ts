@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { type Calendar, LocalDate } from './calendar';
 import { DepartmentCode, ItemCode } from './catalog';
 import type { DigestProblem } from './digest';
+import { RUNG_LEVEL } from './ladder';
 import { PersonId, ProjectCode } from './project';
 import type { ReportItem, ReportProject } from './reports';
 import { projectStanding } from './standing';
@@ -97,8 +98,6 @@ export type AgendaSource = {
   previous: { standing: Standing; decisions: readonly CarriedDecision[] } | null;
 };
 
-const RED = 3;
-const YELLOW = 2;
 const DONE: ReadonlySet<string> = DONE_STATUSES;
 
 /**
@@ -134,14 +133,14 @@ export function draftAgenda(source: AgendaSource): { lines: AgendaLine[]; standi
     if (!scope.problemId) {
       for (const i of items.filter((x) => !DONE.has(x.status) && x.status !== 'withdrawn')) {
         const late = i.dueAt !== null && Date.parse(i.dueAt) < now;
-        if (i.rung < YELLOW && !late) continue;
+        if (i.rung < RUNG_LEVEL.yellow && !late) continue;
         const overdue = late
           ? `，超期 ${calendar.workingDaysBetween(Date.parse(i.dueAt!), now)} 个工作日`
           : '';
-        const card = i.rung >= RED ? '红牌' : i.rung === YELLOW ? '黄牌' : '超期';
+        const card = i.rung >= RUNG_LEVEL.red ? '红牌' : i.rung === RUNG_LEVEL.yellow ? '黄牌' : '超期';
         lines.push({
           ...base,
-          kind: i.rung >= RED ? 'red-item' : 'yellow-item',
+          kind: i.rung >= RUNG_LEVEL.red ? 'red-item' : 'yellow-item',
           itemCode: i.itemCode,
           department: i.department,
           escalationKey: source.redCards.get(`${p.code}/${i.itemCode}`) ?? null,

@@ -1,4 +1,5 @@
 import type { Calendar } from './calendar';
+import { RUNG_LEVEL } from './ladder';
 import { overdueAt, type ReportItem, type ReportProject } from './reports';
 import { DONE_STATUSES } from './vocabulary';
 import { workingDaysFromTo } from './working-days';
@@ -10,8 +11,6 @@ import { workingDaysFromTo } from './working-days';
 
 const DONE: ReadonlySet<string> = DONE_STATUSES;
 /** Rungs of the default ladder (domain/ladder.ts). */
-const YELLOW_RUNG = 2;
-const RED_RUNG = 3;
 
 export type Colour = 'green' | 'yellow' | 'red';
 export const colourLabelZh: Record<Colour, string> = { green: '绿灯', yellow: '黄灯', red: '红灯' };
@@ -71,14 +70,14 @@ export function projectStanding(
   const level = project.escalationLevel;
 
   const reasons: string[] = suspended ? ['项目缓建中，时限与督办暂停'] : [];
-  if (level >= RED_RUNG) reasons.push(`已触发红牌督办（第 ${level} 级）`);
+  if (level >= RUNG_LEVEL.red) reasons.push(`已触发红牌督办（第 ${level} 级）`);
   if (lateStarts.length) reasons.push(`开工目标正在延误：${lateStarts.join('、')} 已过最晚开始日仍未受理`);
-  if (level === YELLOW_RUNG) reasons.push('已触发黄牌预警');
+  if (level === RUNG_LEVEL.yellow) reasons.push('已触发黄牌预警');
   if (overdueItems > 0) reasons.push(`${overdueItems} 个事项超期`);
   const colour: Colour =
-    level >= RED_RUNG || lateStarts.length > 0
+    level >= RUNG_LEVEL.red || lateStarts.length > 0
       ? 'red'
-      : level >= YELLOW_RUNG || overdueItems > 0
+      : level >= RUNG_LEVEL.yellow || overdueItems > 0
         ? 'yellow'
         : 'green';
 

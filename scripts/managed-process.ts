@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { projectRoot } from './toolchain';
+import { logTail, projectRoot } from './toolchain';
 
 /**
  * A server process of the Temporal cluster (a temporal-server service, the UI server) that a script or
@@ -65,7 +65,7 @@ export function managedProcess<N extends string>(spec: {
     if (!process.listeners('exit').includes(killOnExit)) process.on('exit', killOnExit);
     const deadline = Date.now() + READY_TIMEOUT_MS;
     while (!(await accepts(grpcPort))) {
-      if (done) throw new Error(`${name} exited (${await exited}) during start-up:\n${tail(logFile)}`);
+      if (done) throw new Error(`${name} exited (${await exited}) during start-up:\n${logTail(logFile, 30)}`);
       if (Date.now() > deadline) {
         throw new Error(`${name} not listening on ${grpcPort} within ${READY_TIMEOUT_MS / 1000} s`);
       }
@@ -108,12 +108,4 @@ function accepts(port: number): Promise<boolean> {
     });
     socket.once('error', () => resolveAccepts(false));
   });
-}
-
-function tail(path: string, lines = 30): string {
-  try {
-    return readFileSync(path, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-  } catch {
-    return `(no output in ${path})`;
-  }
 }

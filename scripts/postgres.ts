@@ -2,7 +2,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
-import { freePort, postgresBinDir } from './toolchain';
+import { freePort, logTail, portIsFree, postgresBinDir } from './toolchain';
 
 /**
  * A project-local PostgreSQL cluster run with initdb/pg_ctl: `npm start` keeps one in .data/pg, tests
@@ -70,13 +70,14 @@ export async function startPostgres(options: StartPostgresOptions): Promise<Post
       ]);
       break;
     } catch (error) {
-      const logTail = tail(join(dataDir, LOG_FILE));
-      if (options.port === undefined && attempt < 3 && /could not bind|already in use/i.test(logTail)) {
+      // The port was taken meanwhile when something now listens on it: try another one.
+      if (options.port === undefined && attempt < 3 && !(await portIsFree(port))) {
         port = await freePort();
         continue;
       }
+      const lines = logTail(join(dataDir, LOG_FILE), 20);
       throw new Error(
-        `PostgreSQL did not start in ${dataDir}: ${String(error)}\n--- ${LOG_FILE} ---\n${logTail}`,
+        `PostgreSQL did not start in ${dataDir}: ${String(error)}\n--- ${LOG_FILE} ---\n${lines}`,
       );
     }
   }
@@ -282,12 +283,4 @@ function osUserId(user: string, flag: '-u' | '-g'): string {
 
 function execFileSyncQuiet(file: string, args: string[]): string {
   return execFileSync(file, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
-function tail(path: string, lines = 20): string {
-  try {
-    return readFileSync(path, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no log)';
-  }
 }

@@ -1,10 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
 import { greenlaneSearchAttributes } from '../workflows/search-attributes';
-import { freePort, temporalCliPath } from './toolchain';
+import { freePort, logTail, portIsFree, temporalCliPath } from './toolchain';
 
 /**
  * The Temporal CLI's dev server (`temporal server start-dev`): a real Temporal server with SQLite
@@ -102,8 +102,11 @@ async function startOnce(options: StartTemporalOptions): Promise<TemporalDevServ
 
   const address = `127.0.0.1:${port}`;
   try {
-    await waitUntilReady(address, exited, () =>
-      options.logFile ? tail(options.logFile) : recent.join('\n'),
+    await waitUntilReady(
+      address,
+      exited,
+      () => (options.logFile ? logTail(options.logFile, 40) : recent.join('\n')),
+      uiPort === undefined ? [port] : [port, uiPort],
     );
   } catch (error) {
     await stop();
@@ -121,7 +124,12 @@ function exitOf(child: ChildProcess): Promise<string> {
   });
 }
 
-async function waitUntilReady(address: string, exited: Promise<string>, output: () => string): Promise<void> {
+async function waitUntilReady(
+  address: string,
+  exited: Promise<string>,
+  output: () => string,
+  ports: readonly number[],
+): Promise<void> {
   let exit: string | undefined;
   void exited.then((how) => {
     exit = how;
@@ -132,7 +140,9 @@ async function waitUntilReady(address: string, exited: Promise<string>, output: 
     if (exit !== undefined) {
       const text = output();
       const message = `Temporal dev server exited during start-up (${exit}):\n${text}`;
-      throw /address already in use/i.test(text) ? new PortTakenError(message) : new Error(message);
+      // It has exited: a port it was given that something else now listens on was taken meanwhile.
+      const taken = (await Promise.all(ports.map((p) => portIsFree(p)))).includes(false);
+      throw taken ? new PortTakenError(message) : new Error(message);
     }
     try {
       await ensureSearchAttributes(address);
@@ -176,12 +186,4 @@ export function indexedValueType(cliType: string): number {
   );
   if (value === undefined) throw new Error(`Unknown search attribute type: ${cliType}`);
   return value;
-}
-
-function tail(path: string, lines = 40): string {
-  try {
-    return readFileSync(path, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-  } catch {
-    return `(no output in ${path})`;
-  }
 }

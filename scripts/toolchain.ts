@@ -147,3 +147,12 @@ export function portIsFree(port: number, host = '127.0.0.1'): Promise<boolean> {
     server.listen(port, host, () => server.close(() => resolveFree(true)));
   });
 }
+
+/** The last `lines` lines of a log, for an error message; says so when there is none. */
+export function logTail(path: string, lines: number): string {
+  try {
+    return readFileSync(path, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return `(no output in ${path})`;
+  }
+}
