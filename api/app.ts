@@ -75,7 +75,7 @@ export type App = OpenAPIHono<AppEnv>;
  * declares its routes with `createRoute` and wires them with `app.openapi`. Add new ones here.
  */
 const routeRegistrations: ReadonlyArray<(app: App, deps: AppDeps) => void> = [
-  // First: API keys on every path in AUTHENTICATED_PATHS (api/auth.ts), before any route's own middleware.
+  // First: API keys on every path in AUTHENTICATED_PATHS (api/auth/middleware.ts), before any route's own middleware.
   registerAuthentication,
   // Then text PostgreSQL cannot keep as sent (U+0000, unpaired surrogates) is refused on every route.
   registerStorableText,

@@ -17,7 +17,7 @@ import type { Principal } from './auth/principal';
  * the client retries with the same key, Temporal answers the retried update from its history (same
  * update id), and this time the row is written. So an accepted decision is not silently left unaudited.
  *
- * Where from: `clientIp` (api/auth.ts): the socket's address unless proxies of ours are configured.
+ * Where from: `clientIp` (api/auth/client-ip.ts): the socket's address unless proxies of ours are configured.
  */
 
 /** An entry as handlers write it: db/audit.ts `AuditEntry`, by the request's Principal. */

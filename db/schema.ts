@@ -190,7 +190,7 @@ export interface DepartmentScoresTable {
   revision: number;
 }
 
-/** The roles a person or an API key may have (mirrors api/auth.ts `Role`). */
+/** The roles a person or an API key may have (api/auth/principal.ts `Role` is this list). */
 export const principalRoles = ['department', 'secretary', 'leader', 'operator', 'admin'] as const;
 export type PrincipalRole = (typeof principalRoles)[number];
 
@@ -212,7 +212,7 @@ export interface PeopleTable {
   left_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
-/** An issued API key: only the SHA-256 of its secret is stored (see api/auth.ts). */
+/** An issued API key: only the SHA-256 of its secret is stored (see api/auth/key-material.ts). */
 export interface ApiKeysTable {
   /** The public part of the key, `gl_<id>_<secret>`. */
   id: string;

@@ -184,7 +184,7 @@ fi
 #   .tools/temporal-server/<config.temporalServerVersion>/{temporal-server,temporal-sql-tool}
 #   .tools/temporal-ui/<config.temporalUiVersion>/temporal-ui-server
 # The SQL schemas and the UI server's config templates are read from the Go module cache, where the
-# build leaves the modules (scripts/cluster-tools.ts finds them with `go env GOMODCACHE`).
+# build leaves the modules (scripts/toolchain.ts goModuleDir finds them with `go env GOMODCACHE`).
 UI_VERSION="$(config temporalUiVersion)"
 SRV_DIR=".tools/temporal-server/$SERVER_VERSION"
 if [ -x "$SRV_DIR/temporal-server" ] && [ -x "$SRV_DIR/temporal-sql-tool" ] &&

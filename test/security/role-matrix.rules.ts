@@ -3,7 +3,7 @@
  * running API, one rule per operation of the OpenAPI document, keyed `'METHOD /path'` in the document's
  * path form. A route added to the API without a rule here fails that test: add its rule.
  *
- * The expectations follow the rules as written — the matrix in api/auth.ts, the table in
+ * The expectations follow the rules as written — the matrix in api/auth/permissions.ts, the table in
  * api/routes/reports.ts and each operation's description in the OpenAPI document — not what the code
  * happens to do. Each case's request passes validation, so the answer reflects authorization and not a
  * 422; state-changing requests are ones the workflow refuses (409), repeats of the current state
@@ -271,7 +271,7 @@ export const RULES: Record<string, Rule> = {
   'GET /projects/{code}/forecast': { params: code, allowedStatus: 200, expect: only(...READERS) },
 
   // Items (api/routes/items.ts): departments decide their own items; "act on a project (amend, submit,
-  // resubmit, waive, problems)" is the assigned secretary's and every operator's (api/auth.ts).
+  // resubmit, waive, problems)" is the assigned secretary's and every operator's (api/auth/permissions.ts).
   'POST /projects/{code}/items/{item}/decisions': {
     cases: [
       {
