@@ -9,7 +9,7 @@ import type { Config } from './config';
 import { createDb } from './db/connect';
 import type { DB } from './db/schema';
 import { createNotificationDispatcher } from './notify/dispatcher';
-import { ensureDigestSchedules } from './scripts/schedules';
+import { ensureDigestSchedules } from './worker-schedules';
 
 /**
  * The worker's composition, for worker.ts and for the tests that run a worker in their own process:

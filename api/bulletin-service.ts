@@ -7,8 +7,13 @@ import { listDepartments } from '../db/reference';
 import { loadReturnVisitsBetween } from '../db/service';
 import { type Assessment, assessQuarter, rulesForQuarter } from '../domain/assessment';
 import { type Bulletin, defaultRepeatedDelayRule, monthlyBulletin } from '../domain/bulletin';
+import { toCsv } from '../domain/csv';
 import { monthBounds, monthsEndingAt, quarterBounds } from '../domain/periods';
+import type { Principal } from './auth/principal';
+import { assessmentColumns, assessmentDocument, bulletinDocument } from './bulletin-documents';
 import { monthlyDepartmentRows, monthlyService } from './monthly-figures';
+import { officialDocx } from './official-docx';
+import { bulletinPdf } from './ui/bulletin';
 
 /**
  * Loading the bulletin and the assessment, for the API (api/routes/bulletin.ts) and the dashboard
@@ -83,3 +88,32 @@ export function download(
 }
 
 export const DOCX = 'application/vnd.openxmlformats-officedocument.wordprocessingml.document';
+
+/** The assessment as `p` may see it: every row, or a department's own (ranked among all). */
+export async function assessmentFor(db: Db, p: Principal, quarter: string, now: number): Promise<Assessment> {
+  const a = await loadAssessment(db, quarter, now);
+  return p.role === 'department'
+    ? { ...a, departments: a.departments.filter((r) => r.department === p.department) }
+    : a;
+}
+
+/** The bulletin as a download: a Word document in the official layout, or the dashboard page as a PDF. */
+export async function bulletinFile(c: Context, b: Bulletin, format: 'docx' | 'pdf'): Promise<Response> {
+  const [ascii, zh] = [`bulletin-${b.month}.${format}`, `督查通报-${b.month}.${format}`];
+  return format === 'docx'
+    ? download(c, await officialDocx(bulletinDocument(b)), DOCX, ascii, zh)
+    : download(c, await bulletinPdf(b), 'application/pdf', ascii, zh);
+}
+
+/** The assessment as a download: CSV, or a Word document in the official layout; `asOf` is printed on it. */
+export async function assessmentFile(
+  c: Context,
+  a: Assessment,
+  format: 'csv' | 'docx',
+  asOf: string,
+): Promise<Response> {
+  const [ascii, zh] = [`assessment-${a.quarter}.${format}`, `季度考核-${a.quarter}.${format}`];
+  return format === 'csv'
+    ? download(c, toCsv(assessmentColumns, a.departments), 'text/csv; charset=utf-8', ascii, zh)
+    : download(c, await officialDocx(assessmentDocument(a, asOf)), DOCX, ascii, zh);
+}

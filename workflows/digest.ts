@@ -5,7 +5,7 @@ import { chinaDateOf, type LocalDate } from '../domain/calendar';
 import { DigestRunInput, daysToConsider, digestDay, sendInstant } from '../domain/digest';
 
 /**
- * One run of a digest (每日督办 / 每周督办), started by its Temporal Schedule (scripts/schedules.ts) or by
+ * One run of a digest (每日督办 / 每周督办), started by its Temporal Schedule (worker-schedules.ts) or by
  * hand with a date. The schedules fire on every day at 08:30 (secretaries) and on Mondays at 09:00
  * (leaders), China time; this workflow asks the working-day calendar whether to send: the morning digest
  * skips days off and runs on make-up working days (调休上班), the weekly one waits for the first working

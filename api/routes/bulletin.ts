@@ -1,16 +1,12 @@
 import { createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
-import { toCsv } from '../../domain/csv';
 import { Month, Quarter } from '../../domain/periods';
 import type { App, AppDeps } from '../app';
 import { authResponses } from '../auth/middleware';
 import { forbidden, isAdministrator } from '../auth/permissions';
 import type { Principal } from '../auth/principal';
-import { assessmentColumns, assessmentDocument, bulletinDocument } from '../bulletin-documents';
-import { DOCX, download, loadAssessment, loadBulletin } from '../bulletin-service';
+import { assessmentFile, assessmentFor, bulletinFile, DOCX, loadBulletin } from '../bulletin-service';
 import { problemResponse } from '../http-problem';
-import { officialDocx } from '../official-docx';
-import { bulletinPdf } from '../ui/bulletin';
 import { AssessmentShape, BulletinShape } from './bulletin-shapes';
 
 /**
@@ -100,14 +96,7 @@ export function registerBulletinRoutes(app: App, deps: AppDeps): void {
       throw forbidden('the supervision bulletin is for leaders and operators');
     }
     const b = await loadBulletin(db, month, Date.now());
-    if (format === 'docx') {
-      const bytes = await officialDocx(bulletinDocument(b));
-      return download(c, bytes, DOCX, `bulletin-${month}.docx`, `督查通报-${month}.docx`);
-    }
-    if (format === 'pdf') {
-      const bytes = await bulletinPdf(b);
-      return download(c, bytes, 'application/pdf', `bulletin-${month}.pdf`, `督查通报-${month}.pdf`);
-    }
+    if (format !== 'json') return bulletinFile(c, b, format);
     return c.json(b, 200);
   });
 
@@ -116,26 +105,9 @@ export function registerBulletinRoutes(app: App, deps: AppDeps): void {
     const p = c.get('principal');
     if (!mayReadAssessment(p)) throw forbidden('the assessment is for departments, leaders and operators');
     const now = Date.now();
-    const a = await loadAssessment(db, quarter, now);
     // Ranked among all, then cut to the caller's own row.
-    const mine =
-      p.role === 'department'
-        ? { ...a, departments: a.departments.filter((r) => r.department === p.department) }
-        : a;
-    if (format === 'csv') {
-      const body = toCsv(assessmentColumns, mine.departments);
-      return download(
-        c,
-        body,
-        'text/csv; charset=utf-8',
-        `assessment-${quarter}.csv`,
-        `季度考核-${quarter}.csv`,
-      );
-    }
-    if (format === 'docx') {
-      const bytes = await officialDocx(assessmentDocument(mine, new Date(now).toISOString()));
-      return download(c, bytes, DOCX, `assessment-${quarter}.docx`, `季度考核-${quarter}.docx`);
-    }
+    const mine = await assessmentFor(db, p, quarter, now);
+    if (format !== 'json') return assessmentFile(c, mine, format, new Date(now).toISOString());
     return c.json({ ...mine, asOf: new Date(now).toISOString() }, 200);
   });
 }

@@ -1,6 +1,5 @@
 import type { Context } from 'hono';
 import { html } from 'hono/html';
-import { toCsv } from '../../domain/csv';
 import {
   latestFullMonth,
   latestFullQuarter,
@@ -10,10 +9,8 @@ import {
   quarterNav,
 } from '../../domain/periods';
 import type { App, AppDeps } from '../app';
-import { assessmentColumns, assessmentDocument, bulletinDocument } from '../bulletin-documents';
-import { DOCX, download, loadAssessment, loadBulletin } from '../bulletin-service';
-import { officialDocx } from '../official-docx';
-import { assessmentBody, bulletinBody, bulletinPdf } from '../ui/bulletin';
+import { assessmentFile, assessmentFor, bulletinFile, loadBulletin } from '../bulletin-service';
+import { assessmentBody, bulletinBody } from '../ui/bulletin';
 import { page } from '../ui/layout';
 import { type WebSession, WebSessions } from '../web-session';
 import { mayReadAssessment, mayReadBulletin } from './bulletin';
@@ -65,32 +62,15 @@ export function registerReportUiRoutes(app: App, deps: AppDeps): void {
     return c.html(page('督查通报', session, bulletinBody(b, links, monthNav(month, now))));
   });
 
-  app.get(`${BULLETIN_PAGE}.docx`, async (c) => {
-    const session = await reader(c, (s) => mayReadBulletin(s.principal), '督查通报');
-    if (session instanceof Response) return session;
-    const month = bulletinMonth(c);
-    if (!Month.safeParse(month).success) return refused(c, session, '月份格式应为 YYYY-MM（2000–2099）。');
-    const bytes = await officialDocx(bulletinDocument(await loadBulletin(db, month, Date.now())));
-    return download(c, bytes, DOCX, `bulletin-${month}.docx`, `督查通报-${month}.docx`);
-  });
-
-  app.get(`${BULLETIN_PAGE}.pdf`, async (c) => {
-    const session = await reader(c, (s) => mayReadBulletin(s.principal), '督查通报');
-    if (session instanceof Response) return session;
-    const month = bulletinMonth(c);
-    if (!Month.safeParse(month).success) return refused(c, session, '月份格式应为 YYYY-MM（2000–2099）。');
-    const bytes = await bulletinPdf(await loadBulletin(db, month, Date.now()));
-    return download(c, bytes, 'application/pdf', `bulletin-${month}.pdf`, `督查通报-${month}.pdf`);
-  });
-
-  /** The assessment a session may see: all rows, or a department's own (ranked among all). */
-  const assessmentFor = async (session: WebSession, quarter: string, now: number) => {
-    const a = await loadAssessment(db, quarter, now);
-    const p = session.principal;
-    return p.role === 'department'
-      ? { ...a, departments: a.departments.filter((r) => r.department === p.department) }
-      : a;
-  };
+  for (const format of ['docx', 'pdf'] as const) {
+    app.get(`${BULLETIN_PAGE}.${format}`, async (c) => {
+      const session = await reader(c, (s) => mayReadBulletin(s.principal), '督查通报');
+      if (session instanceof Response) return session;
+      const month = bulletinMonth(c);
+      if (!Month.safeParse(month).success) return refused(c, session, '月份格式应为 YYYY-MM（2000–2099）。');
+      return bulletinFile(c, await loadBulletin(db, month, Date.now()), format);
+    });
+  }
 
   for (const kind of ['', '.docx', '.csv'] as const) {
     app.get(`${ASSESSMENT_PAGE}${kind}`, async (c) => {
@@ -101,21 +81,9 @@ export function registerReportUiRoutes(app: App, deps: AppDeps): void {
         return refused(c, session, '季度格式应为 YYYYQn（如 2026Q4）。');
       }
       const now = Date.now();
-      const a = await assessmentFor(session, quarter, now);
-      if (kind === '.csv') {
-        const body = toCsv(assessmentColumns, a.departments);
-        return download(
-          c,
-          body,
-          'text/csv; charset=utf-8',
-          `assessment-${quarter}.csv`,
-          `季度考核-${quarter}.csv`,
-        );
-      }
-      if (kind === '.docx') {
-        const bytes = await officialDocx(assessmentDocument(a, new Date(now).toISOString()));
-        return download(c, bytes, DOCX, `assessment-${quarter}.docx`, `季度考核-${quarter}.docx`);
-      }
+      const a = await assessmentFor(db, session.principal, quarter, now);
+      if (kind !== '')
+        return assessmentFile(c, a, kind === '.csv' ? 'csv' : 'docx', new Date(now).toISOString());
       const links = [
         { label: '下载 Word（公文格式）', href: `${ASSESSMENT_PAGE}.docx?quarter=${quarter}` },
         { label: '下载 CSV', href: `${ASSESSMENT_PAGE}.csv?quarter=${quarter}` },

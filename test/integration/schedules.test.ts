@@ -10,7 +10,7 @@ import { loadCalendar } from '../../db/reference';
 import type { DB } from '../../db/schema';
 import { seedReferenceData } from '../../db/seed';
 import type { DigestKind } from '../../domain/digest';
-import { digestScheduleIds, ensureSchedules } from '../../scripts/schedules';
+import { digestScheduleIds, ensureSchedules } from '../../worker-schedules';
 import type { DigestRunResult } from '../../workflows/digest';
 
 /**

@@ -8,7 +8,7 @@ import {
   type ScheduleOptions,
   ScheduleOverlapPolicy,
 } from '@temporalio/client';
-import { type DigestKind, digestTimes } from '../domain/digest';
+import { type DigestKind, digestTimes } from './domain/digest';
 
 /**
  * The Temporal Schedules of the programme's rhythm (节奏), visible and pausable in the Temporal UI:
