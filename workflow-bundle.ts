@@ -7,7 +7,7 @@ import type { WorkerOptions } from '@temporalio/worker';
  * The SDK bundles in webpack's development mode, where every module of zod is instantiated whether the
  * workflow uses it or not. Here the modules that their package marks free of side effects and that
  * nothing uses are left out, and ES modules are concatenated (one scope instead of a module record and
- * export getters each): 1.42 → 1.02 MiB of heap per workflow (bench/README.md, scale). No minifying and
+ * export getters each): 1.44 → 1.05 MiB of heap per workflow (`bench/scale/module-cost.ts`). No minifying and
  * no mangled export names: the workflows are found by name and stack traces read the same.
  */
 export const workflowBundlerOptions: NonNullable<WorkerOptions['bundlerOptions']> = {
