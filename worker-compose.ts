@@ -10,6 +10,7 @@ import { createDb } from './db/connect';
 import type { DB } from './db/schema';
 import { createNotificationDispatcher } from './notify/dispatcher';
 import { ensureDigestSchedules } from './worker-schedules';
+import { workflowBundlerOptions } from './workflow-bundle';
 
 /**
  * The worker's composition, for worker.ts and for the tests that run a worker in their own process:
@@ -94,6 +95,7 @@ export async function startWorker(config: Config, options: WorkerOptions = {}): 
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
       workflowsPath: new URL('./workflows/index.ts', import.meta.url).pathname,
+      bundlerOptions: workflowBundlerOptions,
       activities: createActivities({
         db,
         projectStates: projectStateReader(client),

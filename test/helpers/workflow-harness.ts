@@ -6,6 +6,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { GreenlaneActivities, ProgressRecord } from '../../activities/contract';
 import type { EscalationEvent } from '../../domain/project';
+import { workflowBundlerOptions } from '../../workflow-bundle';
 import type { MajorProjectInput, majorProjectWorkflow } from '../../workflows/major-project';
 import { projectStateQuery } from '../../workflows/messages';
 import { greenlaneSearchAttributes } from '../../workflows/search-attributes';
@@ -38,6 +39,7 @@ export async function startHarness(taskQueue: string) {
     connection: env.nativeConnection,
     taskQueue,
     workflowsPath: new URL('../../workflows/index.ts', import.meta.url).pathname,
+    bundlerOptions: workflowBundlerOptions,
     activities,
   });
   const running = worker.run();
@@ -110,7 +112,7 @@ export async function replayAndRecord(
   runName: string,
   corpusName: string,
 ) {
-  await Worker.runReplayHistory({ workflowsPath }, history, runName);
+  await Worker.runReplayHistory({ workflowsPath, bundlerOptions: workflowBundlerOptions }, history, runName);
   if (process.env.RECORD_HISTORIES === '1') {
     await writeFile(
       new URL(`../workflows/histories/${corpusName}.json`, import.meta.url),

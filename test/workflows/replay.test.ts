@@ -2,6 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
+import { workflowBundlerOptions } from '../../workflow-bundle';
 
 /**
  * Every history recorded under test/workflows/histories/ must replay against the current workflow code:
@@ -22,7 +23,10 @@ describe('replay of recorded project histories', () => {
       })),
     );
     const results = Worker.runReplayHistories(
-      { workflowsPath: new URL('../../workflows/index.ts', import.meta.url).pathname },
+      {
+        workflowsPath: new URL('../../workflows/index.ts', import.meta.url).pathname,
+        bundlerOptions: workflowBundlerOptions,
+      },
       histories,
     );
     const failures: string[] = [];
