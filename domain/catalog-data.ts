@@ -1001,7 +1001,8 @@ const stage4: ItemInput[] = [
   },
 ];
 
-const rawCatalog: z.input<typeof Catalog> = {
+/** The catalog as written, before validation (`shippedCatalog` is it validated). */
+export const rawCatalog: z.input<typeof Catalog> = {
   version: catalogVersion,
   approvalTimeCommitment: {
     government: 90,
@@ -1015,8 +1016,12 @@ const rawCatalog: z.input<typeof Catalog> = {
   templates: shippedTemplates,
 };
 
-/** The shipped catalog, shape- and cross-checked at module load: bad data fails the import, not a project. */
-export const shippedCatalog: Catalog = (() => {
+/**
+ * The shipped catalog, shape- and cross-checked at module load: bad data fails the import, not a project.
+ * Marked pure so that a bundle which never reads it (the workflows', which need only `rawCatalog`'s time
+ * kinds) leaves the validation out: every open project would pay for its copy.
+ */
+export const shippedCatalog: Catalog = /* @__PURE__ */ (() => {
   const result = validateCatalog(rawCatalog);
   if (!result.ok)
     throw new Error(`shipped catalog ${catalogVersion} is invalid:\n${result.problems.join('\n')}`);

@@ -1,5 +1,5 @@
 import type { TimeKind } from './catalog';
-import { shippedCatalog } from './catalog-data';
+import { rawCatalog } from './catalog-data';
 
 /**
  * Reading an item's time kind and the city's approval-time commitment (domain/catalog.ts `TimeKind`,
@@ -10,9 +10,11 @@ import { shippedCatalog } from './catalog-data';
 export function timeKindOf(item: { code: string; timeKind?: TimeKind }): TimeKind {
   return item.timeKind ?? catalogKinds.get(item.code) ?? 'approval';
 }
-const catalogKinds = new Map(shippedCatalog.items.map((i) => [i.code, i.timeKind]));
+// From the catalog as written (an item without a kind is an approval, as validation reads it): the
+// workflows need these kinds, not the validated catalog.
+const catalogKinds = new Map(rawCatalog.items.map((i) => [i.code, i.timeKind ?? 'approval']));
 
 /** The city's commitment for a project's whole approval time, in working days. */
 export function committedApprovalDays(category: 'government' | 'social'): number {
-  return shippedCatalog.approvalTimeCommitment[category];
+  return rawCatalog.approvalTimeCommitment[category];
 }
