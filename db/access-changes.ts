@@ -4,7 +4,8 @@ import pg from 'pg';
  * Hears PostgreSQL announce that a project's authorization facts changed: its secretary or leader, or
  * the items (and so the departments) of its plan. The announcements come from triggers on the read
  * model (migration 2026-12-04T05), `NOTIFY greenlane_access, '<project code>'`, sent when the change
- * commits; and that a key or a person changed (`greenlane_principals`, migration 2026-12-07T13). One connection per process; lost connections are re-made with backoff.
+ * commits; and that a key or a person changed (`greenlane_principals`, migration 2026-12-07T13). One
+ * connection per process; lost connections are re-made with backoff.
  */
 
 export const ACCESS_CHANNEL = 'greenlane_access';
