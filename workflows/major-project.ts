@@ -76,14 +76,6 @@ export type MajorProjectInput =
 export const ACCEPTANCE_CLOCK_PATCH = 'acceptance-clock';
 /** A suspension pauses applications waiting for acceptance as well (domain/lifecycle.ts). */
 export const SUSPENSION_STOPS_ACCEPTANCE_PATCH = 'suspension-stops-acceptance';
-/**
- * The loop waits on one condition (the timer's settling folded in) instead of a race of a condition and
- * the timer, and the progress recorder settles a write in its handlers instead of a `finally`: the same
- * commands, fewer promises, each of which costs a stack trace in the SDK (bench/README.md, issue 15).
- * The order in which promises settle orders the commands within a task, so runs begun before it keep the
- * old waits. Decided once per run, at its start.
- */
-export const FEWER_PROMISES_PATCH = 'fewer-promises';
 
 export type MajorProjectResult = {
   code: string;
@@ -101,7 +93,6 @@ const { recordProgress, deliverInstruction } = proxyActivities<GreenlaneActiviti
 });
 
 export async function majorProjectWorkflow(input: MajorProjectInput): Promise<MajorProjectResult> {
-  const fewerPromises = patched(FEWER_PROMISES_PATCH);
   const state: ProjectState = input.kind === 'carried' ? input.state : createProjectState(input, Date.now());
   let calendar: Calendar = makeCalendar(state.calendarYears);
   let changed = true;
@@ -229,9 +220,9 @@ export async function majorProjectWorkflow(input: MajorProjectInput): Promise<Ma
     touch();
   });
 
-  const progress = progressRecorder(recordProgress, touch, { fewerPromises });
+  const progress = progressRecorder(recordProgress, touch);
   let lastSearchAttributes = '';
-  let timer: Timer | undefined;
+  let timer: { at: number; scope: CancellationScope; fired: Promise<void> } | undefined;
 
   for (;;) {
     // Build B's change (domain/acceptance.ts): projects begun on an earlier build take it on from their
@@ -259,17 +250,11 @@ export async function majorProjectWorkflow(input: MajorProjectInput): Promise<Ma
       timer.scope.cancel();
       timer = undefined;
     }
-    if (!timer && wakeAt !== null) timer = startTimer(wakeAt, fewerPromises);
+    if (!timer && wakeAt !== null) timer = startTimer(wakeAt);
     changed = false;
-    if (fewerPromises) {
-      const current = timer;
-      await condition(() => changed || current?.settled === true);
-      if (current?.failure !== undefined) throw current.failure;
-    } else {
-      const waits: Promise<unknown>[] = [condition(() => changed)];
-      if (timer?.fired) waits.push(timer.fired);
-      await Promise.race(waits);
-    }
+    const waits: Promise<unknown>[] = [condition(() => changed)];
+    if (timer) waits.push(timer.fired);
+    await Promise.race(waits);
     if (timer && Date.now() >= timer.at) timer = undefined;
   }
 
@@ -289,38 +274,14 @@ function endedAs(state: ProjectState): NonNullable<MajorProjectResult['outcome']
   return phase === 'cancelled' || phase === 'closed' ? phase : 'completed';
 }
 
-/**
- * The escalation timer. Before FEWER_PROMISES_PATCH: `fired`, resolved when it fires or is cancelled.
- * After: `settled` set then, and `failure` when it failed otherwise (the loop rethrows it).
- */
-type Timer = {
-  at: number;
-  scope: CancellationScope;
-  fired?: Promise<void>;
-  settled: boolean;
-  failure?: unknown;
-};
-
-function startTimer(at: number, fewerPromises: boolean): Timer {
+function startTimer(at: number) {
   const scope = new CancellationScope();
-  const slept = scope.run(() => sleep(Math.max(1, at - Date.now())));
-  if (!fewerPromises) {
-    const fired = slept.catch((err) => {
+  const fired = scope
+    .run(() => sleep(Math.max(1, at - Date.now())))
+    .catch((err) => {
       if (!isCancellation(err)) throw err;
     });
-    return { at, scope, fired, settled: false };
-  }
-  const timer: Timer = { at, scope, settled: false };
-  slept.then(
-    () => {
-      timer.settled = true;
-    },
-    (err) => {
-      timer.settled = true;
-      if (!isCancellation(err)) timer.failure = err;
-    },
-  );
-  return timer;
+  return { at, scope, fired };
 }
 
 function shouldContinueAsNew(maxHistoryEvents: number | undefined): boolean {

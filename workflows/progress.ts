@@ -14,12 +14,7 @@ import type { ProjectSummary } from '../domain/supervision';
  * Only records whose content changed since the last acknowledged write are sent (fingerprints kept in
  * memory; a new run sends everything once), so history stays small however long a project lives.
  */
-export function progressRecorder(
-  send: (record: ProgressRecord) => Promise<unknown>,
-  onSettled: () => void,
-  /** FEWER_PROMISES_PATCH (workflows/major-project.ts): a write settles in its handlers, not a `finally`. */
-  options: { fewerPromises?: boolean } = {},
-) {
+export function progressRecorder(send: (record: ProgressRecord) => Promise<unknown>, onSettled: () => void) {
   const acknowledged = new Map<string, string>();
   let acknowledgedRevision = 0;
   let pending: EscalationEvent[] = [];
@@ -33,25 +28,22 @@ export function progressRecorder(
     pending = [];
     const revision = state.revision;
     const { record, fingerprints } = delta(state, summary, calendar, acknowledged, escalations, now);
-    const settle = () => {
-      inFlight = undefined;
-      onSettled();
-    };
-    const fewer = options.fewerPromises === true;
-    const written = send(record).then(
-      () => {
-        acknowledgedRevision = revision;
-        for (const [k, v] of fingerprints) acknowledged.set(k, v);
-        if (fewer) settle();
-      },
-      (err) => {
-        // Only a non-retryable failure gets here; keep the escalations for the next write.
-        pending = [...escalations, ...pending];
-        log.error('recordProgress failed', { error: String(err) });
-        if (fewer) settle();
-      },
-    );
-    inFlight = fewer ? written : written.finally(settle);
+    inFlight = send(record)
+      .then(
+        () => {
+          acknowledgedRevision = revision;
+          for (const [k, v] of fingerprints) acknowledged.set(k, v);
+        },
+        (err) => {
+          // Only a non-retryable failure gets here; keep the escalations for the next write.
+          pending = [...escalations, ...pending];
+          log.error('recordProgress failed', { error: String(err) });
+        },
+      )
+      .finally(() => {
+        inFlight = undefined;
+        onSettled();
+      });
   }
 
   return {
