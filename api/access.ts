@@ -2,6 +2,7 @@ import { listenForAccessChanges } from '../db/access-changes';
 import { projectFacts } from '../db/project-lists';
 import type { ProjectStateView } from '../workflows/messages';
 import type { AppDeps } from './app';
+import type { PrincipalCache } from './auth/principal-cache';
 import { queryProject } from './temporal';
 
 /**
@@ -156,12 +157,22 @@ export class AccessCache {
   }
 }
 
-/** An AccessCache kept true by PostgreSQL's announcements; `stop` before closing the process's pools. */
-export function liveAccessCache(databaseUrl: string): { cache: AccessCache; stop(): Promise<void> } {
+/**
+ * An AccessCache (and a PrincipalCache, when given) kept true by PostgreSQL's announcements, heard on
+ * one connection; `stop` before closing the process's pools.
+ */
+export function liveAccessCache(
+  databaseUrl: string,
+  principals?: PrincipalCache,
+): { cache: AccessCache; stop(): Promise<void> } {
   const cache = new AccessCache();
   const listener = listenForAccessChanges(databaseUrl, {
     changed: (code) => cache.changed(code),
-    live: (listening) => cache.setLive(listening),
+    principalsChanged: () => principals?.changed(),
+    live: (listening) => {
+      cache.setLive(listening);
+      principals?.setLive(listening);
+    },
   });
   return { cache, stop: () => listener.stop() };
 }

@@ -9,6 +9,7 @@ import type { Config } from '../config';
 import type { DB } from '../db/schema';
 import { AccessCache } from './access';
 import { registerAuthentication } from './auth/middleware';
+import type { PrincipalCache } from './auth/principal-cache';
 import {
   ProblemError,
   type ProblemInit,
@@ -61,6 +62,11 @@ export interface AppDeps {
   bodyLimitBytes?: number;
   /** Authorization facts per project (api/access.ts); createApp makes one when not given. */
   accessCache?: AccessCache;
+  /**
+   * Key rows kept a moment for authentication (api/auth/principal-cache.ts); without one every request
+   * reads its key. api/compose.ts gives one kept true by PostgreSQL's announcements.
+   */
+  principalCache?: PrincipalCache;
   /** Where unexpected errors are reported (default console.error). */
   logError?: (message: string, err: unknown) => void;
   /** What `npm start` is restarting (api/supervision.ts), for /healthz; nothing when not given. */

@@ -4,10 +4,12 @@ import { Client, Connection } from '@temporalio/client';
 import type { Kysely } from 'kysely';
 import type { Config } from '../config';
 import { createDb } from '../db/connect';
+import { onPrincipalWrite } from '../db/principal-writes';
 import type { DB } from '../db/schema';
 import { seedReferenceData } from '../db/seed';
 import { liveAccessCache } from './access';
 import { type App, createApp } from './app';
+import { PrincipalCache } from './auth/principal-cache';
 import type { Supervision } from './supervision';
 
 /**
@@ -55,7 +57,11 @@ export async function startApi(config: Config, options: ApiOptions = {}): Promis
   }
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const db = options.db ?? createDb(config.databaseUrl);
+  // Closed by every change of a key or a person made in this process, until PostgreSQL announces it.
+  const principals = new PrincipalCache();
+  const unwatch = onPrincipalWrite(() => principals.writing());
   const closeAll = async (access?: { stop(): Promise<void> }) => {
+    unwatch();
     const closed = await Promise.allSettled([
       connection.close(),
       access?.stop(),
@@ -69,12 +75,13 @@ export async function startApi(config: Config, options: ApiOptions = {}): Promis
   try {
     // Departments and the shipped calendars, where operators have not loaded their own (idempotent).
     if (!options.db) await seedReferenceData(db);
-    access = liveAccessCache(config.databaseUrl);
+    access = liveAccessCache(config.databaseUrl, principals);
     const app = createApp({
       temporal: { client, namespace: config.temporal.namespace },
       db,
       config,
       accessCache: access.cache,
+      principalCache: principals,
       supervision: options.supervision,
     });
     const server = await listen(

@@ -4,14 +4,22 @@ import pg from 'pg';
  * Hears PostgreSQL announce that a project's authorization facts changed: its secretary or leader, or
  * the items (and so the departments) of its plan. The announcements come from triggers on the read
  * model (migration 2026-12-04T05), `NOTIFY greenlane_access, '<project code>'`, sent when the change
- * commits. One connection per process; lost connections are re-made with backoff.
+ * commits; and that a key or a person changed (`greenlane_principals`, migration 2026-12-07T13). One
+ * connection per process; lost connections are re-made with backoff.
  */
 
 export const ACCESS_CHANNEL = 'greenlane_access';
+/**
+ * A key was revoked, changed or deleted, or a person changed or deleted (migration 2026-12-07T13);
+ * heard on the same connection.
+ */
+export const PRINCIPALS_CHANNEL = 'greenlane_principals';
 
 export type AccessChangeHandlers = {
   /** The facts of project `code` changed. */
   changed(code: string): void;
+  /** Who some key stands for changed (PRINCIPALS_CHANNEL). */
+  principalsChanged?(): void;
   /** Listening (true) or not (false). Announcements made while not listening are lost. */
   live(listening: boolean): void;
   /** A connection attempt or a live connection failed (default: a warning on the console). */
@@ -58,11 +66,12 @@ export function listenForAccessChanges(databaseUrl: string, on: AccessChangeHand
     c.on('end', () => lost(c));
     c.on('notification', (n) => {
       if (n.channel === ACCESS_CHANNEL && n.payload) on.changed(n.payload);
+      else if (n.channel === PRINCIPALS_CHANNEL) on.principalsChanged?.();
     });
     client = c;
     try {
       await c.connect();
-      await c.query(`LISTEN ${ACCESS_CHANNEL}`);
+      await c.query(`LISTEN ${ACCESS_CHANNEL}; LISTEN ${PRINCIPALS_CHANNEL}`);
     } catch (err) {
       lost(c, err instanceof Error ? err : new Error(String(err)));
       return;

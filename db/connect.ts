@@ -1,5 +1,6 @@
 import { Kysely, PostgresDialect, type Transaction } from 'kysely';
 import pg from 'pg';
+import { principalWrites } from './principal-writes';
 import type { DB } from './schema';
 
 /** What every repository function takes first: the pool, or a transaction the caller holds. */
@@ -70,5 +71,5 @@ export function createDb(databaseUrl: string, options: DbOptions = {}): Kysely<D
   });
   // The pool re-emits an idle client's error; the listener above has logged it already.
   pool.on('error', () => {});
-  return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  return new Kysely<DB>({ dialect: new PostgresDialect({ pool }), plugins: [principalWrites()] });
 }

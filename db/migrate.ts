@@ -15,6 +15,7 @@ import * as oidcIdentities from './migrations/2026-12-07T09-oidc-identities';
 import * as urgings from './migrations/2026-12-07T10-urgings';
 import * as assessmentRules from './migrations/2026-12-07T11-assessment-rules';
 import * as meetings from './migrations/2026-12-07T12-meetings';
+import * as principalChanges from './migrations/2026-12-07T13-principal-changes';
 import type { DB } from './schema';
 
 /**
@@ -35,6 +36,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '2026-12-07T10-urgings': urgings,
   '2026-12-07T11-assessment-rules': assessmentRules,
   '2026-12-07T12-meetings': meetings,
+  '2026-12-07T13-principal-changes': principalChanges,
 };
 
 /** A Migrator over the explicit list (or, in tests, another); exported for tests that step down and up. */

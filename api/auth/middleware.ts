@@ -8,6 +8,7 @@ import { type ClientIpOptions, clientIp } from './client-ip';
 import { parseKey, presentedKey, secretMatches } from './key-material';
 import { forbidden } from './permissions';
 import type { AuthEnv, Principal, Role } from './principal';
+import type { PrincipalCache } from './principal-cache';
 
 /**
  * Authentication: the middleware that turns a request's API key into its principal (401 otherwise),
@@ -31,12 +32,21 @@ function unauthorized(detail: string, presented: boolean): ProblemError {
   );
 }
 
-/** The principal a presented key stands for; 401 problem when it is malformed, unknown or revoked. */
-export async function principalForKey(db: Db, key: string): Promise<Principal> {
+/**
+ * The principal a presented key stands for; 401 problem when it is malformed, unknown or revoked. With
+ * a `cache` (api/auth/principal-cache.ts), a row read a moment ago in this process is checked instead
+ * of reading it again; it is checked the same way.
+ */
+export async function principalForKey(db: Db, key: string, cache?: PrincipalCache): Promise<Principal> {
   const parsed = parseKey(key);
   if (!parsed) throw unauthorized('the API key is not of the form gl_<id>_<secret>', true);
 
-  const row = await findKeyWithPerson(db, parsed.id);
+  let row = cache?.get(parsed.id);
+  if (!row) {
+    const stamp = cache?.stamp() ?? 0;
+    row = await findKeyWithPerson(db, parsed.id);
+    if (row && cache) cache.set(row.id, row, stamp);
+  }
   if (!row || !secretMatches(parsed.secret, row.secret_hash)) {
     throw unauthorized('the API key is not valid', true);
   }
@@ -45,6 +55,7 @@ export async function principalForKey(db: Db, key: string): Promise<Principal> {
   }
   if (!row.last_used_at || Date.now() - row.last_used_at.getTime() > LAST_USED_RESOLUTION_MS) {
     await touchKeyLastUsed(db, row.id);
+    cache?.used(row.id, new Date());
   }
   return {
     keyId: row.id,
@@ -60,7 +71,10 @@ export async function principalForKey(db: Db, key: string): Promise<Principal> {
  * `c.var.principal` and `c.var.clientIp`. 401 problem when the key is missing, malformed, unknown or
  * revoked; the detail says which, except that an unknown id and a wrong secret read the same.
  */
-export function authenticate(db: Db, options: ClientIpOptions = {}): MiddlewareHandler<AuthEnv> {
+export function authenticate(
+  db: Db,
+  options: ClientIpOptions & { principals?: PrincipalCache } = {},
+): MiddlewareHandler<AuthEnv> {
   return async (c, next) => {
     // Already done by an outer authenticate (the app-wide one, then a route's `guard`).
     if (c.get('principal')) return next();
@@ -69,7 +83,7 @@ export function authenticate(db: Db, options: ClientIpOptions = {}): MiddlewareH
       throw unauthorized('send your API key as `Authorization: Bearer gl_…` (or `X-Api-Key: gl_…`)', false);
     }
     if (key === null) throw unauthorized('the Authorization header must be `Bearer <API key>`', true);
-    c.set('principal', await principalForKey(db, key));
+    c.set('principal', await principalForKey(db, key, options.principals));
     c.set('clientIp', clientIp(c, options));
     await next();
   };
@@ -154,7 +168,7 @@ export const AUTHENTICATED_PATHS: readonly string[] = [
  * before any route registers, so route middleware (`requireRole`, `idempotent`) runs after it.
  */
 export function registerAuthentication(app: App, deps: AppDeps): void {
-  const middleware = authenticate(deps.db);
+  const middleware = authenticate(deps.db, { principals: deps.principalCache });
   for (const path of AUTHENTICATED_PATHS) app.use(path, middleware);
   app.openAPIRegistry.registerComponent('securitySchemes', API_KEY_SCHEME, {
     type: 'http',
