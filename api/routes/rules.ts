@@ -15,7 +15,7 @@ import {
   refuseRulesChange,
 } from '../../domain/rules';
 import { isHeld } from '../../domain/vocabulary';
-import { projectAccess } from '../access';
+import { pinProjectAccess, projectAccess } from '../access';
 import type { App, AppDeps } from '../app';
 import { auditWithAnswer } from '../audit';
 import { requireRole } from '../auth/middleware';
@@ -255,6 +255,8 @@ export function registerRulesRoutes(app: App, deps: AppDeps): void {
     const { state } = await queryProject(temporal, code);
     const plan = amendedPlan(state, edition);
     const result = await applyRules(temporal, code, plan ? { ...edition, plan } : edition, c.get('updateId'));
+    // Items added or withdrawn change which departments act on the project, as a plan amendment does.
+    if (plan) await pinProjectAccess(deps, code);
     auditWithAnswer(c, { projectCode: code, action: 'project.rules', subject: code, body, result });
     return c.json(result, 200);
   });

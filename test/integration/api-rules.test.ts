@@ -38,6 +38,7 @@ beforeAll(async () => {
   leader = lead.personId!;
   keys.operator = (await g.keyFor('operator')).key;
   keys.FGW = (await g.keyFor('department', { department: 'FGW' })).key;
+  keys.QX = (await g.keyFor('department', { department: 'QX' })).key;
 });
 afterAll(async () => {
   await g?.stop();
@@ -161,6 +162,12 @@ describe('rules editions', () => {
     const applied = await g.call('POST', `/projects/${code()}/rules`, keys.operator!, { edition: '2027-02' });
     expect(applied.status, JSON.stringify(applied.body)).toBe(200);
     expect(applied.body).toMatchObject({ edition: '2027-02', from: '2027-01', added: ['LIGHTNING-DESIGN'] });
+    // The added item is its department's at once, before the read model has it: the workflow, not the
+    // authorization, answers its decision (waiting for its prerequisite: 409, not 403).
+    const early = await g.call('POST', `/projects/${code()}/items/LIGHTNING-DESIGN/decisions`, keys.QX!, {
+      action: 'accept',
+    });
+    expect(early.status, JSON.stringify(early.body)).toBe(409);
     const live = (await g.call('GET', `/projects/${code()}`, keys.operator!)).body;
     expect(live.items['LIGHTNING-DESIGN']).toMatchObject({ status: 'waiting' });
     expect(live.items['REAL-ESTATE-REGISTRATION']).toBeUndefined();
