@@ -14,7 +14,13 @@ export const ACCEPTED_PER_PROJECT = 1;
 /** Whole run, start-up included: the next step is skipped when it would not end inside this. */
 /** Minutes the steps may take in all: 6, or BENCH_SCALE_MINUTES (1–120) for a larger count on a slow machine. */
 export const BUDGET_MS =
-  z.coerce.number().int().min(1).max(120).default(6).parse(process.env.BENCH_SCALE_MINUTES) * 60_000;
+  z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(120)
+    .default(6)
+    .parse(process.env.BENCH_SCALE_MINUTES || undefined) * 60_000;
 
 export type Step = {
   projects: number;
