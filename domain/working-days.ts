@@ -1,13 +1,9 @@
 import type { Calendar, LocalDate } from './calendar';
 
-const DAY_MS = 86_400_000;
-
 /** Working days d with a < d ≤ b; when b is before a, minus those with b < d ≤ a. */
 export function workingDaysFromTo(calendar: Calendar, a: LocalDate, b: LocalDate): number {
-  const dayStart = (d: LocalDate) => calendar.endOfDay(d) - DAY_MS;
-  return b >= a
-    ? calendar.workingDaysBetween(dayStart(a), dayStart(b))
-    : -calendar.workingDaysBetween(dayStart(b), dayStart(a));
+  // The last instant of each day stands for the day.
+  return signedWorkingDaysBetween(calendar, calendar.endOfDay(a) - 1, calendar.endOfDay(b) - 1);
 }
 
 /** `workingDaysBetween` for two instants in either order: negative when `to` is before `from`. */
