@@ -10,7 +10,7 @@ import { createDb } from './db/connect';
 import type { DB } from './db/schema';
 import { createNotificationDispatcher } from './notify/dispatcher';
 import { ensureDigestSchedules } from './worker-schedules';
-import { workflowBundlerOptions } from './workflow-bundle';
+import { workflowCode } from './workflow-bundle';
 
 /**
  * The worker's composition, for worker.ts and for the tests that run a worker in their own process:
@@ -94,8 +94,7 @@ export async function startWorker(config: Config, options: WorkerOptions = {}): 
       connection,
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
-      workflowsPath: new URL('./workflows/index.ts', import.meta.url).pathname,
-      bundlerOptions: workflowBundlerOptions,
+      ...workflowCode,
       activities: createActivities({
         db,
         projectStates: projectStateReader(client),

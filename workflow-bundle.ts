@@ -1,16 +1,27 @@
 import type { WorkerOptions } from '@temporalio/worker';
 
+/** The workflow bundle's entry point: every workflow the worker runs. */
+export const workflowsPath = new URL('./workflows/index.ts', import.meta.url).pathname;
+
 /**
  * How the workflow code is bundled: by the worker, and by the tests that run or replay workflows, so they
- * check the bundle production runs. Each cached workflow gets its own instance of every module the bundle
- * loads (one reused V8 context, module state per workflow), so their size is paid once per open project.
- * The SDK bundles in webpack's development mode, where every module of zod is instantiated whether the
- * workflow uses it or not. Here the modules that their package marks free of side effects and that
- * nothing uses are left out, and ES modules are concatenated (one scope instead of a module record and
- * export getters each): 1.44 → 1.05 MiB of heap per workflow (`bench/scale/module-cost.ts`). No minifying and
- * no mangled export names: the workflows are found by name and stack traces read the same.
+ * check the bundle production runs.
+ *
+ * All workflows of a worker run in one reused V8 context. A module loaded while a workflow runs gets an
+ * instance for that workflow alone, and the workflow modules (our domain, zod and 461 schemas built from
+ * it) came to 935 KiB of heap per cached workflow: most of what an open project cost. They are therefore
+ * preloaded: loaded once, when the context is made, and shared by every workflow in it, which leaves
+ * 13 KiB per workflow (`bench/scale/module-cost.ts`). The SDK deep-freezes what it shares, so the shared
+ * modules must hold no state that a workflow changes: at module level the workflow graph has constants,
+ * read-only sets and maps, and schemas, and `test/workflows/shared-modules.test.ts` keeps it that way.
+ *
+ * Bundling: the SDK bundles in webpack's development mode, where every module of zod is instantiated
+ * whether the workflow uses it or not. Here modules that their package marks free of side effects and
+ * that nothing uses are left out, and ES modules are concatenated. No minifying and no mangled export
+ * names: the workflows are found by name and stack traces read the same.
  */
 export const workflowBundlerOptions: NonNullable<WorkerOptions['bundlerOptions']> = {
+  preloadModules: [workflowsPath],
   webpackConfigHook: (config) => ({
     ...config,
     optimization: {
@@ -22,3 +33,6 @@ export const workflowBundlerOptions: NonNullable<WorkerOptions['bundlerOptions']
     },
   }),
 };
+
+/** What Worker.create, Worker.runReplayHistory and bundleWorkflowCode take to build the workflows. */
+export const workflowCode = { workflowsPath, bundlerOptions: workflowBundlerOptions } as const;

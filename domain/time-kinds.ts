@@ -12,7 +12,9 @@ export function timeKindOf(item: { code: string; timeKind?: TimeKind }): TimeKin
 }
 // From the catalog as written (an item without a kind is an approval, as validation reads it): the
 // workflows need these kinds, not the validated catalog.
-const catalogKinds = new Map(rawCatalog.items.map((i) => [i.code, i.timeKind ?? 'approval']));
+const catalogKinds: ReadonlyMap<string, TimeKind> = new Map(
+  rawCatalog.items.map((i) => [i.code, i.timeKind ?? 'approval']),
+);
 
 /** The city's commitment for a project's whole approval time, in working days. */
 export function committedApprovalDays(category: 'government' | 'social'): number {

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { workflowBundlerOptions } from '../workflow-bundle';
+import { workflowBundlerOptions, workflowsPath } from '../workflow-bundle';
 
 /**
  * The project workflow as one build: the bundle a worker runs (Worker.create `workflowBundle`), its
@@ -16,7 +16,7 @@ export async function bundleWorkflows(): Promise<string> {
   const { code } = await bundleWorkflowCode({
     // The options the worker bundles with: the build shipped is the build tested.
     ...workflowBundlerOptions,
-    workflowsPath: new URL('../workflows/index.ts', import.meta.url).pathname,
+    workflowsPath,
     logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} },
   });
   const at = code.lastIndexOf('//# sourceMappingURL=data:');

@@ -4,15 +4,16 @@ import { bundleWorkflowCode, type WorkflowBundleOption } from '@temporalio/worke
 import { parseWorkflowCode } from '@temporalio/worker/lib/worker';
 import type { WorkflowCreateOptions } from '@temporalio/worker/lib/workflow/interface';
 import { ReusableVMWorkflowCreator } from '@temporalio/worker/lib/workflow/reusable-vm';
-import { workflowBundlerOptions } from '../../workflow-bundle';
+import { workflowBundlerOptions, workflowsPath } from '../../workflow-bundle';
 
 /**
  * Heap that every cached workflow pays for the workflow bundle's modules, before it holds any state
  * (bench/README.md, scale). With reuseV8Context (the SDK default) all workflows of a worker run in one
- * V8 context but each gets its own instance of every module it loads; this creates N major-project
- * workflows in such a context, as the worker's workflow thread does (initRuntime loads the workflow
- * modules), and reports the heap they add after a full GC, divided by N: once for the bundle as the SDK
- * builds it by default, once as workflow-bundle.ts builds it.
+ * V8 context but each gets its own instance of every module it loads that was not preloaded; this
+ * creates N major-project workflows in such a context, as the worker's workflow thread does (initRuntime
+ * loads the workflow modules), and reports the heap they add after a full GC, divided by N: for the
+ * bundle as the SDK builds it by default, as workflow-bundle.ts builds it without preloading, and as
+ * the worker runs it.
  *
  *   node --expose-gc --import tsx bench/scale/module-cost.ts [N]     (N: 100 by default; ~30 s)
  */
@@ -20,7 +21,6 @@ import { workflowBundlerOptions } from '../../workflow-bundle';
 const n = Number(process.argv[2] ?? 100);
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('run with node --expose-gc');
-const workflowsPath = new URL('../../workflows/index.ts', import.meta.url).pathname;
 const silent = { log() {}, info() {}, warn() {}, error() {}, debug() {}, trace() {} };
 
 function heapUsed(): number {
@@ -79,4 +79,5 @@ async function perWorkflowKiB(label: string, bundlerOptions: typeof workflowBund
 }
 
 await perWorkflowKiB('SDK default bundle', {});
+await perWorkflowKiB('bundled, not preloaded', { ...workflowBundlerOptions, preloadModules: [] });
 await perWorkflowKiB('workflow-bundle.ts options', workflowBundlerOptions);

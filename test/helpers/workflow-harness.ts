@@ -6,7 +6,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { GreenlaneActivities, ProgressRecord } from '../../activities/contract';
 import type { EscalationEvent } from '../../domain/project';
-import { workflowBundlerOptions } from '../../workflow-bundle';
+import { workflowCode } from '../../workflow-bundle';
 import type { MajorProjectInput, majorProjectWorkflow } from '../../workflows/major-project';
 import { projectStateQuery } from '../../workflows/messages';
 import { greenlaneSearchAttributes } from '../../workflows/search-attributes';
@@ -38,8 +38,7 @@ export async function startHarness(taskQueue: string) {
   const worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue,
-    workflowsPath: new URL('../../workflows/index.ts', import.meta.url).pathname,
-    bundlerOptions: workflowBundlerOptions,
+    ...workflowCode,
     activities,
   });
   const running = worker.run();
@@ -101,8 +100,6 @@ export async function startHarness(taskQueue: string) {
   };
 }
 
-const workflowsPath = new URL('../../workflows/index.ts', import.meta.url).pathname;
-
 /**
  * Replay a run's history against the current workflow code (a determinism failure throws), and with
  * RECORD_HISTORIES=1 write it into the replay corpus (test/workflows/histories/<name>.json).
@@ -112,7 +109,7 @@ export async function replayAndRecord(
   runName: string,
   corpusName: string,
 ) {
-  await Worker.runReplayHistory({ workflowsPath, bundlerOptions: workflowBundlerOptions }, history, runName);
+  await Worker.runReplayHistory(workflowCode, history, runName);
   if (process.env.RECORD_HISTORIES === '1') {
     await writeFile(
       new URL(`../workflows/histories/${corpusName}.json`, import.meta.url),

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createActivities } from '../../activities/index';
 import { createDb } from '../../db/connect';
 import { seedReferenceData } from '../../db/seed';
+import { workflowCode } from '../../workflow-bundle';
 import { decideItemUpdate } from '../../workflows/messages';
 import { ANCHOR, newProject, planItem, smallPlan } from '../helpers/projects';
 import { createTimeSkippingEnv } from '../helpers/time-skipping';
@@ -25,7 +26,7 @@ beforeAll(async () => {
   worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue: 'inbox',
-    workflowsPath: new URL('../../workflows/index.ts', import.meta.url).pathname,
+    ...workflowCode,
     activities: createActivities({ db }),
   });
   running = worker.run();

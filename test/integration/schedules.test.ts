@@ -11,6 +11,7 @@ import type { DB } from '../../db/schema';
 import { seedReferenceData } from '../../db/seed';
 import type { DigestKind } from '../../domain/digest';
 import { digestScheduleIds, ensureSchedules } from '../../worker-schedules';
+import { workflowCode } from '../../workflow-bundle';
 import type { DigestRunResult } from '../../workflows/digest';
 
 /**
@@ -62,7 +63,7 @@ beforeAll(async () => {
   worker = await Worker.create({
     connection: nativeConnection,
     taskQueue,
-    workflowsPath: new URL('../../workflows/index.ts', import.meta.url).pathname,
+    ...workflowCode,
     activities,
   });
   running = worker.run();
