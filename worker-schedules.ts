@@ -24,7 +24,9 @@ import { type DigestKind, digestTimes } from './domain/digest';
  * `ensureSchedules` is idempotent and safe with several workers starting at once: it creates what is
  * missing (a concurrent create loses with ScheduleAlreadyRunning and is treated as "exists"), and updates
  * a schedule only when its spec, action or policies differ from these, keeping its paused state and note
- * (an operator's pause in the UI survives a worker restart). A second call changes nothing.
+ * (an operator's pause in the UI survives a worker restart). A second call changes nothing. The paused
+ * state kept is the one the schedule describes: a pause sent in the moment before a drifted schedule is
+ * put back, and not yet taken in by the schedule, can be lost; the operator pauses again.
  */
 
 export const SCHEDULE_TIME_ZONE = 'Asia/Shanghai';

@@ -152,6 +152,12 @@ describe('ensureSchedules', () => {
       state: { paused: previous.state.paused },
     }));
     await handle.pause('节假日调整，暂停发送');
+    // A pause is a signal to the schedule, which describe shows once the schedule has taken it in; an
+    // operator's pause is one the schedule shows.
+    for (let i = 0; i < 100 && !(await handle.describe()).state.paused; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect((await handle.describe()).state.paused).toBe(true);
     expect(await ensureSchedules(client, taskQueue)).toEqual({
       created: [],
       updated: [digestScheduleIds['secretaries-morning']],
