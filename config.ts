@@ -23,6 +23,8 @@ const Env = z.object({
   TEMPORAL_DEPLOYMENT: z.string().regex(NAME).optional(),
   TEMPORAL_BUILD_ID: z.string().regex(BUILD_ID).optional(),
   TEMPORAL_PROMOTE: z.enum(['on-start', 'manual']).optional(),
+  // Projects a worker keeps in its workflow cache (none or empty: sized from its heap, worker-cache.ts).
+  WORKER_CACHED_PROJECTS: z.coerce.number().int().min(2).max(1_000_000).or(z.literal('')).optional(),
   DATABASE_URL: z.string().url().optional(),
   API_HOST: z.string().min(1).default('127.0.0.1'),
   API_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -167,6 +169,8 @@ export type Config = Readonly<{
     uiUrl: string;
     /** Absent: an unversioned worker (tests, the benchmarks). */
     deployment?: Deployment;
+    /** Projects a worker keeps cached; absent: sized from the heap (worker-cache.ts). */
+    cachedProjects?: number;
   }>;
   databaseUrl: string;
   api: Readonly<{ host: string; port: number; publicUrl: string }>;
@@ -223,6 +227,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
             }),
           }
         : {}),
+      ...(typeof e.WORKER_CACHED_PROJECTS === 'number' ? { cachedProjects: e.WORKER_CACHED_PROJECTS } : {}),
     }),
     databaseUrl: e.DATABASE_URL,
     api: Object.freeze({

@@ -9,6 +9,7 @@ import type { Config } from './config';
 import { createDb } from './db/connect';
 import type { DB } from './db/schema';
 import { createNotificationDispatcher } from './notify/dispatcher';
+import { cachedProjectsForHeap } from './worker-cache';
 import { ensureDigestSchedules } from './worker-schedules';
 import { workflowCode } from './workflow-bundle';
 
@@ -89,12 +90,14 @@ export async function startWorker(config: Config, options: WorkerOptions = {}): 
   const version = deployment
     ? { deploymentName: deployment.name, buildId: deployment.buildId ?? buildIdOfThisCheckout() }
     : null;
+  const cachedProjects = config.temporal.cachedProjects ?? cachedProjectsForHeap();
   const create = () =>
     Worker.create({
       connection,
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
       ...workflowCode,
+      maxCachedWorkflows: cachedProjects,
       activities: createActivities({
         db,
         projectStates: projectStateReader(client),
@@ -124,7 +127,7 @@ export async function startWorker(config: Config, options: WorkerOptions = {}): 
   options.console?.log(
     `greenlane worker: polling ${config.temporal.taskQueue} on ${config.temporal.address}${
       version ? ` as ${version.deploymentName} build ${version.buildId}` : ''
-    }`,
+    }, caching up to ${cachedProjects} projects`,
   );
   // Not fatal: projects do not depend on digests, and the next worker to start tries again.
   if (options.schedules) {

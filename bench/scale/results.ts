@@ -117,7 +117,7 @@ export function toMarkdown(s: Result): string {
       `Projects started with the Temporal client, ${s.params.startConcurrency} in flight; in each, ${s.params.acceptedPerProject} of its ` +
         `${s.params.readyItems} ready items submitted and accepted (live escalation timers), the rest open. ` +
         `Sample: ${s.params.sampleDecisions} decisions (submit/accept) on projects picked at random, ${SAMPLE_CONCURRENCY} in flight. ` +
-        `Worker RSS before the first step: ${s.workerRssBeforeMiB} MiB; its workflow cache (SDK default, from a V8 heap limit of ${s.params.heapLimitMiB} MiB) holds about ${s.params.workerCacheEstimate} projects. ` +
+        `Worker RSS before the first step: ${s.workerRssBeforeMiB} MiB; its workflow cache (worker-cache.ts, from a V8 heap limit of ${s.params.heapLimitMiB} MiB) holds about ${s.params.workerCacheEstimate} projects. ` +
         "start s is `workflow.start` only; accept s includes each new project's first workflow tasks.",
       '',
       markdownTable(

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { getHeapStatistics } from 'node:v8';
 import { projectRoot } from '../../scripts/toolchain';
+import { cachedProjectsForHeap } from '../../worker-cache';
 import { messageOf, processUsage, round } from '../lib/load';
 import type { Stack } from '../lib/stack';
 import type { Driver } from './driver';
@@ -107,11 +107,10 @@ function spawnWorker(stack: Stack) {
 }
 
 /**
- * worker.ts leaves maxCachedWorkflows to the SDK, which sizes it from the V8 heap limit (reuseV8Context:
- * (heap MiB − 200) × 600 / 1024). The worker runs the same node with the same flags, so this process's
- * limit is the worker's: when the estimate is below the projects open, the cache evicts and RSS plateaus.
+ * The worker sizes its workflow cache from its V8 heap limit (worker-cache.ts). It runs the same node
+ * with the same flags, so this process's limit is the worker's: when the cache is smaller than the
+ * projects open, it evicts and RSS plateaus.
  */
 export function workerCacheEstimate(): number {
-  const heapMiB = getHeapStatistics().heap_size_limit / 2 ** 20;
-  return Math.max(Math.floor((Math.max(heapMiB - 200, 0) * 600) / 1024), 10);
+  return cachedProjectsForHeap();
 }
