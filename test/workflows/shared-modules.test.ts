@@ -1,8 +1,19 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
+import { ApplicationFailure } from '@temporalio/common';
 import ts from 'typescript';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workflowBundlerOptions, workflowsPath } from '../../workflow-bundle';
+import {
+  amendPlanUpdate,
+  applyRulesUpdate,
+  calendarPublishedSignal,
+  decideItemUpdate,
+  lifecycleUpdate,
+  problemUpdate,
+} from '../../workflows/messages';
+import { ANCHOR, newProject, planItem, smallPlan } from '../helpers/projects';
+import { type Harness, startHarness } from '../helpers/workflow-harness';
 
 /**
  * The workflow modules are preloaded: one instance of each, shared by every project a worker holds
@@ -10,7 +21,8 @@ import { workflowBundlerOptions, workflowsPath } from '../../workflow-bundle';
  * object would fail at once; what freezing cannot stop is a module-level `let` or a Map or Set whose
  * contents change, which one project would then see another's changes through. This walks the modules
  * the workflows import and finds any of those at module level. A read-only collection is declared
- * with a ReadonlySet or ReadonlyMap type.
+ * with a ReadonlySet or ReadonlyMap type. And zod, shared and frozen, still builds the errors of malformed
+ * input inside a workflow: every update's schema refuses such input, and the project goes on.
  */
 
 const root = resolve(dirname(workflowsPath), '..');
@@ -108,5 +120,55 @@ describe('the preloaded workflow modules', () => {
       'domain/example.ts:1 declares a module-level let or var',
       'domain/example.ts:2 holds a Map not typed read-only',
     ]);
+  });
+});
+
+describe('zod in the shared, frozen modules', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness('shared-modules');
+    await h.skipTo(ANCHOR);
+  });
+  afterAll(async () => {
+    await h?.stop();
+  });
+
+  it('refuses malformed input to every update as Malformed, and the project goes on', async () => {
+    const secretary = { role: 'secretary', id: 'sec-wang' } as const;
+    const handle = await h.start('SHARED-1', {
+      kind: 'new',
+      ...newProject('SHARED-1', smallPlan([planItem('A')])),
+    });
+    const typeOf = (update: Promise<unknown>) =>
+      update.then(
+        () => 'accepted',
+        (e: unknown) => {
+          const cause = (e as { cause?: unknown }).cause;
+          return cause instanceof ApplicationFailure ? cause.type : String(e);
+        },
+      );
+    const malformed: [string, Promise<unknown>][] = [
+      [
+        'decideItem',
+        handle.executeUpdate(decideItemUpdate, {
+          args: [{ action: 'teleport', item: 'A', actor: secretary } as never],
+        }),
+      ],
+      ['problem', handle.executeUpdate(problemUpdate, { args: [{ action: 'raise' } as never] })],
+      [
+        'amendPlan',
+        handle.executeUpdate(amendPlanUpdate, {
+          args: [{ plan: { items: 'none' }, by: 'sec-wang', reason: 'x' } as never],
+        }),
+      ],
+      ['lifecycle', handle.executeUpdate(lifecycleUpdate, { args: [{ action: 'explode' } as never] })],
+      ['applyRules', handle.executeUpdate(applyRulesUpdate, { args: [{ id: 5 } as never] })],
+    ];
+    for (const [name, update] of malformed) expect([name, await typeOf(update)]).toEqual([name, 'Malformed']);
+    await handle.signal(calendarPublishedSignal, { year: 'next' } as never);
+    await handle.executeUpdate(decideItemUpdate, {
+      args: [{ action: 'submit', item: 'A', actor: secretary }],
+    });
+    expect((await h.state(handle)).state.items.A!.status).toBe('submitted');
   });
 });
