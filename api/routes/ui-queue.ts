@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Context } from 'hono';
 import { html } from 'hono/html';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { z } from 'zod';
 import { departmentQueue } from '../../db/project-lists';
 import { departmentPoints } from '../../db/read-model';
 import { findDepartment } from '../../db/reference';
@@ -13,7 +14,7 @@ import {
   departmentDecisions,
   openDepartmentDecisions,
 } from '../../domain/decisions';
-import type { ProjectState } from '../../domain/project';
+import { ProjectCode, type ProjectState } from '../../domain/project';
 import type { App, AppDeps } from '../app';
 import { actorOf, canSeeQueue } from '../auth/permissions';
 import { takeDecision } from '../decide';
@@ -27,6 +28,7 @@ import {
   type OpenedItem,
   type QueueNotice,
   queuePage,
+  queuePageItems,
   refusalZh,
   refusedWithoutReasonZh,
 } from '../ui/queue';
@@ -42,8 +44,16 @@ import { formPosts } from './ui-forms';
  * browser is sent back to the queue (post/redirect/get), which says what the decision opened.
  */
 
-/** Live project states asked for at once when a queue page is drawn. */
-const LIVE_QUERIES_AT_ONCE = 8;
+/** Live project states asked for at once when a queue page is drawn, and how long each may take. */
+const LIVE_QUERIES_AT_ONCE = 10;
+const LIVE_QUERY_DEADLINE_MS = 3_000;
+
+/** A queue page's view: `?page=` (absent: the first) and `?project=` (one project's items alone). */
+const QueueView = z.object({
+  page: z.coerce.number().int().min(1).max(1_000_000).default(1),
+  project: ProjectCode.optional(),
+});
+export type QueueView = z.infer<typeof QueueView>;
 
 const isDepartmentDecision = (a: unknown): a is DepartmentDecision =>
   departmentDecisions.includes(a as DepartmentDecision);
@@ -60,7 +70,7 @@ export function registerQueueUiRoutes(app: App, deps: AppDeps): void {
       const batch = codes.slice(i, i + LIVE_QUERIES_AT_ONCE);
       const answers = await Promise.all(
         batch.map((code) =>
-          queryProject(temporal, code).then(
+          queryProject(temporal, code, LIVE_QUERY_DEADLINE_MS).then(
             (v) => v.state,
             () => null, // drawn without forms; the page says so
           ),
@@ -77,20 +87,24 @@ export function registerQueueUiRoutes(app: App, deps: AppDeps): void {
     department: string,
     notice?: QueueNotice,
     status: ContentfulStatusCode = 200,
+    view: QueueView = { page: 1 },
   ) => {
-    const [dept, items, points] = await Promise.all([
+    const [dept, queue, points] = await Promise.all([
       findDepartment(deps.db, department),
       departmentQueue(deps.db, department),
       departmentPoints(deps.db, department),
     ]);
+    const items = view.project ? queue.filter((i) => i.projectCode === view.project) : queue;
     const clerk = session.principal.role === 'department';
-    // Forms only for the department's clerks: an operator reads the queue without asking each project.
+    const { pageNo, shown } = queuePageItems(items, view.page);
+    // Forms only for the department's clerks, and for the items on this page: an operator reads the
+    // queue without asking each project.
     const states = clerk
-      ? await liveStates([...new Set(items.map((i) => i.projectCode))])
+      ? await liveStates([...new Set(shown.map((i) => i.projectCode))])
       : new Map<string, ProjectState | null>();
     const actor = actorOf(session.principal);
     const forms = new Map<string, ItemForms>();
-    for (const i of items) {
+    for (const i of shown) {
       const state = states.get(i.projectCode);
       if (!state) continue;
       const open = openDepartmentDecisions(state, i.item, actor).filter((d) => d.refusal === null);
@@ -99,7 +113,17 @@ export function registerQueueUiRoutes(app: App, deps: AppDeps): void {
         open.map((d) => ({ action: d.action, token: randomUUID() })),
       );
     }
-    const data = { department, dept, items, points, forms, clerk, now: Date.now() };
+    const data = {
+      department,
+      dept,
+      items,
+      pageNo,
+      ...(view.project ? { project: view.project } : {}),
+      points,
+      forms,
+      clerk,
+      now: Date.now(),
+    };
     return c.html(queuePage(session, notice ? { ...data, notice } : data), status);
   };
 
@@ -118,14 +142,21 @@ export function registerQueueUiRoutes(app: App, deps: AppDeps): void {
     if (!session) return c.redirect('/ui/login', 303);
     const department = c.req.param('department');
     if (!canSeeQueue(session.principal, department)) return notYourQueue(c, session);
+    const view = QueueView.safeParse({ page: c.req.query('page'), project: c.req.query('project') });
+    if (!view.success) {
+      const text = view.error.issues[0]?.path[0] === 'page' ? '页码应为正整数。' : '项目代码格式不正确。';
+      return c.html(page('参数有误', session, html`<p class="error" id="bad-view">${text}</p>`), 422);
+    }
     // `decided=<project>/<item>/<action>&opened=<codes>`: where the form's post sent the browser.
     const [project, item, action] = (c.req.query('decided') ?? '').split('/');
-    if (!project || !item || !isDepartmentDecision(action)) return render(c, session, department);
+    if (!project || !item || !isDepartmentDecision(action)) {
+      return render(c, session, department, undefined, 200, view.data);
+    }
     const codes = (c.req.query('opened') ?? '').split(',').filter((s) => s !== '');
     const { projectName, items } = await namedItems(project, [item, ...codes]);
     const [decided, ...opened] = items;
     const notice = { kind: 'decided', project, projectName, item: decided!, action, opened } as const;
-    return render(c, session, department, notice);
+    return render(c, session, department, notice, 200, view.data);
   });
 
   // Signed in, their department's queue, and a form from this site with the session's token.
@@ -141,8 +172,11 @@ export function registerQueueUiRoutes(app: App, deps: AppDeps): void {
     if (!isDepartmentDecision(action)) {
       return c.html(page('表单无效', session, html`<p class="error">未知的办理决定。</p>`), 422);
     }
+    // Back to the page of the queue the form was on.
+    const from = QueueView.safeParse({ page: fields.page, project: fields.viewProject || undefined });
+    const view: QueueView = from.success ? from.data : { page: 1 };
     const refused = (text: string, status: ContentfulStatusCode) =>
-      render(c, session, department, { kind: 'refused', project, item, action, text, fields }, status);
+      render(c, session, department, { kind: 'refused', project, item, action, text, fields }, status, view);
     const body = DecisionBody.safeParse(bodyOf(action, fields));
     if (!body.success) return refused('请完整填写本表单后再提交。', 422);
     try {
@@ -152,6 +186,8 @@ export function registerQueueUiRoutes(app: App, deps: AppDeps): void {
       const query = new URLSearchParams({
         decided: `${project}/${item}/${action}`,
         opened: result.opened.join(','),
+        page: String(view.page),
+        ...(view.project ? { project: view.project } : {}),
       });
       return c.redirect(`/ui/departments/${department}?${query}`, 303);
     } catch (err) {

@@ -39,7 +39,12 @@ export type OpenedItem = { code: string; nameZh: string; department: string };
 export type QueuePageData = {
   department: string;
   dept: Department | undefined;
+  /** The whole queue, most urgent first (the figures at the top count it all). */
   items: QueueItem[];
+  /** Which page of it is drawn, 1-based. */
+  pageNo: number;
+  /** Set when the queue is narrowed to one project's items (`?project=`). */
+  project?: string;
   points: number;
   /** `${project}/${item}` → its forms; absent when the workflow could not be asked. */
   forms: Map<string, ItemForms>;
@@ -50,6 +55,35 @@ export type QueuePageData = {
 };
 
 export const formKey = (project: string, item: string) => `${project}/${item}`;
+
+/**
+ * Items drawn on one page of a queue. A clerk's forms follow each project's live state, one workflow
+ * query per project on the page: a page bounds them however long the queue grows.
+ */
+export const QUEUE_PAGE_SIZE = 50;
+
+/** The pages of a queue of `count` items (at least one, empty or not). */
+export const queuePages = (count: number) => Math.max(1, Math.ceil(count / QUEUE_PAGE_SIZE));
+
+/** The items of page `pageNo` (1-based; past the last page, the last). */
+export function queuePageItems<T>(items: readonly T[], pageNo: number): { pageNo: number; shown: T[] } {
+  const last = queuePages(items.length);
+  const at = Math.min(Math.max(1, pageNo), last);
+  return { pageNo: at, shown: items.slice((at - 1) * QUEUE_PAGE_SIZE, at * QUEUE_PAGE_SIZE) };
+}
+
+function pager(d: QueuePageData, where: 'top' | 'bottom') {
+  const pages = queuePages(d.items.length);
+  if (pages === 1) return '';
+  const only = d.project ? `&project=${encodeURIComponent(d.project)}` : '';
+  const link = (n: number, label: string) =>
+    n < 1 || n > pages
+      ? html`<span class="muted">${label}</span>`
+      : html`<a href="/ui/departments/${d.department}?page=${n}${only}" data-page="${n}">${label}</a>`;
+  const from = (d.pageNo - 1) * QUEUE_PAGE_SIZE + 1;
+  const to = Math.min(d.pageNo * QUEUE_PAGE_SIZE, d.items.length);
+  return html`<nav class="pager" data-pager="${where}">${link(d.pageNo - 1, '上一页')} 第 ${d.pageNo} / ${pages} 页（第 ${from}–${to} 项，共 ${d.items.length} 项，按时限先后） ${link(d.pageNo + 1, '下一页')}</nav>`;
+}
 
 /** A refusal, in Chinese, for the decision the clerk tried. */
 export function refusalZh(r: Refusal, action: DepartmentDecision): string {
@@ -116,6 +150,8 @@ function decisionForm(
 <input type="hidden" name="project" value="${row.projectCode}">
 <input type="hidden" name="item" value="${row.item}">
 <input type="hidden" name="action" value="${form.action}">
+<input type="hidden" name="page" value="${d.pageNo}">
+${d.project ? html`<input type="hidden" name="viewProject" value="${d.project}">` : ''}
 ${fieldsOf[form.action](here?.fields ?? {})}
 <button type="submit">${departmentDecisionZh[form.action]}</button>
 ${here ? html`<p class="error refusal" role="alert">${here.text}</p>` : ''}
@@ -139,10 +175,16 @@ export function queuePage(session: PageSession, d: QueuePageData, refusal?: Queu
   const name = d.dept?.nameZh ?? d.department;
   const notice = refusal ?? d.notice;
   const overdue = d.items.filter((i) => i.dueAt && Date.parse(i.dueAt) < d.now).length;
+  const { shown } = queuePageItems(d.items, d.pageNo);
   return page(
     `${name} 审批队列`,
     session,
     html`<h1>${name} · 审批队列</h1>
+${
+  d.project
+    ? html`<p id="queue-project">仅显示项目 ${d.project} 的事项。<a href="/ui/departments/${d.department}">显示全部</a></p>`
+    : ''
+}
 <div class="kpis">
   <div class="kpi">在办<b id="kpi-queue">${d.items.length}</b></div>
   <div class="kpi">超期<b id="kpi-overdue">${overdue}</b></div>
@@ -150,13 +192,13 @@ export function queuePage(session: PageSession, d: QueuePageData, refusal?: Queu
 </div>
 ${decidedBanner(d)}
 ${
-  notice?.kind === 'refused' &&
-  !d.items.some((i) => i.projectCode === notice.project && i.item === notice.item)
+  notice?.kind === 'refused' && !shown.some((i) => i.projectCode === notice.project && i.item === notice.item)
     ? html`<p class="error refusal" role="alert" id="refusal">${notice.project} ${notice.item}：${notice.text}</p>`
     : ''
 }
+${pager(d, 'top')}
 <table id="queue"><thead><tr><th>项目</th><th>项目代码</th><th>事项</th><th>状态</th><th>承诺时限（北京时间，当日 24:00 前）</th><th>督办级别</th><th>补正次数</th></tr></thead><tbody>
-${d.items.map((i) => {
+${shown.map((i) => {
   const forms = d.forms.get(formKey(i.projectCode, i.item));
   return html`<tr data-item="${i.item}" data-project="${i.projectCode}"><td><a href="/ui/projects/${i.projectCode}">${i.projectName}</a></td><td>${i.projectCode}</td><td>${i.nameZh}</td><td>${itemStatusLabelZh(i.status)}</td><td class="due">${i.dueDate ?? '—'}${i.provisional ? html`<span class="provisional" title="节假日安排尚未公布，时限为暂定">暂定</span>` : ''}</td><td>${i.rung}</td><td>${i.returns}</td></tr>
 <tr class="decisions" data-decisions="${i.projectCode}/${i.item}"><td colspan="7">${
@@ -177,6 +219,7 @@ ${d.items.map((i) => {
           : forms.map((f) => decisionForm(d, session.csrfToken, i, f, notice))
   }</td></tr>`;
 })}
-</tbody></table>`,
+</tbody></table>
+${pager(d, 'bottom')}`,
   );
 }

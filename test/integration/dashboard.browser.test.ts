@@ -248,6 +248,8 @@ describe('the battle-map dashboard in Chromium', () => {
     const eia = live.body.items.EIA as { dueDate: string; provisional: boolean };
     await login((await g.keyFor('department', { department: 'STHJ' })).key);
     expect(page.url()).toContain('/ui/departments/STHJ');
+    // The queue a page at a time, most urgent first: this project's items, as a link to it shows them.
+    await page.goto(`${g.url}/ui/departments/STHJ?project=${code}`);
     const row = page.locator(`#queue tr[data-item="EIA"][data-project="${code}"]`);
     const cells = await row.locator('td').allTextContents();
     expect(cells[1]).toBe(code);

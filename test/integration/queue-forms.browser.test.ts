@@ -69,6 +69,8 @@ describe('a clerk decides from the queue page in Chromium', () => {
     await page.goto(`${g.url}/ui/login`);
     await page.fill('#key', fgw);
     await Promise.all([page.waitForURL(/\/ui\/departments\/FGW$/), page.click('button[type=submit]')]);
+    // The queue a page at a time, most urgent first: this project's items, as a link to it shows them.
+    await page.goto(`${g.url}/ui/departments/FGW?project=${code}`);
     const row = page.locator(`#queue tr[data-item="PROPOSAL"][data-project="${code}"]`);
     expect((await row.locator('td').allTextContents())[3]).toBe('已申报');
     // Submitted: what the workflow allows now, and not approval before acceptance.

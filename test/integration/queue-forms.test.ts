@@ -48,10 +48,13 @@ afterAll(async () => {
   await g?.stop();
 });
 
-/** The queue page as the clerk sees it: its CSRF token and, per decision on `item`, the form's token. */
-async function queuePage(key: string, department: string, item: string) {
+/**
+ * The queue page as the clerk sees it, narrowed to this file's project (the shared database holds other
+ * files' projects in the same queues): its CSRF token and, per decision on `item`, the form's token.
+ */
+async function queuePage(key: string, department: string, item: string, query = `project=${code}`) {
   const cookie = await g.uiCookie(key);
-  const res = await fetch(`${g.url}/ui/departments/${department}`, { headers: { cookie } });
+  const res = await fetch(`${g.url}/ui/departments/${department}?${query}`, { headers: { cookie } });
   const text = await res.text();
   const csrf = /name="csrf" value="([^"]+)"/.exec(text)?.[1] ?? '';
   const forms = new Map<string, string>();
@@ -83,6 +86,26 @@ const audited = async (action: string) =>
   ).length;
 
 describe('decision forms on the queue page', () => {
+  it('draws a page of the queue, narrowed to a project or not, and refuses a page or project it cannot read', async () => {
+    // Past the last page: the last page, here the only one, with the project's proposal and its forms.
+    const past = await queuePage(fgw, 'FGW', 'PROPOSAL', `project=${code}&page=99`);
+    expect(past.status).toBe(200);
+    expect(past.text).toContain(`仅显示项目 ${code} 的事项。`);
+    expect(past.forms.has('accept')).toBe(true);
+    // The whole queue: its first page, at most 50 items.
+    const whole = await queuePage(fgw, 'FGW', 'PROPOSAL', '');
+    expect(whole.status).toBe(200);
+    expect([...whole.text.matchAll(/<tr data-item=/g)].length).toBeLessThanOrEqual(50);
+    for (const [query, text] of [
+      ['page=abc', '页码应为正整数。'],
+      ['page=0', '页码应为正整数。'],
+      ['project=%3Cscript%3E', '项目代码格式不正确。'],
+    ]) {
+      const bad = await queuePage(fgw, 'FGW', 'PROPOSAL', query!);
+      expect([query, bad.status, bad.text.includes(text!)]).toEqual([query, 422, true]);
+    }
+  });
+
   it('refuses a post without the session token, or from another site, with a 403 page', async () => {
     const q = await queuePage(fgw, 'FGW', 'PROPOSAL');
     expect(q.status).toBe(200);
@@ -131,10 +154,14 @@ describe('decision forms on the queue page', () => {
       item: 'PROPOSAL',
       action: 'accept',
       note: '发改受理〔2026〕8号',
+      // The view the form was drawn on, which the answer goes back to.
+      page: '1',
+      viewProject: code,
     };
     const [first, second] = await Promise.all([post(fgw, 'FGW', fields), post(fgw, 'FGW', fields)]);
     expect([first.status, second.status]).toEqual([303, 303]);
     expect(first.headers.get('location')).toBe(second.headers.get('location'));
+    expect(new URL(first.headers.get('location')!, g.url).searchParams.get('project')).toBe(code);
     expect([first, second].filter((r) => r.headers.get('idempotent-replayed') === 'true')).toHaveLength(1);
     expect(await audited('item.accept')).toBe(1);
     const page = await fetch(`${g.url}${first.headers.get('location')}`, {
