@@ -285,7 +285,8 @@ export function createProjectState(input: NewProject, now: number): ProjectState
     escalationCount: 0,
     instructions: [],
     calendarYears: input.calendarYears,
-    policy: input.policy ?? defaultEscalationPolicy,
+    // A copy: the workflow shares this module's constants between projects, frozen; state is the project's own.
+    policy: input.policy ?? (JSON.parse(JSON.stringify(defaultEscalationPolicy)) as EscalationPolicy),
     ...(input.rulesEdition ? { rulesEdition: input.rulesEdition } : {}),
     baseline,
     revision: 1,

@@ -471,7 +471,11 @@ describe('summarize', () => {
 });
 
 describe('the default policy in a new project', () => {
-  it('is the default escalation ladder', () => {
-    expect(project([planItem('A')]).policy).toBe(defaultEscalationPolicy);
+  it('is the default escalation ladder, as a copy of its own', () => {
+    const policy = project([planItem('A')]).policy;
+    expect(policy).toEqual(defaultEscalationPolicy);
+    // The workflow's modules are shared between projects and frozen: a project's state holds no part of them.
+    expect(policy).not.toBe(defaultEscalationPolicy);
+    expect(policy.rungs).not.toBe(defaultEscalationPolicy.rungs);
   });
 });
