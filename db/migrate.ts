@@ -16,6 +16,7 @@ import * as urgings from './migrations/2026-12-07T10-urgings';
 import * as assessmentRules from './migrations/2026-12-07T11-assessment-rules';
 import * as meetings from './migrations/2026-12-07T12-meetings';
 import * as principalChanges from './migrations/2026-12-07T13-principal-changes';
+import * as itemAcceptanceDue from './migrations/2026-12-07T14-item-acceptance-due';
 import type { DB } from './schema';
 
 /**
@@ -37,6 +38,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '2026-12-07T11-assessment-rules': assessmentRules,
   '2026-12-07T12-meetings': meetings,
   '2026-12-07T13-principal-changes': principalChanges,
+  '2026-12-07T14-item-acceptance-due': itemAcceptanceDue,
 };
 
 /** A Migrator over the explicit list (or, in tests, another); exported for tests that step down and up. */

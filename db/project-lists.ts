@@ -79,13 +79,26 @@ export type QueueItem = {
   dueAt: string | null;
   /** The China date dueAt ends: the day people read. */
   dueDate: LocalDate | null;
+  /** Submitted and not yet accepted: the end of its acceptance window (受理时限), and its China date. */
+  acceptBy: string | null;
+  acceptByDate: LocalDate | null;
   provisional: boolean;
   rung: number;
   returns: number;
 };
 
-/** A department's open items across all projects, soonest due first (at most 1,000). */
-export async function departmentQueue(db: Db, department: string): Promise<QueueItem[]> {
+/** The most a department's queue lists. */
+export const QUEUE_LIMIT = 1000;
+
+/**
+ * A department's open items across all projects, or one project's, soonest due first (at most 1,000): by the promised
+ * time limit, or for a submission not yet accepted by its acceptance deadline.
+ */
+export async function departmentQueue(
+  db: Db,
+  department: string,
+  opts: { project?: string } = {},
+): Promise<QueueItem[]> {
   const rows = await db
     .selectFrom('project_items as i')
     .innerJoin('projects as p', 'p.code', 'i.project_code')
@@ -98,18 +111,24 @@ export async function departmentQueue(db: Db, department: string): Promise<Queue
       'i.submitted_at',
       'i.accepted_at',
       'i.due_at',
+      'i.accept_by',
       'i.provisional',
       'i.rung',
       'i.returns',
     ])
     .where('i.department', '=', department)
     .where('i.status', 'in', ['submitted', 'accepted', 'returned'])
+    .$if(opts.project !== undefined, (q) => q.where('i.project_code', '=', opts.project!))
+    // The department's own deadline first: to accept a submission, or to decide an accepted item.
     .orderBy(
-      (eb) => eb.ref('i.due_at'),
+      (eb) => eb.fn.coalesce('i.due_at', 'i.accept_by'),
       (ob) => ob.asc().nullsLast(),
     )
     .orderBy('i.submitted_at')
-    .limit(1000)
+    // Ties in a fixed order, so that pages neither repeat nor skip an item.
+    .orderBy('i.project_code')
+    .orderBy('i.item_code')
+    .limit(QUEUE_LIMIT)
     .execute();
   return rows.map((r) => ({
     projectCode: r.project_code,
@@ -121,6 +140,8 @@ export async function departmentQueue(db: Db, department: string): Promise<Queue
     acceptedAt: iso(r.accepted_at),
     dueAt: iso(r.due_at),
     dueDate: r.due_at === null ? null : dueDateOf(r.due_at.getTime()),
+    acceptBy: iso(r.accept_by),
+    acceptByDate: r.accept_by === null ? null : dueDateOf(r.accept_by.getTime()),
     provisional: r.provisional,
     rung: r.rung,
     returns: r.returns,

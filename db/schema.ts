@@ -121,6 +121,8 @@ export interface ProjectItemsTable {
   submitted_at: Timestamp | null;
   accepted_at: Timestamp | null;
   due_at: Timestamp | null;
+  /** Submitted and not yet accepted: the end of the acceptance window (受理时限); else null. */
+  accept_by: Timestamp | null;
   /** True when `due_at` was computed over a year without published calendar data. */
   provisional: Generated<boolean>;
   finished_at: Timestamp | null;

@@ -1,3 +1,4 @@
+import { acceptanceDueAt } from './acceptance';
 import { clockFacts } from './approval-time';
 import type { Calendar } from './calendar';
 import type { TimeKind } from './catalog';
@@ -25,6 +26,8 @@ export type ItemRecord = {
   submittedAt: string | null;
   acceptedAt: string | null;
   dueAt: string | null;
+  /** Submitted and not yet accepted: the end of its acceptance window; absent from records of older code. */
+  acceptBy?: string | null;
   provisional: boolean;
   finishedAt: string | null;
   /** Working days on the clock, pauses excluded; set once the item is finished. */
@@ -70,6 +73,7 @@ export function itemRecords(state: ProjectState, calendar: Calendar): ItemRecord
           )
         : null;
     const clock = clockFacts(state, def.code);
+    const acceptBy = state.acceptanceClock ? acceptanceDueAt(item, calendar) : null;
     return {
       code: def.code,
       nameZh: def.nameZh,
@@ -81,6 +85,7 @@ export function itemRecords(state: ProjectState, calendar: Calendar): ItemRecord
       submittedAt: item.submittedAt ?? null,
       acceptedAt: item.acceptedAt ?? null,
       dueAt: withdrawn ? null : (item.dueAt ?? null),
+      acceptBy: acceptBy === null || withdrawn ? null : new Date(acceptBy).toISOString(),
       provisional: item.provisional,
       finishedAt: item.finishedAt ?? null,
       workingDaysUsed: used,

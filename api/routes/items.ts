@@ -58,6 +58,13 @@ const QueueItem = z.object({
   acceptedAt: z.string().nullable(),
   dueAt: z.string().nullable(),
   dueDate: deadlineDate('dueAt').nullable(),
+  acceptBy: z
+    .string()
+    .nullable()
+    .describe(
+      'Submitted and not yet accepted: the end of its acceptance window (受理时限, five working days)',
+    ),
+  acceptByDate: deadlineDate('acceptBy').nullable(),
   provisional: z.boolean(),
   rung: z.number().int(),
   returns: z.number().int(),

@@ -89,12 +89,11 @@ export function registerQueueUiRoutes(app: App, deps: AppDeps): void {
     status: ContentfulStatusCode = 200,
     view: QueueView = { page: 1 },
   ) => {
-    const [dept, queue, points] = await Promise.all([
+    const [dept, items, points] = await Promise.all([
       findDepartment(deps.db, department),
-      departmentQueue(deps.db, department),
+      departmentQueue(deps.db, department, view.project ? { project: view.project } : {}),
       departmentPoints(deps.db, department),
     ]);
-    const items = view.project ? queue.filter((i) => i.projectCode === view.project) : queue;
     const clerk = session.principal.role === 'department';
     const { pageNo, shown } = queuePageItems(items, view.page);
     // Forms only for the department's clerks, and for the items on this page: an operator reads the
@@ -142,7 +141,11 @@ export function registerQueueUiRoutes(app: App, deps: AppDeps): void {
     if (!session) return c.redirect('/ui/login', 303);
     const department = c.req.param('department');
     if (!canSeeQueue(session.principal, department)) return notYourQueue(c, session);
-    const view = QueueView.safeParse({ page: c.req.query('page'), project: c.req.query('project') });
+    // An empty parameter is an absent one (a form's empty field).
+    const view = QueueView.safeParse({
+      page: c.req.query('page') || undefined,
+      project: c.req.query('project') || undefined,
+    });
     if (!view.success) {
       const text = view.error.issues[0]?.path[0] === 'page' ? '页码应为正整数。' : '项目代码格式不正确。';
       return c.html(page('参数有误', session, html`<p class="error" id="bad-view">${text}</p>`), 422);

@@ -1,5 +1,5 @@
 import { html } from 'hono/html';
-import type { QueueItem } from '../../db/project-lists';
+import { QUEUE_LIMIT, type QueueItem } from '../../db/project-lists';
 import type { Department } from '../../domain/catalog';
 import type { DepartmentDecision, Refusal } from '../../domain/decisions';
 import { departmentDecisionZh, itemStatusLabelZh } from '../../domain/vocabulary';
@@ -39,7 +39,7 @@ export type OpenedItem = { code: string; nameZh: string; department: string };
 export type QueuePageData = {
   department: string;
   dept: Department | undefined;
-  /** The whole queue, most urgent first (the figures at the top count it all). */
+  /** The queue, or the project's part of it (`project`), most urgent first: the figures at the top count it all. */
   items: QueueItem[];
   /** Which page of it is drawn, 1-based. */
   pageNo: number;
@@ -190,6 +190,7 @@ ${
   <div class="kpi">超期<b id="kpi-overdue">${overdue}</b></div>
   <div class="kpi">累计扣分<b id="kpi-points">${d.points}</b></div>
 </div>
+${d.items.length >= QUEUE_LIMIT ? html`<p class="muted" id="queue-capped">只列出时限最近的 ${QUEUE_LIMIT} 项。</p>` : ''}
 ${decidedBanner(d)}
 ${
   notice?.kind === 'refused' && !shown.some((i) => i.projectCode === notice.project && i.item === notice.item)
@@ -200,7 +201,7 @@ ${pager(d, 'top')}
 <table id="queue"><thead><tr><th>项目</th><th>项目代码</th><th>事项</th><th>状态</th><th>承诺时限（北京时间，当日 24:00 前）</th><th>督办级别</th><th>补正次数</th></tr></thead><tbody>
 ${shown.map((i) => {
   const forms = d.forms.get(formKey(i.projectCode, i.item));
-  return html`<tr data-item="${i.item}" data-project="${i.projectCode}"><td><a href="/ui/projects/${i.projectCode}">${i.projectName}</a></td><td>${i.projectCode}</td><td>${i.nameZh}</td><td>${itemStatusLabelZh(i.status)}</td><td class="due">${i.dueDate ?? '—'}${i.provisional ? html`<span class="provisional" title="节假日安排尚未公布，时限为暂定">暂定</span>` : ''}</td><td>${i.rung}</td><td>${i.returns}</td></tr>
+  return html`<tr data-item="${i.item}" data-project="${i.projectCode}"><td><a href="/ui/projects/${i.projectCode}">${i.projectName}</a></td><td>${i.projectCode}</td><td>${i.nameZh}</td><td>${itemStatusLabelZh(i.status)}</td><td class="due">${i.dueDate ?? (i.acceptByDate ? html`<span class="accept-by" title="申请材料收到后 5 个工作日内受理或一次性告知补正">受理 ${i.acceptByDate}</span>` : '—')}${i.provisional ? html`<span class="provisional" title="节假日安排尚未公布，时限为暂定">暂定</span>` : ''}</td><td>${i.rung}</td><td>${i.returns}</td></tr>
 <tr class="decisions" data-decisions="${i.projectCode}/${i.item}"><td colspan="7">${
     // Refused, and the item no longer offers that form: the reason stands beside the ones it offers.
     notice?.kind === 'refused' &&

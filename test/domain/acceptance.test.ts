@@ -4,6 +4,7 @@ import { makeCalendar } from '../../domain/calendar';
 import { applyDecision, Decision } from '../../domain/decisions';
 import { applyLifecycle } from '../../domain/lifecycle';
 import { createProjectState, type ProjectState } from '../../domain/project';
+import { itemRecords } from '../../domain/records';
 import { fireDueEscalations, nextEscalationAt } from '../../domain/supervision';
 import { newProject, planItem, smallPlan, testCalendarYears } from '../helpers/projects';
 
@@ -23,6 +24,23 @@ function submitted(at: number, acceptanceClock = true): ProjectState {
 }
 
 describe('the acceptance clock (受理时限)', () => {
+  it('goes to the read model with the item while it waits for acceptance, so the queue can order by it', () => {
+    const state = submitted(cst('06-11T15:00:00'));
+    const recordOf = () => itemRecords(state, calendar).find((r) => r.code === 'A')!;
+    expect(recordOf()).toMatchObject({ status: 'submitted', dueAt: null, acceptBy: iso(endOf('06-19')) });
+    applyDecision(
+      state,
+      Decision.parse({ action: 'accept', item: 'A', actor: fgw }),
+      cst('06-12T10:00:00'),
+      calendar,
+    );
+    expect(recordOf()).toMatchObject({ status: 'accepted', acceptBy: null });
+    expect(recordOf().dueAt).not.toBeNull();
+    // Projects that began before the acceptance clock have none.
+    const older = submitted(cst('06-11T15:00:00'), false);
+    expect(itemRecords(older, calendar).find((r) => r.code === 'A')!.acceptBy).toBeNull();
+  });
+
   it('gives the department five working days from the day after submission', () => {
     // Submitted Mon 11 June: Tue 12, Wed 13, (14, 15 off), Sat 16, Mon 18, Tue 19 → end of Tue 19.
     const state = submitted(cst('06-11T15:00:00'));

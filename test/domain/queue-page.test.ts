@@ -23,6 +23,8 @@ function items(n: number): QueueItem[] {
     acceptedAt: '2026-12-01T03:00:00.000Z',
     dueAt: i < 7 ? '2026-12-02T16:00:00.000Z' : '2026-12-30T16:00:00.000Z',
     dueDate: (i < 7 ? '2026-12-03' : '2026-12-31') as never,
+    acceptBy: null,
+    acceptByDate: null,
     provisional: false,
     rung: 0,
     returns: 0,

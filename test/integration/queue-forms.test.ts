@@ -92,7 +92,24 @@ describe('decision forms on the queue page', () => {
     expect(past.status).toBe(200);
     expect(past.text).toContain(`仅显示项目 ${code} 的事项。`);
     expect(past.forms.has('accept')).toBe(true);
-    // The whole queue: its first page, at most 50 items.
+    // Submitted and not yet accepted: no promised time yet, but the acceptance deadline, five working
+    // days on, which the queue orders by and the page shows.
+    const listed = (await g.call('GET', '/departments/FGW/queue', fgw)).body.items as {
+      projectCode: string;
+      item: string;
+      dueAt: string | null;
+      acceptBy: string | null;
+      acceptByDate: string | null;
+    }[];
+    const proposal = listed.find((i) => i.projectCode === code && i.item === 'PROPOSAL')!;
+    expect(proposal.dueAt).toBeNull();
+    expect(proposal.acceptByDate).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    expect(Date.parse(proposal.acceptBy!) - Date.now()).toBeGreaterThan(5 * 86_400_000);
+    expect(past.text).toContain(`受理 ${proposal.acceptByDate}`);
+    const deadlines = listed.map((i) => i.dueAt ?? i.acceptBy).filter((t): t is string => t !== null);
+    expect(deadlines).toEqual([...deadlines].sort());
+    // The whole queue: its first page, at most 50 items; empty parameters are absent ones.
+    expect((await queuePage(fgw, 'FGW', 'PROPOSAL', 'page=&project=')).status).toBe(200);
     const whole = await queuePage(fgw, 'FGW', 'PROPOSAL', '');
     expect(whole.status).toBe(200);
     expect([...whole.text.matchAll(/<tr data-item=/g)].length).toBeLessThanOrEqual(50);
