@@ -53,7 +53,10 @@ const QueueView = z.object({
   page: z.coerce.number().int().min(1).max(1_000_000).default(1),
   project: ProjectCode.optional(),
 });
-export type QueueView = z.infer<typeof QueueView>;
+type QueueView = z.infer<typeof QueueView>;
+/** The view from a query or a form's fields; an empty value is an absent one. */
+const viewOf = (page: string | undefined, project: string | undefined) =>
+  QueueView.safeParse({ page: page || undefined, project: project || undefined });
 
 const isDepartmentDecision = (a: unknown): a is DepartmentDecision =>
   departmentDecisions.includes(a as DepartmentDecision);
@@ -85,9 +88,11 @@ export function registerQueueUiRoutes(app: App, deps: AppDeps): void {
     c: Context,
     session: WebSession,
     department: string,
-    notice?: QueueNotice,
-    status: ContentfulStatusCode = 200,
-    view: QueueView = { page: 1 },
+    {
+      notice,
+      status = 200,
+      view = { page: 1 },
+    }: { notice?: QueueNotice; status?: ContentfulStatusCode; view?: QueueView } = {},
   ) => {
     const [dept, items, points] = await Promise.all([
       findDepartment(deps.db, department),
@@ -117,6 +122,7 @@ export function registerQueueUiRoutes(app: App, deps: AppDeps): void {
       dept,
       items,
       pageNo,
+      shown,
       ...(view.project ? { project: view.project } : {}),
       points,
       forms,
@@ -141,11 +147,7 @@ export function registerQueueUiRoutes(app: App, deps: AppDeps): void {
     if (!session) return c.redirect('/ui/login', 303);
     const department = c.req.param('department');
     if (!canSeeQueue(session.principal, department)) return notYourQueue(c, session);
-    // An empty parameter is an absent one (a form's empty field).
-    const view = QueueView.safeParse({
-      page: c.req.query('page') || undefined,
-      project: c.req.query('project') || undefined,
-    });
+    const view = viewOf(c.req.query('page'), c.req.query('project'));
     if (!view.success) {
       const text = view.error.issues[0]?.path[0] === 'page' ? '页码应为正整数。' : '项目代码格式不正确。';
       return c.html(page('参数有误', session, html`<p class="error" id="bad-view">${text}</p>`), 422);
@@ -153,13 +155,13 @@ export function registerQueueUiRoutes(app: App, deps: AppDeps): void {
     // `decided=<project>/<item>/<action>&opened=<codes>`: where the form's post sent the browser.
     const [project, item, action] = (c.req.query('decided') ?? '').split('/');
     if (!project || !item || !isDepartmentDecision(action)) {
-      return render(c, session, department, undefined, 200, view.data);
+      return render(c, session, department, { view: view.data });
     }
     const codes = (c.req.query('opened') ?? '').split(',').filter((s) => s !== '');
     const { projectName, items } = await namedItems(project, [item, ...codes]);
     const [decided, ...opened] = items;
     const notice = { kind: 'decided', project, projectName, item: decided!, action, opened } as const;
-    return render(c, session, department, notice, 200, view.data);
+    return render(c, session, department, { notice, view: view.data });
   });
 
   // Signed in, their department's queue, and a form from this site with the session's token.
@@ -176,10 +178,14 @@ export function registerQueueUiRoutes(app: App, deps: AppDeps): void {
       return c.html(page('表单无效', session, html`<p class="error">未知的办理决定。</p>`), 422);
     }
     // Back to the page of the queue the form was on.
-    const from = QueueView.safeParse({ page: fields.page, project: fields.viewProject || undefined });
+    const from = viewOf(fields.page, fields.viewProject);
     const view: QueueView = from.success ? from.data : { page: 1 };
     const refused = (text: string, status: ContentfulStatusCode) =>
-      render(c, session, department, { kind: 'refused', project, item, action, text, fields }, status, view);
+      render(c, session, department, {
+        notice: { kind: 'refused', project, item, action, text, fields },
+        status,
+        view,
+      });
     const body = DecisionBody.safeParse(bodyOf(action, fields));
     if (!body.success) return refused('请完整填写本表单后再提交。', 422);
     try {

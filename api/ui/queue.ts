@@ -41,8 +41,9 @@ export type QueuePageData = {
   dept: Department | undefined;
   /** The queue, or the project's part of it (`project`), most urgent first: the figures at the top count it all. */
   items: QueueItem[];
-  /** Which page of it is drawn, 1-based. */
+  /** Which page of it is drawn, 1-based, and that page's items (`queuePageItems`). */
   pageNo: number;
+  shown: QueueItem[];
   /** Set when the queue is narrowed to one project's items (`?project=`). */
   project?: string;
   points: number;
@@ -175,7 +176,6 @@ export function queuePage(session: PageSession, d: QueuePageData, refusal?: Queu
   const name = d.dept?.nameZh ?? d.department;
   const notice = refusal ?? d.notice;
   const overdue = d.items.filter((i) => i.dueAt && Date.parse(i.dueAt) < d.now).length;
-  const { shown } = queuePageItems(d.items, d.pageNo);
   return page(
     `${name} 审批队列`,
     session,
@@ -193,13 +193,14 @@ ${
 ${d.items.length >= QUEUE_LIMIT ? html`<p class="muted" id="queue-capped">只列出时限最近的 ${QUEUE_LIMIT} 项。</p>` : ''}
 ${decidedBanner(d)}
 ${
-  notice?.kind === 'refused' && !shown.some((i) => i.projectCode === notice.project && i.item === notice.item)
+  notice?.kind === 'refused' &&
+  !d.shown.some((i) => i.projectCode === notice.project && i.item === notice.item)
     ? html`<p class="error refusal" role="alert" id="refusal">${notice.project} ${notice.item}：${notice.text}</p>`
     : ''
 }
 ${pager(d, 'top')}
 <table id="queue"><thead><tr><th>项目</th><th>项目代码</th><th>事项</th><th>状态</th><th>承诺时限（北京时间，当日 24:00 前）</th><th>督办级别</th><th>补正次数</th></tr></thead><tbody>
-${shown.map((i) => {
+${d.shown.map((i) => {
   const forms = d.forms.get(formKey(i.projectCode, i.item));
   return html`<tr data-item="${i.item}" data-project="${i.projectCode}"><td><a href="/ui/projects/${i.projectCode}">${i.projectName}</a></td><td>${i.projectCode}</td><td>${i.nameZh}</td><td>${itemStatusLabelZh(i.status)}</td><td class="due">${i.dueDate ?? (i.acceptByDate ? html`<span class="accept-by" title="申请材料收到后 5 个工作日内受理或一次性告知补正">受理 ${i.acceptByDate}</span>` : '—')}${i.provisional ? html`<span class="provisional" title="节假日安排尚未公布，时限为暂定">暂定</span>` : ''}</td><td>${i.rung}</td><td>${i.returns}</td></tr>
 <tr class="decisions" data-decisions="${i.projectCode}/${i.item}"><td colspan="7">${

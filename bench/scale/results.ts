@@ -1,13 +1,13 @@
 import { loadavg } from 'node:os';
 import { getHeapStatistics } from 'node:v8';
 import type { Plan } from '../../domain/plan';
+import { cachedProjectsForHeap } from '../../worker-cache';
 import { TEMPLATE } from '../lib/gov-building';
 import { type LatencySummary, round } from '../lib/load';
 import { describeMachine, type Machine } from '../lib/machine';
 import { markdownTable, resultHead } from '../lib/results';
 import { SAMPLE_CONCURRENCY } from './driver';
 import { ACCEPTED_PER_PROJECT, BUDGET_MS, P99_LINE_MS, type Step } from './steps';
-import { workerCacheEstimate } from './worker';
 
 export const NAME = 'scale';
 
@@ -51,7 +51,8 @@ export function summarize(input: {
       sampleConcurrency: SAMPLE_CONCURRENCY,
       restartSample: input.restartSize,
       budgetMinutes: BUDGET_MS / 60_000,
-      workerCacheEstimate: workerCacheEstimate(),
+      // The worker runs the same node with the same flags: its heap limit, so its cache, is this process's.
+      workerCacheEstimate: cachedProjectsForHeap(),
       heapLimitMiB: Math.round(getHeapStatistics().heap_size_limit / 2 ** 20),
     },
     workerRssBeforeMiB: round(input.rssBefore / 2 ** 20, 1),

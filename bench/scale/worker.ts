@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { projectRoot } from '../../scripts/toolchain';
-import { cachedProjectsForHeap } from '../../worker-cache';
 import { messageOf, processUsage, round } from '../lib/load';
 import type { Stack } from '../lib/stack';
 import type { Driver } from './driver';
@@ -104,13 +103,4 @@ function spawnWorker(stack: Stack) {
       clearTimeout(force);
     },
   };
-}
-
-/**
- * The worker sizes its workflow cache from its V8 heap limit (worker-cache.ts). It runs the same node
- * with the same flags, so this process's limit is the worker's: when the cache is smaller than the
- * projects open, it evicts and RSS plateaus.
- */
-export function workerCacheEstimate(): number {
-  return cachedProjectsForHeap();
 }

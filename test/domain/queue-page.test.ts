@@ -37,7 +37,7 @@ const render = (all: QueueItem[], pageNo: number, project?: string) =>
       department: 'FGW',
       dept: undefined,
       items: all,
-      pageNo,
+      ...queuePageItems(all, pageNo),
       ...(project ? { project } : {}),
       points: 3,
       forms: new Map(),
