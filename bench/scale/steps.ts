@@ -11,8 +11,10 @@ export const P99_LINE_MS = 200;
  * 2,000 projects can be set up on 2 cores inside the budget; the sample then submits and accepts more.
  */
 export const ACCEPTED_PER_PROJECT = 1;
-/** Whole run, start-up included: the next step is skipped when it would not end inside this. */
-/** Minutes the steps may take in all: 6, or BENCH_SCALE_MINUTES (1–120) for a larger count on a slow machine. */
+/**
+ * Minutes the whole run may take, start-up included: 6, or BENCH_SCALE_MINUTES (1–120) for a larger
+ * count on a slow machine. The next step is skipped when it would not end inside this.
+ */
 export const BUDGET_MS =
   z.coerce
     .number()

@@ -119,5 +119,23 @@ describe('principal cache', () => {
     const before = reads.count();
     expect((await me(key)).status).toBe(200);
     expect(reads.count()).toBe(before);
+    // Nor was anything announced. Announcements arrive in commit order: a marker sent after the update,
+    // by the same connection, is the first one heard from it if the update announced nothing.
+    const listener = new pg.Client({ connectionString: databaseUrl });
+    await listener.connect();
+    try {
+      const pid = (await outside.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]!.pid;
+      const heard: string[] = [];
+      listener.on('notification', (n) => {
+        if (n.processId === pid) heard.push(n.payload ?? '');
+      });
+      await listener.query('listen greenlane_principals');
+      await outside.query(`update api_keys set last_used_at = now() where id = $1`, [parseKey(key)!.id]);
+      await outside.query(`select pg_notify('greenlane_principals', 'marker')`);
+      await expect.poll(() => heard.includes('marker')).toBe(true);
+      expect(heard).toEqual(['marker']);
+    } finally {
+      await listener.end();
+    }
   });
 });

@@ -98,13 +98,15 @@ describe('decision forms on the queue page', () => {
       projectCode: string;
       item: string;
       dueAt: string | null;
+      submittedAt: string;
       acceptBy: string | null;
       acceptByDate: string | null;
     }[];
     const proposal = listed.find((i) => i.projectCode === code && i.item === 'PROPOSAL')!;
     expect(proposal.dueAt).toBeNull();
     expect(proposal.acceptByDate).toMatch(/^\d{4}-\d{2}-\d{2}$/);
-    expect(Date.parse(proposal.acceptBy!) - Date.now()).toBeGreaterThan(5 * 86_400_000);
+    // Five working days from the day after submission end at least five days after it.
+    expect(Date.parse(proposal.acceptBy!) - Date.parse(proposal.submittedAt)).toBeGreaterThan(5 * 86_400_000);
     expect(past.text).toContain(`受理 ${proposal.acceptByDate}`);
     const deadlines = listed.map((i) => i.dueAt ?? i.acceptBy).filter((t): t is string => t !== null);
     expect(deadlines).toEqual([...deadlines].sort());

@@ -13,6 +13,7 @@ import type { DigestKind } from '../../domain/digest';
 import { digestScheduleIds, ensureSchedules } from '../../worker-schedules';
 import { workflowCode } from '../../workflow-bundle';
 import type { DigestRunResult } from '../../workflows/digest';
+import { until } from '../helpers/until';
 
 /**
  * The digests' Temporal Schedules on the integration tier's real dev server: ensureSchedules creates them
@@ -135,12 +136,15 @@ describe('ensureSchedules', () => {
     expect(after.info.createdAt).toEqual(morning.info.createdAt);
 
     // Listing is eventually consistent: wait for both to show.
-    let listed: string[] = [];
-    for (let i = 0; i < 100 && ids.some((id) => !listed.includes(id)); i++) {
-      listed = [];
-      for await (const s of client.schedule.list()) listed.push(s.scheduleId);
-      if (ids.some((id) => !listed.includes(id))) await new Promise((r) => setTimeout(r, 100));
-    }
+    const listed = await until(
+      async () => {
+        const found: string[] = [];
+        for await (const s of client.schedule.list()) found.push(s.scheduleId);
+        return found;
+      },
+      (found) => ids.every((id) => found.includes(id)),
+      'both schedules to be listed',
+    );
     expect(listed).toEqual(expect.arrayContaining(ids));
   });
 
@@ -154,10 +158,11 @@ describe('ensureSchedules', () => {
     await handle.pause('节假日调整，暂停发送');
     // A pause is a signal to the schedule, which describe shows once the schedule has taken it in; an
     // operator's pause is one the schedule shows.
-    for (let i = 0; i < 100 && !(await handle.describe()).state.paused; i++) {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    expect((await handle.describe()).state.paused).toBe(true);
+    await until(
+      () => handle.describe(),
+      (d) => d.state.paused,
+      'the schedule to show the pause',
+    );
     expect(await ensureSchedules(client, taskQueue)).toEqual({
       created: [],
       updated: [digestScheduleIds['secretaries-morning']],
@@ -182,11 +187,11 @@ describe('ensureSchedules', () => {
     const handle = client.schedule.getHandle(digestScheduleIds['secretaries-morning']);
     const before = Date.now();
     await handle.trigger();
-    let workflowId: string | undefined;
-    for (let i = 0; i < 100 && !workflowId; i++) {
-      workflowId = (await handle.describe()).info.recentActions.at(-1)?.action.workflow.workflowId;
-      if (!workflowId) await new Promise((r) => setTimeout(r, 100));
-    }
+    const workflowId = await until(
+      async () => (await handle.describe()).info.recentActions.at(-1)?.action.workflow.workflowId,
+      (id) => id !== undefined,
+      'the triggered action to start its workflow',
+    );
     expect(workflowId).toMatch(/^digest-secretaries-morning-\d{4}-\d\d-\d\dT/);
     const result: DigestRunResult = await client.workflow.getHandle(workflowId!).result();
     const today = cstDate(before);

@@ -7,6 +7,7 @@ import { DeterminismViolationError } from '@temporalio/workflow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GreenlaneActivities } from '../../activities/contract';
 import { readBundle } from '../../scripts/workflow-bundle';
+import { workflowCode, workflowsPath } from '../../workflow-bundle';
 import { decideItemUpdate } from '../../workflows/messages';
 import { ANCHOR, newProject, planItem, smallPlan } from '../helpers/projects';
 import { createTimeSkippingEnv } from '../helpers/time-skipping';
@@ -23,7 +24,6 @@ import { registerSearchAttributes } from '../helpers/workflow-harness';
 const cst = (local: string) => Date.parse(`${local}+08:00`);
 const secretary = { role: 'secretary', id: 'sec-wang' } as const;
 const fgw = { role: 'department', department: 'FGW' } as const;
-const workflowsPath = new URL('../../workflows/index.ts', import.meta.url).pathname;
 
 let env: TestWorkflowEnvironment;
 beforeAll(async () => {
@@ -74,7 +74,7 @@ describe('patch discipline', () => {
   it('replays build A’s history on the patched code, and fails on the same code without the patch', async () => {
     const history = await historyOnBuildA();
     expect(historyToJSON(history)).not.toContain('acceptance-clock');
-    await Worker.runReplayHistory({ workflowsPath }, history, 'PATCH-1');
+    await Worker.runReplayHistory(workflowCode, history, 'PATCH-1');
 
     const unpatched = await bundleWorkflowCode({
       workflowsPath,
