@@ -14,6 +14,7 @@ import { canManageKey, forbidUnless } from './auth/permissions';
 import { requireInDirectory } from './directory';
 import {
   conflict,
+  invalid,
   ProblemError,
   ProblemType,
   RETRY_AFTER_SECONDS,
@@ -108,7 +109,7 @@ export async function handOver(
   if (!person) throw noPerson(personId);
   const refusal = refuseHandover(person, request.to);
   if (refusal && 'conflict' in refusal) throw conflict(refusal.conflict);
-  if (refusal) throw invalidSuccessor(refusal.invalid);
+  if (refusal) throw invalid('to', refusal.invalid);
   // refuseHandover lets secretaries and leaders through only; the successor has the same role.
   const role = person.role as HandoverRole;
   await requireInDirectory(db, [{ field: 'to', person: request.to, role }]);
@@ -212,14 +213,4 @@ function failureOf(code: string, err: unknown, log: AppDeps['logError']): Handov
   (log ?? console.error)(`handover: reassigning project ${code} failed`, err);
   // Never the error's own text: Temporal's messages can carry hosts and workflow ids.
   return { code, status: 500, detail: 'an unexpected error, logged with this request' };
-}
-
-function invalidSuccessor(message: string): ProblemError {
-  return new ProblemError({
-    status: 422,
-    type: ProblemType.validation,
-    title: 'The request is not valid',
-    detail: `to: ${message}`,
-    errors: [{ in: 'body', path: 'to', message, code: 'custom' }],
-  });
 }

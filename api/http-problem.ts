@@ -266,13 +266,13 @@ export function conflict(detail: string, title = 'Conflict'): ProblemError {
   return new ProblemError({ status: 409, type: ProblemType.conflict, title, detail });
 }
 
-/** 422 for one field of the body: `path` names it, `message` says what is wrong with it. */
-export function invalid(path: string, message: string): ProblemError {
+/** 422 for one field (of the body, or the query): `path` names it, `message` says what is wrong with it. */
+export function invalid(path: string, message: string, where: 'body' | 'query' = 'body'): ProblemError {
   return new ProblemError({
     status: 422,
     type: ProblemType.validation,
-    title: 'Invalid request',
+    title: 'The request is not valid',
     detail: `${path}: ${message}`,
-    errors: [{ in: 'body', path, message, code: 'custom' }],
+    errors: [{ in: where, path, message, code: 'custom' }],
   });
 }

@@ -5,7 +5,7 @@ import { findPerson } from '../db/people';
 import type { DB } from '../db/schema';
 import { endPersonSessions } from '../db/sessions';
 import { recordAudit } from './audit';
-import { conflict, ProblemError, ProblemType } from './http-problem';
+import { conflict, invalid } from './http-problem';
 import { noPerson, type Who } from './people';
 
 /**
@@ -91,13 +91,7 @@ function issuerOf(request: { issuer?: string }, configured: string | undefined):
   const issuer = request.issuer ?? configured;
   if (issuer !== undefined) return issuer;
   const message = 'no identity provider is configured (OIDC_ISSUER): name the issuer';
-  throw new ProblemError({
-    status: 422,
-    type: ProblemType.validation,
-    title: 'The request is not valid',
-    detail: `issuer: ${message}`,
-    errors: [{ in: 'body', path: 'issuer', message, code: 'custom' }],
-  });
+  throw invalid('issuer', message);
 }
 
 export async function linkPersonIdentity(

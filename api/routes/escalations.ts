@@ -8,7 +8,7 @@ import type { App, AppDeps } from '../app';
 import { auditWithAnswer } from '../audit';
 import { authResponses } from '../auth/middleware';
 import { answerEscalation } from '../escalation-answers';
-import { ProblemError, ProblemType, problemResponse } from '../http-problem';
+import { invalid, problemResponse } from '../http-problem';
 import { IdempotencyKeyHeader, idempotencyResponses, idempotent } from '../idempotency';
 import { deadlineDate } from '../openapi-shapes';
 import { instructionView, ProjectInstruction } from './project-view';
@@ -128,15 +128,7 @@ const acknowledge = createRoute({
 const encodeCursor = (id: string) => Buffer.from(id, 'utf8').toString('base64url');
 const decodeCursor = (cursor: string) => Buffer.from(cursor, 'base64url').toString('utf8');
 
-function badCursor(): ProblemError {
-  return new ProblemError({
-    status: 422,
-    type: ProblemType.validation,
-    title: 'The request is not valid',
-    detail: 'cursor: not a cursor this API returned',
-    errors: [{ in: 'query', path: 'cursor', message: 'not a cursor this API returned', code: 'custom' }],
-  });
-}
+const badCursor = () => invalid('cursor', 'not a cursor this API returned', 'query');
 
 export function registerEscalationRoutes(app: App, deps: AppDeps): void {
   const temporal = { client: deps.temporal.client, taskQueue: deps.config.temporal.taskQueue };

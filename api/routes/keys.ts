@@ -13,7 +13,7 @@ import {
 } from '../auth/people-and-keys';
 import { canManageKey, forbidUnless } from '../auth/permissions';
 import { Principal } from '../auth/principal';
-import { notFound, ProblemError, ProblemType, problemResponse } from '../http-problem';
+import { invalid, notFound, problemResponse } from '../http-problem';
 import { IdempotencyKeyHeader, idempotencyResponses, idempotent } from '../idempotency';
 
 /**
@@ -149,15 +149,5 @@ export function registerKeyRoutes(app: App, { db }: AppDeps): void {
       result: revoked,
     });
     return c.json(revoked, 200);
-  });
-}
-
-function invalid(field: string, message: string): ProblemError {
-  return new ProblemError({
-    status: 422,
-    type: ProblemType.validation,
-    title: 'The request is not valid',
-    detail: message,
-    errors: [{ in: 'body', path: field, message, code: 'custom' }],
   });
 }

@@ -167,14 +167,7 @@ function amendedPlan(state: ProjectState, edition: RulesEdition): Plan | null {
   return amended.plan;
 }
 
-function cannotApply(detail: string): ProblemError {
-  return new ProblemError({
-    status: 409,
-    type: ProblemType.conflict,
-    title: 'Cannot move to this edition',
-    detail,
-  });
-}
+const cannotApply = (detail: string) => conflict(detail, 'Cannot move to this edition');
 
 export function registerRulesRoutes(app: App, deps: AppDeps): void {
   const temporal = { client: deps.temporal.client, taskQueue: deps.config.temporal.taskQueue };
