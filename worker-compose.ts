@@ -10,7 +10,7 @@ import { createDb } from './db/connect';
 import type { DB } from './db/schema';
 import { createNotificationDispatcher } from './notify/dispatcher';
 import { cachedProjectsForHeap } from './worker-cache';
-import { ensureDigestSchedules } from './worker-schedules';
+import { describeEnsured, ensureSchedules } from './worker-schedules';
 import { workflowCode } from './workflow-bundle';
 
 /**
@@ -131,10 +131,12 @@ export async function startWorker(config: Config, options: WorkerOptions = {}): 
   );
   // Not fatal: projects do not depend on digests, and the next worker to start tries again.
   if (options.schedules) {
-    await ensureDigestSchedules(config.temporal).catch((err) =>
-      options.console?.warn(
-        `greenlane worker: cannot ensure the digest schedules: ${(err as Error).message ?? err}`,
-      ),
+    await ensureSchedules(client, config.temporal.taskQueue).then(
+      (result) => options.console?.log(`greenlane worker: ${describeEnsured(result)}`),
+      (err) =>
+        options.console?.warn(
+          `greenlane worker: cannot ensure the digest schedules: ${(err as Error).message ?? err}`,
+        ),
     );
   }
   // The outbox dispatcher (DingTalk, WeCom, Feishu, e-mail, webhook) runs beside the worker; several

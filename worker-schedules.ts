@@ -1,8 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import {
   type CalendarSpec,
-  Client,
-  Connection,
+  type Client,
   ScheduleAlreadyRunning,
   type ScheduleDescription,
   type ScheduleOptions,
@@ -29,7 +28,7 @@ import { type DigestKind, digestTimes } from './domain/digest';
  * put back, and not yet taken in by the schedule, can be lost; the operator pauses again.
  */
 
-export const SCHEDULE_TIME_ZONE = 'Asia/Shanghai';
+const SCHEDULE_TIME_ZONE = 'Asia/Shanghai';
 
 export const digestScheduleIds: Readonly<Record<DigestKind, string>> = {
   'secretaries-morning': 'digest-secretaries-morning',
@@ -67,7 +66,7 @@ function calendarFor(kind: DigestKind): CalendarSpec {
 }
 
 /** The schedules as they should be, starting digest runs on `taskQueue`. */
-export function digestSchedules(taskQueue: string): ScheduleOptions[] {
+function digestSchedules(taskQueue: string): ScheduleOptions[] {
   return (Object.keys(digestScheduleIds) as DigestKind[]).map((kind) => ({
     scheduleId: digestScheduleIds[kind],
     spec: { calendars: [calendarFor(kind)], timezone: SCHEDULE_TIME_ZONE },
@@ -109,13 +108,13 @@ function essence(s: {
 }
 
 /** True when the schedule as described does what `wanted` says (spec, action and policies). */
-export function scheduleMatches(described: ScheduleDescription, wanted: ScheduleOptions): boolean {
+function scheduleMatches(described: ScheduleDescription, wanted: ScheduleOptions): boolean {
   // JSON round trip: the description's ranges and args are plain data, ours may carry `as const` types.
   const plain = (x: unknown) => JSON.parse(JSON.stringify(x)) as unknown;
   return isDeepStrictEqual(plain(essence(described)), plain(essence(wanted)));
 }
 
-export type EnsureResult = { created: string[]; updated: string[]; unchanged: string[] };
+type EnsureResult = { created: string[]; updated: string[]; unchanged: string[] };
 
 /** Creates the digest schedules, or brings existing ones up to date; changes nothing when they are. */
 export async function ensureSchedules(client: Client, taskQueue: string): Promise<EnsureResult> {
@@ -149,28 +148,13 @@ export async function ensureSchedules(client: Client, taskQueue: string): Promis
   return result;
 }
 
-/**
- * What worker.ts calls at start: ensureSchedules over a connection of its own, the outcome logged. A
- * failure is reported to the caller (the worker logs it and runs on: projects do not depend on digests).
- */
-export async function ensureDigestSchedules(temporal: {
-  address: string;
-  namespace: string;
-  taskQueue: string;
-}): Promise<EnsureResult> {
-  const connection = await Connection.connect({ address: temporal.address });
-  try {
-    const client = new Client({ connection, namespace: temporal.namespace });
-    const result = await ensureSchedules(client, temporal.taskQueue);
-    const say = (what: string, ids: string[]) => (ids.length ? `${what} ${ids.join(', ')}` : null);
-    const parts = [
-      say('created', result.created),
-      say('updated', result.updated),
-      say('unchanged', result.unchanged),
-    ];
-    console.log(`greenlane worker: digest schedules: ${parts.filter(Boolean).join('; ')}`);
-    return result;
-  } finally {
-    await connection.close();
-  }
+/** The outcome of ensureSchedules, as the worker logs it at start. */
+export function describeEnsured(result: EnsureResult): string {
+  const say = (what: string, ids: string[]) => (ids.length ? `${what} ${ids.join(', ')}` : null);
+  const parts = [
+    say('created', result.created),
+    say('updated', result.updated),
+    say('unchanged', result.unchanged),
+  ];
+  return `digest schedules: ${parts.filter(Boolean).join('; ')}`;
 }

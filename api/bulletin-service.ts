@@ -45,7 +45,7 @@ export async function loadBulletin(db: Db, month: string, now: number): Promise<
   });
 }
 
-export async function loadAssessment(db: Db, quarter: string, now: number): Promise<Assessment> {
+async function loadAssessment(db: Db, quarter: string, now: number): Promise<Assessment> {
   const q = quarterBounds(quarter);
   const to = Math.min(q.to, now);
   const [items, cards, visits, departments, editions] = await Promise.all([

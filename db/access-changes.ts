@@ -13,7 +13,7 @@ export const ACCESS_CHANNEL = 'greenlane_access';
  * A key was revoked, changed or deleted, or a person changed or deleted (migration 2026-12-07T13);
  * heard on the same connection.
  */
-export const PRINCIPALS_CHANNEL = 'greenlane_principals';
+const PRINCIPALS_CHANNEL = 'greenlane_principals';
 
 export type AccessChangeHandlers = {
   /** The facts of project `code` changed. */

@@ -73,10 +73,6 @@ export const defaultAssessmentRules: AssessmentRules = AssessmentRules.parse({
   perInterview: 5,
 });
 
-/** The quarter a month 'YYYY-MM' is in. */
-export const quarterOf = (month: string) =>
-  `${month.slice(0, 4)}Q${Math.ceil(Number(month.slice(5, 7)) / 3)}`;
-
 /** A card fired at a department (escalations): its rung's name and when. */
 export type AssessmentCard = { department: string; rung: string; firedAt: string };
 

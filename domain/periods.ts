@@ -72,9 +72,17 @@ export function quarterNav(quarter: string, now: number): { previous: string; ne
 
 /** The month before, and the one after unless it has not begun. */
 export function monthNav(month: string, now: number): { previous: string; next: string | null } {
-  const [previous, , next] = monthsEndingAt(monthAt(monthIndex(month) + 1), 3) as [string, string, string];
-  return { previous, next: next.startsWith('21') || monthBounds(next).from > now ? null : next };
+  const at = monthIndex(month);
+  const next = monthAt(at + 1);
+  return {
+    previous: monthAt(at - 1),
+    next: month < '2099-12' && monthBounds(next).from <= now ? next : null,
+  };
 }
+
+/** The quarter a month 'YYYY-MM' is in. */
+export const quarterOf = (month: string) =>
+  `${month.slice(0, 4)}Q${Math.ceil(Number(month.slice(5, 7)) / 3)}`;
 
 /** The last quarter that has ended before `now` (China time). */
 export function latestFullQuarter(now: number): string {

@@ -10,7 +10,6 @@ import { workingDaysFromTo } from './working-days';
  */
 
 const DONE: ReadonlySet<string> = DONE_STATUSES;
-/** Rungs of the default ladder (domain/ladder.ts). */
 
 export type Colour = 'green' | 'yellow' | 'red';
 export const colourLabelZh: Record<Colour, string> = { green: '绿灯', yellow: '黄灯', red: '红灯' };

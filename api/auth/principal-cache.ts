@@ -21,7 +21,6 @@ import type { KeyWithPerson } from '../../db/keys';
 export class PrincipalCache {
   private readonly entries = new Map<string, { row: KeyWithPerson; until: number }>();
   private version = 0;
-  private clearedAt = 0;
   private live = false;
   private closedUntil = 0;
 
@@ -49,7 +48,7 @@ export class PrincipalCache {
 
   /** Keeps a row read at `stamp`, unless something changed since (or the cache is closed). */
   set(id: string, row: KeyWithPerson, stamp: number): void {
-    if (!this.live || stamp < this.clearedAt || Date.now() < this.closedUntil) return;
+    if (!this.live || stamp !== this.version || Date.now() < this.closedUntil) return;
     if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
     this.entries.set(id, { row, until: Date.now() + this.ttlMs });
   }
@@ -80,7 +79,6 @@ export class PrincipalCache {
 
   private clear(): void {
     this.version += 1;
-    this.clearedAt = this.version;
     this.entries.clear();
   }
 }

@@ -4,11 +4,10 @@ import {
   AssessmentRules,
   assessQuarter,
   defaultAssessmentRules,
-  quarterOf,
   rankAssessment,
   rulesForQuarter,
 } from '../../domain/assessment';
-import { quarterBounds } from '../../domain/periods';
+import { quarterBounds, quarterOf } from '../../domain/periods';
 import type { ReportItem } from '../../domain/reports';
 import { reportItem } from '../helpers/report-rows';
 
