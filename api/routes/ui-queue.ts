@@ -65,12 +65,17 @@ export function registerQueueUiRoutes(app: App, deps: AppDeps): void {
   const temporal = { client: deps.temporal.client, taskQueue: deps.config.temporal.taskQueue };
   const sessions = new WebSessions(deps.db, deps.config.api.publicUrl);
 
-  /** Each project's live state (the forms follow the workflow, not the read model); null if unreachable. */
-  const liveStates = async (codes: string[]): Promise<Map<string, ProjectState | null>> => {
-    const states = new Map<string, ProjectState | null>();
+  /**
+   * Each project's live state (the forms follow the workflow, not the read model); null if unreachable.
+   * Projects in `known` were asked already in this request and are not asked again.
+   */
+  type LiveStates = Map<string, ProjectState | null>;
+  const liveStates = async (codes: string[], known: LiveStates = new Map()): Promise<LiveStates> => {
+    const states = new Map(known);
+    const asked = codes.filter((code) => !known.has(code));
     // A few queries at a time: a busy department's queue spans many projects, and Temporal serves all.
-    for (let i = 0; i < codes.length; i += LIVE_QUERIES_AT_ONCE) {
-      const batch = codes.slice(i, i + LIVE_QUERIES_AT_ONCE);
+    for (let i = 0; i < asked.length; i += LIVE_QUERIES_AT_ONCE) {
+      const batch = asked.slice(i, i + LIVE_QUERIES_AT_ONCE);
       const answers = await Promise.all(
         batch.map((code) =>
           queryProject(temporal, code, LIVE_QUERY_DEADLINE_MS).then(
@@ -92,7 +97,8 @@ export function registerQueueUiRoutes(app: App, deps: AppDeps): void {
       notice,
       status = 200,
       view = { page: 1 },
-    }: { notice?: QueueNotice; status?: ContentfulStatusCode; view?: QueueView } = {},
+      known,
+    }: { notice?: QueueNotice; status?: ContentfulStatusCode; view?: QueueView; known?: LiveStates } = {},
   ) => {
     const [dept, items, points] = await Promise.all([
       findDepartment(deps.db, department),
@@ -104,7 +110,7 @@ export function registerQueueUiRoutes(app: App, deps: AppDeps): void {
     // Forms only for the department's clerks, and for the items on this page: an operator reads the
     // queue without asking each project.
     const states = clerk
-      ? await liveStates([...new Set(shown.map((i) => i.projectCode))])
+      ? await liveStates([...new Set(shown.map((i) => i.projectCode))], known)
       : new Map<string, ProjectState | null>();
     const actor = actorOf(session.principal);
     const forms = new Map<string, ItemForms>();
@@ -133,8 +139,7 @@ export function registerQueueUiRoutes(app: App, deps: AppDeps): void {
   };
 
   /** Items of a project by name, from its live state (the code alone when it cannot be asked). */
-  const namedItems = async (project: string, codes: string[]) => {
-    const state = (await liveStates([project])).get(project);
+  const namedItems = (project: string, state: ProjectState | null | undefined, codes: string[]) => {
     const items = codes.map((code): OpenedItem => {
       const def = state?.plan.items.find((i) => i.code === code);
       return { code, nameZh: def?.nameZh ?? code, department: def?.department ?? '' };
@@ -158,10 +163,11 @@ export function registerQueueUiRoutes(app: App, deps: AppDeps): void {
       return render(c, session, department, { view: view.data });
     }
     const codes = (c.req.query('opened') ?? '').split(',').filter((s) => s !== '');
-    const { projectName, items } = await namedItems(project, [item, ...codes]);
+    const known = await liveStates([project]);
+    const { projectName, items } = namedItems(project, known.get(project), [item, ...codes]);
     const [decided, ...opened] = items;
     const notice = { kind: 'decided', project, projectName, item: decided!, action, opened } as const;
-    return render(c, session, department, { notice, view: view.data });
+    return render(c, session, department, { notice, view: view.data, known });
   });
 
   // Signed in, their department's queue, and a form from this site with the session's token.
@@ -180,11 +186,12 @@ export function registerQueueUiRoutes(app: App, deps: AppDeps): void {
     // Back to the page of the queue the form was on.
     const from = viewOf(fields.page, fields.viewProject);
     const view: QueueView = from.success ? from.data : { page: 1 };
-    const refused = (text: string, status: ContentfulStatusCode) =>
+    const refused = (text: string, status: ContentfulStatusCode, known?: LiveStates) =>
       render(c, session, department, {
         notice: { kind: 'refused', project, item, action, text, fields },
         status,
         view,
+        ...(known ? { known } : {}),
       });
     const body = DecisionBody.safeParse(bodyOf(action, fields));
     if (!body.success) return refused('请完整填写本表单后再提交。', 422);
@@ -202,12 +209,15 @@ export function registerQueueUiRoutes(app: App, deps: AppDeps): void {
     } catch (err) {
       if (!(err instanceof ProblemError) || err.problem.status >= 500) throw err;
       const decision = { ...body.data, item, actor: actorOf(session.principal) } as Decision;
-      return refused(await explain(err, project, decision), err.problem.status);
+      // Refused as the item stands: the project's state now says why, and draws the page after.
+      const known =
+        err.problem.type === ProblemType.invalidTransition ? await liveStates([project]) : undefined;
+      return refused(explain(err, decision, known?.get(project)), err.problem.status, known);
     }
   });
 
   /** A refusal in Chinese, from what was asked and the state the project is in now, never its words. */
-  const explain = async (err: ProblemError, project: string, decision: Decision): Promise<string> => {
+  const explain = (err: ProblemError, decision: Decision, state: ProjectState | null | undefined): string => {
     const action = decision.action as DepartmentDecision;
     switch (err.problem.type) {
       case ProblemType.forbidden:
@@ -217,7 +227,6 @@ export function registerQueueUiRoutes(app: App, deps: AppDeps): void {
       case ProblemType.projectClosed:
         return '该项目已结束，不再办理。';
       case ProblemType.invalidTransition: {
-        const state = (await liveStates([project])).get(project);
         const refusal = state ? decisionRefusal(state, decision) : null;
         return refusal ? refusalZh(refusal, action) : refusedWithoutReasonZh;
       }
