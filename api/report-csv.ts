@@ -1,7 +1,7 @@
 import type { annualPlan } from '../domain/annual-plan';
 import { CST_OFFSET_MS } from '../domain/calendar';
 import type { CsvColumn } from '../domain/csv';
-import { defaultEscalationPolicy, rungLabelZh } from '../domain/ladder';
+import { rungLabelZh, rungNameOf } from '../domain/ladder';
 import type { departmentMonthly, projectLedger, returnsLedger } from '../domain/reports';
 import { colourLabelZh, type leaderProjects } from '../domain/standing';
 import { itemStatusLabelZh, projectStatusZh, timeKindZh } from '../domain/vocabulary';
@@ -13,8 +13,8 @@ import { itemStatusLabelZh, projectStatusZh, timeKindZh } from '../domain/vocabu
  */
 
 const rungZh = (level: number) => {
-  const rung = defaultEscalationPolicy.rungs.find((r) => r.level === level);
-  return rung ? rungLabelZh[rung.name] : level === 0 ? '' : `第 ${level} 级`;
+  const name = rungNameOf(level);
+  return name ? rungLabelZh[name] : level === 0 ? '' : `第 ${level} 级`;
 };
 /** An instant as China Standard Time, 'YYYY-MM-DD HH:mm'. */
 export const cst = (iso: string | null) =>

@@ -5,11 +5,10 @@ import {
   type LeaderProjectLine,
   type LineBase,
   type ProblemLine,
-  rungNameOf,
   type SecretaryDigest,
 } from './digest';
 import { forecastLineZh } from './forecast';
-import { RUNG_LEVEL, rungLabelZh } from './ladder';
+import { RUNG_LEVEL, rungLabelZh, rungNameOf } from './ladder';
 import { type Colour, colourLabelZh } from './standing';
 
 /** A digest in words: Chinese, plain lines that read well as markdown, plain text and a robot's post. */

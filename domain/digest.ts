@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { type Calendar, dueDateOf, LocalDate } from './calendar';
 import type { ForecastBrief } from './forecast';
-import { defaultEscalationPolicy, RUNG_LEVEL, rungLabelZh } from './ladder';
+import { RUNG_LEVEL, rungLabelZh, rungNameOf } from './ladder';
 import { latestFullMonth } from './periods';
 import { overdueAt, type ReportItem, type ReportProject } from './reports';
 import { type Colour, leaderProjects } from './standing';
@@ -340,9 +340,6 @@ export function secretaryDigest(src: DigestSource): SecretaryDigest {
     quiet: overdue.length + dueSoon.length + lateStarts.length + problemList.length === 0,
   };
 }
-
-export const rungNameOf = (level: number) =>
-  defaultEscalationPolicy.rungs.find((r) => r.level === level)?.name;
 
 /** A leader's weekly digest: their projects by colour with reasons, carded items, problems past deadline. */
 export function leaderDigest(src: DigestSource): LeaderDigest {

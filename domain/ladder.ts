@@ -27,6 +27,13 @@ export const RUNG_LEVEL: Readonly<Record<RungName, number>> = {
   interview: 4,
 };
 
+const RUNG_AT_LEVEL: ReadonlyMap<number, RungName> = new Map(
+  Object.entries(RUNG_LEVEL).map(([name, level]) => [level, name as RungName]),
+);
+
+/** The rung a level stands for; undefined for 0 (none fired) or a level no rung has. */
+export const rungNameOf = (level: number): RungName | undefined => RUNG_AT_LEVEL.get(level);
+
 export const Rung = z.object({
   name: RungName,
   /** 1 reminder (提醒), 2 yellow card (黄牌), 3 red card (红牌), 4 interview notice (约谈): `RUNG_LEVEL`. */

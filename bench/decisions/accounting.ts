@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { sql } from 'kysely';
 import { projectWorkflowId } from '../../api/temporal';
 import { govBuildingPlan } from '../lib/gov-building';
-import { fetchRunChain } from '../lib/history';
+import { fetchRunChain, mergeTypes } from '../lib/history';
 import { measurePhase, processUsage, round } from '../lib/load';
 import { startStack } from '../lib/stack';
 import { runPath } from './drive';
@@ -178,7 +178,7 @@ async function main() {
     const handle = stack.client.workflow.getHandle(projectWorkflowId(codes1[0]!));
     const first = (await handle.describe()).raw.workflowExecutionInfo?.firstRunId ?? '';
     const chain = await fetchRunChain(stack.client, handle.workflowId, first);
-    const types = chain.flatMap((r) => r.types);
+    const types = mergeTypes(chain);
     report.push(
       `history of one project (${perProject} decisions): ${types.map((t) => `${t.type} ${t.count}`).join(', ')}`,
     );
