@@ -207,7 +207,14 @@ async function initCluster(dataDir: string, runner: PgRunner, keep: boolean): Pr
   // A throw-away cluster does not need to survive a power cut: skip fsync everywhere.
   if (!keep) args.push('--no-sync');
   await runner.run('initdb', args);
-  const settings = ["listen_addresses = '127.0.0.1'", "unix_socket_directories = ''"];
+  // Connections: Temporal's services take up to 24 each (deploy/temporal/config/greenlane.yaml: 20 to
+  // its main database, 4 to visibility), five of them in the cluster topology, beside Greenlane's
+  // pools; PostgreSQL's default of 100 ran out under load.
+  const settings = [
+    "listen_addresses = '127.0.0.1'",
+    "unix_socket_directories = ''",
+    'max_connections = 300',
+  ];
   if (!keep) settings.push('fsync = off', 'synchronous_commit = off', 'full_page_writes = off');
   appendFileSync(
     join(dataDir, 'postgresql.conf'),

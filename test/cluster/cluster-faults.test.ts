@@ -1,6 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Plan } from '../../domain/plan';
 import { NAMESPACE } from '../../scripts/temporal';
@@ -154,6 +155,12 @@ function figures(log: Sent[], faultAt: number) {
 }
 
 describe('Greenlane on a Temporal cluster, one fault at a time', () => {
+  it("gives PostgreSQL room for Temporal's five services and Greenlane's pools", async () => {
+    // Up to 24 connections per Temporal service (deploy/temporal/config): 120, over the default of 100.
+    const { rows } = await sql<{ max_connections: string }>`show max_connections`.execute(stack.db);
+    expect(Number(rows[0]!.max_connections)).toBeGreaterThanOrEqual(5 * 24 + 60);
+  });
+
   it('kill -9 one of the two history processes while 30 projects receive decisions: shards move, nothing lost or doubled', async () => {
     const history1 = stack.cluster.services['history-1'];
     const { log, faultAt, answeredAtFault } = await stack.explained(() =>
