@@ -11,7 +11,7 @@ import type { DB } from './db/schema';
 import { createNotificationDispatcher } from './notify/dispatcher';
 import { cachedProjectsForHeap } from './worker-cache';
 import { describeEnsured, ensureSchedules } from './worker-schedules';
-import { workflowCode } from './workflow-bundle';
+import { workflowBundle } from './workflow-bundle';
 
 /**
  * The worker's composition, for worker.ts and for the tests that run a worker in their own process:
@@ -91,12 +91,12 @@ export async function startWorker(config: Config, options: WorkerOptions = {}): 
     ? { deploymentName: deployment.name, buildId: deployment.buildId ?? buildIdOfThisCheckout() }
     : null;
   const cachedProjects = config.temporal.cachedProjects ?? cachedProjectsForHeap();
-  const create = () =>
+  const create = async () =>
     Worker.create({
       connection,
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
-      ...workflowCode,
+      ...(await workflowBundle()),
       maxCachedWorkflows: cachedProjects,
       activities: createActivities({
         db,

@@ -6,7 +6,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { GreenlaneActivities, ProgressRecord } from '../../activities/contract';
 import type { EscalationEvent } from '../../domain/project';
-import { workflowCode } from '../../workflow-bundle';
+import { workflowBundle } from '../../workflow-bundle';
 import type { MajorProjectInput, majorProjectWorkflow } from '../../workflows/major-project';
 import { projectStateQuery } from '../../workflows/messages';
 import { greenlaneSearchAttributes } from '../../workflows/search-attributes';
@@ -38,7 +38,7 @@ export async function startHarness(taskQueue: string) {
   const worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue,
-    ...workflowCode,
+    ...(await workflowBundle()),
     activities,
   });
   const running = worker.run();
@@ -109,7 +109,7 @@ export async function replayAndRecord(
   runName: string,
   corpusName: string,
 ) {
-  await Worker.runReplayHistory(workflowCode, history, runName);
+  await Worker.runReplayHistory(await workflowBundle(), history, runName);
   if (process.env.RECORD_HISTORIES === '1') {
     await writeFile(
       new URL(`../workflows/histories/${corpusName}.json`, import.meta.url),

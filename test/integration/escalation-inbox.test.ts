@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createActivities } from '../../activities/index';
 import { createDb } from '../../db/connect';
 import { seedReferenceData } from '../../db/seed';
-import { workflowCode } from '../../workflow-bundle';
+import { workflowBundle } from '../../workflow-bundle';
 import { decideItemUpdate } from '../../workflows/messages';
 import { ANCHOR, newProject, planItem, smallPlan } from '../helpers/projects';
 import { createTimeSkippingEnv } from '../helpers/time-skipping';
@@ -26,7 +26,7 @@ beforeAll(async () => {
   worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue: 'inbox',
-    ...workflowCode,
+    ...(await workflowBundle()),
     activities: createActivities({ db }),
   });
   running = worker.run();

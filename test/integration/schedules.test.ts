@@ -11,7 +11,7 @@ import type { DB } from '../../db/schema';
 import { seedReferenceData } from '../../db/seed';
 import type { DigestKind } from '../../domain/digest';
 import { digestScheduleIds, ensureSchedules } from '../../worker-schedules';
-import { workflowCode } from '../../workflow-bundle';
+import { workflowBundle } from '../../workflow-bundle';
 import type { DigestRunResult } from '../../workflows/digest';
 import { until } from '../helpers/until';
 
@@ -64,7 +64,7 @@ beforeAll(async () => {
   worker = await Worker.create({
     connection: nativeConnection,
     taskQueue,
-    ...workflowCode,
+    ...(await workflowBundle()),
     activities,
   });
   running = worker.run();

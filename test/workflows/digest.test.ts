@@ -5,7 +5,7 @@ import type { DigestActivities, DigestWriteResult } from '../../activities/contr
 import { makeCalendar, syntheticYear } from '../../domain/calendar';
 import { shippedCalendarYears } from '../../domain/calendar-data';
 import { addDays, type DigestKind, digestId } from '../../domain/digest';
-import { workflowCode } from '../../workflow-bundle';
+import { workflowBundle } from '../../workflow-bundle';
 import type { DigestRunResult } from '../../workflows/digest';
 import { createTimeSkippingEnv } from '../helpers/time-skipping';
 
@@ -66,7 +66,7 @@ beforeAll(async () => {
   worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue,
-    ...workflowCode,
+    ...(await workflowBundle()),
     activities,
   });
   running = worker.run();
