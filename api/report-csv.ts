@@ -1,5 +1,5 @@
 import type { annualPlan } from '../domain/annual-plan';
-import { CST_OFFSET_MS } from '../domain/calendar';
+import { chinaMinuteOf } from '../domain/calendar';
 import type { CsvColumn } from '../domain/csv';
 import { rungLabelZh, rungNameOf } from '../domain/ladder';
 import type { departmentMonthly, projectLedger, returnsLedger } from '../domain/reports';
@@ -17,10 +17,7 @@ const rungZh = (level: number) => {
   return name ? rungLabelZh[name] : level === 0 ? '' : `第 ${level} 级`;
 };
 /** An instant as China Standard Time, 'YYYY-MM-DD HH:mm'. */
-export const cst = (iso: string | null) =>
-  iso === null
-    ? null
-    : new Date(Date.parse(iso) + CST_OFFSET_MS).toISOString().slice(0, 16).replace('T', ' ');
+export const cst = (iso: string | null) => (iso === null ? null : chinaMinuteOf(Date.parse(iso)));
 const percent = (rate: number | null) => (rate === null ? null : `${Math.round(rate * 10_000) / 100}%`);
 
 type Ledger = ReturnType<typeof projectLedger>[number];

@@ -223,6 +223,11 @@ export function chinaDateOf(at: number): LocalDate {
   return formatDay(dayOfInstant(at));
 }
 
+/** An instant as China time to the minute, 'YYYY-MM-DD HH:mm': what reports and messages print. */
+export function chinaMinuteOf(at: number): string {
+  return new Date(at + CST_OFFSET_MS).toISOString().slice(0, 16).replace('T', ' ');
+}
+
 /**
  * The China date a deadline instant belongs to: deadlines are stored as 00:00 CST of the day after the
  * due day, so the instant itself would read as the next day. What every answer shows beside the instant

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CST_OFFSET_MS, dueDateOf } from '../domain/calendar';
+import { CST_OFFSET_MS, chinaMinuteOf, dueDateOf } from '../domain/calendar';
 import type { TextPolicy } from './escape';
 
 /**
@@ -74,14 +74,8 @@ export function projectLink(publicUrl: string, projectCode: string): string {
 export function formatInstantZh(iso: string): string {
   const t = Date.parse(iso);
   if (Number.isNaN(t)) return iso;
-  const local = new Date(t + CST_OFFSET_MS);
-  const midnight =
-    local.getUTCHours() === 0 &&
-    local.getUTCMinutes() === 0 &&
-    local.getUTCSeconds() === 0 &&
-    local.getUTCMilliseconds() === 0;
-  if (midnight) return dueDateOf(t);
-  return local.toISOString().slice(0, 16).replace('T', ' ');
+  const midnight = (t + CST_OFFSET_MS) % 86_400_000 === 0;
+  return midnight ? dueDateOf(t) : chinaMinuteOf(t);
 }
 
 /** The workflow's body text with its ISO instants in China time (it is written for the inbox as well). */

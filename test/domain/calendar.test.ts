@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   type CalendarYear,
   chinaDateOf,
+  chinaMinuteOf,
   dueDateOf,
   type LocalDate,
   makeCalendar,
@@ -28,6 +29,12 @@ describe('dates in China Standard Time', () => {
     expect(cal.dateOf(Date.parse('2026-02-12T16:00:00Z'))).toBe('2026-02-13');
     expect(cal.endOfDay('2026-03-04')).toBe(Date.parse('2026-03-04T16:00:00Z'));
     expect(cal.dateOf(cal.endOfDay('2024-02-29') - 1)).toBe('2024-02-29');
+  });
+
+  it('prints an instant to the minute in China time, across the day and year boundary', () => {
+    expect(chinaMinuteOf(Date.parse('2026-12-31T15:59:59.999Z'))).toBe('2026-12-31 23:59');
+    expect(chinaMinuteOf(Date.parse('2026-12-31T16:00:00Z'))).toBe('2027-01-01 00:00');
+    expect(chinaMinuteOf(Date.parse('2026-03-04T09:30:00+08:00'))).toBe('2026-03-04 09:30');
   });
 
   it('refuses a date that does not exist', () => {
