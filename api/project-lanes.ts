@@ -3,7 +3,7 @@ import { ProblemError, ProblemType } from './http-problem';
 /**
  * Updates to one project, admitted a few at a time. Temporal holds at most 10 updates in flight per
  * workflow and refuses more (the SDK then retries until the call's deadline, and the caller saw a 503
- * "cannot reach Temporal" after 10 s). A joint review (联审) where twenty departments decide within the
+ * "cannot reach Temporal" when that ran out). A joint review (联审) where twenty departments decide within the
  * same second is normal work, not an outage: here the extra ones wait their turn in this process,
  * first come first served, and only a queue longer than anyone should wait in is refused — with 429
  * and Retry-After, never a claim that Temporal is down. Other projects are never held up.

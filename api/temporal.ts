@@ -46,6 +46,13 @@ export { projectWorkflowId };
 
 /** Every call to Temporal gets a deadline, so an outage becomes a 503 instead of a long retry loop. */
 const CALL_DEADLINE_MS = 10_000;
+/**
+ * An update waits longer than a read. A worker that stops, even gracefully, can take a project's task
+ * with it, and Temporal hands that task to another worker only when its workflow task timeout (10 s)
+ * has passed. An update sent then is answered a moment after that; a 10 s deadline made it a 503 at
+ * the very moment the project recovered, and a clerk retried a decision that was about to land.
+ */
+const UPDATE_DEADLINE_MS = 15_000;
 
 /**
  * How a project's workflow is started: its id from the project code, the summary and details the
@@ -217,7 +224,7 @@ export async function applyRules(
 export const projectLanes = new ProjectLanes();
 
 function update<T>(code: string, fn: () => Promise<T>, deps: TemporalDeps): Promise<T> {
-  return projectLanes.run(code, () => call(code, fn, deps));
+  return projectLanes.run(code, () => call(code, fn, deps, UPDATE_DEADLINE_MS));
 }
 
 async function call<T>(
