@@ -23,7 +23,8 @@ export default defineConfig({
         test: {
           name: 'workflows',
           include: ['test/workflows/**/*.test.ts'],
-          setupFiles: ['test/helpers/quiet-runtime.ts'],
+          globalSetup: ['test/helpers/bundle-once.ts'],
+          setupFiles: ['test/helpers/quiet-runtime.ts', 'test/helpers/shared-bundle.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
         },
@@ -32,8 +33,8 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts', 'test/security/**/*.http.test.ts'],
-          globalSetup: ['test/helpers/global-setup.ts'],
-          setupFiles: ['test/helpers/quiet-runtime.ts'],
+          globalSetup: ['test/helpers/global-setup.ts', 'test/helpers/bundle-once.ts'],
+          setupFiles: ['test/helpers/quiet-runtime.ts', 'test/helpers/shared-bundle.ts'],
           testTimeout: 120_000,
           hookTimeout: 180_000,
         },

@@ -39,6 +39,15 @@ export const workflowCode = { workflowsPath, bundlerOptions: workflowBundlerOpti
 
 let bundled: Promise<WorkflowBundleWithSourceMap> | undefined;
 
+/** Bundle the workflow code as the worker runs it (webpack: seconds). */
+export function bundleWorkflows(): Promise<WorkflowBundleWithSourceMap> {
+  return bundleWorkflowCode({
+    workflowsPath,
+    preloadModules: workflowBundlerOptions.preloadModules,
+    webpackConfigHook: workflowBundlerOptions.webpackConfigHook,
+  });
+}
+
 /**
  * The workflow code bundled once per process, for Worker.create. Bundling takes seconds (2.2 s on a
  * quiet machine, several times that on a busy one), and a worker that restarts in its process (a
@@ -47,15 +56,19 @@ let bundled: Promise<WorkflowBundleWithSourceMap> | undefined;
  */
 export function workflowBundle(): Promise<{ workflowBundle: WorkflowBundleWithSourceMap }> {
   if (!bundled) {
-    bundled = bundleWorkflowCode({
-      workflowsPath,
-      preloadModules: workflowBundlerOptions.preloadModules,
-      webpackConfigHook: workflowBundlerOptions.webpackConfigHook,
-    });
+    bundled = bundleWorkflows();
     // A failed bundling is not kept: the next worker tries again.
     bundled.catch(() => {
       bundled = undefined;
     });
   }
   return bundled.then((workflowBundle) => ({ workflowBundle }));
+}
+
+/**
+ * Use a bundle made elsewhere from this same checkout by `bundleWorkflows` (the test suite makes one
+ * for all its files, instead of one per file).
+ */
+export function adoptWorkflowBundle(bundle: WorkflowBundleWithSourceMap): void {
+  bundled = Promise.resolve(bundle);
 }
