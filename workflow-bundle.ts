@@ -1,4 +1,10 @@
-import { bundleWorkflowCode, type WorkerOptions, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import {
+  bundleWorkflowCode,
+  type Logger,
+  Runtime,
+  type WorkerOptions,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
 
 /** The workflow bundle's entry point: every workflow the worker runs. */
 export const workflowsPath = new URL('./workflows/index.ts', import.meta.url).pathname;
@@ -34,22 +40,20 @@ export const workflowBundlerOptions: NonNullable<WorkerOptions['bundlerOptions']
   }),
 };
 
-/** What Worker.create, Worker.runReplayHistory and bundleWorkflowCode take to build the workflows. */
-export const workflowCode = { workflowsPath, bundlerOptions: workflowBundlerOptions } as const;
-
 let bundled: Promise<WorkflowBundleWithSourceMap> | undefined;
 
-/** Bundle the workflow code as the worker runs it (webpack: seconds). */
-export function bundleWorkflows(): Promise<WorkflowBundleWithSourceMap> {
-  return bundleWorkflowCode({
-    workflowsPath,
-    preloadModules: workflowBundlerOptions.preloadModules,
-    webpackConfigHook: workflowBundlerOptions.webpackConfigHook,
-  });
+/**
+ * Bundle the workflow code as the worker runs it (webpack: seconds). Webpack's report goes to `logger`:
+ * by default the SDK runtime's, as when Worker.create bundles.
+ */
+export function bundleWorkflows(
+  logger: Logger = Runtime.instance().logger,
+): Promise<WorkflowBundleWithSourceMap> {
+  return bundleWorkflowCode({ ...workflowBundlerOptions, workflowsPath, logger });
 }
 
 /**
- * The workflow code bundled once per process, for Worker.create. Bundling takes seconds (2.2 s on a
+ * The workflow code bundled once per process, for Worker.create and Worker.runReplayHistory. Bundling takes seconds (2.2 s on a
  * quiet machine, several times that on a busy one), and a worker that restarts in its process (a
  * pause, a drain and start again) would otherwise bundle again while projects wait for it. The bundle
  * carries its preloading: the context each worker makes from it shares the modules as above.

@@ -2,8 +2,8 @@ import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { bundleWorkflowCode } from '@temporalio/worker';
-import { workflowBundlerOptions, workflowsPath } from '../workflow-bundle';
+import { DefaultLogger } from '@temporalio/worker';
+import { bundleWorkflows } from '../workflow-bundle';
 
 /**
  * The project workflow as one build: the bundle a worker runs (Worker.create `workflowBundle`), its
@@ -12,13 +12,9 @@ import { workflowBundlerOptions, workflowsPath } from '../workflow-bundle';
  * (test/fixtures/build-a/), and a deployment can ship the bundle it tested.
  */
 
-export async function bundleWorkflows(): Promise<string> {
-  const { code } = await bundleWorkflowCode({
-    // The options the worker bundles with: the build shipped is the build tested.
-    ...workflowBundlerOptions,
-    workflowsPath,
-    logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} },
-  });
+export async function shippableBundle(): Promise<string> {
+  // The bundle the worker makes: the build shipped is the build tested.
+  const { code } = await bundleWorkflows(new DefaultLogger('WARN'));
   const at = code.lastIndexOf('//# sourceMappingURL=data:');
   const comma = code.indexOf(',', at);
   if (at === -1 || comma === -1) return code;
@@ -38,7 +34,7 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     console.error('Usage: npm run bundle -- <file.js.gz>');
     process.exit(2);
   }
-  const code = await bundleWorkflows();
+  const code = await shippableBundle();
   writeFileSync(out, gzipSync(code, { level: 9 }));
   console.log(`workflow bundle: ${code.length} bytes, written gzipped to ${out}`);
 }

@@ -3,7 +3,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import type { GreenlaneActivities } from '../../activities/contract';
 import { testServerPath } from '../../scripts/toolchain';
-import { workflowCode } from '../../workflow-bundle';
+import { workflowBundle } from '../../workflow-bundle';
 import { greenlaneSearchAttributes } from '../../workflows/search-attributes';
 
 // A CommonJS module: Node's ESM loader sees only its default export.
@@ -33,7 +33,7 @@ export async function startTimeSkipping(opts: { taskQueue: string; activities: G
     const worker = await Worker.create({
       connection: env.nativeConnection,
       taskQueue: opts.taskQueue,
-      ...workflowCode,
+      ...(await workflowBundle()),
       activities: opts.activities,
     });
     const running = worker.run();

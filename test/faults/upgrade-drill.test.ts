@@ -17,7 +17,7 @@ import { amendPlan } from '../../domain/plan';
 import { ProjectProfile } from '../../domain/project';
 import { temporalCliPath } from '../../scripts/toolchain';
 import { readBundle } from '../../scripts/workflow-bundle';
-import { workflowCode } from '../../workflow-bundle';
+import { workflowBundle } from '../../workflow-bundle';
 import type { majorProjectWorkflow } from '../../workflows/major-project';
 import {
   amendPlanUpdate,
@@ -74,7 +74,7 @@ async function startBuild(buildId: 'A' | 'B'): Promise<void> {
             readFileSync(new URL('../fixtures/build-a/workflows.js.gz', import.meta.url)),
           ),
         }
-      : workflowCode;
+      : await workflowBundle();
   const worker = await Worker.create({
     connection,
     taskQueue: TASK_QUEUE,

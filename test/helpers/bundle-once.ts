@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DefaultLogger } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
 import { bundleWorkflows } from '../../workflow-bundle';
 
@@ -19,7 +20,7 @@ declare module 'vitest' {
 export default async function setup(project: TestProject): Promise<() => void> {
   const dir = mkdtempSync(join(tmpdir(), 'greenlane-bundle-'));
   const path = join(dir, 'workflow-bundle.json');
-  writeFileSync(path, JSON.stringify(await bundleWorkflows()));
+  writeFileSync(path, JSON.stringify(await bundleWorkflows(new DefaultLogger('WARN'))));
   project.provide('workflowBundlePath', path);
   return () => rmSync(dir, { recursive: true, force: true });
 }

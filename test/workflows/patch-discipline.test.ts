@@ -7,7 +7,7 @@ import { DeterminismViolationError } from '@temporalio/workflow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GreenlaneActivities } from '../../activities/contract';
 import { readBundle } from '../../scripts/workflow-bundle';
-import { workflowCode, workflowsPath } from '../../workflow-bundle';
+import { workflowBundle, workflowsPath } from '../../workflow-bundle';
 import { decideItemUpdate } from '../../workflows/messages';
 import { ANCHOR, newProject, planItem, smallPlan } from '../helpers/projects';
 import { createTimeSkippingEnv } from '../helpers/time-skipping';
@@ -74,7 +74,7 @@ describe('patch discipline', () => {
   it('replays build A’s history on the patched code, and fails on the same code without the patch', async () => {
     const history = await historyOnBuildA();
     expect(historyToJSON(history)).not.toContain('acceptance-clock');
-    await Worker.runReplayHistory(workflowCode, history, 'PATCH-1');
+    await Worker.runReplayHistory(await workflowBundle(), history, 'PATCH-1');
 
     const unpatched = await bundleWorkflowCode({
       workflowsPath,

@@ -2,7 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
-import { workflowCode } from '../../workflow-bundle';
+import { workflowBundle } from '../../workflow-bundle';
 
 /**
  * Every history recorded under test/workflows/histories/ must replay against the current workflow code:
@@ -22,7 +22,7 @@ describe('replay of recorded project histories', () => {
         history: historyFromJSON(JSON.parse(await readFile(new URL(f, folder), 'utf8'))),
       })),
     );
-    const results = Worker.runReplayHistories(workflowCode, histories);
+    const results = Worker.runReplayHistories(await workflowBundle(), histories);
     const failures: string[] = [];
     let replayed = 0;
     for await (const r of results) {

@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { workflowCode } from '../../workflow-bundle';
+import { workflowBundle } from '../../workflow-bundle';
 import { decideItemUpdate } from '../../workflows/messages';
 import * as SA from '../../workflows/search-attributes';
 import { ANCHOR, newProject, planItem, smallPlan } from '../helpers/projects';
@@ -46,6 +46,6 @@ describe('TargetStartDate', () => {
       await writeFile(new URL('./histories/target-start-date.json', import.meta.url), historyToJSON(history));
     }
     expect(value?.toISOString()).toBe('2035-07-07T00:00:00.000Z');
-    await Worker.runReplayHistory(workflowCode, history, code);
+    await Worker.runReplayHistory(await workflowBundle(), history, code);
   });
 });
