@@ -4,6 +4,7 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { temporal } from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
+import { afterAll, beforeAll } from 'vitest';
 import type { GreenlaneActivities, ProgressRecord } from '../../activities/contract';
 import type { EscalationEvent } from '../../domain/project';
 import { workflowBundle } from '../../workflow-bundle';
@@ -18,6 +19,27 @@ import { createTimeSkippingEnv } from './time-skipping';
  * integration tier runs the real activities against PostgreSQL).
  */
 export type Harness = Awaited<ReturnType<typeof startHarness>>;
+
+/**
+ * A harness for the tests of a file (or of a describe block): started before them with the server's
+ * clock at `at`, stopped after them. What it returns stands for the harness once it has started.
+ */
+export function useHarness(taskQueue: string, at: number): Harness {
+  let started: Harness | undefined;
+  beforeAll(async () => {
+    started = await startHarness(taskQueue);
+    await started.skipTo(at);
+  });
+  afterAll(async () => {
+    await started?.stop();
+  });
+  return new Proxy({} as Harness, {
+    get(_, key) {
+      if (!started) throw new Error(`the ${taskQueue} harness was used before it started`);
+      return Reflect.get(started, key);
+    },
+  });
+}
 
 export async function startHarness(taskQueue: string) {
   const env: TestWorkflowEnvironment = await createTimeSkippingEnv();

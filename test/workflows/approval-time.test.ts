@@ -1,5 +1,5 @@
 import type { WorkflowHandle } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { stateApprovalTime } from '../../domain/approval-time';
 import { dueDateOf, makeCalendar } from '../../domain/calendar';
 import { shippedCatalog } from '../../domain/catalog-data';
@@ -9,7 +9,7 @@ import type { ItemRecord } from '../../domain/records';
 import { ledgerApprovalTime, type ReportItem } from '../../domain/reports';
 import { decideItemUpdate } from '../../workflows/messages';
 import { newProject, testCalendarYears } from '../helpers/projects';
-import { type Harness, replayAndRecord, startHarness } from '../helpers/workflow-harness';
+import { replayAndRecord, useHarness } from '../helpers/workflow-harness';
 
 /**
  * The demo hospital (市第一人民医院新院区, gov-building, untailored) worked from registration to the
@@ -63,14 +63,7 @@ const at = (day: number, time = '10:00') => Date.parse(`2035-${WORKING_DAYS[day]
 
 const secretary = { role: 'secretary', id: 'sec-wang' } as const;
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness('approval-time');
-  await h.skipTo(at(0));
-});
-afterAll(async () => {
-  await h?.stop();
-});
+const h = useHarness('approval-time', at(0));
 
 describe('the demo hospital to its construction permit', () => {
   it('takes 12 working days of approval time and 18 elapsed', async () => {

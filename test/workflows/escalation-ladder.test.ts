@@ -1,5 +1,5 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { syntheticYear } from '../../domain/calendar';
 import { shippedCalendarYears } from '../../domain/calendar-data';
 import type { Decision } from '../../domain/decisions';
@@ -11,23 +11,15 @@ import {
   problemUpdate,
 } from '../../workflows/messages';
 import { ANCHOR, newProject, planItem, smallPlan } from '../helpers/projects';
-import { type Harness, startHarness } from '../helpers/workflow-harness';
+import { type Harness, useHarness } from '../helpers/workflow-harness';
 
 const cst = (local: string) => Date.parse(`${local}+08:00`);
 const iso = (t: number) => new Date(t).toISOString();
 const secretary = { role: 'secretary', id: 'sec-wang' } as const;
 const fgw = { role: 'department', department: 'FGW' } as const;
 
-let h: Harness;
+const h = useHarness('ladder', ANCHOR);
 let seq = 0;
-
-beforeAll(async () => {
-  h = await startHarness('ladder');
-  await h.skipTo(ANCHOR);
-});
-afterAll(async () => {
-  await h?.stop();
-});
 
 /** A one-item project (A: 发改委, 8 working days) accepted at the current server time. */
 async function acceptedProject(

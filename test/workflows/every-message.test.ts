@@ -1,5 +1,5 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { syntheticYear } from '../../domain/calendar';
 import type { Decision } from '../../domain/decisions';
 import { defaultEscalationPolicy } from '../../domain/ladder';
@@ -16,7 +16,7 @@ import {
   reassignUpdate,
 } from '../../workflows/messages';
 import { ANCHOR, newProject, planItem, smallPlan } from '../helpers/projects';
-import { type Harness, replayAndRecord, startHarness } from '../helpers/workflow-harness';
+import { replayAndRecord, useHarness } from '../helpers/workflow-harness';
 
 /**
  * The replay corpus's widest history: one small project taken through every message the workflow
@@ -34,14 +34,7 @@ const newSecretary = { role: 'secretary', id: 'sec-li' } as const;
 const fgw = { role: 'department', department: 'FGW' } as const;
 const zj = { role: 'department', department: 'ZJ' } as const;
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness('every-message');
-  await h.skipTo(ANCHOR);
-});
-afterAll(async () => {
-  await h?.stop();
-});
+const h = useHarness('every-message', ANCHOR);
 
 describe('every message and branch, across continue-as-new', () => {
   it('runs to completion and replays', async () => {

@@ -1,11 +1,11 @@
 import type { WorkflowHandle } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { shippedCatalog } from '../../domain/catalog-data';
 import type { Decision } from '../../domain/decisions';
 import { instantiatePlan, type Plan } from '../../domain/plan';
 import { decideItemUpdate } from '../../workflows/messages';
 import { ANCHOR, newProject } from '../helpers/projects';
-import { type Harness, replayAndRecord, startHarness } from '../helpers/workflow-harness';
+import { replayAndRecord, useHarness } from '../helpers/workflow-harness';
 
 /**
  * A whole government-invested building project (the gov-building template) driven from registration to
@@ -18,14 +18,7 @@ import { type Harness, replayAndRecord, startHarness } from '../helpers/workflow
 const secretary = { role: 'secretary', id: 'sec-wang' } as const;
 const DAY = 24 * 3600 * 1000;
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness('full-project');
-  await h.skipTo(ANCHOR);
-});
-afterAll(async () => {
-  await h?.stop();
-});
+const h = useHarness('full-project', ANCHOR);
 
 function govPlan(): Plan {
   const result = instantiatePlan(shippedCatalog, 'gov-building');

@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { decideItemUpdate, lifecycleUpdate, problemUpdate } from '../../workflows/messages';
 import { ANCHOR, newProject, planItem, smallPlan } from '../helpers/projects';
-import { type Harness, replayAndRecord, startHarness } from '../helpers/workflow-harness';
+import { replayAndRecord, useHarness } from '../helpers/workflow-harness';
 
 /**
  * Suspension on the time-skipping server: a project suspended on the day its item was accepted holds
@@ -14,14 +14,7 @@ const iso = (t: number) => new Date(t).toISOString();
 const secretary = { role: 'secretary', id: 'sec-wang' } as const;
 const fgw = { role: 'department', department: 'FGW' } as const;
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness('lifecycle');
-  await h.skipTo(ANCHOR);
-});
-afterAll(async () => {
-  await h?.stop();
-});
+const h = useHarness('lifecycle', ANCHOR);
 
 describe('a suspended project on the working-day clock', () => {
   it('fires nothing while suspended, escalates on the moved deadline after resuming, ends when cancelled', async () => {

@@ -1,12 +1,12 @@
 import { writeFile } from 'node:fs/promises';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { workflowBundle } from '../../workflow-bundle';
 import { decideItemUpdate } from '../../workflows/messages';
 import * as SA from '../../workflows/search-attributes';
 import { ANCHOR, newProject, planItem, smallPlan } from '../helpers/projects';
-import { type Harness, startHarness } from '../helpers/workflow-harness';
+import { useHarness } from '../helpers/workflow-harness';
 
 /**
  * What operators compare against in the Temporal UI: TargetStartDate holds the target start of
@@ -17,14 +17,7 @@ import { type Harness, startHarness } from '../helpers/workflow-harness';
  * recorded before it is in the replay corpus.
  */
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness('search-attributes');
-  await h.skipTo(ANCHOR);
-});
-afterAll(async () => {
-  await h?.stop();
-});
+const h = useHarness('search-attributes', ANCHOR);
 
 describe('TargetStartDate', () => {
   it('is the target date at 00:00 UTC, as operators type it', async () => {

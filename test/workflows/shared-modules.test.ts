@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import ts from 'typescript';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { workflowBundlerOptions, workflowsPath } from '../../workflow-bundle';
 import {
   amendPlanUpdate,
@@ -13,7 +13,7 @@ import {
   problemUpdate,
 } from '../../workflows/messages';
 import { ANCHOR, newProject, planItem, smallPlan } from '../helpers/projects';
-import { type Harness, startHarness } from '../helpers/workflow-harness';
+import { useHarness } from '../helpers/workflow-harness';
 
 /**
  * The workflow modules are preloaded: one instance of each, shared by every project a worker holds
@@ -124,14 +124,7 @@ describe('the preloaded workflow modules', () => {
 });
 
 describe('zod in the shared, frozen modules', () => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await startHarness('shared-modules');
-    await h.skipTo(ANCHOR);
-  });
-  afterAll(async () => {
-    await h?.stop();
-  });
+  const h = useHarness('shared-modules', ANCHOR);
 
   it('refuses malformed input to every update as Malformed, and the project goes on', async () => {
     const secretary = { role: 'secretary', id: 'sec-wang' } as const;
